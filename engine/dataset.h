@@ -1,0 +1,92 @@
+/* A faces dataset: N grey images of one size with person labels, and the
+ * loaders that fill it from an Olivetti .mat, a scikit-learn .pkz, a folder
+ * of per-person subfolders, or the built-in demo faces. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SF_DEFAULT_IMAGE_SIZE 64
+/* Refused before allocating: larger than any face set this tool is for. */
+#define SF_MAX_IMAGE_SIDE   4096
+#define SF_MAX_IMAGES       1000000
+#define SF_MAX_DATASET_BYTES ((gsize) 8 << 30)
+
+typedef enum {
+  SF_DATASET_FORMAT_DEMO,
+  SF_DATASET_FORMAT_MAT,
+  SF_DATASET_FORMAT_PKZ,
+  SF_DATASET_FORMAT_FOLDER,
+} SfDatasetFormat;
+
+typedef struct {
+  SfDatasetFormat format;
+  char *source;         /* the path it was loaded from; NULL for the demo faces */
+  int n_images;
+  int height;
+  int width;
+  float *pixels;        /* [n_images, height, width], row-major, values in [0, 1] */
+  int *labels;          /* [n_images], person index in 0 .. n_people-1 */
+  int n_people;
+  char **person_names;  /* [n_people], never NULL entries */
+  char **image_paths;   /* [n_images], NULL entries where an image has no file of its own */
+  GPtrArray *warnings;  /* char*: files that were skipped, each naming the file and the problem */
+} SfDataset;
+
+/* Reports progress in [0, 1] from whatever thread does the loading. */
+typedef void (*SfProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct {
+  int size;                   /* model input side; 0 means SF_DEFAULT_IMAGE_SIZE */
+  GCancellable *cancellable;  /* may be NULL */
+  SfProgressFunc progress;    /* may be NULL */
+  gpointer progress_data;
+} SfLoadOptions;
+
+/* Allocates a dataset with zeroed pixels, labels, names and paths; refuses absurd
+ * sizes (negative, zero, over the SF_MAX_* limits) with SF_ERROR_TOO_LARGE or
+ * SF_ERROR_INVALID before allocating anything. */
+SfDataset  *sf_dataset_new            (SfDatasetFormat format,
+                                       int n_images, int height, int width, int n_people,
+                                       GError **error);
+void        sf_dataset_free           (SfDataset *dataset);
+
+/* Picks the loader from what the path is: a directory is a folder of people,
+ * a .mat file (or MATLAB magic) the Olivetti file, a .pkz the scikit-learn
+ * cache. NULL path gives the demo faces. Every image ends at options->size. */
+SfDataset  *sf_dataset_load           (const char *path, const SfLoadOptions *options, GError **error);
+
+static inline const float *
+sf_dataset_image (const SfDataset *dataset, int index)
+{
+  return dataset->pixels + (gsize) index * dataset->height * dataset->width;
+}
+
+/* Images of every person: counts[p] for p in 0 .. n_people-1 (caller frees). */
+int        *sf_dataset_person_counts  (const SfDataset *dataset);
+/* SHA-256 hex of size, labels and pixels: identical data, identical fingerprint. */
+char       *sf_dataset_fingerprint    (const SfDataset *dataset);
+const char *sf_dataset_format_name    (SfDatasetFormat format);
+/* Resizes every image to size x size with area averaging, in place. */
+gboolean    sf_dataset_resize         (SfDataset *dataset, int size, GError **error);
+
+/* The individual loaders (sf_dataset_load dispatches to them). They return the
+ * images at their native size; sf_dataset_load resizes. */
+SfDataset  *sf_matfile_load_olivetti  (const char *path, GError **error);
+SfDataset  *sf_pickle_load_olivetti   (const char *path, GError **error);
+SfDataset  *sf_folder_load            (const char *path, const SfLoadOptions *options, GError **error);
+SfDataset  *sf_demo_faces_generate    (int size, guint64 seed, GError **error);
+
+/* Olivetti pixels as scikit-learn gives them, shared by the .mat and .pkz
+ * loaders. `values` holds n_images blocks of 4096 numbers, block i being image
+ * i stored column-major (MATLAB's 4096 x 400 matrix, or equally the (400, 4096)
+ * C-order array of the .pkz). They are scaled by the global min and max, and
+ * each image is transposed to row-major 64 x 64. Person = index / 10. */
+SfDataset  *sf_dataset_from_olivetti_values (SfDatasetFormat format, const char *path,
+                                             const float *values, int n_images,
+                                             GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfDataset, sf_dataset_free)
+
+G_END_DECLS
