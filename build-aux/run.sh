@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Siamese Faces and launches it.
+# Arguments are passed to the app (e.g. a dataset folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build-aux/install-deps.sh
+if [[ -f build/build.ninja ]]; then
+  meson setup --reconfigure build >/dev/null
+else
+  meson setup build >/dev/null
+fi
+ninja -C build
+
+if [[ -x build/app/siamese-faces ]]; then
+  exec meson devenv -C build ./app/siamese-faces "$@"
+fi
+# Until the window exists, show the data layer on the demo faces.
+exec build/app/siamese-faces-cli info "$@"
