@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-common.h"
+#include "blas.h"
 #include "dataset.h"
 #include "error.h"
 #include "npy.h"
@@ -20,15 +22,15 @@ typedef struct {
   int (*run) (int argc, char **argv);
 } Command;
 
-static int image_size = SF_DEFAULT_IMAGE_SIZE;
+int cli_image_size = SF_DEFAULT_IMAGE_SIZE;
 
 static GOptionEntry common_entries[] = {
-  { "size", 0, 0, G_OPTION_ARG_INT, &image_size, "Side of the square images the model sees (default 64)", "N" },
+  { "size", 0, 0, G_OPTION_ARG_INT, &cli_image_size, "Side of the square images the model sees (default 64)", "N" },
   { NULL }
 };
 
-static void
-fail_with (GError *error)
+void
+cli_fail_with (GError *error)
 {
   g_printerr ("siamese-faces-cli: %s\n", error->message);
   g_error_free (error);
@@ -36,8 +38,8 @@ fail_with (GError *error)
 
 /* Parses options common to every subcommand plus `entries`; on error prints
  * one line and returns FALSE. */
-static gboolean
-parse_options (const char *command, const char *args, GOptionEntry *entries,
+gboolean
+cli_parse_options (const char *command, const char *args, GOptionEntry *entries,
                int *argc, char ***argv)
 {
   g_autofree char *parameter = g_strdup_printf ("%s %s", command, args);
@@ -48,32 +50,31 @@ parse_options (const char *command, const char *args, GOptionEntry *entries,
   GError *error = NULL;
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      fail_with (error);
+      cli_fail_with (error);
       return FALSE;
     }
   return TRUE;
 }
 
-/* argv[0] is the subcommand; argv[1], if any, the dataset. */
-static SfDataset *
-load_dataset_argument (int argc, char **argv, int max_positional)
+SfDataset *
+cli_load_dataset (int argc, char **argv, int dataset_index, int max_positional)
 {
   if (argc - 1 > max_positional)
     {
       g_printerr ("siamese-faces-cli: %s: unexpected argument '%s'\n", argv[0], argv[max_positional + 1]);
       return NULL;
     }
-  if (image_size <= 0 || image_size > SF_MAX_IMAGE_SIDE)
+  if (cli_image_size <= 0 || cli_image_size > SF_MAX_IMAGE_SIDE)
     {
-      g_printerr ("siamese-faces-cli: --size %d: expected 1 to %d\n", image_size, SF_MAX_IMAGE_SIDE);
+      g_printerr ("siamese-faces-cli: --size %d: expected 1 to %d\n", cli_image_size, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
-  SfLoadOptions options = { .size = image_size };
+  SfLoadOptions options = { .size = cli_image_size };
   GError *error = NULL;
-  SfDataset *dataset = sf_dataset_load (argc > 1 ? argv[1] : NULL, &options, &error);
+  SfDataset *dataset = sf_dataset_load (argc > dataset_index ? argv[dataset_index] : NULL, &options, &error);
   if (dataset == NULL)
     {
-      fail_with (error);
+      cli_fail_with (error);
       return NULL;
     }
   for (guint k = 0; k < dataset->warnings->len; k++)
@@ -84,9 +85,9 @@ load_dataset_argument (int argc, char **argv, int max_positional)
 static int
 run_info (int argc, char **argv)
 {
-  if (!parse_options ("info", "[DATASET]", NULL, &argc, &argv))
+  if (!cli_parse_options ("info", "[DATASET]", NULL, &argc, &argv))
     return 2;
-  g_autoptr (SfDataset) dataset = load_dataset_argument (argc, argv, 1);
+  g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
   if (dataset == NULL)
     return 1;
 
@@ -123,14 +124,14 @@ run_export (int argc, char **argv)
     { "labels", 0, 0, G_OPTION_ARG_FILENAME, &labels_path, "Write the person labels as int32 N", "FILE.npy" },
     { NULL }
   };
-  if (!parse_options ("export", "[DATASET]", entries, &argc, &argv))
+  if (!cli_parse_options ("export", "[DATASET]", entries, &argc, &argv))
     return 2;
   if (images_path == NULL && labels_path == NULL)
     {
       g_printerr ("siamese-faces-cli: export: give --images FILE.npy, --labels FILE.npy or both\n");
       return 2;
     }
-  g_autoptr (SfDataset) dataset = load_dataset_argument (argc, argv, 1);
+  g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
   if (dataset == NULL)
     return 1;
 
@@ -140,7 +141,7 @@ run_export (int argc, char **argv)
       gsize shape[3] = { dataset->n_images, dataset->height, dataset->width };
       if (!sf_npy_write_float32 (images_path, dataset->pixels, shape, 3, &error))
         {
-          fail_with (error);
+          cli_fail_with (error);
           return 1;
         }
       g_print ("Wrote %s: float32 %d×%d×%d\n", images_path, dataset->n_images, dataset->height, dataset->width);
@@ -151,7 +152,7 @@ run_export (int argc, char **argv)
       G_STATIC_ASSERT (sizeof (int) == sizeof (gint32));
       if (!sf_npy_write_int32 (labels_path, (const gint32 *) dataset->labels, shape, 1, &error))
         {
-          fail_with (error);
+          cli_fail_with (error);
           return 1;
         }
       g_print ("Wrote %s: int32 %d\n", labels_path, dataset->n_images);
@@ -200,7 +201,7 @@ run_pairs (int argc, char **argv)
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path, "Write every pair as CSV (- for standard output)", "FILE" },
     { NULL }
   };
-  if (!parse_options ("pairs", "[DATASET]", entries, &argc, &argv))
+  if (!cli_parse_options ("pairs", "[DATASET]", entries, &argc, &argv))
     return 2;
   SfSplitKind kind = SF_SPLIT_PAIRS;
   if (split_name != NULL && !sf_split_kind_parse (split_name, &kind))
@@ -218,7 +219,7 @@ run_pairs (int argc, char **argv)
       g_printerr ("siamese-faces-cli: --share %g: expected a number in (0, 1)\n", share);
       return 2;
     }
-  g_autoptr (SfDataset) dataset = load_dataset_argument (argc, argv, 1);
+  g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
   if (dataset == NULL)
     return 1;
 
@@ -226,7 +227,7 @@ run_pairs (int argc, char **argv)
   g_autoptr (SfPairSet) pairs = sf_pairs_generate (dataset, kind, share, (guint64) seed, &error);
   if (pairs == NULL)
     {
-      fail_with (error);
+      cli_fail_with (error);
       return 1;
     }
 
@@ -284,6 +285,11 @@ static const Command commands[] = {
   { "info", "[DATASET]", "Format, images, people, size, per-person counts and fingerprint", run_info },
   { "export", "[DATASET] --images FILE.npy --labels FILE.npy", "Write the images and labels as NumPy arrays", run_export },
   { "pairs", "[DATASET] [--seed N] [--split KIND] [--csv FILE]", "The training and validation pairs", run_pairs },
+  { "train", "[DATASET] [--preset article|compact] [--epochs N] ... -o MODEL", "Train a Siamese network", cli_run_train },
+  { "eval", "MODEL [DATASET] [--json]", "Accuracy, ROC AUC, EER, TAR at FAR 1%, rank-1", cli_run_eval },
+  { "embed", "MODEL [DATASET] -o FILE.npy", "The embedding of every image", cli_run_embed },
+  { "similarity", "MODEL [DATASET] --image INDEX|PATH", "A face against one face of every person", cli_run_similarity },
+  { "bench", "[--preset article|compact] [--epochs N]", "Seconds per epoch, GFLOP/s, peak memory", cli_run_bench },
 };
 
 static void
@@ -301,6 +307,8 @@ print_usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  /* Before anything else: it may re-execute the program with OpenBLAS's AVX-512 kernels. */
+  sf_blas_ensure_fast_kernels (argc, argv);
   setlocale (LC_ALL, "");
 
   if (argc < 2)

@@ -1,0 +1,147 @@
+/* siamese-faces-cli eval: how good a saved model is on its validation pairs
+ * (or on every pair of another dataset). */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "cli-common.h"
+#include "error.h"
+#include "metrics.h"
+
+static void
+print_value (const char *label, double value, const char *format)
+{
+  if (isfinite (value))
+    {
+      g_print ("%-28s", label);
+      g_print (format, value);
+      g_print ("\n");
+    }
+  else
+    g_print ("%-28sn/a\n", label);
+}
+
+int
+cli_run_eval (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  double threshold = -1;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Threshold for accuracy and counts (default: the model's)", "X" },
+    { NULL }
+  };
+  if (!cli_parse_options ("eval", "MODEL [DATASET]", entries, &argc, &argv))
+    return 2;
+  if (argc < 2)
+    {
+      g_printerr ("siamese-faces-cli: eval: give the MODEL file first\n");
+      return 2;
+    }
+  if (argc > 3)
+    {
+      g_printerr ("siamese-faces-cli: eval: unexpected argument '%s'\n", argv[3]);
+      return 2;
+    }
+  GError *error = NULL;
+  g_autoptr (SfCheckpoint) checkpoint = sf_checkpoint_load (argv[1], &error);
+  if (checkpoint == NULL)
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  if (threshold < 0)
+    threshold = checkpoint->threshold;
+  cli_image_size = sf_model_get_input_size (checkpoint->model);
+  char *rest[3] = { argv[0], argc > 2 ? argv[2] : NULL, NULL };
+  g_autoptr (SfDataset) dataset = cli_load_dataset (argc > 2 ? 2 : 1, rest, 1, 1);
+  if (dataset == NULL)
+    return 1;
+
+  /* On the dataset it was trained on, the very validation pairs of training;
+   * on any other, every pair the article's recipe makes. */
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  gboolean same_data = checkpoint->dataset_fingerprint != NULL
+                       && strcmp (checkpoint->dataset_fingerprint, fingerprint) == 0;
+  const SfTrainSettings *s = &checkpoint->settings;
+  g_autoptr (SfPairSet) pairs = sf_pairs_generate (dataset, same_data ? s->split : SF_SPLIT_PAIRS,
+                                                   same_data ? s->split_share : 0.1, s->seed, &error);
+  if (pairs == NULL)
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  int n = same_data ? pairs->n_validation : pairs->n_train + pairs->n_validation;
+  g_autofree SfPair *evaluated = g_new (SfPair, MAX (n, 1));
+  if (same_data)
+    memcpy (evaluated, pairs->validation, sizeof (SfPair) * n);
+  else
+    {
+      memcpy (evaluated, pairs->train, sizeof (SfPair) * pairs->n_train);
+      memcpy (evaluated + pairs->n_train, pairs->validation, sizeof (SfPair) * pairs->n_validation);
+    }
+  g_autofree float *scores = g_new (float, MAX (n, 1));
+  g_autofree float *truths = g_new (float, MAX (n, 1));
+  for (int k = 0; k < n; k++)
+    truths[k] = evaluated[k].same;
+  SfMetrics metrics;
+  if (!sf_model_score_pairs (checkpoint->model, dataset, evaluated, n, scores, &error)
+      || !sf_metrics_compute (scores, truths, n, (float) threshold, &metrics, &error))
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+
+  /* One-shot identification on the images of the evaluated part. */
+  gsize D = (gsize) sf_model_get_embedding_size (checkpoint->model);
+  g_autofree float *embeddings = g_new (float, (gsize) dataset->n_images * D);
+  if (!sf_model_embed (checkpoint->model, dataset->pixels, dataset->n_images, embeddings, &error))
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  g_autofree int *labels = g_new (int, dataset->n_images);
+  for (int i = 0; i < dataset->n_images; i++)
+    labels[i] = !same_data || s->split == SF_SPLIT_PAIRS || pairs->held_out[i] ? dataset->labels[i] : -1;
+  int n_probes = 0;
+  double rank1 = sf_metrics_rank1 (embeddings, dataset->n_images, (int) D, labels, &n_probes);
+
+  const char *pairs_name = same_data ? "validation pairs of training" : "all pairs of this dataset";
+  if (json)
+    {
+      g_autoptr (JsonNode) root = sf_metrics_to_json (&metrics);
+      JsonObject *o = json_node_get_object (root);
+      json_object_set_string_member (o, "model", argv[1]);
+      json_object_set_string_member (o, "dataset", dataset->source != NULL ? dataset->source : "demo faces");
+      json_object_set_string_member (o, "evaluated", pairs_name);
+      json_object_set_string_member (o, "split", sf_split_kind_name (same_data ? s->split : SF_SPLIT_PAIRS));
+      if (isfinite (rank1))
+        json_object_set_double_member (o, "rank1", rank1);
+      else
+        json_object_set_null_member (o, "rank1");
+      json_object_set_int_member (o, "rank1_probes", n_probes);
+      g_autofree char *text = json_to_string (root, TRUE);
+      g_print ("%s\n", text);
+      return 0;
+    }
+  g_print ("Model:                      %s (%s)\n", argv[1], sf_model_get_spec (checkpoint->model));
+  g_print ("Dataset:                    %s\n", dataset->source != NULL ? dataset->source : "demo faces");
+  g_print ("Evaluated:                  %d %s (%d same, %d different)\n", n, pairs_name, metrics.n_same,
+           metrics.n_different);
+  print_value ("Threshold:", metrics.threshold, "%.4f");
+  print_value ("Accuracy:", metrics.accuracy, "%.4f");
+  g_print ("%-28s%d true / %d false accepts, %d true / %d false rejects\n", "Counts:", metrics.true_accepts,
+           metrics.false_accepts, metrics.true_rejects, metrics.false_rejects);
+  print_value ("Precision:", metrics.precision, "%.4f");
+  print_value ("Recall:", metrics.recall, "%.4f");
+  print_value ("ROC AUC:", metrics.auc, "%.4f");
+  print_value ("Equal error rate:", metrics.eer, "%.4f");
+  print_value ("  at threshold:", metrics.eer_threshold, "%.4f");
+  print_value ("Best accuracy:", metrics.best_accuracy, "%.4f");
+  print_value ("  at threshold:", metrics.best_threshold, "%.4f");
+  print_value ("TAR at FAR 1%:", metrics.tar_at_far_1, "%.4f");
+  print_value ("Rank-1 identification:", rank1, "%.4f");
+  g_print ("%-28s%d probes, one gallery image per person\n", "", n_probes);
+  return 0;
+}

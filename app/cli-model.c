@@ -1,0 +1,684 @@
+/* siamese-faces-cli's model commands: train, embed, similarity and bench
+ * (eval lives in cli-eval.c). */
+#include <glib.h>
+#include <glib-unix.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "checkpoint.h"
+#include "cli-common.h"
+#include "error.h"
+#include "image.h"
+#include "npy.h"
+#include "parallel.h"
+#include "trainer.h"
+
+/* ---- train ---- */
+
+typedef struct {
+  GMainLoop *loop;
+  gboolean terminal;          /* stderr is a terminal: redraw one line */
+  gboolean interrupted;
+  gboolean finished;
+  SfTrainer *trainer;
+  int n_epochs;
+} TrainRun;
+
+static gboolean
+quit_loop_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+interrupt_cb (gpointer data)
+{
+  TrainRun *run = data;
+  if (!run->interrupted)
+    g_printerr ("%sStopping after this batch (Ctrl+C)…\n", run->terminal ? "\n" : "");
+  run->interrupted = TRUE;
+  sf_trainer_cancel (run->trainer);
+  return G_SOURCE_CONTINUE;
+}
+
+static char *
+format_duration (double seconds)
+{
+  int s = (int) (seconds + 0.5);
+  return s >= 3600 ? g_strdup_printf ("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                   : g_strdup_printf ("%d:%02d", s / 60, s % 60);
+}
+
+/* Runs on the trainer's thread: printing is all it does. */
+static void
+train_progress_cb (const SfTrainEvent *event, gpointer data)
+{
+  TrainRun *run = data;
+  switch (event->kind)
+    {
+    case SF_TRAIN_EVENT_BATCH:
+      if (run->terminal)
+        {
+          double done = (event->epoch - 1 + (double) event->batch / event->n_batches) / event->n_epochs;
+          g_autofree char *eta = format_duration (done > 0 ? event->elapsed_seconds * (1 - done) / done : 0);
+          fprintf (stderr, "\r\033[Kepoch %d/%d  batch %d/%d  loss %.4f  accuracy %.3f  ETA %s", event->epoch,
+                   event->n_epochs, event->batch, event->n_batches, event->epoch_loss, event->epoch_accuracy, eta);
+        }
+      break;
+    case SF_TRAIN_EVENT_EPOCH:
+      {
+        const SfEpochRecord *r = &event->record;
+        fprintf (stderr, "%sepoch %d/%d  %.2fs  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  %.0f pairs/s\n",
+                 run->terminal ? "\r\033[K" : "", r->epoch, event->n_epochs, r->seconds, r->loss, r->accuracy,
+                 r->validation_loss, r->validation_accuracy, r->pairs_per_second);
+        break;
+      }
+    case SF_TRAIN_EVENT_FINISHED:
+    case SF_TRAIN_EVENT_CANCELLED:
+    case SF_TRAIN_EVENT_FAILED:
+      if (run->terminal)
+        fprintf (stderr, "\r\033[K");
+      g_main_context_invoke (NULL, quit_loop_cb, run->loop);
+      break;
+    case SF_TRAIN_EVENT_STARTED:
+    default:
+      break;
+    }
+}
+
+static gboolean
+write_text_atomically (const char *path, const char *text, GError **error)
+{
+  GError *local = NULL;
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Options shared by train and bench that shape the settings. */
+typedef struct {
+  char *preset;
+  char *spec;
+  char *head;
+  double margin;
+  int epochs;
+  int batch;
+  double learning_rate;
+  char *optimizer;
+  char *schedule;
+  double weight_decay;
+  char *split;
+  double share;
+  char *augment;
+  gint64 seed;
+  gboolean new_pairs;
+} SettingsOptions;
+
+static void
+settings_options_clear (SettingsOptions *o)
+{
+  g_free (o->preset);
+  g_free (o->spec);
+  g_free (o->head);
+  g_free (o->optimizer);
+  g_free (o->schedule);
+  g_free (o->split);
+  g_free (o->augment);
+}
+
+/* Preset first, then every option given on top of it. */
+static gboolean
+settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GError **error)
+{
+  SfPreset preset = SF_PRESET_COMPACT;
+  if (o->preset != NULL && !sf_preset_parse (o->preset, &preset))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--preset %s: expected article or compact", o->preset);
+      return FALSE;
+    }
+  sf_train_settings_init_preset (settings, preset);
+  if (o->spec != NULL)
+    {
+      g_free (settings->spec);
+      settings->spec = g_strdup (o->spec);
+    }
+  if (o->head != NULL && !sf_head_kind_parse (o->head, &settings->head))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--head %s: expected bce or contrastive", o->head);
+      return FALSE;
+    }
+  if (o->margin != 0)
+    settings->margin = (float) o->margin;
+  if (o->epochs != 0)
+    settings->epochs = o->epochs;
+  if (o->batch != 0)
+    settings->batch_size = o->batch;
+  if (o->learning_rate != 0)
+    settings->optimizer.learning_rate = (float) o->learning_rate;
+  if (o->optimizer != NULL && !sf_optimizer_kind_parse (o->optimizer, &settings->optimizer.kind))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--optimizer %s: expected adam, rmsprop or sgd", o->optimizer);
+      return FALSE;
+    }
+  if (o->optimizer != NULL && settings->optimizer.kind == SF_OPTIMIZER_RMSPROP)
+    settings->optimizer.beta2 = 0.9f;  /* RMSprop's usual ρ */
+  if (o->schedule != NULL && !sf_schedule_kind_parse (o->schedule, &settings->optimizer.schedule))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--schedule %s: expected constant, step or cosine", o->schedule);
+      return FALSE;
+    }
+  if (o->weight_decay >= 0)
+    settings->optimizer.weight_decay = (float) o->weight_decay;
+  if (o->split != NULL)
+    {
+      if (!sf_split_kind_parse (o->split, &settings->split))
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--split %s: expected pairs, images or people", o->split);
+          return FALSE;
+        }
+      settings->split_share = sf_split_default_share (settings->split);
+      if (settings->split == SF_SPLIT_PAIRS)
+        settings->new_pairs_each_epoch = FALSE;
+    }
+  if (o->share != 0)
+    settings->split_share = o->share;
+  if (o->augment != NULL && !sf_augment_settings_parse (o->augment, &settings->augment, error))
+    return FALSE;
+  if (o->seed >= 0)
+    settings->seed = (guint64) o->seed;
+  if (o->new_pairs)
+    settings->new_pairs_each_epoch = TRUE;
+  return sf_train_settings_validate (settings, error);
+}
+
+#define SETTINGS_OPTION_ENTRIES(o) \
+  { "preset", 0, 0, G_OPTION_ARG_STRING, &(o).preset, "article (the article's network and settings) or compact (default)", "NAME" }, \
+  { "spec", 0, 0, G_OPTION_ARG_STRING, &(o).spec, "Tower spec, e.g. \"conv32k3-bn-relu pool2 gap dense128\"", "SPEC" }, \
+  { "head", 0, 0, G_OPTION_ARG_STRING, &(o).head, "bce (the article) or contrastive", "HEAD" }, \
+  { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).margin, "Contrastive margin (default 1)", "M" }, \
+  { "epochs", 0, 0, G_OPTION_ARG_INT, &(o).epochs, "Epochs", "N" }, \
+  { "batch", 0, 0, G_OPTION_ARG_INT, &(o).batch, "Pairs per batch", "N" }, \
+  { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &(o).learning_rate, "Learning rate", "X" }, \
+  { "optimizer", 0, 0, G_OPTION_ARG_STRING, &(o).optimizer, "adam, rmsprop or sgd (with momentum 0.9)", "NAME" }, \
+  { "schedule", 0, 0, G_OPTION_ARG_STRING, &(o).schedule, "Learning-rate schedule: constant, step or cosine", "NAME" }, \
+  { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &(o).weight_decay, "L2 weight decay", "X" }, \
+  { "split", 0, 0, G_OPTION_ARG_STRING, &(o).split, "Validation: pairs, images or people", "KIND" }, \
+  { "share", 0, 0, G_OPTION_ARG_DOUBLE, &(o).share, "Share held out for validation", "X" }, \
+  { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all, or a list of flip,shift,rotate,scale,light", "LIST" }, \
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
+  { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }
+
+static long
+peak_resident_mib (void)
+{
+  struct rusage usage;
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+int
+cli_run_train (int argc, char **argv)
+{
+  SettingsOptions o = { .seed = -1, .weight_decay = -1 };
+  g_autofree char *output = NULL;
+  g_autofree char *history_path = NULL;
+  gboolean save_on_interrupt = FALSE;
+  GOptionEntry entries[] = {
+    SETTINGS_OPTION_ENTRIES (o),
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the model here (.safetensors)", "MODEL" },
+    { "history", 0, 0, G_OPTION_ARG_FILENAME, &history_path, "Write the per-epoch history as CSV", "FILE.csv" },
+    { "save-on-interrupt", 0, 0, G_OPTION_ARG_NONE, &save_on_interrupt, "On Ctrl+C, still save what was trained", NULL },
+    { NULL }
+  };
+  int status = 1;
+  if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv))
+    {
+      settings_options_clear (&o);
+      return 2;
+    }
+  SfTrainSettings settings = { 0 };
+  GError *error = NULL;
+  if (output == NULL)
+    {
+      g_printerr ("siamese-faces-cli: train: give -o MODEL, where the trained model goes\n");
+      settings_options_clear (&o);
+      return 2;
+    }
+  if (!settings_from_options (&o, &settings, &error))
+    {
+      cli_fail_with (error);
+      settings_options_clear (&o);
+      sf_train_settings_clear (&settings);
+      return 2;
+    }
+  settings_options_clear (&o);
+
+  g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
+  if (dataset == NULL)
+    {
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  if (trainer == NULL)
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
+  SfModel *model = sf_trainer_get_model (trainer);
+  fprintf (stderr, "Training %s on %s: %d training + %d validation pairs (%s split), %" G_GSIZE_FORMAT " parameters, %s kernels\n",
+           sf_model_get_spec (model), dataset->source != NULL ? dataset->source : "the demo faces",
+           pairs->n_train, pairs->n_validation, sf_split_kind_name (settings.split),
+           sf_model_n_trainable (model), sf_blas_kernel_name ());
+
+  TrainRun run = { .loop = g_main_loop_new (NULL, FALSE), .terminal = isatty (STDERR_FILENO),
+                   .trainer = trainer, .n_epochs = settings.epochs };
+  guint sigint = g_unix_signal_add (SIGINT, interrupt_cb, &run);
+  guint sigterm = g_unix_signal_add (SIGTERM, interrupt_cb, &run);
+  gboolean ok = sf_trainer_start (trainer, train_progress_cb, &run, &error);
+  if (ok)
+    {
+      g_main_loop_run (run.loop);
+      ok = sf_trainer_join (trainer, &error);
+    }
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  g_main_loop_unref (run.loop);
+
+  if (!ok)
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  int n_history = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
+  if (run.interrupted && !save_on_interrupt)
+    {
+      g_printerr ("siamese-faces-cli: interrupted after %d epochs; nothing saved (use --save-on-interrupt)\n", n_history);
+      sf_train_settings_clear (&settings);
+      return 130;
+    }
+
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  if (!sf_checkpoint_save (output, model, &settings, history, n_history, 0.5f, fingerprint, dataset->source, &error))
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  fprintf (stderr, "Saved %s after %d epochs (peak memory %ld MiB)\n", output, n_history, peak_resident_mib ());
+  if (history_path != NULL)
+    {
+      g_autofree char *csv = sf_history_to_csv (history, n_history);
+      if (!write_text_atomically (history_path, csv, &error))
+        {
+          cli_fail_with (error);
+          sf_train_settings_clear (&settings);
+          return 1;
+        }
+    }
+  status = run.interrupted ? 130 : 0;
+  sf_train_settings_clear (&settings);
+  return status;
+}
+
+/* ---- shared by the commands that take a MODEL ---- */
+
+/* Loads argv[1] as a checkpoint and argv[2] (or the demo faces) at its input size. */
+static gboolean
+load_model_and_dataset (int argc, char **argv, SfCheckpoint **checkpoint, SfDataset **dataset)
+{
+  if (argc < 2)
+    {
+      g_printerr ("siamese-faces-cli: %s: give the MODEL file first\n", argv[0]);
+      return FALSE;
+    }
+  GError *error = NULL;
+  *checkpoint = sf_checkpoint_load (argv[1], &error);
+  if (*checkpoint == NULL)
+    {
+      cli_fail_with (error);
+      return FALSE;
+    }
+  cli_image_size = sf_model_get_input_size ((*checkpoint)->model);
+  char *rest[3] = { argv[0], argc > 2 ? argv[2] : NULL, NULL };
+  if (argc > 3)
+    {
+      g_printerr ("siamese-faces-cli: %s: unexpected argument '%s'\n", argv[0], argv[3]);
+      return FALSE;
+    }
+  *dataset = cli_load_dataset (argc > 2 ? 2 : 1, rest, 1, 1);
+  return *dataset != NULL;
+}
+
+/* embeddings [n_images, D] of the whole dataset; NULL with a message on failure. */
+static float *
+embed_dataset (SfModel *model, const SfDataset *dataset)
+{
+  gsize D = (gsize) sf_model_get_embedding_size (model);
+  float *embeddings = g_try_new (float, (gsize) dataset->n_images * D);
+  GError *error = NULL;
+  if (embeddings == NULL)
+    {
+      g_printerr ("siamese-faces-cli: out of memory for %d embeddings\n", dataset->n_images);
+      return NULL;
+    }
+  if (!sf_model_embed (model, dataset->pixels, dataset->n_images, embeddings, &error))
+    {
+      cli_fail_with (error);
+      g_free (embeddings);
+      return NULL;
+    }
+  return embeddings;
+}
+
+/* ---- embed ---- */
+
+int
+cli_run_embed (int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the embeddings here (float32 N×D)", "FILE.npy" },
+    { NULL }
+  };
+  if (!cli_parse_options ("embed", "MODEL [DATASET] -o FILE.npy", entries, &argc, &argv))
+    return 2;
+  if (output == NULL)
+    {
+      g_printerr ("siamese-faces-cli: embed: give -o FILE.npy\n");
+      return 2;
+    }
+  g_autoptr (SfCheckpoint) checkpoint = NULL;
+  g_autoptr (SfDataset) dataset = NULL;
+  if (!load_model_and_dataset (argc, argv, &checkpoint, &dataset))
+    return 1;
+  g_autofree float *embeddings = embed_dataset (checkpoint->model, dataset);
+  if (embeddings == NULL)
+    return 1;
+  gsize shape[2] = { dataset->n_images, sf_model_get_embedding_size (checkpoint->model) };
+  GError *error = NULL;
+  if (!sf_npy_write_float32 (output, embeddings, shape, 2, &error))
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  g_print ("Wrote %s: float32 %" G_GSIZE_FORMAT "×%" G_GSIZE_FORMAT "\n", output, shape[0], shape[1]);
+  return 0;
+}
+
+/* ---- similarity ---- */
+
+typedef struct {
+  int image;
+  int person;
+  float score;
+} Match;
+
+static int
+compare_matches (gconstpointer a, gconstpointer b)
+{
+  const Match *x = a, *y = b;
+  return (x->score < y->score) - (x->score > y->score);
+}
+
+int
+cli_run_similarity (int argc, char **argv)
+{
+  g_autofree char *image_arg = NULL;
+  gint64 seed = 0;
+  double threshold = -1;
+  GOptionEntry entries[] = {
+    { "image", 0, 0, G_OPTION_ARG_FILENAME, &image_arg, "The test face: an index into the dataset or an image file", "INDEX|PATH" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the choice of one face per person", "N" },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Scores at or above it count as the same person (default: the model's)", "X" },
+    { NULL }
+  };
+  if (!cli_parse_options ("similarity", "MODEL [DATASET] --image INDEX|PATH", entries, &argc, &argv))
+    return 2;
+  if (image_arg == NULL)
+    {
+      g_printerr ("siamese-faces-cli: similarity: give --image INDEX or --image PATH\n");
+      return 2;
+    }
+  g_autoptr (SfCheckpoint) checkpoint = NULL;
+  g_autoptr (SfDataset) dataset = NULL;
+  if (!load_model_and_dataset (argc, argv, &checkpoint, &dataset))
+    return 1;
+  if (threshold < 0)
+    threshold = checkpoint->threshold;
+  SfModel *model = checkpoint->model;
+  int size = sf_model_get_input_size (model);
+  gsize D = (gsize) sf_model_get_embedding_size (model);
+
+  /* The test face: a dataset index, or an image file resized like the dataset. */
+  char *end = NULL;
+  gint64 index = g_ascii_strtoll (image_arg, &end, 10);
+  gboolean is_index = end != image_arg && *end == '\0';
+  g_autofree float *probe = g_new (float, (gsize) size * size);
+  int probe_person = -1;
+  if (is_index)
+    {
+      if (index < 0 || index >= dataset->n_images)
+        {
+          g_printerr ("siamese-faces-cli: --image %s: the dataset has images 0 to %d\n", image_arg, dataset->n_images - 1);
+          return 2;
+        }
+      memcpy (probe, sf_dataset_image (dataset, (int) index), sizeof (float) * size * size);
+      probe_person = dataset->labels[index];
+    }
+  else
+    {
+      GError *error = NULL;
+      g_autoptr (SfImage) image = sf_image_load (image_arg, &error);
+      if (image == NULL)
+        {
+          cli_fail_with (error);
+          return 1;
+        }
+      sf_image_resize_area (image->pixels, image->width, image->height, probe, size, size);
+    }
+
+  /* One random other face of every person: the article's test. */
+  g_autofree Match *matches = g_new0 (Match, dataset->n_people);
+  int n_matches = 0;
+  if (is_index)
+    {
+      int n_pairs = 0;
+      g_autofree SfPair *pairs = sf_pairs_test (dataset, (int) index, (guint64) seed, &n_pairs);
+      for (int k = 0; k < n_pairs; k++)
+        matches[n_matches++] = (Match) { .image = pairs[k].b, .person = dataset->labels[pairs[k].b] };
+    }
+  else
+    {
+      SfRng rng;
+      sf_rng_seed (&rng, (guint64) seed);
+      g_autofree int *counts = sf_dataset_person_counts (dataset);
+      for (int p = 0; p < dataset->n_people; p++)
+        {
+          int pick = (int) sf_rng_below (&rng, (guint32) counts[p]);
+          for (int i = 0; i < dataset->n_images; i++)
+            if (dataset->labels[i] == p && pick-- == 0)
+              {
+                matches[n_matches++] = (Match) { .image = i, .person = p };
+                break;
+              }
+        }
+    }
+
+  g_autofree float *faces = g_new (float, (gsize) (n_matches + 1) * size * size);
+  memcpy (faces, probe, sizeof (float) * size * size);
+  for (int k = 0; k < n_matches; k++)
+    memcpy (faces + (gsize) (k + 1) * size * size, sf_dataset_image (dataset, matches[k].image),
+            sizeof (float) * size * size);
+  g_autofree float *embeddings = g_new (float, (gsize) (n_matches + 1) * D);
+  GError *error = NULL;
+  if (!sf_model_embed (model, faces, n_matches + 1, embeddings, &error))
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  for (int k = 0; k < n_matches; k++)
+    matches[k].score = sf_model_score_distance (model, sf_model_distance (model, embeddings, embeddings + (k + 1) * D));
+  qsort (matches, n_matches, sizeof (Match), compare_matches);
+
+  g_print ("Test face: %s%s%s, threshold %.3f\n\n", image_arg,
+           probe_person >= 0 ? " of " : "", probe_person >= 0 ? dataset->person_names[probe_person] : "", threshold);
+  g_print ("%4s  %-6s  %-20s  %6s  %s\n", "rank", "score", "person", "image", "verdict");
+  int right = 0;
+  for (int k = 0; k < n_matches; k++)
+    {
+      gboolean same = matches[k].score >= threshold;
+      const char *truth = "";
+      if (probe_person >= 0)
+        {
+          gboolean correct = same == (matches[k].person == probe_person);
+          right += correct;
+          truth = correct ? "  (right)" : "  (wrong)";
+        }
+      g_print ("%4d  %.4f  %-20s  %6d  %s%s\n", k + 1, matches[k].score, dataset->person_names[matches[k].person],
+               matches[k].image, same ? "same person" : "different", truth);
+    }
+  if (probe_person >= 0)
+    g_print ("\n%d of %d verdicts right\n", right, n_matches);
+  return 0;
+}
+
+/* ---- bench ---- */
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* 400 images of 40 people: the demo faces of two seeds side by side, so an
+ * epoch has the article's 720 + 80 pairs without any download. */
+static SfDataset *
+bench_dataset (int size, GError **error)
+{
+  g_autoptr (SfDataset) first = sf_demo_faces_generate (size, 0, error);
+  if (first == NULL)
+    return NULL;
+  g_autoptr (SfDataset) second = sf_demo_faces_generate (size, 1, error);
+  if (second == NULL)
+    return NULL;
+  int n = first->n_images + second->n_images;
+  SfDataset *dataset = sf_dataset_new (SF_DATASET_FORMAT_DEMO, n, size, size,
+                                       first->n_people + second->n_people, error);
+  if (dataset == NULL)
+    return NULL;
+  gsize image = (gsize) size * size;
+  memcpy (dataset->pixels, first->pixels, sizeof (float) * image * first->n_images);
+  memcpy (dataset->pixels + image * first->n_images, second->pixels, sizeof (float) * image * second->n_images);
+  for (int i = 0; i < n; i++)
+    dataset->labels[i] = i < first->n_images ? first->labels[i] : first->n_people + second->labels[i - first->n_images];
+  for (int p = 0; p < dataset->n_people; p++)
+    dataset->person_names[p] = g_strdup_printf ("Bench %d", p + 1);
+  return dataset;
+}
+
+int
+cli_run_bench (int argc, char **argv)
+{
+  SettingsOptions o = { .seed = -1, .weight_decay = -1 };
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    SETTINGS_OPTION_ENTRIES (o),
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
+    { NULL }
+  };
+  if (!cli_parse_options ("bench", "[DATASET]", entries, &argc, &argv))
+    {
+      settings_options_clear (&o);
+      return 2;
+    }
+  if (o.epochs == 0)
+    o.epochs = 3;
+  if (o.batch == 0)
+    o.batch = 64;
+  if (o.split == NULL)
+    o.split = g_strdup ("pairs");
+  SfTrainSettings settings = { 0 };
+  GError *error = NULL;
+  gboolean ok = settings_from_options (&o, &settings, &error);
+  settings_options_clear (&o);
+  if (!ok)
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 2;
+    }
+
+  g_autoptr (SfDataset) dataset = NULL;
+  if (argc > 1)
+    dataset = cli_load_dataset (argc, argv, 1, 1);
+  else if ((dataset = bench_dataset (cli_image_size, &error)) == NULL)
+    cli_fail_with (error);
+  g_autoptr (SfTrainer) trainer = dataset != NULL ? sf_trainer_new (dataset, &settings, &error) : NULL;
+  if (trainer == NULL)
+    {
+      if (dataset != NULL)
+        cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
+  SfModel *model = sf_trainer_get_model (trainer);
+  if (!json)
+    g_printerr ("bench: %s, %d epochs of %d + %d pairs at batch %d…\n", sf_model_get_spec (model), settings.epochs,
+                pairs->n_train, pairs->n_validation, settings.batch_size);
+  if (!sf_trainer_run (trainer, NULL, NULL, &error))
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  int n = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n);
+  g_autofree double *seconds = g_new (double, n);
+  for (int k = 0; k < n; k++)
+    seconds[k] = history[k].seconds;
+  qsort (seconds, n, sizeof (double), compare_doubles);
+  double median = n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
+  /* Forward per image × 2 images per pair; training costs about 3 forwards
+   * (forward, input gradient, weight gradient), validation 1. */
+  double tower_flops = sf_model_get_tower (model)->flops;
+  double epoch_flops = 2 * tower_flops * (3.0 * pairs->n_train + pairs->n_validation);
+  double gflops = epoch_flops / median / 1e9;
+  long peak = peak_resident_mib ();
+  if (json)
+    g_print ("{\"spec\": \"%s\", \"epochs\": %d, \"train_pairs\": %d, \"validation_pairs\": %d, \"batch\": %d, "
+             "\"epoch_seconds_median\": %.3f, \"epoch_seconds_min\": %.3f, \"gflops_per_second\": %.1f, "
+             "\"peak_rss_mib\": %ld, \"kernels\": \"%s\", \"threads\": %d}\n",
+             sf_model_get_spec (model), n, pairs->n_train, pairs->n_validation, settings.batch_size, median,
+             seconds[0], gflops, peak, sf_blas_kernel_name (), sf_parallel_n_workers ());
+  else
+    {
+      g_print ("Network:            %s\n", sf_model_get_spec (model));
+      g_print ("Pairs per epoch:    %d training + %d validation, batch %d\n", pairs->n_train, pairs->n_validation,
+               settings.batch_size);
+      g_print ("Epochs:             %d\n", n);
+      for (int k = 0; k < n; k++)
+        g_print ("  epoch %d:          %.3f s\n", k + 1, history[k].seconds);
+      g_print ("Median epoch:       %.3f s\n", median);
+      g_print ("Achieved:           %.1f GFLOP/s (%.2f TFLOP per epoch)\n", gflops, epoch_flops / 1e12);
+      g_print ("Peak memory:        %ld MiB resident\n", peak);
+      g_print ("BLAS kernels:       %s (%s)\n", sf_blas_kernel_name (), sf_blas_config ());
+    }
+  sf_train_settings_clear (&settings);
+  return 0;
+}

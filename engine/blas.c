@@ -1,0 +1,62 @@
+/* OpenBLAS kernel selection: see blas.h for why this re-executes the program. */
+#include "blas.h"
+
+#include <cblas.h>
+#include <cpuid.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define REEXEC_MARKER "SF_BLAS_REEXEC"
+
+gboolean
+sf_blas_cpu_has_avx512 (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid (1, &eax, &ebx, &ecx, &edx) || !(ecx & bit_OSXSAVE))
+    return FALSE;
+  /* XCR0: SSE, AVX, opmask, upper halves of ZMM0-15 and ZMM16-31 enabled by the OS. */
+  unsigned int xcr0_lo, xcr0_hi;
+  __asm__ volatile ("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0xe6) != 0xe6)
+    return FALSE;
+  if (!__get_cpuid_count (7, 0, &eax, &ebx, &ecx, &edx))
+    return FALSE;
+  const unsigned int needed = bit_AVX512F | bit_AVX512DQ | bit_AVX512CD | bit_AVX512BW | bit_AVX512VL;
+  return (ebx & needed) == needed;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
+sf_blas_ensure_fast_kernels (int argc, char **argv)
+{
+  if (g_getenv ("OPENBLAS_CORETYPE") != NULL)
+    return TRUE;
+  if (!sf_blas_cpu_has_avx512 ())
+    return TRUE;
+  if (g_getenv (REEXEC_MARKER) != NULL || argc < 1 || argv == NULL || argv[0] == NULL)
+    return FALSE;
+  /* setenv, not g_setenv: nothing else runs yet, and execv passes environ on. */
+  if (setenv ("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0 || setenv (REEXEC_MARKER, "1", 1) != 0)
+    return FALSE;
+  execv ("/proc/self/exe", argv);
+  /* Still here: exec failed. Do not leave a kernel choice the running library never saw. */
+  unsetenv ("OPENBLAS_CORETYPE");
+  return FALSE;
+}
+
+const char *
+sf_blas_kernel_name (void)
+{
+  const char *name = openblas_get_corename ();
+  return name != NULL ? name : "unknown";
+}
+
+const char *
+sf_blas_config (void)
+{
+  const char *config = openblas_get_config ();
+  return config != NULL ? config : "unknown";
+}

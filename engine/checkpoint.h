@@ -1,0 +1,42 @@
+/* A trained model in one safetensors file: the tensors as the equivalent
+ * PyTorch module names them, and in __metadata__ the format version, tower
+ * spec, head, input size, pixel scaling, training settings, history, chosen
+ * threshold and the fingerprint of the dataset it was trained on. */
+#pragma once
+
+#include "model.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+#define SF_CHECKPOINT_FORMAT "siamese-faces/1"
+#define SF_CHECKPOINT_PIXEL_SCALING "grey float32 in [0, 1]; Olivetti: global min-max as scikit-learn; files: value / maxval; resized by area averaging"
+
+typedef struct {
+  SfModel *model;
+  SfTrainSettings settings;
+  SfEpochRecord *history;
+  int n_history;
+  float threshold;              /* score >= threshold means "same person" */
+  char *dataset_fingerprint;    /* may be NULL */
+  char *dataset_source;         /* may be NULL */
+} SfCheckpoint;
+
+/* Writes a temporary file beside path, fsyncs it and renames it over path. */
+gboolean      sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *settings,
+                                  const SfEpochRecord *history, int n_history, float threshold,
+                                  const char *dataset_fingerprint, const char *dataset_source,
+                                  GError **error);
+/* Reads and validates every tensor against the spec in its metadata. */
+SfCheckpoint *sf_checkpoint_load (const char *path, GError **error);
+void          sf_checkpoint_free (SfCheckpoint *checkpoint);
+
+/* The history as a JSON array and back (also used by the GUI's CSV export). */
+char         *sf_history_to_json   (const SfEpochRecord *history, int n_history);
+gboolean      sf_history_from_json (const char *json, SfEpochRecord **history, int *n_history, GError **error);
+/* CSV with a header line: epoch,loss,accuracy,val_loss,val_accuracy,seconds,pairs_per_second,learning_rate */
+char         *sf_history_to_csv    (const SfEpochRecord *history, int n_history);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfCheckpoint, sf_checkpoint_free)
+
+G_END_DECLS

@@ -1,0 +1,75 @@
+/* 2-D convolution, same padding, stride 1, odd kernels, over NCHW float32:
+ * lowered to cblas_sgemm by im2col, or by Winograd F(2×2, k×k) for k = 3 and 5
+ * (the same linear map with 2.25× and 2.8× fewer multiplications; its backward
+ * pass is its exact adjoint). The fast paths work on chunks of images so the
+ * caller bounds memory and spreads chunks over threads; a direct reference
+ * twin serves the tests. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int C, H, W;   /* input channels and image size */
+  int OC;        /* output channels */
+  int K;         /* kernel side, odd */
+} SfConvShape;
+
+typedef enum {
+  SF_CONV_AUTO,      /* Winograd where it applies, else im2col */
+  SF_CONV_IM2COL,
+  SF_CONV_WINOGRAD,  /* K = 3 or 5 only; AUTO otherwise */
+} SfConvAlgo;
+
+#define SF_WINOGRAD_MAX_ALPHA 6
+
+typedef struct {
+  SfConvShape shape;
+  SfConvAlgo algo;   /* resolved: IM2COL or WINOGRAD */
+  int pad;           /* (K - 1) / 2 */
+  /* Winograd F(2×2, K×K): tiles of alpha×alpha inputs give 2×2 outputs. */
+  int alpha;         /* K + 1 */
+  int tiles_h, tiles_w, tiles;
+  float at[2][SF_WINOGRAD_MAX_ALPHA];                      /* Aᵀ [2, alpha] */
+  float g[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];   /* G [alpha, K] */
+  float bt[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];  /* Bᵀ [alpha, alpha] */
+  /* G ⊗ G [alpha², K²]: U = G w Gᵀ for every kernel at once is one GEMM. */
+  float gg[SF_WINOGRAD_MAX_ALPHA * SF_WINOGRAD_MAX_ALPHA * (SF_WINOGRAD_MAX_ALPHA - 1) * (SF_WINOGRAD_MAX_ALPHA - 1)];
+} SfConv;
+
+/* Reference twins (tests only): direct loops in double.
+ * out[N,OC,H,W] = conv(inp[N,C,H,W], weight[OC,C,K,K]) + bias[OC] (bias may be NULL). */
+void  sf_conv2d_forward_ref  (float *out, const float *inp, const float *weight, const float *bias, int N,
+                              const SfConvShape *shape);
+/* dweight[OC,C,K,K] += , dbias[OC] += (may be NULL); dinp[N,C,H,W] = (may be NULL). */
+void  sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                              const float *weight, int N, const SfConvShape *shape);
+
+/* The fast path. In a chunk of n images the conv output y and its gradient
+ * dy are laid out [OC, n, H*W] (channel-major, as GEMM writes them). */
+void  sf_conv_init            (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo);
+/* Floats of scratch for a chunk of n images, per thread. */
+gsize sf_conv_workspace_size  (const SfConv *conv, int n);
+/* Floats of the weight transform (Winograd U [alpha², OC, C]; 0 for im2col). */
+gsize sf_conv_cache_size      (const SfConv *conv);
+/* Floats of a weight-gradient accumulator: [OC, C, K, K] or Winograd [alpha², OC, C]. */
+gsize sf_conv_dacc_size       (const SfConv *conv);
+/* cache = transform of weight[OC,C,K,K]; once per forward pass. */
+void  sf_conv_prepare         (const SfConv *conv, float *cache, const float *weight);
+/* y[OC, n, H*W] = conv(inp[n,C,H,W]) without bias. */
+void  sf_conv_forward         (const SfConv *conv, float *y, const float *inp, int n, const float *weight,
+                               const float *cache, float *workspace);
+/* dacc += weight gradient of the chunk (in the accumulator's layout);
+ * dinp[n,C,H,W] = input gradient, unless dinp is NULL. dy[OC, n, H*W]. */
+void  sf_conv_backward        (const SfConv *conv, float *dinp, float *dacc, const float *dy, const float *inp,
+                               int n, const float *weight, const float *cache, float *workspace);
+/* dweight[OC,C,K,K] += dacc brought back from the accumulator's layout. */
+void  sf_conv_finish          (const SfConv *conv, float *dweight, const float *dacc);
+
+/* Multiply-adds of the direct convolution per image, and those the chosen
+ * lowering does in GEMMs (forward). */
+double sf_conv_macs           (const SfConvShape *shape);
+double sf_conv_gemm_macs      (const SfConv *conv);
+
+G_END_DECLS

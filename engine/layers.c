@@ -1,0 +1,611 @@
+/* Activations, pooling, batch norm, dropout, dense, distance and heads; see layers.h. */
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "rng.h"
+#include "simd.h"
+
+/* The loops below are written once with the activation as a parameter and
+ * expanded for each kind (WITH_ACT), so that each copy is a plain loop the
+ * compiler can vectorise. */
+#define SF_INLINE static inline __attribute__ ((always_inline))
+
+SF_INLINE float
+act_apply (float x, SfActKind kind, float param)
+{
+  switch (kind)
+    {
+    case SF_ACT_RELU:
+      return x > 0 ? x : 0.0f;
+    case SF_ACT_LEAKY_RELU:
+      return x > 0 ? x : param * x;
+    case SF_ACT_ELU:
+      return x > 0 ? x : param * expm1f (x);
+    case SF_ACT_NONE:
+    default:
+      return x;
+    }
+}
+
+/* act'(x) from y = act(x): every activation here is monotone with y > 0 ⇔ x > 0. */
+SF_INLINE float
+act_slope (float y, SfActKind kind, float param)
+{
+  switch (kind)
+    {
+    case SF_ACT_RELU:
+      return y > 0 ? 1.0f : 0.0f;
+    case SF_ACT_LEAKY_RELU:
+      return y > 0 ? 1.0f : param;
+    case SF_ACT_ELU:
+      return y > 0 ? 1.0f : y + param;
+    case SF_ACT_NONE:
+    default:
+      return 1.0f;
+    }
+}
+
+/* Runs STATEMENT with the constant K_ set to kind. */
+#define WITH_ACT(kind, STATEMENT)                 \
+  G_STMT_START                                    \
+  {                                               \
+    switch (kind)                                 \
+      {                                           \
+      case SF_ACT_RELU:                           \
+        {                                         \
+          const SfActKind K_ = SF_ACT_RELU;       \
+          STATEMENT;                              \
+        }                                         \
+        break;                                    \
+      case SF_ACT_LEAKY_RELU:                     \
+        {                                         \
+          const SfActKind K_ = SF_ACT_LEAKY_RELU; \
+          STATEMENT;                              \
+        }                                         \
+        break;                                    \
+      case SF_ACT_ELU:                            \
+        {                                         \
+          const SfActKind K_ = SF_ACT_ELU;        \
+          STATEMENT;                              \
+        }                                         \
+        break;                                    \
+      case SF_ACT_NONE:                           \
+      default:                                    \
+        {                                         \
+          const SfActKind K_ = SF_ACT_NONE;       \
+          STATEMENT;                              \
+        }                                         \
+        break;                                    \
+      }                                           \
+  }                                               \
+  G_STMT_END
+
+/* Σ x[i], vectorisable: 16 float partial sums, then double. */
+static SF_HOT double
+sum_floats (const float *x, gsize n)
+{
+  float acc[16] = { 0 };
+  gsize i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] += x[i + j];
+  double sum = 0;
+  for (; i < n; i++)
+    sum += x[i];
+  for (int j = 0; j < 16; j++)
+    sum += acc[j];
+  return sum;
+}
+
+/* Σ (x[i] - mean)², as sum_floats. */
+static SF_HOT double
+sum_squared_deviations (const float *x, gsize n, float mean)
+{
+  float acc[16] = { 0 };
+  gsize i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++)
+      {
+        float d = x[i + j] - mean;
+        acc[j] += d * d;
+      }
+  double sum = 0;
+  for (; i < n; i++)
+    sum += (double) (x[i] - mean) * (x[i] - mean);
+  for (int j = 0; j < 16; j++)
+    sum += acc[j];
+  return sum;
+}
+
+/* out[i] = act(in[i] · scale + shift) */
+SF_INLINE void
+affine_act_row (float *restrict out, const float *restrict in, gsize n, float scale, float shift, SfActKind kind,
+                float param)
+{
+  for (gsize i = 0; i < n; i++)
+    out[i] = act_apply (in[i] * scale + shift, kind, param);
+}
+
+/* dx[i] = dout[i] · act'(x) where out[i] = act(x) */
+SF_INLINE void
+slope_row (float *restrict dx, const float *restrict dout, const float *restrict out, gsize n, SfActKind kind,
+           float param)
+{
+  for (gsize i = 0; i < n; i++)
+    dx[i] = dout[i] * act_slope (out[i], kind, param);
+}
+
+/* One row of 2×2 windows: rows r0 and r1 of the input, Wo windows. */
+SF_INLINE void
+pool2_row (float *restrict dst, guint8 *restrict arg, const float *restrict r0, const float *restrict r1, int Wo,
+           float bias, SfActKind kind, float param)
+{
+  for (int ox = 0; ox < Wo; ox++)
+    {
+      float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+      /* The first of equal values wins, as the window is read row by row. */
+      int k01 = b > a ? 1 : 0, k23 = d > c ? 3 : 2;
+      float m01 = b > a ? b : a, m23 = d > c ? d : c;
+      int k = m23 > m01 ? k23 : k01;
+      float m = m23 > m01 ? m23 : m01;
+      dst[ox] = act_apply (m + bias, kind, param);
+      arg[ox] = (guint8) k;
+    }
+}
+
+SF_HOT void
+sf_act_forward (float *out, const float *inp, gsize n, SfAct act)
+{
+  /* out may equal inp: element by element, that is safe. */
+  WITH_ACT (act.kind, for (gsize i = 0; i < n; i++) out[i] = act_apply (inp[i], K_, act.param));
+}
+
+SF_HOT void
+sf_act_backward (float *dinp, const float *dout, const float *out, gsize n, SfAct act)
+{
+  WITH_ACT (act.kind, for (gsize i = 0; i < n; i++) dinp[i] = dout[i] * act_slope (out[i], K_, act.param));
+}
+
+/* ------------------------------------------------------------------------ */
+
+SF_HOT void
+sf_bias_act_pool_forward (float *out, guint8 *argmax, const float *y, gsize image_stride, gsize channel_stride,
+                          const float *bias, int n, int C, int H, int W, SfAct act, int P)
+{
+  int Ho = H / P, Wo = W / P;
+  for (int img = 0; img < n; img++)
+    for (int c = 0; c < C; c++)
+      {
+        const float *plane = y + img * image_stride + c * channel_stride;
+        float *dst = out + ((gsize) img * C + c) * Ho * Wo;
+        guint8 *arg = argmax != NULL ? argmax + ((gsize) img * C + c) * Ho * Wo : NULL;
+        float b = bias != NULL ? bias[c] : 0.0f;
+        if (P == 1)
+          WITH_ACT (act.kind, affine_act_row (dst, plane, (gsize) H * W, 1.0f, b, K_, act.param));
+        else if (P == 2)
+          WITH_ACT (act.kind, for (int oy = 0; oy < Ho; oy++)
+                                pool2_row (dst + oy * Wo, arg + oy * Wo, plane + (gsize) 2 * oy * W,
+                                           plane + (gsize) (2 * oy + 1) * W, Wo, b, K_, act.param));
+        else
+          for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++)
+              {
+                float m = -INFINITY;
+                int k = 0;
+                for (int dy = 0; dy < P; dy++)
+                  for (int dx = 0; dx < P; dx++)
+                    {
+                      float v = plane[(gsize) (oy * P + dy) * W + ox * P + dx];
+                      if (v > m || (dy == 0 && dx == 0))
+                        {
+                          m = v;
+                          k = dy * P + dx;
+                        }
+                    }
+                dst[oy * Wo + ox] = act_apply (m + b, act.kind, act.param);
+                arg[oy * Wo + ox] = (guint8) k;
+              }
+      }
+}
+
+SF_HOT void
+sf_bias_act_pool_backward (float *dy, float *dbias, const float *dout, const float *out, const guint8 *argmax,
+                           gsize image_stride, gsize channel_stride, int n, int C, int H, int W, SfAct act, int P)
+{
+  int Ho = H / P, Wo = W / P;
+  float *g = g_alloca (sizeof (float) * MAX (Wo, 1));
+  for (int c = 0; c < C; c++)
+    {
+      double db = 0;
+      for (int img = 0; img < n; img++)
+        {
+          float *plane = dy + img * image_stride + c * channel_stride;
+          gsize o0 = ((gsize) img * C + c) * Ho * Wo;
+          if (P == 1)
+            {
+              WITH_ACT (act.kind, slope_row (plane, dout + o0, out + o0, (gsize) H * W, K_, act.param));
+              db += sum_floats (plane, (gsize) H * W);
+              continue;
+            }
+          /* Zero, then the gradient at the argmax of every window. */
+          memset (plane, 0, sizeof (float) * H * W);
+          for (int oy = 0; oy < Ho; oy++)
+            {
+              WITH_ACT (act.kind, slope_row (g, dout + o0 + oy * Wo, out + o0 + oy * Wo, Wo, K_, act.param));
+              const guint8 *arg = argmax + o0 + oy * Wo;
+              float *r0 = plane + (gsize) oy * P * W;
+              for (int ox = 0; ox < Wo; ox++)
+                r0[(gsize) (arg[ox] / P) * W + ox * P + arg[ox] % P] = g[ox];
+              db += sum_floats (g, Wo);
+            }
+        }
+      if (dbias != NULL)
+        dbias[c] += (float) db;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+SF_HOT void
+sf_batchnorm_forward_train (float *out, float *mean, float *invstd, float *running_mean, float *running_var,
+                            const float *inp, const float *gamma, const float *beta, int N, int C, int S,
+                            SfAct act, int c0, int c1)
+{
+  double count = (double) N * S;
+  for (int c = c0; c < c1; c++)
+    {
+      double sum = 0;
+      for (int n = 0; n < N; n++)
+        sum += sum_floats (inp + ((gsize) n * C + c) * S, S);
+      float mu = (float) (sum / count);
+      double sq = 0;
+      for (int n = 0; n < N; n++)
+        sq += sum_squared_deviations (inp + ((gsize) n * C + c) * S, S, mu);
+      double var = sq / count;
+      float is = (float) (1.0 / sqrt (var + SF_BN_EPS));
+      mean[c] = mu;
+      invstd[c] = is;
+      running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
+      double unbiased = count > 1 ? sq / (count - 1) : var;
+      running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+      float scale = gamma[c] * is, shift = beta[c] - mu * scale;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * S;
+          WITH_ACT (act.kind, affine_act_row (out + o, inp + o, S, scale, shift, K_, act.param));
+        }
+    }
+}
+
+SF_HOT void
+sf_batchnorm_forward_eval (float *out, const float *inp, const float *gamma, const float *beta,
+                           const float *running_mean, const float *running_var, int N, int C, int S, SfAct act,
+                           int c0, int c1)
+{
+  for (int c = c0; c < c1; c++)
+    {
+      float scale = gamma[c] / sqrtf (running_var[c] + SF_BN_EPS);
+      float shift = beta[c] - running_mean[c] * scale;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * S;
+          WITH_ACT (act.kind, affine_act_row (out + o, inp + o, S, scale, shift, K_, act.param));
+        }
+    }
+}
+
+/* Σ g and Σ g·x̂ over one plane, g = dout · act'(out), x̂ = (x - mu) · is. */
+SF_INLINE void
+batchnorm_sums (const float *restrict dout, const float *restrict out, const float *restrict x, int S, float mu,
+                float is, SfActKind kind, float param, double *sum_g, double *sum_gx)
+{
+  float acc_g[16] = { 0 }, acc_gx[16] = { 0 };
+  int s = 0;
+  for (; s + 16 <= S; s += 16)
+    for (int j = 0; j < 16; j++)
+      {
+        float g = dout[s + j] * act_slope (out[s + j], kind, param);
+        acc_g[j] += g;
+        acc_gx[j] += g * ((x[s + j] - mu) * is);
+      }
+  for (; s < S; s++)
+    {
+      float g = dout[s] * act_slope (out[s], kind, param);
+      *sum_g += g;
+      *sum_gx += (double) g * ((x[s] - mu) * is);
+    }
+  for (int j = 0; j < 16; j++)
+    {
+      *sum_g += acc_g[j];
+      *sum_gx += acc_gx[j];
+    }
+}
+
+/* dx = k · (m·g - Σg - x̂·Σgx̂) over one plane. */
+SF_INLINE void
+batchnorm_input_row (float *restrict dx, const float *restrict dout, const float *restrict out,
+                     const float *restrict x, int S, float mu, float is, float k, float m, float sum_g, float sum_gx,
+                     SfActKind kind, float param)
+{
+  for (int s = 0; s < S; s++)
+    {
+      float g = dout[s] * act_slope (out[s], kind, param);
+      dx[s] = k * (m * g - sum_g - (x[s] - mu) * is * sum_gx);
+    }
+}
+
+SF_HOT void
+sf_batchnorm_backward (float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
+                       const float *inp, const float *mean, const float *invstd, const float *gamma, int N, int C,
+                       int S, SfAct act, int c0, int c1)
+{
+  double count = (double) N * S;
+  for (int c = c0; c < c1; c++)
+    {
+      float mu = mean[c], is = invstd[c];
+      double sum_g = 0, sum_gx = 0;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * S;
+          WITH_ACT (act.kind, batchnorm_sums (dout + o, out + o, inp + o, S, mu, is, K_, act.param, &sum_g, &sum_gx));
+        }
+      dbeta[c] += (float) sum_g;
+      dgamma[c] += (float) sum_gx;
+      float k = gamma[c] * is / (float) count;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * S;
+          WITH_ACT (act.kind, batchnorm_input_row (dinp + o, dout + o, out + o, inp + o, S, mu, is, k, (float) count,
+                                                   (float) sum_g, (float) sum_gx, K_, act.param));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+SF_HOT void
+sf_dropout_forward (float *out, guint8 *mask, const float *inp, gsize n, float p, guint64 seed)
+{
+  /* keep when a 32-bit uniform is ≥ p·2³²: two draws per 64-bit number. */
+  double t = (double) p * 4294967296.0;
+  guint32 threshold = (guint32) MIN (t, 4294967295.0);
+  float scale = 1.0f / (1.0f - p);
+  SfRng rng;
+  sf_rng_seed (&rng, seed);
+  for (gsize i = 0; i < n; i += 2)
+    {
+      guint64 r = sf_rng_next (&rng);
+      mask[i] = (guint32) r >= threshold;
+      if (i + 1 < n)
+        mask[i + 1] = (guint32) (r >> 32) >= threshold;
+    }
+  for (gsize i = 0; i < n; i++)
+    out[i] = mask[i] ? inp[i] * scale : 0.0f;
+}
+
+SF_HOT void
+sf_dropout_backward (float *dinp, const float *dout, const guint8 *mask, gsize n, float p)
+{
+  float scale = 1.0f / (1.0f - p);
+  for (gsize i = 0; i < n; i++)
+    dinp[i] = mask[i] ? dout[i] * scale : 0.0f;
+}
+
+/* ------------------------------------------------------------------------ */
+
+SF_HOT void
+sf_avgpool_forward (float *out, const float *inp, int N, int C, int S)
+{
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    out[i] = (float) (sum_floats (inp + i * S, S) / S);
+}
+
+void
+sf_avgpool_backward (float *dinp, const float *dout, int N, int C, int S)
+{
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      float g = dout[i] / (float) S;
+      for (int s = 0; s < S; s++)
+        dinp[i * S + s] = g;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+void
+sf_dense_forward (float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC)
+{
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
+  if (bias != NULL)
+    for (int n = 0; n < N; n++)
+      for (int o = 0; o < OC; o++)
+        out[(gsize) n * OC + o] += bias[o];
+}
+
+void
+sf_dense_backward (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                   const float *weight, int N, int C, int OC)
+{
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+  if (dbias != NULL)
+    for (int o = 0; o < OC; o++)
+      {
+        double sum = 0;
+        for (int n = 0; n < N; n++)
+          sum += dout[(gsize) n * OC + o];
+        dbias[o] += (float) sum;
+      }
+  if (dinp != NULL)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+}
+
+void
+sf_dense_forward_ref (float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC)
+{
+  for (int n = 0; n < N; n++)
+    for (int o = 0; o < OC; o++)
+      {
+        double sum = bias != NULL ? bias[o] : 0.0;
+        for (int c = 0; c < C; c++)
+          sum += (double) inp[(gsize) n * C + c] * weight[(gsize) o * C + c];
+        out[(gsize) n * OC + o] = (float) sum;
+      }
+}
+
+void
+sf_dense_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                       const float *weight, int N, int C, int OC)
+{
+  for (int o = 0; o < OC; o++)
+    {
+      for (int c = 0; c < C; c++)
+        {
+          double sum = 0;
+          for (int n = 0; n < N; n++)
+            sum += (double) dout[(gsize) n * OC + o] * inp[(gsize) n * C + c];
+          dweight[(gsize) o * C + c] += (float) sum;
+        }
+      if (dbias != NULL)
+        {
+          double sum = 0;
+          for (int n = 0; n < N; n++)
+            sum += dout[(gsize) n * OC + o];
+          dbias[o] += (float) sum;
+        }
+    }
+  if (dinp != NULL)
+    for (int n = 0; n < N; n++)
+      for (int c = 0; c < C; c++)
+        {
+          double sum = 0;
+          for (int o = 0; o < OC; o++)
+            sum += (double) dout[(gsize) n * OC + o] * weight[(gsize) o * C + c];
+          dinp[(gsize) n * C + c] = (float) sum;
+        }
+}
+
+/* ------------------------------------------------------------------------ */
+
+static double
+squared_distance (const float *a, const float *b, int D)
+{
+  double sum = 0;
+  for (int j = 0; j < D; j++)
+    {
+      double d = (double) a[j] - b[j];
+      sum += d * d;
+    }
+  return sum;
+}
+
+void
+sf_distance_forward (float *dist, const float *ea, const float *eb, int N, int D)
+{
+  for (int k = 0; k < N; k++)
+    dist[k] = (float) sqrt (MAX (squared_distance (ea + (gsize) k * D, eb + (gsize) k * D, D),
+                                 (double) SF_DISTANCE_MIN_SQUARE));
+}
+
+void
+sf_distance_backward (float *dea, float *deb, const float *ddist, const float *ea, const float *eb, int N, int D)
+{
+  for (int k = 0; k < N; k++)
+    {
+      const float *a = ea + (gsize) k * D, *b = eb + (gsize) k * D;
+      double sq = squared_distance (a, b, D);
+      float *da = dea + (gsize) k * D, *db = deb + (gsize) k * D;
+      if (sq < SF_DISTANCE_MIN_SQUARE)
+        {
+          memset (da, 0, sizeof (float) * D);
+          memset (db, 0, sizeof (float) * D);
+          continue;
+        }
+      double f = ddist[k] / sqrt (sq);
+      for (int j = 0; j < D; j++)
+        {
+          da[j] = (float) (f * ((double) a[j] - b[j]));
+          db[j] = -da[j];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+static double
+sigmoid (double z)
+{
+  if (z >= 0)
+    return 1.0 / (1.0 + exp (-z));
+  double e = exp (z);
+  return e / (1.0 + e);
+}
+
+double
+sf_bce_head_forward (float *scores, const float *dist, const float *targets, float w, float b, int N)
+{
+  double loss = 0;
+  for (int k = 0; k < N; k++)
+    {
+      double z = (double) w * dist[k] + b;
+      scores[k] = (float) sigmoid (z);
+      if (targets != NULL)
+        loss += MAX (z, 0.0) + log1p (exp (-fabs (z))) - targets[k] * z;
+    }
+  return targets != NULL ? loss : NAN;
+}
+
+void
+sf_bce_head_backward (float *ddist, float *dw, float *db, const float *dist, const float *targets, float w,
+                      float b, int N, float scale)
+{
+  double sum_w = 0, sum_b = 0;
+  for (int k = 0; k < N; k++)
+    {
+      double z = (double) w * dist[k] + b;
+      double dz = scale * (sigmoid (z) - targets[k]);
+      ddist[k] = (float) (dz * w);
+      sum_w += dz * dist[k];
+      sum_b += dz;
+    }
+  *dw += (float) sum_w;
+  *db += (float) sum_b;
+}
+
+float
+sf_contrastive_score (float d, float margin)
+{
+  float r = 2.0f * d / margin;
+  return 1.0f / (1.0f + r * r);
+}
+
+double
+sf_contrastive_head_forward (float *scores, const float *dist, const float *targets, float margin, int N)
+{
+  double loss = 0;
+  for (int k = 0; k < N; k++)
+    {
+      double d = dist[k];
+      scores[k] = sf_contrastive_score (dist[k], margin);
+      if (targets != NULL)
+        {
+          double gap = MAX (margin - d, 0.0);
+          loss += targets[k] * d * d + (1 - targets[k]) * gap * gap;
+        }
+    }
+  return targets != NULL ? loss : NAN;
+}
+
+void
+sf_contrastive_head_backward (float *ddist, const float *dist, const float *targets, float margin, int N,
+                              float scale)
+{
+  for (int k = 0; k < N; k++)
+    {
+      double d = dist[k], gap = MAX (margin - d, 0.0);
+      ddist[k] = (float) (scale * (2 * targets[k] * d - 2 * (1 - targets[k]) * gap));
+    }
+}

@@ -1,0 +1,127 @@
+/* The Siamese model: one tower (see spec.h) applied with shared weights to
+ * both images of a pair, the Euclidean distance of the two embeddings, and a
+ * head. All parameters live in one contiguous float buffer described by a
+ * table of named tensors laid out as in PyTorch, gradients in a second buffer
+ * of the same layout; the optimizer (the trainer's) steps over both.
+ *
+ * The tower runs on the 2n images of a batch at once (a's then b's), so the
+ * GEMMs are large and batch norm sees one batch. Work is spread over the
+ * threads of parallel.h; weight gradients are summed in a fixed order, so the
+ * same seed gives the same bits on a given machine.
+ *
+ * A model is not thread-safe: use it from one thread at a time (copy it for
+ * another thread, e.g. a UI snapshot). */
+#pragma once
+
+#include <glib.h>
+
+#include "rng.h"
+#include "spec.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SF_HEAD_BCE,          /* Dense(1, sigmoid) on the distance, binary cross-entropy (the article) */
+  SF_HEAD_CONTRASTIVE,  /* contrastive loss with a margin (Hadsell, Chopra, LeCun 2006) */
+} SfHeadKind;
+
+/* "bce" or "contrastive". */
+const char *sf_head_kind_name  (SfHeadKind kind);
+gboolean    sf_head_kind_parse (const char *name, SfHeadKind *kind);
+
+/* One tensor of the parameter buffer, named and shaped as in the PyTorch
+ * module the model corresponds to:
+ *
+ *   tower.<i>.weight  conv [out, in, kh, kw], dense [out, in], batch norm γ [c]
+ *   tower.<i>.bias    [out] / batch norm β [c]
+ *   tower.<i>.running_mean, tower.<i>.running_var   [c], not trainable (buffers)
+ *   head.weight [1, 1], head.bias [1]               bce head only
+ *
+ * where <i> is the module's index in the nn.Sequential of sf_tower_to_python().
+ * PyTorch's BatchNorm also has num_batches_tracked (int64, []): it equals
+ * sf_model_get_train_steps(), and PyTorch fills it in if a checkpoint omits it. */
+typedef struct {
+  const char *name;
+  int rank;
+  int shape[4];
+  gsize offset;        /* in floats, into sf_model_params() and sf_model_grads() */
+  gsize size;          /* floats */
+  gboolean trainable;
+  int op;              /* index of the tower op, -1 for the head */
+} SfTensorInfo;
+
+typedef struct _SfModel SfModel;
+
+/* Builds the model for spec (a tower spec, or the name of a preset) and
+ * initialises it from seed as the article does: Glorot-uniform weights, zero
+ * biases; batch norm γ = 1, β = 0, running mean 0 and variance 1. margin is
+ * used by the contrastive head only (> 0). input_size: the side of the square
+ * grey input images. */
+SfModel            *sf_model_new              (const char *spec, SfHeadKind head, float margin, int input_size,
+                                               guint64 seed, GError **error);
+void                sf_model_free             (SfModel *model);
+/* A deep copy of the architecture, parameters and step count (not gradients
+ * or scratch memory), for another thread. */
+SfModel            *sf_model_copy             (const SfModel *model);
+/* Copies src's parameters and step count into dst, of the same architecture
+ * (FALSE otherwise): refreshing a snapshot without allocating. */
+gboolean            sf_model_copy_params      (SfModel *dst, const SfModel *src);
+
+const SfTower      *sf_model_get_tower        (const SfModel *model);
+const char         *sf_model_get_spec         (const SfModel *model);
+SfHeadKind          sf_model_get_head         (const SfModel *model);
+float               sf_model_get_margin       (const SfModel *model);
+int                 sf_model_get_input_size   (const SfModel *model);
+int                 sf_model_get_embedding_size (const SfModel *model);
+/* Training steps taken (sf_model_train_batch calls); settable for checkpoints. */
+gint64              sf_model_get_train_steps  (const SfModel *model);
+void                sf_model_set_train_steps  (SfModel *model, gint64 steps);
+
+/* The parameter buffer: every tensor of the table, back to back, in table
+ * order; grads has the same layout (zero where not trainable); trainable[i]
+ * is 1 where params[i] is trainable, 0 for batch norm running statistics. */
+gsize               sf_model_n_params         (const SfModel *model);
+float              *sf_model_params           (SfModel *model);
+float              *sf_model_grads            (SfModel *model);
+const guint8       *sf_model_trainable        (const SfModel *model);
+/* Trainable floats only (what Keras calls trainable parameters). */
+gsize               sf_model_n_trainable      (const SfModel *model);
+
+int                 sf_model_n_tensors        (const SfModel *model);
+const SfTensorInfo *sf_model_tensor           (const SfModel *model, int index);
+const SfTensorInfo *sf_model_find_tensor      (const SfModel *model, const char *name);
+
+/* One training step's gradients: zeroes the gradients, runs the n pairs
+ * (images_a[k], images_b[k]) [n, size, size] with targets[k] = 1 for the same
+ * person, 0 otherwise, in training mode (dropout on, batch norm on the batch's
+ * statistics, running statistics updated), and leaves in grads the gradient
+ * of the mean loss over the pairs. Writes scores[n] (may be NULL) and the mean
+ * loss. rng draws the dropout masks. Towers without batch norm run in groups
+ * of 64 pairs, so memory stays bounded for any batch size; the result is the
+ * same as in one piece. */
+gboolean            sf_model_train_batch      (SfModel *model, const float *images_a, const float *images_b,
+                                               const float *targets, int n, SfRng *rng, float *scores,
+                                               double *loss, GError **error);
+/* Evaluation mode (no dropout, running statistics), in groups of 64 pairs:
+ * scores[n] (may be NULL) and, if targets is not NULL and loss is not NULL,
+ * the mean loss. */
+gboolean            sf_model_evaluate_batch   (SfModel *model, const float *images_a, const float *images_b,
+                                               const float *targets, int n, float *scores, double *loss,
+                                               GError **error);
+/* embeddings[n, embedding size] of images[n, size, size], evaluation mode. */
+gboolean            sf_model_embed            (SfModel *model, const float *images, int n, float *embeddings,
+                                               GError **error);
+
+/* The distance of two embeddings, √max(Σ (a - b)², 1e-7), and the score in
+ * [0, 1] the head gives that distance (bce: σ(w·d + b); contrastive:
+ * 1 / (1 + (2d/m)²), see layers.h). Higher means more alike. */
+float               sf_model_distance         (const SfModel *model, const float *embedding_a,
+                                               const float *embedding_b);
+float               sf_model_score_distance   (const SfModel *model, float distance);
+
+/* Python source rebuilding the model in PyTorch (tower and head). */
+char               *sf_model_to_python        (const SfModel *model);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfModel, sf_model_free)
+
+G_END_DECLS

@@ -1,0 +1,117 @@
+/* Training a Siamese model on a dataset's pairs, on a worker thread, with
+ * progress reported through a callback. Pause, resume and cancel take effect
+ * within one batch. */
+#pragma once
+
+#include "augment.h"
+#include "dataset.h"
+#include "model.h"
+#include "optimizer.h"
+#include "pairs.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *spec;                      /* tower spec (owned) */
+  SfHeadKind head;
+  float margin;                    /* contrastive head only */
+  int epochs;
+  int batch_size;
+  SfOptimizerSettings optimizer;
+  SfAugmentSettings augment;
+  SfSplitKind split;
+  double split_share;              /* <= 0: the split's default */
+  guint64 seed;
+  gboolean new_pairs_each_epoch;   /* the article draws its pairs once */
+} SfTrainSettings;
+
+typedef enum {
+  SF_PRESET_ARTICLE,
+  SF_PRESET_COMPACT,
+} SfPreset;
+
+/* Fills settings with a preset: `article` is the article's exact network and
+ * settings; `compact` the fast default. Frees any spec already there. */
+void         sf_train_settings_init_preset (SfTrainSettings *settings, SfPreset preset);
+void         sf_train_settings_clear       (SfTrainSettings *settings);
+void         sf_train_settings_copy        (SfTrainSettings *dst, const SfTrainSettings *src);
+gboolean     sf_preset_parse               (const char *name, SfPreset *preset);
+const char  *sf_preset_name                (SfPreset preset);
+gboolean     sf_train_settings_validate    (const SfTrainSettings *settings, GError **error);
+/* The settings as one JSON object (for checkpoints), and back. */
+char        *sf_train_settings_to_json     (const SfTrainSettings *settings);
+gboolean     sf_train_settings_from_json   (SfTrainSettings *settings, const char *json, GError **error);
+
+/* One epoch of history. Validation values are NAN when there is no validation part. */
+typedef struct {
+  int epoch;                 /* 1-based */
+  double loss;
+  double accuracy;
+  double validation_loss;
+  double validation_accuracy;
+  double seconds;
+  double pairs_per_second;
+  double learning_rate;
+} SfEpochRecord;
+
+typedef enum {
+  SF_TRAIN_EVENT_STARTED,
+  SF_TRAIN_EVENT_BATCH,      /* after every training batch */
+  SF_TRAIN_EVENT_EPOCH,      /* after every epoch, with its record */
+  SF_TRAIN_EVENT_FINISHED,   /* all epochs done */
+  SF_TRAIN_EVENT_CANCELLED,  /* stopped by sf_trainer_cancel; the model keeps what it learnt */
+  SF_TRAIN_EVENT_FAILED,     /* message says why (e.g. NaN loss) */
+} SfTrainEventKind;
+
+typedef struct {
+  SfTrainEventKind kind;
+  int epoch;                 /* 1-based, the epoch under way */
+  int n_epochs;
+  int batch;                 /* 1-based within the epoch */
+  int n_batches;
+  double batch_loss;
+  double epoch_loss;         /* running mean over the epoch so far */
+  double epoch_accuracy;
+  double elapsed_seconds;    /* since the run started */
+  SfEpochRecord record;      /* SF_TRAIN_EVENT_EPOCH */
+  const char *message;       /* SF_TRAIN_EVENT_FAILED */
+} SfTrainEvent;
+
+/* Called on the thread that trains. The event is valid during the call only. */
+typedef void (*SfTrainCallback) (const SfTrainEvent *event, gpointer user_data);
+
+typedef struct _SfTrainer SfTrainer;
+
+/* Builds the model, its pairs and its optimizer. The dataset must outlive the trainer. */
+SfTrainer      *sf_trainer_new        (const SfDataset *dataset, const SfTrainSettings *settings,
+                                       GError **error);
+void            sf_trainer_free       (SfTrainer *trainer);
+
+/* Trains on the calling thread until done, cancelled or failed; returns FALSE
+ * with the error on failure (cancel is not a failure). */
+gboolean        sf_trainer_run        (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data,
+                                       GError **error);
+/* Trains on a new worker thread; join with sf_trainer_join. */
+gboolean        sf_trainer_start      (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data,
+                                       GError **error);
+/* Waits for the worker; returns what sf_trainer_run would have. */
+gboolean        sf_trainer_join       (SfTrainer *trainer, GError **error);
+/* Thread-safe, from any thread. */
+void            sf_trainer_pause      (SfTrainer *trainer);
+void            sf_trainer_resume     (SfTrainer *trainer);
+void            sf_trainer_cancel     (SfTrainer *trainer);
+gboolean        sf_trainer_is_paused  (SfTrainer *trainer);
+
+SfModel        *sf_trainer_get_model  (SfTrainer *trainer);
+const SfPairSet *sf_trainer_get_pairs (SfTrainer *trainer);
+const SfTrainSettings *sf_trainer_get_settings (SfTrainer *trainer);
+/* The epochs completed so far (read it when the trainer is not running). */
+const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
+
+/* Scores of pairs in evaluation mode, batched. scores[n_pairs]. */
+gboolean        sf_model_score_pairs  (SfModel *model, const SfDataset *dataset, const SfPair *pairs,
+                                       int n_pairs, float *scores, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfTrainer, sf_trainer_free)
+
+G_END_DECLS

@@ -1,0 +1,172 @@
+/* Checkpoints: a trained model survives save and load bit for bit with its
+ * story; files that disagree with their own spec are refused. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "error.h"
+#include "safetensors.h"
+
+#define TINY_SPEC "conv4k3-bn-relu pool2 conv8k3 gap dense6"
+
+static char *dir;
+
+static SfModel *
+tiny_model (guint64 seed)
+{
+  GError *error = NULL;
+  SfModel *model = sf_model_new (TINY_SPEC, SF_HEAD_BCE, 1, 16, seed, &error);
+  g_assert_no_error (error);
+  /* Not the initial weights: make every parameter distinct. */
+  float *params = sf_model_params (model);
+  for (gsize i = 0; i < sf_model_n_params (model); i++)
+    params[i] += 0.001f * (float) i;
+  sf_model_set_train_steps (model, 17);
+  return model;
+}
+
+static void
+test_round_trip (void)
+{
+  g_autoptr (SfModel) model = tiny_model (3);
+  SfTrainSettings settings = { 0 };
+  sf_train_settings_init_preset (&settings, SF_PRESET_COMPACT);
+  g_free (settings.spec);
+  settings.spec = g_strdup (TINY_SPEC);
+  settings.epochs = 7;
+  SfEpochRecord history[2] = {
+    { .epoch = 1, .loss = 0.7, .accuracy = 0.5, .validation_loss = 0.69, .validation_accuracy = 0.55, .seconds = 1.5 },
+    { .epoch = 2, .loss = 0.6, .accuracy = 0.7, .validation_loss = NAN, .validation_accuracy = 0.6, .seconds = 1.4 },
+  };
+  g_autofree char *path = g_build_filename (dir, "tiny.safetensors", NULL);
+  GError *error = NULL;
+  g_assert_true (sf_checkpoint_save (path, model, &settings, history, 2, 0.42f, "abc123", "/data/faces", &error));
+  g_assert_no_error (error);
+
+  g_autoptr (SfCheckpoint) loaded = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sf_model_n_params (loaded->model), ==, sf_model_n_params (model));
+  g_assert_cmpmem (sf_model_params (loaded->model), sf_model_n_params (model) * sizeof (float),
+                   sf_model_params (model), sf_model_n_params (model) * sizeof (float));
+  g_assert_cmpstr (sf_model_get_spec (loaded->model), ==, sf_model_get_spec (model));
+  g_assert_cmpint (sf_model_get_train_steps (loaded->model), ==, 17);
+  g_assert_cmpfloat (loaded->threshold, ==, 0.42f);
+  g_assert_cmpstr (loaded->dataset_fingerprint, ==, "abc123");
+  g_assert_cmpstr (loaded->dataset_source, ==, "/data/faces");
+  g_assert_cmpint (loaded->settings.epochs, ==, 7);
+  g_assert_cmpint (loaded->settings.split, ==, settings.split);
+  g_assert_cmpstr (loaded->settings.spec, ==, TINY_SPEC);
+  g_assert_cmpint (loaded->n_history, ==, 2);
+  g_assert_cmpfloat_with_epsilon (loaded->history[1].accuracy, 0.7, 1e-12);
+  g_assert_true (isnan (loaded->history[1].validation_loss));
+
+  /* The same model gives the same embeddings after the trip. */
+  float image[16 * 16];
+  for (int k = 0; k < 256; k++)
+    image[k] = (k % 17) / 17.0f;
+  float e1[6], e2[6];
+  g_assert_true (sf_model_embed (model, image, 1, e1, NULL));
+  g_assert_true (sf_model_embed (loaded->model, image, 1, e2, NULL));
+  g_assert_cmpmem (e1, sizeof e1, e2, sizeof e2);
+  sf_train_settings_clear (&settings);
+}
+
+static void
+expect_refused (const char *path, const char *needle)
+{
+  GError *error = NULL;
+  SfCheckpoint *checkpoint = sf_checkpoint_load (path, &error);
+  if (checkpoint != NULL)
+    g_error ("%s was accepted", path);
+  g_assert_nonnull (error);
+  if (strstr (error->message, needle) == NULL || strstr (error->message, path) == NULL)
+    g_error ("'%s' lacks '%s' or the path", error->message, needle);
+  g_error_free (error);
+}
+
+static void
+test_refuses_inconsistent_files (void)
+{
+  g_autoptr (SfModel) model = tiny_model (1);
+  float *params = sf_model_params (model);
+  const SfTensorInfo *first = sf_model_tensor (model, 0);
+
+  /* Not ours: a valid safetensors file without our metadata. */
+  g_autofree char *foreign = g_build_filename (dir, "foreign.safetensors", NULL);
+  SfTensorView view = { .name = first->name, .dtype = SF_DTYPE_F32, .rank = first->rank,
+                        .data = params + first->offset, .n_bytes = first->size * sizeof (float) };
+  for (int d = 0; d < first->rank; d++)
+    view.shape[d] = first->shape[d];
+  g_assert_true (sf_safetensors_write (foreign, &view, 1, NULL, NULL));
+  expect_refused (foreign, "not a Siamese Faces model");
+
+  /* Ours, but a tensor is missing. */
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  const char *metadata[] = { "format", SF_CHECKPOINT_FORMAT, "spec", TINY_SPEC, "head", "bce", "margin", "1",
+                             "input_size", "16", "threshold", "0.5", "train_steps", "0", NULL };
+  g_assert_true (sf_safetensors_write (missing, &view, 1, metadata, NULL));
+  expect_refused (missing, "is missing or not F32");
+
+  /* A spec that cannot be built. */
+  g_autofree char *bad_spec = g_build_filename (dir, "bad-spec.safetensors", NULL);
+  const char *bad_metadata[] = { "format", SF_CHECKPOINT_FORMAT, "spec", "conv0k4 wobble", "head", "bce", "margin", "1",
+                                 "input_size", "16", "threshold", "0.5", "train_steps", "0", NULL };
+  g_assert_true (sf_safetensors_write (bad_spec, &view, 1, bad_metadata, NULL));
+  expect_refused (bad_spec, "bad-spec.safetensors");
+
+  /* A threshold outside [0, 1]. */
+  g_autofree char *threshold = g_build_filename (dir, "threshold.safetensors", NULL);
+  const char *threshold_metadata[] = { "format", SF_CHECKPOINT_FORMAT, "spec", TINY_SPEC, "head", "bce", "margin", "1",
+                                       "input_size", "16", "threshold", "7", "train_steps", "0", NULL };
+  g_assert_true (sf_safetensors_write (threshold, &view, 1, threshold_metadata, NULL));
+  expect_refused (threshold, "threshold");
+
+  /* A saved model with a NaN weight. */
+  g_autofree char *nan_path = g_build_filename (dir, "nan.safetensors", NULL);
+  params[0] = NAN;
+  g_assert_true (sf_checkpoint_save (nan_path, model, NULL, NULL, 0, 0.5f, NULL, NULL, NULL));
+  expect_refused (nan_path, "NaN");
+
+  /* Truncated. */
+  g_autofree char *bytes = NULL;
+  gsize size;
+  g_assert_true (g_file_get_contents (nan_path, &bytes, &size, NULL));
+  g_autofree char *cut = g_build_filename (dir, "cut.safetensors", NULL);
+  g_assert_true (g_file_set_contents (cut, bytes, (gssize) size - 10, NULL));
+  expect_refused (cut, "cut.safetensors");
+}
+
+static void
+test_history_csv (void)
+{
+  SfEpochRecord history[1] = { { .epoch = 3, .loss = 0.5, .accuracy = 0.75, .validation_loss = NAN,
+                                 .validation_accuracy = 0.5, .seconds = 2, .pairs_per_second = 400,
+                                 .learning_rate = 0.001 } };
+  g_autofree char *csv = sf_history_to_csv (history, 1);
+  g_assert_cmpstr (csv, ==, "epoch,loss,accuracy,val_loss,val_accuracy,seconds,pairs_per_second,learning_rate\n"
+                            "3,0.5,0.75,,0.5,2,400,0.001\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  dir = g_dir_make_tmp ("sf-checkpoint-XXXXXX", NULL);
+  g_test_add_func ("/checkpoint/round-trip", test_round_trip);
+  g_test_add_func ("/checkpoint/refuses-inconsistent", test_refuses_inconsistent_files);
+  g_test_add_func ("/checkpoint/history-csv", test_history_csv);
+  int status = g_test_run ();
+  GDir *listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+  g_dir_close (listing);
+  g_rmdir (dir);
+  g_free (dir);
+  return status;
+}

@@ -1,0 +1,812 @@
+/* Layers and convolution: fast paths against their reference twins, and every
+ * gradient against central finite differences. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "conv.h"
+#include "layers.h"
+#include "rng.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static float *
+random_floats (SfRng *rng, gsize n, float lo, float hi)
+{
+  float *x = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    x[i] = lo + (hi - lo) * (float) sf_rng_uniform (rng);
+  return x;
+}
+
+/* Distinct values (k + 0.5)·step + lo in a random order: no ties within
+ * 2·step/2, none within step/2 of zero when lo is a multiple of step. */
+static float *
+distinct_floats (SfRng *rng, gsize n, float lo, float step)
+{
+  int *order = g_new (int, n);
+  for (gsize i = 0; i < n; i++)
+    order[i] = (int) i;
+  sf_rng_shuffle (rng, order, (int) n);
+  float *x = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    x[i] = lo + (order[i] + 0.5f) * step;
+  g_free (order);
+  return x;
+}
+
+static void
+assert_close (const char *what, const float *got, const float *want, gsize n, double tol)
+{
+  double scale = 0;
+  for (gsize i = 0; i < n; i++)
+    scale = MAX (scale, fabs (want[i]));
+  for (gsize i = 0; i < n; i++)
+    if (fabs ((double) got[i] - want[i]) > tol * MAX (scale, 1e-6))
+      {
+        g_test_message ("%s: element %" G_GSIZE_FORMAT ": got %.9g, want %.9g (scale %g)", what, i, got[i], want[i],
+                        scale);
+        g_test_fail ();
+        return;
+      }
+}
+
+typedef double (*Objective) (gpointer data);
+
+/* Compares analytic[n] with central differences of f over the floats x[n]:
+ * the relative error of the two vectors, and of every element against the
+ * largest, must stay below tol. */
+static void
+assert_gradient (const char *what, float *x, gsize n, const float *analytic, Objective f, gpointer data, float eps,
+                 double tol)
+{
+  double *numeric = g_new (double, n);
+  double diff2 = 0, num2 = 0, ana2 = 0, largest = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      float save = x[i];
+      x[i] = save + eps;
+      double up = f (data);
+      float hi = x[i];
+      x[i] = save - eps;
+      double down = f (data);
+      float lo = x[i];
+      x[i] = save;
+      numeric[i] = (up - down) / ((double) hi - lo);
+      diff2 += (numeric[i] - analytic[i]) * (numeric[i] - analytic[i]);
+      num2 += numeric[i] * numeric[i];
+      ana2 += (double) analytic[i] * analytic[i];
+      largest = MAX (largest, MAX (fabs (numeric[i]), fabs (analytic[i])));
+    }
+  double rel = sqrt (diff2) / MAX (sqrt (num2) + sqrt (ana2), 1e-12);
+  if (rel > tol)
+    {
+      g_test_message ("%s: relative error %g > %g", what, rel, tol);
+      g_test_fail ();
+    }
+  for (gsize i = 0; i < n; i++)
+    if (fabs (numeric[i] - analytic[i]) > 10 * tol * MAX (largest, 1e-9))
+      {
+        g_test_message ("%s: element %" G_GSIZE_FORMAT ": numeric %.7g, analytic %.7g", what, i, numeric[i],
+                        analytic[i]);
+        g_test_fail ();
+        break;
+      }
+  g_free (numeric);
+}
+
+static double
+dot (const float *a, const float *r, gsize n)
+{
+  double sum = 0;
+  for (gsize i = 0; i < n; i++)
+    sum += (double) a[i] * r[i];
+  return sum;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Convolution                                                              */
+
+/* The fast path over N images in chunks, NCHW in and out. */
+static void
+fast_conv_forward (const SfConv *conv, float *out, const float *inp, const float *weight, const float *bias, int N,
+                   int chunk)
+{
+  const SfConvShape *s = &conv->shape;
+  gsize hw = (gsize) s->H * s->W;
+  float *cache = g_new (float, MAX (sf_conv_cache_size (conv), 1));
+  float *ws = g_new (float, sf_conv_workspace_size (conv, chunk));
+  float *y = g_new (float, s->OC * chunk * hw);
+  SfAct none = { SF_ACT_NONE, 0 };
+  sf_conv_prepare (conv, cache, weight);
+  for (int i0 = 0; i0 < N; i0 += chunk)
+    {
+      int n = MIN (chunk, N - i0);
+      sf_conv_forward (conv, y, inp + i0 * s->C * hw, n, weight, cache, ws);
+      sf_bias_act_pool_forward (out + i0 * s->OC * hw, NULL, y, hw, n * hw, bias, n, s->OC, s->H, s->W, none, 1);
+    }
+  g_free (cache);
+  g_free (ws);
+  g_free (y);
+}
+
+static void
+fast_conv_backward (const SfConv *conv, float *dinp, float *dweight, float *dbias, const float *dout,
+                    const float *inp, const float *weight, int N, int chunk)
+{
+  const SfConvShape *s = &conv->shape;
+  gsize hw = (gsize) s->H * s->W;
+  float *cache = g_new (float, MAX (sf_conv_cache_size (conv), 1));
+  float *ws = g_new (float, sf_conv_workspace_size (conv, chunk));
+  float *dy = g_new (float, s->OC * chunk * hw);
+  float *dacc = g_new0 (float, sf_conv_dacc_size (conv));
+  SfAct none = { SF_ACT_NONE, 0 };
+  sf_conv_prepare (conv, cache, weight);
+  for (int i0 = 0; i0 < N; i0 += chunk)
+    {
+      int n = MIN (chunk, N - i0);
+      const float *g = dout + i0 * s->OC * hw;
+      sf_bias_act_pool_backward (dy, dbias, g, g, NULL, hw, n * hw, n, s->OC, s->H, s->W, none, 1);
+      sf_conv_backward (conv, dinp != NULL ? dinp + i0 * s->C * hw : NULL, dacc, dy, inp + i0 * s->C * hw, n, weight,
+                        cache, ws);
+    }
+  sf_conv_finish (conv, dweight, dacc);
+  g_free (cache);
+  g_free (ws);
+  g_free (dy);
+  g_free (dacc);
+}
+
+static const SfConvShape conv_shapes[] = {
+  { 3, 7, 9, 4, 0 },
+  { 2, 5, 3, 5, 0 },
+  { 1, 1, 2, 3, 0 },
+  { 4, 6, 6, 2, 0 },
+  { 5, 2, 11, 3, 0 },
+};
+
+static void
+test_conv_matches_direct (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 11);
+  const int N = 5;
+  for (guint shape_index = 0; shape_index < G_N_ELEMENTS (conv_shapes); shape_index++)
+    for (int K = 1; K <= 7; K += 2)
+      for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_WINOGRAD; algo++)
+        for (int chunk = 2; chunk <= N; chunk += 3)
+          {
+            SfConvShape s = conv_shapes[shape_index];
+            s.K = K;
+            SfConv conv;
+            sf_conv_init (&conv, &s, (SfConvAlgo) algo);
+            g_assert_cmpint (conv.algo, ==,
+                             algo == SF_CONV_WINOGRAD && (K == 3 || K == 5) ? SF_CONV_WINOGRAD : SF_CONV_IM2COL);
+            gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W;
+            gsize n_w = (gsize) s.OC * s.C * K * K;
+            float *x = random_floats (&rng, n_in, -1, 1);
+            float *w = random_floats (&rng, n_w, -1, 1);
+            float *b = random_floats (&rng, s.OC, -1, 1);
+            float *g = random_floats (&rng, n_out, -1, 1);
+            float *want = g_new (float, n_out), *got = g_new (float, n_out);
+            sf_conv2d_forward_ref (want, x, w, b, N, &s);
+            fast_conv_forward (&conv, got, x, w, b, N, chunk);
+            g_autofree char *what = g_strdup_printf ("%s k%d C%d %dx%d OC%d chunk %d",
+                                                     conv.algo == SF_CONV_WINOGRAD ? "winograd" : "im2col", K, s.C,
+                                                     s.H, s.W, s.OC, chunk);
+            assert_close (what, got, want, n_out, 1e-5);
+
+            float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
+            float *dw_want = g_new0 (float, n_w), *dw_got = g_new0 (float, n_w);
+            float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC);
+            /* Accumulation: both start from the same nonzero values. */
+            for (gsize i = 0; i < n_w; i++)
+              dw_want[i] = dw_got[i] = 0.25f;
+            sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
+            fast_conv_backward (&conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
+            assert_close (what, dx_got, dx_want, n_in, 1e-5);
+            assert_close (what, dw_got, dw_want, n_w, 1e-5);
+            assert_close (what, db_got, db_want, s.OC, 1e-5);
+            /* No input gradient asked for: the weight gradient is unchanged. */
+            memset (dw_got, 0, sizeof (float) * n_w);
+            for (gsize i = 0; i < n_w; i++)
+              dw_got[i] = 0.25f;
+            memset (db_got, 0, sizeof (float) * s.OC);
+            fast_conv_backward (&conv, NULL, dw_got, db_got, g, x, w, N, chunk);
+            assert_close (what, dw_got, dw_want, n_w, 1e-5);
+            g_free (x), g_free (w), g_free (b), g_free (g), g_free (want), g_free (got);
+            g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got), g_free (db_want), g_free (db_got);
+          }
+}
+
+/* The reference itself against a hand-computed case: a 3×3 kernel of ones sums each neighbourhood. */
+static void
+test_conv_reference_by_hand (void)
+{
+  SfConvShape s = { 1, 3, 3, 1, 3 };
+  float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, w[9], b = 0.5f, y[9];
+  for (int i = 0; i < 9; i++)
+    w[i] = 1;
+  sf_conv2d_forward_ref (y, x, w, &b, 1, &s);
+  float want[9] = { 12.5f, 21.5f, 16.5f, 27.5f, 45.5f, 33.5f, 24.5f, 39.5f, 28.5f };
+  g_assert_cmpmem (y, sizeof y, want, sizeof want);
+  /* A kernel with a single 1 at (0, 0) shifts the image down-right. */
+  memset (w, 0, sizeof w);
+  w[0] = 1;
+  sf_conv2d_forward_ref (y, x, w, NULL, 1, &s);
+  float shifted[9] = { 0, 0, 0, 0, 1, 2, 0, 4, 5 };
+  g_assert_cmpmem (y, sizeof y, shifted, sizeof shifted);
+}
+
+typedef struct {
+  SfConv *conv;
+  float *x, *w, *b, *r, *out;
+  int N, chunk;
+} ConvObjective;
+
+static double
+conv_objective (gpointer data)
+{
+  ConvObjective *o = data;
+  const SfConvShape *s = &o->conv->shape;
+  fast_conv_forward (o->conv, o->out, o->x, o->w, o->b, o->N, o->chunk);
+  return dot (o->out, o->r, (gsize) o->N * s->OC * s->H * s->W);
+}
+
+static void
+test_conv_gradient (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 12);
+  for (int K = 1; K <= 5; K += 2)
+    for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_WINOGRAD; algo++)
+      {
+        if (algo == SF_CONV_WINOGRAD && K == 1)
+          continue;
+        SfConvShape s = { 2, 5, 6, 3, K };
+        SfConv conv;
+        sf_conv_init (&conv, &s, (SfConvAlgo) algo);
+        int N = 3;
+        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W, n_w = (gsize) s.OC * s.C * K * K;
+        ConvObjective o = { &conv, random_floats (&rng, n_in, -1, 1), random_floats (&rng, n_w, -1, 1),
+                            random_floats (&rng, s.OC, -1, 1), random_floats (&rng, n_out, -1, 1),
+                            g_new (float, n_out), N, 2 };
+        float *dx = g_new (float, n_in), *dw = g_new0 (float, n_w), *db = g_new0 (float, s.OC);
+        fast_conv_backward (&conv, dx, dw, db, o.r, o.x, o.w, N, 2);
+        g_autofree char *what = g_strdup_printf ("conv k%d %s", K, algo == SF_CONV_WINOGRAD ? "winograd" : "im2col");
+        assert_gradient (what, o.x, n_in, dx, conv_objective, &o, 1e-2f, 1e-3);
+        assert_gradient (what, o.w, n_w, dw, conv_objective, &o, 1e-2f, 1e-3);
+        assert_gradient (what, o.b, s.OC, db, conv_objective, &o, 1e-2f, 1e-3);
+        g_free (o.x), g_free (o.w), g_free (o.b), g_free (o.r), g_free (o.out);
+        g_free (dx), g_free (dw), g_free (db);
+      }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bias + activation + max-pool                                             */
+
+typedef struct {
+  float *x, *b, *r, *out;
+  guint8 *arg;
+  int N, C, H, W, P;
+  SfAct act;
+} PoolObjective;
+
+static double
+pool_objective (gpointer data)
+{
+  PoolObjective *o = data;
+  gsize hw = (gsize) o->H * o->W;
+  sf_bias_act_pool_forward (o->out, o->arg, o->x, o->C * hw, hw, o->b, o->N, o->C, o->H, o->W, o->act, o->P);
+  return dot (o->out, o->r, (gsize) o->N * o->C * (o->H / o->P) * (o->W / o->P));
+}
+
+static void
+test_pool_forward_by_hand (void)
+{
+  /* One 3×5 plane, P = 2: the floor drops the last row and column. */
+  float x[15] = { 1, 5, -2, 0, 9, 3, 2, -1, -3, 9, 9, 9, 9, 9, 9 };
+  float bias = -2, out[2];
+  guint8 arg[2];
+  SfAct relu = { SF_ACT_RELU, 0 };
+  sf_bias_act_pool_forward (out, arg, x, 15, 15, &bias, 1, 1, 3, 5, relu, 2);
+  g_assert_cmpfloat (out[0], ==, 3);   /* max(1, 5, 3, 2) - 2 */
+  g_assert_cmpint (arg[0], ==, 1);
+  g_assert_cmpfloat (out[1], ==, 0);   /* max(-2, 0, -1, -3) - 2 < 0 */
+  g_assert_cmpint (arg[1], ==, 1);
+  float dout[2] = { 10, 20 }, dy[15], dbias = 0;
+  sf_bias_act_pool_backward (dy, &dbias, dout, out, arg, 15, 15, 1, 1, 3, 5, relu, 2);
+  float want[15] = { 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+  g_assert_cmpmem (dy, sizeof dy, want, sizeof want);
+  g_assert_cmpfloat (dbias, ==, 10);
+}
+
+static void
+test_pool_gradient (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 13);
+  SfAct acts[] = { { SF_ACT_NONE, 0 }, { SF_ACT_RELU, 0 }, { SF_ACT_LEAKY_RELU, 0.1f }, { SF_ACT_ELU, 1.0f } };
+  int sizes[][3] = { { 2, 6, 8 }, { 3, 7, 9 }, { 1, 3, 2 } };   /* P, H, W */
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    for (guint k = 0; k < G_N_ELEMENTS (sizes); k++)
+      {
+        PoolObjective o = { .N = 2, .C = 3, .P = sizes[k][0], .H = sizes[k][1], .W = sizes[k][2], .act = acts[a] };
+        gsize n_in = (gsize) o.N * o.C * o.H * o.W, n_out = (gsize) o.N * o.C * (o.H / o.P) * (o.W / o.P);
+        /* Steps of 0.01 from -2: no ties and nothing within 0.005 of zero, beyond eps = 1e-3. */
+        o.x = distinct_floats (&rng, n_in, -2.0f, 0.01f);
+        o.b = g_new0 (float, o.C);
+        o.r = random_floats (&rng, n_out, -1, 1);
+        o.out = g_new (float, n_out);
+        o.arg = g_new (guint8, n_out);
+        pool_objective (&o);
+        /* The max of act(x + b) equals act(max) for monotone act: check against the obvious loops. */
+        for (int n = 0; n < o.N; n++)
+          for (int c = 0; c < o.C; c++)
+            for (int oy = 0; oy < o.H / o.P; oy++)
+              for (int ox = 0; ox < o.W / o.P; ox++)
+                {
+                  float best = -INFINITY;
+                  for (int dy = 0; dy < o.P; dy++)
+                    for (int dx = 0; dx < o.P; dx++)
+                      {
+                        float v = o.x[(((gsize) n * o.C + c) * o.H + oy * o.P + dy) * o.W + ox * o.P + dx];
+                        float y = v > 0 ? v : o.act.kind == SF_ACT_RELU ? 0 : o.act.kind == SF_ACT_LEAKY_RELU ? 0.1f * v
+                                  : o.act.kind == SF_ACT_ELU ? expm1f (v) : v;
+                        best = MAX (best, y);
+                      }
+                  g_assert_cmpfloat_with_epsilon (o.out[(((gsize) n * o.C + c) * (o.H / o.P) + oy) * (o.W / o.P) + ox],
+                                                  best, 1e-6);
+                }
+        float *dx = g_new (float, n_in), *db = g_new0 (float, o.C);
+        gsize hw = (gsize) o.H * o.W;
+        sf_bias_act_pool_backward (dx, db, o.r, o.out, o.arg, o.C * hw, hw, o.N, o.C, o.H, o.W, o.act, o.P);
+        g_autofree char *what = g_strdup_printf ("pool%d act %d %dx%d", o.P, o.act.kind, o.H, o.W);
+        assert_gradient (what, o.x, n_in, dx, pool_objective, &o, 1e-3f, 1e-3);
+        assert_gradient (what, o.b, o.C, db, pool_objective, &o, 1e-3f, 1e-3);
+        g_free (o.x), g_free (o.b), g_free (o.r), g_free (o.out), g_free (o.arg), g_free (dx), g_free (db);
+      }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Activations                                                              */
+
+typedef struct {
+  float *x, *r, *out;
+  gsize n;
+  SfAct act;
+} ActObjective;
+
+static double
+act_objective (gpointer data)
+{
+  ActObjective *o = data;
+  sf_act_forward (o->out, o->x, o->n, o->act);
+  return dot (o->out, o->r, o->n);
+}
+
+static void
+test_activations (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 14);
+  SfAct acts[] = { { SF_ACT_NONE, 0 }, { SF_ACT_RELU, 0 }, { SF_ACT_LEAKY_RELU, 0.1f }, { SF_ACT_LEAKY_RELU, 0.01f },
+                   { SF_ACT_ELU, 1.0f }, { SF_ACT_ELU, 0.5f } };
+  float probe[4] = { -2, -0.5f, 0.5f, 3 };
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    {
+      SfAct act = acts[a];
+      /* Values by formula. */
+      float y[4];
+      sf_act_forward (y, probe, 4, act);
+      for (int i = 0; i < 4; i++)
+        {
+          float x = probe[i];
+          float want = act.kind == SF_ACT_NONE || x > 0 ? x
+                       : act.kind == SF_ACT_RELU ? 0
+                       : act.kind == SF_ACT_LEAKY_RELU ? act.param * x : act.param * expm1f (x);
+          g_assert_cmpfloat_with_epsilon (y[i], want, 1e-7);
+        }
+      ActObjective o = { .n = 64, .act = act };
+      o.x = distinct_floats (&rng, o.n, -3.2f, 0.1f);
+      o.r = random_floats (&rng, o.n, -1, 1);
+      o.out = g_new (float, o.n);
+      act_objective (&o);
+      float *dx = g_new (float, o.n);
+      sf_act_backward (dx, o.r, o.out, o.n, act);
+      g_autofree char *what = g_strdup_printf ("activation %d(%g)", act.kind, act.param);
+      assert_gradient (what, o.x, o.n, dx, act_objective, &o, 1e-3f, 1e-3);
+      /* In place gives the same. */
+      act_objective (&o);
+      float *inplace = g_memdup2 (o.x, sizeof (float) * o.n);
+      sf_act_forward (inplace, inplace, o.n, act);
+      g_assert_cmpmem (inplace, sizeof (float) * o.n, o.out, sizeof (float) * o.n);
+      g_free (inplace), g_free (o.x), g_free (o.r), g_free (o.out), g_free (dx);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batch normalisation                                                      */
+
+typedef struct {
+  float *x, *gamma, *beta, *r, *out, *mean, *invstd, *rm, *rv;
+  int N, C, S;
+  SfAct act;
+} BnObjective;
+
+static double
+bn_objective (gpointer data)
+{
+  BnObjective *o = data;
+  sf_batchnorm_forward_train (o->out, o->mean, o->invstd, o->rm, o->rv, o->x, o->gamma, o->beta, o->N, o->C, o->S,
+                              o->act, 0, o->C);
+  return dot (o->out, o->r, (gsize) o->N * o->C * o->S);
+}
+
+static void
+test_batchnorm (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 15);
+  SfAct acts[] = { { SF_ACT_NONE, 0 }, { SF_ACT_ELU, 1.0f } };
+  int shapes[][3] = { { 3, 2, 5 }, { 4, 3, 1 }, { 2, 2, 19 } };
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+      {
+        BnObjective o = { .N = shapes[k][0], .C = shapes[k][1], .S = shapes[k][2], .act = acts[a] };
+        gsize n = (gsize) o.N * o.C * o.S;
+        o.x = random_floats (&rng, n, -2, 3);
+        o.gamma = random_floats (&rng, o.C, 0.5f, 1.5f);
+        o.beta = random_floats (&rng, o.C, -0.5f, 0.5f);
+        o.r = random_floats (&rng, n, -1, 1);
+        o.out = g_new (float, n);
+        o.mean = g_new (float, o.C);
+        o.invstd = g_new (float, o.C);
+        o.rm = g_new0 (float, o.C);
+        o.rv = g_new (float, o.C);
+        for (int c = 0; c < o.C; c++)
+          o.rv[c] = 1;
+        bn_objective (&o);
+
+        /* Statistics and running averages by formula (PyTorch: biased σ² normalises, unbiased is tracked). */
+        for (int c = 0; c < o.C; c++)
+          {
+            double sum = 0, sq = 0, m = (double) o.N * o.S;
+            for (int i = 0; i < o.N; i++)
+              for (int s = 0; s < o.S; s++)
+                sum += o.x[((gsize) i * o.C + c) * o.S + s];
+            double mu = sum / m;
+            for (int i = 0; i < o.N; i++)
+              for (int s = 0; s < o.S; s++)
+                sq += pow (o.x[((gsize) i * o.C + c) * o.S + s] - mu, 2);
+            g_assert_cmpfloat_with_epsilon (o.mean[c], mu, 1e-5);
+            g_assert_cmpfloat_with_epsilon (o.invstd[c], 1 / sqrt (sq / m + 1e-5), 1e-4);
+            g_assert_cmpfloat_with_epsilon (o.rm[c], 0.1 * mu, 1e-6);
+            g_assert_cmpfloat_with_epsilon (o.rv[c], 0.9 + 0.1 * sq / (m - 1), 1e-5);
+          }
+
+        float *dx = g_new (float, n), *dg = g_new0 (float, o.C), *dbeta = g_new0 (float, o.C);
+        sf_batchnorm_backward (dx, dg, dbeta, o.r, o.out, o.x, o.mean, o.invstd, o.gamma, o.N, o.C, o.S, o.act, 0,
+                               o.C);
+        g_autofree char *what = g_strdup_printf ("batchnorm %dx%dx%d act %d", o.N, o.C, o.S, o.act.kind);
+        assert_gradient (what, o.x, n, dx, bn_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.gamma, o.C, dg, bn_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.beta, o.C, dbeta, bn_objective, &o, 1e-3f, 2e-3);
+
+        /* Evaluation: the running statistics, nothing from the batch. */
+        float rm[3] = { 0.5f, -1, 2 }, rv[3] = { 4, 0.25f, 1 };
+        sf_batchnorm_forward_eval (o.out, o.x, o.gamma, o.beta, rm, rv, o.N, o.C, o.S, o.act, 0, o.C);
+        for (int i = 0; i < o.N; i++)
+          for (int c = 0; c < o.C; c++)
+            {
+              gsize at = ((gsize) i * o.C + c) * o.S;
+              float v = o.gamma[c] * (o.x[at] - rm[c]) / sqrtf (rv[c] + SF_BN_EPS) + o.beta[c];
+              if (o.act.kind == SF_ACT_ELU && v <= 0)
+                v = expm1f (v);
+              g_assert_cmpfloat_with_epsilon (o.out[at], v, 1e-5);
+            }
+        g_free (o.x), g_free (o.gamma), g_free (o.beta), g_free (o.r), g_free (o.out), g_free (o.mean);
+        g_free (o.invstd), g_free (o.rm), g_free (o.rv), g_free (dx), g_free (dg), g_free (dbeta);
+      }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dropout, average pooling, dense                                          */
+
+typedef struct {
+  float *x, *r, *out;
+  guint8 *mask;
+  gsize n;
+  float p;
+  guint64 seed;
+} DropObjective;
+
+static double
+drop_objective (gpointer data)
+{
+  DropObjective *o = data;
+  sf_dropout_forward (o->out, o->mask, o->x, o->n, o->p, o->seed);
+  return dot (o->out, o->r, o->n);
+}
+
+static void
+test_dropout (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 16);
+  gsize n = 20001;
+  float *x = random_floats (&rng, n, 0.5f, 1.5f), *y = g_new (float, n), *y2 = g_new (float, n);
+  guint8 *mask = g_new (guint8, n), *mask2 = g_new (guint8, n);
+  sf_dropout_forward (y, mask, x, n, 0.3f, 99);
+  gsize kept = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_assert_true (mask[i] == 0 || mask[i] == 1);
+      g_assert_cmpfloat (y[i], ==, mask[i] ? x[i] * (1.0f / 0.7f) : 0.0f);
+      kept += mask[i];
+    }
+  /* 0.7·n ± 5σ (σ ≈ 65). */
+  g_assert_cmpfloat (fabs ((double) kept - 0.7 * n), <, 5 * sqrt (n * 0.21));
+  /* Same seed, same mask; another seed, another mask; rate 0 keeps all. */
+  sf_dropout_forward (y2, mask2, x, n, 0.3f, 99);
+  g_assert_cmpmem (mask, n, mask2, n);
+  sf_dropout_forward (y2, mask2, x, n, 0.3f, 100);
+  g_assert_true (memcmp (mask, mask2, n) != 0);
+  sf_dropout_forward (y2, mask2, x, n, 0.0f, 5);
+  g_assert_cmpmem (y2, sizeof (float) * n, x, sizeof (float) * n);
+
+  /* Backward with a fixed mask (the forward's, same seed) against differences. */
+  DropObjective o = { .n = 50, .p = 0.4f, .seed = 7 };
+  o.x = random_floats (&rng, o.n, -1, 1);
+  o.r = random_floats (&rng, o.n, -1, 1);
+  o.out = g_new (float, o.n);
+  o.mask = g_new (guint8, o.n);
+  drop_objective (&o);
+  float *dx = g_new (float, o.n);
+  sf_dropout_backward (dx, o.r, o.mask, o.n, o.p);
+  assert_gradient ("dropout", o.x, o.n, dx, drop_objective, &o, 1e-2f, 1e-4);
+  g_free (o.x), g_free (o.r), g_free (o.out), g_free (o.mask), g_free (dx);
+  g_free (x), g_free (y), g_free (y2), g_free (mask), g_free (mask2);
+}
+
+typedef struct {
+  float *x, *r, *out;
+  int N, C, S;
+} GapObjective;
+
+static double
+gap_objective (gpointer data)
+{
+  GapObjective *o = data;
+  sf_avgpool_forward (o->out, o->x, o->N, o->C, o->S);
+  return dot (o->out, o->r, (gsize) o->N * o->C);
+}
+
+static void
+test_avgpool (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 17);
+  GapObjective o = { .N = 3, .C = 4, .S = 37 };
+  gsize n = (gsize) o.N * o.C * o.S;
+  o.x = random_floats (&rng, n, -1, 1);
+  o.r = random_floats (&rng, o.N * o.C, -1, 1);
+  o.out = g_new (float, o.N * o.C);
+  gap_objective (&o);
+  double sum = 0;
+  for (int s = 0; s < o.S; s++)
+    sum += o.x[o.S + s];
+  g_assert_cmpfloat_with_epsilon (o.out[1], sum / o.S, 1e-6);
+  float *dx = g_new (float, n);
+  sf_avgpool_backward (dx, o.r, o.N, o.C, o.S);
+  assert_gradient ("avgpool", o.x, n, dx, gap_objective, &o, 1e-2f, 1e-4);
+  g_free (o.x), g_free (o.r), g_free (o.out), g_free (dx);
+}
+
+typedef struct {
+  float *x, *w, *b, *r, *out;
+  int N, C, OC;
+} DenseObjective;
+
+static double
+dense_objective (gpointer data)
+{
+  DenseObjective *o = data;
+  sf_dense_forward (o->out, o->x, o->w, o->b, o->N, o->C, o->OC);
+  return dot (o->out, o->r, (gsize) o->N * o->OC);
+}
+
+static void
+test_dense (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 18);
+  int shapes[][3] = { { 1, 1, 1 }, { 3, 7, 5 }, { 17, 33, 9 }, { 2, 130, 65 } };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      DenseObjective o = { .N = shapes[k][0], .C = shapes[k][1], .OC = shapes[k][2] };
+      gsize n_in = (gsize) o.N * o.C, n_out = (gsize) o.N * o.OC, n_w = (gsize) o.OC * o.C;
+      o.x = random_floats (&rng, n_in, -1, 1);
+      o.w = random_floats (&rng, n_w, -1, 1);
+      o.b = random_floats (&rng, o.OC, -1, 1);
+      o.r = random_floats (&rng, n_out, -1, 1);
+      o.out = g_new (float, n_out);
+      float *want = g_new (float, n_out);
+      sf_dense_forward_ref (want, o.x, o.w, o.b, o.N, o.C, o.OC);
+      dense_objective (&o);
+      assert_close ("dense forward", o.out, want, n_out, 1e-5);
+
+      float *dx = g_new (float, n_in), *dw = g_new0 (float, n_w), *db = g_new0 (float, o.OC);
+      float *dx_ref = g_new (float, n_in), *dw_ref = g_new0 (float, n_w), *db_ref = g_new0 (float, o.OC);
+      sf_dense_backward (dx, dw, db, o.r, o.x, o.w, o.N, o.C, o.OC);
+      sf_dense_backward_ref (dx_ref, dw_ref, db_ref, o.r, o.x, o.w, o.N, o.C, o.OC);
+      assert_close ("dense dx", dx, dx_ref, n_in, 1e-5);
+      assert_close ("dense dw", dw, dw_ref, n_w, 1e-5);
+      assert_close ("dense db", db, db_ref, o.OC, 1e-5);
+      /* Gradients accumulate. */
+      sf_dense_backward (NULL, dw, db, o.r, o.x, o.w, o.N, o.C, o.OC);
+      for (gsize i = 0; i < n_w; i++)
+        dw_ref[i] *= 2;
+      assert_close ("dense dw twice", dw, dw_ref, n_w, 1e-5);
+      memset (dw, 0, sizeof (float) * n_w);
+      memset (db, 0, sizeof (float) * o.OC);
+      sf_dense_backward (dx, dw, db, o.r, o.x, o.w, o.N, o.C, o.OC);
+      assert_gradient ("dense x", o.x, n_in, dx, dense_objective, &o, 1e-2f, 1e-3);
+      assert_gradient ("dense w", o.w, n_w, dw, dense_objective, &o, 1e-2f, 1e-3);
+      assert_gradient ("dense b", o.b, o.OC, db, dense_objective, &o, 1e-2f, 1e-3);
+      g_free (o.x), g_free (o.w), g_free (o.b), g_free (o.r), g_free (o.out), g_free (want);
+      g_free (dx), g_free (dw), g_free (db), g_free (dx_ref), g_free (dw_ref), g_free (db_ref);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Distance and heads                                                       */
+
+typedef struct {
+  float *a, *b, *r, *dist;
+  int N, D;
+} DistObjective;
+
+static double
+dist_objective (gpointer data)
+{
+  DistObjective *o = data;
+  sf_distance_forward (o->dist, o->a, o->b, o->N, o->D);
+  return dot (o->dist, o->r, o->N);
+}
+
+static void
+test_distance (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 19);
+  DistObjective o = { .N = 4, .D = 6 };
+  o.a = random_floats (&rng, o.N * o.D, -1, 1);
+  o.b = random_floats (&rng, o.N * o.D, -1, 1);
+  o.r = random_floats (&rng, o.N, -1, 1);
+  o.dist = g_new (float, o.N);
+  /* Pair 2: identical embeddings; pair 3: closer than the clamp. */
+  memcpy (o.b + 2 * o.D, o.a + 2 * o.D, sizeof (float) * o.D);
+  memcpy (o.b + 3 * o.D, o.a + 3 * o.D, sizeof (float) * o.D);
+  o.b[3 * o.D] += 1e-4f;
+  dist_objective (&o);
+  double sq = 0;
+  for (int j = 0; j < o.D; j++)
+    sq += pow (o.a[j] - o.b[j], 2);
+  g_assert_cmpfloat_with_epsilon (o.dist[0], sqrt (sq), 1e-6);
+  g_assert_cmpfloat_with_epsilon (o.dist[2], sqrt (1e-7), 1e-9);
+  g_assert_cmpfloat_with_epsilon (o.dist[3], sqrt (1e-7), 1e-9);
+
+  float *da = g_new (float, o.N * o.D), *db = g_new (float, o.N * o.D);
+  sf_distance_backward (da, db, o.r, o.a, o.b, o.N, o.D);
+  for (int j = 0; j < 2 * o.D; j++)
+    {
+      g_assert_cmpfloat (da[2 * o.D + j], ==, 0);   /* clamped: zero gradient, not NaN */
+      g_assert_cmpfloat (db[2 * o.D + j], ==, -da[2 * o.D + j]);
+    }
+  /* Away from the clamp the differences agree; at it they are zero too (d is constant there). */
+  /* eps small enough to stay inside the clamp (the distances are floats: 1e-7 / eps of noise). */
+  assert_gradient ("distance a", o.a, o.N * o.D, da, dist_objective, &o, 1e-4f, 5e-3);
+  assert_gradient ("distance b", o.b, o.N * o.D, db, dist_objective, &o, 1e-4f, 5e-3);
+  g_free (o.a), g_free (o.b), g_free (o.r), g_free (o.dist), g_free (da), g_free (db);
+}
+
+typedef struct {
+  float *dist, *targets, *scores;
+  float w, b, margin;
+  int N;
+  gboolean bce;
+} HeadObjective;
+
+static double
+head_objective (gpointer data)
+{
+  HeadObjective *o = data;
+  if (o->bce)
+    return sf_bce_head_forward (o->scores, o->dist, o->targets, o->w, o->b, o->N);
+  return sf_contrastive_head_forward (o->scores, o->dist, o->targets, o->margin, o->N);
+}
+
+static void
+test_bce_head (void)
+{
+  float dist[6] = { 0.1f, 0.5f, 1.2f, 2.0f, 3.5f, 0.01f }, targets[6] = { 1, 0, 1, 0, 1, 0 }, scores[6];
+  HeadObjective o = { dist, targets, scores, -1.7f, 0.9f, 1, 6, TRUE };
+  double loss = head_objective (&o);
+  double want = 0;
+  for (int k = 0; k < 6; k++)
+    {
+      double p = 1 / (1 + exp (-(o.w * dist[k] + o.b)));
+      g_assert_cmpfloat_with_epsilon (scores[k], p, 1e-6);
+      want -= targets[k] * log (p) + (1 - targets[k]) * log (1 - p);
+    }
+  g_assert_cmpfloat_with_epsilon (loss, want, 1e-6);
+  /* Extreme logits stay finite. */
+  float far = 1e4f, one = 1, zero = 0, s;
+  g_assert_true (isfinite (sf_bce_head_forward (&s, &far, &one, 1, 0, 1)));
+  g_assert_true (isfinite (sf_bce_head_forward (&s, &far, &zero, -1, 0, 1)));
+  g_assert_null (NULL);
+  g_assert_true (isnan (sf_bce_head_forward (&s, &far, NULL, 1, 0, 1)));
+
+  float ddist[6], dw = 0, db = 0;
+  sf_bce_head_backward (ddist, &dw, &db, dist, targets, o.w, o.b, 6, 1.0f);
+  assert_gradient ("bce d", dist, 6, ddist, head_objective, &o, 1e-3f, 1e-4);
+  assert_gradient ("bce w", &o.w, 1, &dw, head_objective, &o, 1e-3f, 1e-4);
+  assert_gradient ("bce b", &o.b, 1, &db, head_objective, &o, 1e-3f, 1e-4);
+  /* scale multiplies. */
+  float half[6], dw2 = 0, db2 = 0;
+  sf_bce_head_backward (half, &dw2, &db2, dist, targets, o.w, o.b, 6, 0.5f);
+  g_assert_cmpfloat_with_epsilon (half[2], 0.5f * ddist[2], 1e-7);
+  g_assert_cmpfloat_with_epsilon (dw2, 0.5f * dw, 1e-7);
+}
+
+static void
+test_contrastive_head (void)
+{
+  /* Same pairs (y = 1) and different ones inside and beyond the margin 1.5. */
+  float dist[6] = { 0.2f, 1.1f, 0.3f, 1.0f, 2.0f, 1.7f }, targets[6] = { 1, 1, 0, 0, 0, 0 }, scores[6];
+  HeadObjective o = { dist, targets, scores, 0, 0, 1.5f, 6, FALSE };
+  double loss = head_objective (&o);
+  double want = 0.04 + 1.21 + 1.44 + 0.25 + 0 + 0;
+  g_assert_cmpfloat_with_epsilon (loss, want, 1e-6);
+  float ddist[6];
+  sf_contrastive_head_backward (ddist, dist, targets, o.margin, 6, 1.0f);
+  g_assert_cmpfloat_with_epsilon (ddist[0], 0.4, 1e-6);
+  g_assert_cmpfloat_with_epsilon (ddist[2], -2 * 1.2, 1e-6);
+  g_assert_cmpfloat (ddist[4], ==, 0);
+  assert_gradient ("contrastive d", dist, 6, ddist, head_objective, &o, 1e-3f, 1e-4);
+
+  /* The score: 1 at 0, ½ at m/2, ⅕ at m, strictly decreasing. */
+  g_assert_cmpfloat (sf_contrastive_score (0, 2), ==, 1);
+  g_assert_cmpfloat_with_epsilon (sf_contrastive_score (1, 2), 0.5, 1e-7);
+  g_assert_cmpfloat_with_epsilon (sf_contrastive_score (2, 2), 0.2, 1e-7);
+  float last = 2;
+  for (float d = 0; d < 10; d += 0.25f)
+    {
+      float s = sf_contrastive_score (d, 2);
+      g_assert_cmpfloat (s, <, last);
+      g_assert_cmpfloat (s, >, 0);
+      last = s;
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/conv/reference-by-hand", test_conv_reference_by_hand);
+  g_test_add_func ("/conv/matches-direct", test_conv_matches_direct);
+  g_test_add_func ("/conv/gradient", test_conv_gradient);
+  g_test_add_func ("/pool/by-hand", test_pool_forward_by_hand);
+  g_test_add_func ("/pool/gradient", test_pool_gradient);
+  g_test_add_func ("/activations", test_activations);
+  g_test_add_func ("/batchnorm", test_batchnorm);
+  g_test_add_func ("/dropout", test_dropout);
+  g_test_add_func ("/avgpool", test_avgpool);
+  g_test_add_func ("/dense", test_dense);
+  g_test_add_func ("/distance", test_distance);
+  g_test_add_func ("/head/bce", test_bce_head);
+  g_test_add_func ("/head/contrastive", test_contrastive_head);
+  return g_test_run ();
+}

@@ -1,0 +1,254 @@
+/* The trainer: same seed same history, cancel and pause within a batch, NaN stops it, settings JSON. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+#include "trainer.h"
+
+#define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
+
+static SfDataset *
+small_dataset (void)
+{
+  GError *error = NULL;
+  SfDataset *dataset = sf_demo_faces_generate (16, 0, &error);
+  g_assert_no_error (error);
+  return dataset;
+}
+
+static void
+small_settings (SfTrainSettings *settings)
+{
+  memset (settings, 0, sizeof *settings);
+  sf_train_settings_init_preset (settings, SF_PRESET_COMPACT);
+  g_free (settings->spec);
+  settings->spec = g_strdup (SMALL_SPEC);
+  settings->epochs = 3;
+  settings->batch_size = 32;
+  settings->seed = 11;
+}
+
+typedef struct {
+  int batches;
+  int epochs;
+  int finished;
+  int cancelled;
+  int failed;
+  int cancel_after;
+  SfTrainer *trainer;
+  GMutex lock;
+} Counts;
+
+static void
+count_cb (const SfTrainEvent *event, gpointer data)
+{
+  Counts *c = data;
+  g_mutex_lock (&c->lock);
+  switch (event->kind)
+    {
+    case SF_TRAIN_EVENT_BATCH:
+      c->batches++;
+      if (c->cancel_after > 0 && c->batches == c->cancel_after)
+        sf_trainer_cancel (c->trainer);
+      break;
+    case SF_TRAIN_EVENT_EPOCH:
+      c->epochs++;
+      break;
+    case SF_TRAIN_EVENT_FINISHED:
+      c->finished++;
+      break;
+    case SF_TRAIN_EVENT_CANCELLED:
+      c->cancelled++;
+      break;
+    case SF_TRAIN_EVENT_FAILED:
+      c->failed++;
+      break;
+    default:
+      break;
+    }
+  g_mutex_unlock (&c->lock);
+}
+
+static void
+test_same_seed_same_history (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings;
+  small_settings (&settings);
+  GError *error = NULL;
+  g_autoptr (SfTrainer) a = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_autoptr (SfTrainer) b = sf_trainer_new (dataset, &settings, &error);
+  Counts counts = { 0 };
+  g_mutex_init (&counts.lock);
+  g_assert_true (sf_trainer_run (a, count_cb, &counts, &error));
+  g_assert_true (sf_trainer_run (b, NULL, NULL, &error));
+  g_assert_cmpint (counts.epochs, ==, 3);
+  g_assert_cmpint (counts.finished, ==, 1);
+  int na, nb;
+  const SfEpochRecord *ha = sf_trainer_get_history (a, &na);
+  const SfEpochRecord *hb = sf_trainer_get_history (b, &nb);
+  g_assert_cmpint (na, ==, 3);
+  g_assert_cmpint (nb, ==, 3);
+  for (int e = 0; e < 3; e++)
+    {
+      g_assert_cmpfloat (ha[e].loss, ==, hb[e].loss);
+      g_assert_cmpfloat (ha[e].validation_accuracy, ==, hb[e].validation_accuracy);
+      g_assert_true (isfinite (ha[e].validation_loss));
+    }
+  g_assert_cmpmem (sf_model_params (sf_trainer_get_model (a)), sf_model_n_params (sf_trainer_get_model (a)) * 4,
+                   sf_model_params (sf_trainer_get_model (b)), sf_model_n_params (sf_trainer_get_model (b)) * 4);
+
+  /* Another seed, another run. */
+  settings.seed = 12;
+  g_autoptr (SfTrainer) c = sf_trainer_new (dataset, &settings, &error);
+  g_assert_true (sf_trainer_run (c, NULL, NULL, &error));
+  int nc;
+  const SfEpochRecord *hc = sf_trainer_get_history (c, &nc);
+  g_assert_cmpfloat (hc[0].loss, !=, ha[0].loss);
+  sf_train_settings_clear (&settings);
+  g_mutex_clear (&counts.lock);
+}
+
+static void
+test_cancel_within_a_batch (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings;
+  small_settings (&settings);
+  settings.epochs = 50;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  Counts counts = { .cancel_after = 3, .trainer = trainer };
+  g_mutex_init (&counts.lock);
+  g_assert_true (sf_trainer_start (trainer, count_cb, &counts, &error));
+  g_assert_true (sf_trainer_join (trainer, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (counts.batches, ==, 3);
+  g_assert_cmpint (counts.cancelled, ==, 1);
+  g_assert_cmpint (counts.finished, ==, 0);
+  sf_train_settings_clear (&settings);
+  g_mutex_clear (&counts.lock);
+}
+
+static int
+read_batches (Counts *c)
+{
+  g_mutex_lock (&c->lock);
+  int n = c->batches;
+  g_mutex_unlock (&c->lock);
+  return n;
+}
+
+static void
+test_pause_and_resume (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings;
+  small_settings (&settings);
+  settings.epochs = 2;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  Counts counts = { 0 };
+  g_mutex_init (&counts.lock);
+  sf_trainer_pause (trainer);
+  g_assert_true (sf_trainer_is_paused (trainer));
+  g_assert_true (sf_trainer_start (trainer, count_cb, &counts, &error));
+  /* Paused before the first batch: nothing happens. */
+  g_usleep (300 * 1000);
+  g_assert_cmpint (read_batches (&counts), ==, 0);
+  sf_trainer_resume (trainer);
+  while (read_batches (&counts) < 2)
+    g_usleep (1000);
+  sf_trainer_pause (trainer);
+  /* At most the batch under way completes after the pause. */
+  g_usleep (200 * 1000);
+  int frozen = read_batches (&counts);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (read_batches (&counts), ==, frozen);
+  sf_trainer_resume (trainer);
+  g_assert_true (sf_trainer_join (trainer, &error));
+  g_assert_cmpint (counts.finished, ==, 1);
+  g_assert_cmpint (counts.epochs, ==, 2);
+  sf_train_settings_clear (&settings);
+  g_mutex_clear (&counts.lock);
+}
+
+static void
+test_nan_stops_training (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings;
+  small_settings (&settings);
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  /* A diverged weight: the head's bias turns every score into NaN. */
+  SfModel *model = sf_trainer_get_model (trainer);
+  const SfTensorInfo *bias = sf_model_find_tensor (model, "head.bias");
+  g_assert_nonnull (bias);
+  sf_model_params (model)[bias->offset] = NAN;
+  Counts counts = { 0 };
+  g_mutex_init (&counts.lock);
+  g_assert_false (sf_trainer_run (trainer, count_cb, &counts, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (error->message, "NaN"));
+  g_assert_cmpint (counts.failed, ==, 1);
+  g_clear_error (&error);
+  sf_train_settings_clear (&settings);
+  g_mutex_clear (&counts.lock);
+}
+
+static void
+test_settings_json_and_validation (void)
+{
+  SfTrainSettings settings = { 0 }, back = { 0 };
+  sf_train_settings_init_preset (&settings, SF_PRESET_ARTICLE);
+  g_assert_cmpstr (settings.spec, ==, SF_SPEC_ARTICLE);
+  g_assert_cmpint (settings.epochs, ==, 100);
+  g_assert_cmpint (settings.batch_size, ==, 64);
+  g_assert_cmpfloat (settings.optimizer.epsilon, ==, 1e-7f);
+  g_autofree char *json = sf_train_settings_to_json (&settings);
+  GError *error = NULL;
+  g_assert_true (sf_train_settings_from_json (&back, json, &error));
+  g_assert_cmpstr (back.spec, ==, settings.spec);
+  g_assert_cmpint (back.epochs, ==, 100);
+  g_assert_cmpint (back.split, ==, SF_SPLIT_PAIRS);
+  g_assert_cmpfloat_with_epsilon (back.optimizer.learning_rate, 1e-3, 1e-9);
+  g_assert_false (sf_train_settings_from_json (&back, "{\"head\": \"magic\"}", &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_FORMAT);
+  g_clear_error (&error);
+
+  settings.batch_size = 0;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_clear_error (&error);
+  settings.batch_size = 64;
+  settings.new_pairs_each_epoch = TRUE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_clear_error (&error);
+
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings bad;
+  small_settings (&bad);
+  g_free (bad.spec);
+  bad.spec = g_strdup ("conv4k3 frobnicate");
+  g_assert_null (sf_trainer_new (dataset, &bad, &error));
+  g_assert_nonnull (strstr (error->message, "frobnicate"));
+  g_clear_error (&error);
+  sf_train_settings_clear (&bad);
+  sf_train_settings_clear (&settings);
+  sf_train_settings_clear (&back);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/trainer/same-seed-same-history", test_same_seed_same_history);
+  g_test_add_func ("/trainer/cancel", test_cancel_within_a_batch);
+  g_test_add_func ("/trainer/pause-resume", test_pause_and_resume);
+  g_test_add_func ("/trainer/nan", test_nan_stops_training);
+  g_test_add_func ("/trainer/settings", test_settings_json_and_validation);
+  return g_test_run ();
+}
