@@ -180,7 +180,7 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
        * 15 multiply-adds of GEMM time here (measured): worth it when
        * C·OC / (C + OC) is large enough. */
       double harmonic = (double) shape->C * shape->OC / (shape->C + shape->OC);
-      double needed = g_getenv ("SF_WINO") ? g_ascii_strtod (g_getenv ("SF_WINO"), NULL) : shape->K == 3 ? 12 : 6;
+      double needed = shape->K == 3 ? 12 : 6;
       algo = winograd_fits && harmonic >= needed ? SF_CONV_WINOGRAD : SF_CONV_IM2COL;
     }
   else if (algo == SF_CONV_WINOGRAD && !winograd_fits)

@@ -138,22 +138,65 @@ slope_row (float *restrict dx, const float *restrict dout, const float *restrict
     dx[i] = dout[i] * act_slope (out[i], kind, param);
 }
 
-/* One row of 2×2 windows: rows r0 and r1 of the input, Wo windows. */
+/* One row of 2×2 windows of v = x·scale + shift: rows r0 and r1 of x, Wo windows. */
 SF_INLINE void
 pool2_row (float *restrict dst, guint8 *restrict arg, const float *restrict r0, const float *restrict r1, int Wo,
-           float bias, SfActKind kind, float param)
+           float scale, float shift, SfActKind kind, float param)
 {
   for (int ox = 0; ox < Wo; ox++)
     {
-      float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-      /* The first of equal values wins, as the window is read row by row. */
-      int k01 = b > a ? 1 : 0, k23 = d > c ? 3 : 2;
+      float a = r0[2 * ox] * scale + shift, b = r0[2 * ox + 1] * scale + shift;
+      float c = r1[2 * ox] * scale + shift, d = r1[2 * ox + 1] * scale + shift;
+      /* The first of equal values wins, as the window is read row by row. The
+       * argmax is computed without branches: a scalar tail with branches on
+       * random data costs ten times more (measured). */
+      int s01 = b > a, s23 = d > c;
       float m01 = b > a ? b : a, m23 = d > c ? d : c;
-      int k = m23 > m01 ? k23 : k01;
+      int s = m23 > m01;
       float m = m23 > m01 ? m23 : m01;
-      dst[ox] = act_apply (m + bias, kind, param);
+      int k = (s01 & ~(-s)) | ((2 + s23) & -s);
+      dst[ox] = act_apply (m, kind, param);
       arg[ox] = (guint8) k;
     }
+}
+
+/* dst[Ho, Wo] = maxpool_P(act(plane·scale + shift)) with the argmax of every window. */
+SF_INLINE void
+pool_plane (float *dst, guint8 *arg, const float *plane, int H, int W, int P, float scale, float shift, SfAct act)
+{
+  int Ho = H / P, Wo = W / P;
+  if (P == 2)
+    {
+      WITH_ACT (act.kind, for (int oy = 0; oy < Ho; oy++)
+                            pool2_row (dst + oy * Wo, arg + oy * Wo, plane + (gsize) 2 * oy * W,
+                                       plane + (gsize) (2 * oy + 1) * W, Wo, scale, shift, K_, act.param));
+      return;
+    }
+  for (int oy = 0; oy < Ho; oy++)
+    for (int ox = 0; ox < Wo; ox++)
+      {
+        float m = -INFINITY;
+        int k = 0;
+        for (int dy = 0; dy < P; dy++)
+          for (int dx = 0; dx < P; dx++)
+            {
+              float v = plane[(gsize) (oy * P + dy) * W + ox * P + dx] * scale + shift;
+              if (v > m || (dy == 0 && dx == 0))
+                {
+                  m = v;
+                  k = dy * P + dx;
+                }
+            }
+        dst[oy * Wo + ox] = act_apply (m, act.kind, act.param);
+        arg[oy * Wo + ox] = (guint8) k;
+      }
+}
+
+/* The flat index in a W-wide plane of window (oy, ox)'s position k. */
+SF_INLINE gsize
+window_index (int oy, int ox, int k, int P, int W)
+{
+  return (gsize) (oy * P + k / P) * W + ox * P + k % P;
 }
 
 SF_HOT void
@@ -181,33 +224,11 @@ sf_bias_act_pool_forward (float *out, guint8 *argmax, const float *y, gsize imag
       {
         const float *plane = y + img * image_stride + c * channel_stride;
         float *dst = out + ((gsize) img * C + c) * Ho * Wo;
-        guint8 *arg = argmax != NULL ? argmax + ((gsize) img * C + c) * Ho * Wo : NULL;
         float b = bias != NULL ? bias[c] : 0.0f;
         if (P == 1)
           WITH_ACT (act.kind, affine_act_row (dst, plane, (gsize) H * W, 1.0f, b, K_, act.param));
-        else if (P == 2)
-          WITH_ACT (act.kind, for (int oy = 0; oy < Ho; oy++)
-                                pool2_row (dst + oy * Wo, arg + oy * Wo, plane + (gsize) 2 * oy * W,
-                                           plane + (gsize) (2 * oy + 1) * W, Wo, b, K_, act.param));
         else
-          for (int oy = 0; oy < Ho; oy++)
-            for (int ox = 0; ox < Wo; ox++)
-              {
-                float m = -INFINITY;
-                int k = 0;
-                for (int dy = 0; dy < P; dy++)
-                  for (int dx = 0; dx < P; dx++)
-                    {
-                      float v = plane[(gsize) (oy * P + dy) * W + ox * P + dx];
-                      if (v > m || (dy == 0 && dx == 0))
-                        {
-                          m = v;
-                          k = dy * P + dx;
-                        }
-                    }
-                dst[oy * Wo + ox] = act_apply (m + b, act.kind, act.param);
-                arg[oy * Wo + ox] = (guint8) k;
-              }
+          pool_plane (dst, argmax + ((gsize) img * C + c) * Ho * Wo, plane, H, W, P, 1.0f, b, act);
       }
 }
 
@@ -238,7 +259,7 @@ sf_bias_act_pool_backward (float *dy, float *dbias, const float *dout, const flo
               const guint8 *arg = argmax + o0 + oy * Wo;
               float *r0 = plane + (gsize) oy * P * W;
               for (int ox = 0; ox < Wo; ox++)
-                r0[(gsize) (arg[ox] / P) * W + ox * P + arg[ox] % P] = g[ox];
+                r0[window_index (0, ox, arg[ox], P, W)] = g[ox];
               db += sum_floats (g, Wo);
             }
         }
@@ -360,6 +381,100 @@ sf_batchnorm_backward (float *dinp, float *dgamma, float *dbeta, const float *do
           gsize o = ((gsize) n * C + c) * S;
           WITH_ACT (act.kind, batchnorm_input_row (dinp + o, dout + o, out + o, inp + o, S, mu, is, k, (float) count,
                                                    (float) sum_g, (float) sum_gx, K_, act.param));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+SF_HOT void
+sf_batchnorm_pool_forward (float *out, guint8 *argmax, float *mean, float *invstd, float *running_mean,
+                           float *running_var, const float *inp, const float *gamma, const float *beta, int N, int C,
+                           int H, int W, SfAct act, int P, gboolean training, int c0, int c1)
+{
+  gsize S = (gsize) H * W, So = (gsize) (H / P) * (W / P);
+  double count = (double) N * S;
+  for (int c = c0; c < c1; c++)
+    {
+      float mu, is;
+      if (training)
+        {
+          double sum = 0, sq = 0;
+          for (int n = 0; n < N; n++)
+            sum += sum_floats (inp + ((gsize) n * C + c) * S, S);
+          mu = (float) (sum / count);
+          for (int n = 0; n < N; n++)
+            sq += sum_squared_deviations (inp + ((gsize) n * C + c) * S, S, mu);
+          is = (float) (1.0 / sqrt (sq / count + SF_BN_EPS));
+          mean[c] = mu;
+          invstd[c] = is;
+          running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
+          double unbiased = count > 1 ? sq / (count - 1) : sq / count;
+          running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+        }
+      else
+        {
+          mu = running_mean[c];
+          is = 1.0f / sqrtf (running_var[c] + SF_BN_EPS);
+        }
+      float scale = gamma[c] * is, shift = beta[c] - mu * scale;
+      for (int n = 0; n < N; n++)
+        pool_plane (out + ((gsize) n * C + c) * So, argmax + ((gsize) n * C + c) * So, inp + ((gsize) n * C + c) * S,
+                    H, W, P, scale, shift, act);
+    }
+}
+
+/* dx[s] = k·(m·g[s] - Σg - x̂[s]·Σgx̂) with g zero off the argmax positions. */
+SF_INLINE void
+batchnorm_pool_input_plane (float *restrict dx, const float *restrict x, gsize S, float mu, float is, float k,
+                            float sum_g, float sum_gx)
+{
+  for (gsize s = 0; s < S; s++)
+    dx[s] = -k * (sum_g + (x[s] - mu) * is * sum_gx);
+}
+
+SF_HOT void
+sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
+                            const guint8 *argmax, const float *inp, const float *mean, const float *invstd,
+                            const float *gamma, int N, int C, int H, int W, SfAct act, int P, int c0, int c1)
+{
+  int Ho = H / P, Wo = W / P;
+  gsize S = (gsize) H * W, So = (gsize) Ho * Wo;
+  double count = (double) N * S;
+  for (int c = c0; c < c1; c++)
+    {
+      float mu = mean[c], is = invstd[c];
+      /* Only the argmax positions carry a gradient into batch norm. */
+      double sum_g = 0, sum_gx = 0;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * So;
+          const float *x = inp + ((gsize) n * C + c) * S;
+          for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++)
+              {
+                gsize i = o + (gsize) oy * Wo + ox;
+                float g = dout[i] * act_slope (out[i], act.kind, act.param);
+                sum_g += g;
+                sum_gx += (double) g * ((x[window_index (oy, ox, argmax[i], P, W)] - mu) * is);
+              }
+        }
+      dbeta[c] += (float) sum_g;
+      dgamma[c] += (float) sum_gx;
+      float k = gamma[c] * is / (float) count, m = (float) count;
+      for (int n = 0; n < N; n++)
+        {
+          gsize o = ((gsize) n * C + c) * So;
+          float *dx = dinp + ((gsize) n * C + c) * S;
+          batchnorm_pool_input_plane (dx, inp + ((gsize) n * C + c) * S, S, mu, is, k, (float) sum_g,
+                                      (float) sum_gx);
+          for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++)
+              {
+                gsize i = o + (gsize) oy * Wo + ox;
+                float g = dout[i] * act_slope (out[i], act.kind, act.param);
+                dx[window_index (oy, ox, argmax[i], P, W)] += k * m * g;
+              }
         }
     }
 }

@@ -71,6 +71,19 @@ void   sf_batchnorm_backward      (float *dinp, float *dgamma, float *dbeta, con
                                    const float *inp, const float *mean, const float *invstd, const float *gamma,
                                    int N, int C, int S, SfAct act, int c0, int c1);
 
+/* Batch norm, act and a P×P max-pool in one pass over inp[N, C, H, W] (as
+ * sf_batchnorm_forward_* then sf_bias_act_pool_forward without bias), so the
+ * full-size normalised tensor is never stored: out[N, C, H/P, W/P] and
+ * argmax. training: the batch's statistics (saved, running ones updated);
+ * otherwise the running ones (mean, invstd unused). */
+void   sf_batchnorm_pool_forward  (float *out, guint8 *argmax, float *mean, float *invstd, float *running_mean,
+                                   float *running_var, const float *inp, const float *gamma, const float *beta,
+                                   int N, int C, int H, int W, SfAct act, int P, gboolean training, int c0, int c1);
+/* dinp[N, C, H, W] =, dgamma[C] +=, dbeta[C] += through the above in training mode. */
+void   sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
+                                   const guint8 *argmax, const float *inp, const float *mean, const float *invstd,
+                                   const float *gamma, int N, int C, int H, int W, SfAct act, int P, int c0, int c1);
+
 /* Inverted dropout: mask[n] ∈ {0, 1}, 1 with probability 1 - p, drawn from
  * seed alone; out[n] = inp[n] · mask[n] / (1 - p). 0 ≤ p < 1. */
 void   sf_dropout_forward  (float *out, guint8 *mask, const float *inp, gsize n, float p, guint64 seed);

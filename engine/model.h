@@ -61,7 +61,7 @@ SfModel            *sf_model_new              (const char *spec, SfHeadKind head
                                                guint64 seed, GError **error);
 void                sf_model_free             (SfModel *model);
 /* A deep copy of the architecture, parameters and step count (not gradients
- * or scratch memory), for another thread. */
+ * or scratch memory), for another thread; NULL if memory runs out. */
 SfModel            *sf_model_copy             (const SfModel *model);
 /* Copies src's parameters and step count into dst, of the same architecture
  * (FALSE otherwise): refreshing a snapshot without allocating. */

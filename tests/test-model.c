@@ -93,6 +93,16 @@ test_article_tensors (void)
         }
     }
 
+  /* The head starts with a negative weight: a larger distance, a lower score. */
+  g_assert_cmpfloat (p[sf_model_find_tensor (model, "head.weight")->offset], <, 0);
+  for (guint64 seed = 1; seed < 20; seed++)
+    {
+      g_autoptr (SfModel) other = sf_model_new ("flatten dense4", SF_HEAD_BCE, 1, 4, seed, NULL);
+      float w = sf_model_params (other)[sf_model_find_tensor (other, "head.weight")->offset];
+      g_assert_cmpfloat (w, <, 0);
+      g_assert_cmpfloat (w, >=, -sqrt (3.0));
+    }
+
   g_autofree char *python = sf_model_to_python (model);
   g_assert_nonnull (strstr (python, "        self.tower = nn.Sequential(\n"));
   g_assert_nonnull (strstr (python, "            nn.Conv2d(1, 96, kernel_size=11, padding=5),  # 0\n"));

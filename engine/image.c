@@ -1,0 +1,341 @@
+/* Decoding one image file to grey floats (PGM/PPM P2, P3, P5, P6 and PNG),
+ * and area-averaging resize. */
+#include "image.h"
+
+#include <glib/gstdio.h>
+#include <png.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "error.h"
+
+#define MAX_IMAGE_FILE ((goffset) 256 << 20)
+
+void
+sf_image_free (SfImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->pixels);
+  g_free (image);
+}
+
+static SfImage *
+image_new (int width, int height, const char *name, GError **error)
+{
+  if (width <= 0 || height <= 0 || width > SF_MAX_IMAGE_SIDE || height > SF_MAX_IMAGE_SIDE)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: refusing an image of %d×%d (sides 1 to %d)", name,
+                   width, height, SF_MAX_IMAGE_SIDE);
+      return NULL;
+    }
+  SfImage *image = g_new0 (SfImage, 1);
+  image->width = width;
+  image->height = height;
+  image->pixels = g_try_new (float, (gsize) width * height);
+  if (image->pixels == NULL)
+    {
+      g_free (image);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory for %d×%d", name, width, height);
+      return NULL;
+    }
+  return image;
+}
+
+/* ---- PNM ---- */
+
+typedef struct {
+  const guint8 *data;
+  gsize size;
+  gsize pos;
+} Cursor;
+
+static void
+skip_space_and_comments (Cursor *c)
+{
+  while (c->pos < c->size)
+    {
+      if (c->data[c->pos] == '#')
+        while (c->pos < c->size && c->data[c->pos] != '\n')
+          c->pos++;
+      else if (g_ascii_isspace (c->data[c->pos]))
+        c->pos++;
+      else
+        break;
+    }
+}
+
+/* A decimal header or ASCII sample; -1 when absent or beyond `limit`. */
+static gint64
+read_number (Cursor *c, gint64 limit)
+{
+  skip_space_and_comments (c);
+  if (c->pos >= c->size || !g_ascii_isdigit (c->data[c->pos]))
+    return -1;
+  gint64 value = 0;
+  while (c->pos < c->size && g_ascii_isdigit (c->data[c->pos]))
+    {
+      value = value * 10 + (c->data[c->pos++] - '0');
+      if (value > limit)
+        return -2;
+    }
+  return value;
+}
+
+static SfImage *
+decode_pnm (const guint8 *data, gsize size, const char *name, GError **error)
+{
+  char kind = (char) data[1];
+  gboolean ascii = kind == '2' || kind == '3';
+  int channels = (kind == '3' || kind == '6') ? 3 : 1;
+  Cursor c = { data, size, 2 };
+  gint64 width = read_number (&c, 1 << 30), height = read_number (&c, 1 << 30), maxval = read_number (&c, 1 << 30);
+  if (width == -1 || height == -1 || maxval == -1)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: the P%c header lacks its width, height or maxval", name, kind);
+      return NULL;
+    }
+  if (width <= 0 || height <= 0 || width > SF_MAX_IMAGE_SIDE || height > SF_MAX_IMAGE_SIDE)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: refusing an image of %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " (sides 1 to %d)",
+                   name, width, height, SF_MAX_IMAGE_SIDE);
+      return NULL;
+    }
+  if (maxval < 1 || maxval > 65535)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: maxval %" G_GINT64_FORMAT " is outside 1 to 65535", name, maxval);
+      return NULL;
+    }
+  gsize n_samples = (gsize) width * height * channels;
+  int bytes_per_sample = maxval > 255 ? 2 : 1;
+  if (!ascii)
+    {
+      /* Exactly one whitespace byte separates the header from the samples. */
+      if (c.pos >= size || !g_ascii_isspace (data[c.pos]))
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: no pixel data after the header", name);
+          return NULL;
+        }
+      c.pos++;
+      if (size - c.pos < n_samples * bytes_per_sample)
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED,
+                       "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of pixels, found %" G_GSIZE_FORMAT, name,
+                       n_samples * bytes_per_sample, size - c.pos);
+          return NULL;
+        }
+    }
+  SfImage *image = image_new ((int) width, (int) height, name, error);
+  if (image == NULL)
+    return NULL;
+  float scale = 1.0f / (float) maxval;
+  for (gsize p = 0; p < (gsize) width * height; p++)
+    {
+      float rgb[3];
+      for (int ch = 0; ch < channels; ch++)
+        {
+          gint64 sample;
+          if (ascii)
+            {
+              sample = read_number (&c, maxval);
+              if (sample < 0)
+                {
+                  g_set_error (error, SF_ERROR, sample == -1 ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
+                               sample == -1 ? "%s: truncated: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " samples"
+                                            : "%s: sample %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " exceeds maxval",
+                               name, p * channels + ch, n_samples);
+                  sf_image_free (image);
+                  return NULL;
+                }
+            }
+          else if (bytes_per_sample == 2)
+            {
+              sample = (data[c.pos] << 8) | data[c.pos + 1];
+              c.pos += 2;
+            }
+          else
+            sample = data[c.pos++];
+          rgb[ch] = MIN ((float) sample * scale, 1.0f);
+        }
+      image->pixels[p] = channels == 3 ? 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2] : rgb[0];
+    }
+  return image;
+}
+
+/* ---- PNG ---- */
+
+typedef struct {
+  const guint8 *data;
+  gsize size;
+  gsize pos;
+  char message[256];
+} PngSource;
+
+static void
+png_read_cb (png_structp png, png_bytep out, png_size_t length)
+{
+  PngSource *src = png_get_io_ptr (png);
+  if (src->size - src->pos < length)
+    png_error (png, "truncated: the file ends inside the image");
+  memcpy (out, src->data + src->pos, length);
+  src->pos += length;
+}
+
+static void
+png_error_cb (png_structp png, png_const_charp message)
+{
+  PngSource *src = png_get_error_ptr (png);
+  g_strlcpy (src->message, message, sizeof src->message);
+  png_longjmp (png, 1);
+}
+
+static void
+png_warning_cb (png_structp png, png_const_charp message)
+{
+}
+
+static SfImage *
+decode_png (const guint8 *data, gsize size, const char *name, GError **error)
+{
+  PngSource src = { data, size, 0, "" };
+  png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &src, png_error_cb, png_warning_cb);
+  png_infop info = png != NULL ? png_create_info_struct (png) : NULL;
+  SfImage *volatile image = NULL;
+  png_bytep *volatile rows = NULL;
+  if (info == NULL)
+    {
+      png_destroy_read_struct (&png, NULL, NULL);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory", name);
+      return NULL;
+    }
+  if (setjmp (png_jmpbuf (png)))
+    {
+      g_set_error (error, SF_ERROR, strstr (src.message, "truncated") ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
+                   "%s: PNG: %s", name, src.message);
+      sf_image_free (image);
+      g_free (rows);
+      png_destroy_read_struct (&png, &info, NULL);
+      return NULL;
+    }
+  png_set_read_fn (png, &src, png_read_cb);
+  png_set_user_limits (png, SF_MAX_IMAGE_SIDE, SF_MAX_IMAGE_SIDE);
+  png_read_info (png, info);
+  png_uint_32 width = png_get_image_width (png, info), height = png_get_image_height (png, info);
+  /* Alpha is dropped: faces are opaque, and a transparent background carries no identity. */
+  png_set_expand (png);
+  png_set_strip_alpha (png);
+  png_set_expand_16 (png);
+  png_set_swap (png);  /* 16-bit samples in host (little-endian) order */
+  png_read_update_info (png, info);
+  int channels = png_get_channels (png, info);
+  gsize row_bytes = png_get_rowbytes (png, info);
+  GError *local = NULL;
+  image = image_new ((int) width, (int) height, name, &local);
+  if (image == NULL)
+    {
+      g_strlcpy (src.message, local->message, sizeof src.message);
+      g_error_free (local);
+      png_error (png, src.message);
+    }
+  guint8 *buffer = g_try_malloc (row_bytes * height);
+  if (buffer == NULL)
+    png_error (png, "out of memory");
+  rows = g_new (png_bytep, height);
+  for (png_uint_32 y = 0; y < height; y++)
+    rows[y] = buffer + y * row_bytes;
+  png_read_image (png, rows);
+  for (png_uint_32 y = 0; y < height; y++)
+    {
+      const guint16 *row = (const guint16 *) rows[y];
+      for (png_uint_32 x = 0; x < width; x++)
+        {
+          const guint16 *s = row + (gsize) x * channels;
+          float v = channels >= 3 ? (0.299f * s[0] + 0.587f * s[1] + 0.114f * s[2]) / 65535.0f : s[0] / 65535.0f;
+          image->pixels[(gsize) y * width + x] = v;
+        }
+    }
+  g_free (buffer);
+  g_free (rows);
+  png_destroy_read_struct (&png, &info, NULL);
+  return image;
+}
+
+SfImage *
+sf_image_decode (const guint8 *data, gsize size, const char *name, GError **error)
+{
+  if (size >= 8 && png_sig_cmp ((png_const_bytep) data, 0, 8) == 0)
+    return decode_png (data, size, name, error);
+  if (size >= 2 && data[0] == 'P' && strchr ("2356", data[1]) != NULL && data[1] != '\0')
+    return decode_pnm (data, size, name, error);
+  if (size == 0)
+    g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: the file is empty", name);
+  else
+    g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: not a PGM, PPM or PNG image", name);
+  return NULL;
+}
+
+SfImage *
+sf_image_load (const char *path, GError **error)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, g_strerror (errno));
+      return NULL;
+    }
+  if (st.st_size > MAX_IMAGE_FILE)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: %" G_GINT64_FORMAT " MiB is too large for a face image", path,
+                   (gint64) st.st_size >> 20);
+      return NULL;
+    }
+  char *data = NULL;
+  gsize size = 0;
+  GError *local = NULL;
+  if (!g_file_get_contents (path, &data, &size, &local))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  SfImage *image = sf_image_decode ((const guint8 *) data, size, path, error);
+  g_free (data);
+  return image;
+}
+
+/* One axis of the area resize: for destination cell d, the weight of source cell s. */
+static void
+resize_axis (const float *src, int src_len, gsize src_stride, float *dst, int dst_len, gsize dst_stride,
+             int count, gsize src_step, gsize dst_step)
+{
+  double ratio = (double) src_len / dst_len;
+  for (int d = 0; d < dst_len; d++)
+    {
+      double lo = d * ratio, hi = (d + 1) * ratio;
+      int s0 = (int) lo, s1 = MIN ((int) ceil (hi), src_len);
+      for (int k = 0; k < count; k++)
+        {
+          double sum = 0;
+          for (int s = s0; s < s1; s++)
+            {
+              double overlap = MIN (hi, s + 1.0) - MAX (lo, (double) s);
+              if (overlap > 0)
+                sum += overlap * src[k * src_step + s * src_stride];
+            }
+          dst[k * dst_step + d * dst_stride] = (float) (sum / ratio);
+        }
+    }
+}
+
+void
+sf_image_resize_area (const float *src, int src_width, int src_height, float *dst, int dst_width, int dst_height)
+{
+  /* Rows first into [src_height, dst_width], then columns. */
+  float *tmp = g_new (float, (gsize) src_height * dst_width);
+  resize_axis (src, src_width, 1, tmp, dst_width, 1, src_height, src_width, dst_width);
+  resize_axis (tmp, src_height, dst_width, dst, dst_height, dst_width, dst_width, 1, 1);
+  g_free (tmp);
+}

@@ -1,0 +1,49 @@
+/* SfModelView: a placeholder status page until the Model view exists. */
+#include "sf-model-view.h"
+
+#include <adwaita.h>
+
+struct _SfModelView
+{
+  GtkWidget parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (SfModelView, sf_model_view, GTK_TYPE_WIDGET)
+
+static void
+sf_model_view_dispose (GObject *object)
+{
+  GtkWidget *child;
+
+  gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_MODEL_VIEW);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (sf_model_view_parent_class)->dispose (object);
+}
+
+static void
+sf_model_view_class_init (SfModelViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sf_model_view_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/siamesefaces/SiameseFaces/ui/sf-model-view.ui");
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "modelview");
+}
+
+static void
+sf_model_view_init (SfModelView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+sf_model_view_new (void)
+{
+  return g_object_new (SF_TYPE_MODEL_VIEW, NULL);
+}

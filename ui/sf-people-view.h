@@ -1,0 +1,15 @@
+/* The People view. For now a status page that says what it will do;
+ * it is replaced by the real view when that is built. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define SF_TYPE_PEOPLE_VIEW (sf_people_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (SfPeopleView, sf_people_view, SF, PEOPLE_VIEW, GtkWidget)
+
+GtkWidget *sf_people_view_new (void);
+
+G_END_DECLS

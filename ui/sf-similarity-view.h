@@ -1,0 +1,15 @@
+/* The Similarity view. For now a status page that says what it will do;
+ * it is replaced by the real view when that is built. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define SF_TYPE_SIMILARITY_VIEW (sf_similarity_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (SfSimilarityView, sf_similarity_view, SF, SIMILARITY_VIEW, GtkWidget)
+
+GtkWidget *sf_similarity_view_new (void);
+
+G_END_DECLS
