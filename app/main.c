@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "blas.h"
 #include "sf-application.h"
 
 /* TRUE when this executable lives inside the build folder it was built in. */
@@ -23,6 +24,8 @@ running_uninstalled (void)
 int
 main (int argc, char *argv[])
 {
+  /* First: on AVX-512 CPUs this re-executes the program with OpenBLAS's fast kernels. */
+  sf_blas_ensure_fast_kernels (argc, argv);
   const char *localedir = LOCALEDIR;
 
   if (running_uninstalled ())

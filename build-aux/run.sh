@@ -12,8 +12,5 @@ else
 fi
 ninja -C build
 
-if [[ -x build/app/siamese-faces ]]; then
-  exec meson devenv -C build ./app/siamese-faces "$@"
-fi
-# Until the window exists, show the data layer on the demo faces.
-exec build/app/siamese-faces-cli info "$@"
+# Run from the build folder, the app finds that build's schema and translations itself.
+exec build/app/siamese-faces "$@"

@@ -205,6 +205,7 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
   png_infop info = png != NULL ? png_create_info_struct (png) : NULL;
   SfImage *volatile image = NULL;
   png_bytep *volatile rows = NULL;
+  guint8 *volatile buffer = NULL;
   if (info == NULL)
     {
       png_destroy_read_struct (&png, NULL, NULL);
@@ -217,6 +218,7 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
                    "%s: PNG: %s", name, src.message);
       sf_image_free (image);
       g_free (rows);
+      g_free (buffer);
       png_destroy_read_struct (&png, &info, NULL);
       return NULL;
     }
@@ -240,7 +242,7 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
       g_error_free (local);
       png_error (png, src.message);
     }
-  guint8 *buffer = g_try_malloc (row_bytes * height);
+  buffer = g_try_malloc (row_bytes * height);
   if (buffer == NULL)
     png_error (png, "out of memory");
   rows = g_new (png_bytep, height);
