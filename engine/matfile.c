@@ -1,10 +1,10 @@
 /* The Olivetti faces as a MATLAB 5 MAT-file: find the `faces` matrix, inflating
  * compressed elements, and check every length against the bytes that remain. */
 #include <string.h>
-#include <zlib.h>
 
 #include "dataset.h"
 #include "error.h"
+#include "inflate.h"
 
 #define MAX_MAT_FILE ((gsize) 256 << 20)
 #define MAX_INFLATED ((gsize) 64 << 20)
@@ -92,53 +92,6 @@ read_tag (const char *path, const guint8 *data, gsize size, gsize pos, guint32 *
   return TRUE;
 }
 
-static guint8 *
-inflate_element (const char *path, const guint8 *data, gsize n_bytes, gsize *out_size, GError **error)
-{
-  z_stream z = { 0 };
-  if (inflateInit (&z) != Z_OK)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: zlib failed to start", path);
-      return NULL;
-    }
-  gsize capacity = 1 << 20, used = 0;
-  guint8 *out = g_malloc (capacity);
-  z.next_in = (Bytef *) data;
-  z.avail_in = (uInt) MIN (n_bytes, G_MAXUINT);
-  int status;
-  do
-    {
-      if (used == capacity)
-        {
-          if (capacity >= MAX_INFLATED)
-            {
-              inflateEnd (&z);
-              g_free (out);
-              g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: a compressed element inflates beyond %" G_GSIZE_FORMAT " MiB",
-                           path, MAX_INFLATED >> 20);
-              return NULL;
-            }
-          capacity *= 2;
-          out = g_realloc (out, capacity);
-        }
-      z.next_out = out + used;
-      z.avail_out = (uInt) (capacity - used);
-      status = inflate (&z, Z_NO_FLUSH);
-      used = capacity - z.avail_out;
-    }
-  while (status == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
-  inflateEnd (&z);
-  if (status != Z_STREAM_END)
-    {
-      g_free (out);
-      g_set_error (error, SF_ERROR, status == Z_OK || status == Z_BUF_ERROR ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
-                   "%s: %s compressed element", path,
-                   status == Z_OK || status == Z_BUF_ERROR ? "truncated: the file ends inside a" : "corrupt");
-      return NULL;
-    }
-  *out_size = used;
-  return out;
-}
 
 /* Parses a miMATRIX body; returns the dataset if it is `faces`, sets *skipped if another variable. */
 static SfDataset *
@@ -272,7 +225,7 @@ sf_matfile_load_olivetti (const char *path, GError **error)
       if (type == MI_COMPRESSED)
         {
           gsize inflated_size = 0;
-          g_autofree guint8 *inflated = inflate_element (path, data + start, n_bytes, &inflated_size, error);
+          g_autofree guint8 *inflated = sf_inflate (path, data + start, n_bytes, MAX_INFLATED, &inflated_size, error);
           if (inflated == NULL)
             goto done;
           guint32 inner_type;

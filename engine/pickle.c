@@ -4,10 +4,10 @@
  * globals naming NumPy's array types, reads the array's shape, order and
  * dtype, and takes the raw bytes joblib writes after the pickled wrapper. */
 #include <string.h>
-#include <zlib.h>
 
 #include "dataset.h"
 #include "error.h"
+#include "inflate.h"
 
 #define MAX_PKZ_FILE ((gsize) 256 << 20)
 #define MAX_INFLATED ((gsize) 64 << 20)
@@ -323,54 +323,6 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
 #undef NEED
 }
 
-static guint8 *
-inflate_all (const char *path, const guint8 *data, gsize size, gsize *out_size, GError **error)
-{
-  z_stream z = { 0 };
-  if (inflateInit (&z) != Z_OK)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: zlib failed to start", path);
-      return NULL;
-    }
-  gsize capacity = 4 << 20, used = 0;
-  guint8 *out = g_malloc (capacity);
-  z.next_in = (Bytef *) data;
-  z.avail_in = (uInt) size;
-  int status;
-  do
-    {
-      if (used == capacity)
-        {
-          if (capacity >= MAX_INFLATED)
-            {
-              inflateEnd (&z);
-              g_free (out);
-              g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: inflates beyond %" G_GSIZE_FORMAT " MiB", path,
-                           MAX_INFLATED >> 20);
-              return NULL;
-            }
-          capacity *= 2;
-          out = g_realloc (out, capacity);
-        }
-      z.next_out = out + used;
-      z.avail_out = (uInt) (capacity - used);
-      status = inflate (&z, Z_NO_FLUSH);
-      used = capacity - z.avail_out;
-    }
-  while (status == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
-  inflateEnd (&z);
-  if (status != Z_STREAM_END)
-    {
-      g_free (out);
-      if (status == Z_OK || status == Z_BUF_ERROR)
-        g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: the compressed stream ends early", path);
-      else
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: not a zlib-compressed scikit-learn cache", path);
-      return NULL;
-    }
-  *out_size = used;
-  return out;
-}
 
 SfDataset *
 sf_pickle_load_olivetti (const char *path, GError **error)
@@ -394,7 +346,7 @@ sf_pickle_load_olivetti (const char *path, GError **error)
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: too large for the Olivetti faces", path);
       goto done;
     }
-  pickle = inflate_all (path, (const guint8 *) contents, size, &pickle_size, error);
+  pickle = sf_inflate (path, (const guint8 *) contents, size, MAX_INFLATED, &pickle_size, error);
   if (pickle == NULL || !walk_pickle (&walk, pickle, pickle_size, &end, error))
     goto done;
   if (walk.n_shape != 2 || walk.shape[1] != 4096 || walk.shape[0] <= 0 || walk.shape[0] % 10 != 0
