@@ -6,6 +6,8 @@
 struct _SfModelView
 {
   GtkWidget parent_instance;
+
+  SfSession *session;
 };
 
 G_DEFINE_FINAL_TYPE (SfModelView, sf_model_view, GTK_TYPE_WIDGET)
@@ -15,6 +17,7 @@ sf_model_view_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  g_clear_object (&SF_MODEL_VIEW (object)->session);
   gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_MODEL_VIEW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
     gtk_widget_unparent (child);
@@ -46,4 +49,12 @@ GtkWidget *
 sf_model_view_new (void)
 {
   return g_object_new (SF_TYPE_MODEL_VIEW, NULL);
+}
+
+void
+sf_model_view_set_session (SfModelView *self, SfSession *session)
+{
+  g_return_if_fail (SF_IS_MODEL_VIEW (self));
+
+  g_set_object (&self->session, session);
 }

@@ -6,6 +6,8 @@
 struct _SfPeopleView
 {
   GtkWidget parent_instance;
+
+  SfSession *session;
 };
 
 G_DEFINE_FINAL_TYPE (SfPeopleView, sf_people_view, GTK_TYPE_WIDGET)
@@ -15,6 +17,7 @@ sf_people_view_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  g_clear_object (&SF_PEOPLE_VIEW (object)->session);
   gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_PEOPLE_VIEW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
     gtk_widget_unparent (child);
@@ -46,4 +49,12 @@ GtkWidget *
 sf_people_view_new (void)
 {
   return g_object_new (SF_TYPE_PEOPLE_VIEW, NULL);
+}
+
+void
+sf_people_view_set_session (SfPeopleView *self, SfSession *session)
+{
+  g_return_if_fail (SF_IS_PEOPLE_VIEW (self));
+
+  g_set_object (&self->session, session);
 }

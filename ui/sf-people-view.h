@@ -4,12 +4,16 @@
 
 #include <gtk/gtk.h>
 
+#include "sf-session.h"
+
 G_BEGIN_DECLS
 
 #define SF_TYPE_PEOPLE_VIEW (sf_people_view_get_type ())
 
 G_DECLARE_FINAL_TYPE (SfPeopleView, sf_people_view, SF, PEOPLE_VIEW, GtkWidget)
 
-GtkWidget *sf_people_view_new (void);
+GtkWidget *sf_people_view_new         (void);
+/* The shared state the view shows; set once by the window. */
+void       sf_people_view_set_session (SfPeopleView *self, SfSession *session);
 
 G_END_DECLS

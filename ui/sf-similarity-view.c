@@ -6,6 +6,8 @@
 struct _SfSimilarityView
 {
   GtkWidget parent_instance;
+
+  SfSession *session;
 };
 
 G_DEFINE_FINAL_TYPE (SfSimilarityView, sf_similarity_view, GTK_TYPE_WIDGET)
@@ -15,6 +17,7 @@ sf_similarity_view_dispose (GObject *object)
 {
   GtkWidget *child;
 
+  g_clear_object (&SF_SIMILARITY_VIEW (object)->session);
   gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_SIMILARITY_VIEW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
     gtk_widget_unparent (child);
@@ -46,4 +49,12 @@ GtkWidget *
 sf_similarity_view_new (void)
 {
   return g_object_new (SF_TYPE_SIMILARITY_VIEW, NULL);
+}
+
+void
+sf_similarity_view_set_session (SfSimilarityView *self, SfSession *session)
+{
+  g_return_if_fail (SF_IS_SIMILARITY_VIEW (self));
+
+  g_set_object (&self->session, session);
 }

@@ -4,12 +4,16 @@
 
 #include <gtk/gtk.h>
 
+#include "sf-session.h"
+
 G_BEGIN_DECLS
 
 #define SF_TYPE_SIMILARITY_VIEW (sf_similarity_view_get_type ())
 
 G_DECLARE_FINAL_TYPE (SfSimilarityView, sf_similarity_view, SF, SIMILARITY_VIEW, GtkWidget)
 
-GtkWidget *sf_similarity_view_new (void);
+GtkWidget *sf_similarity_view_new         (void);
+/* The shared state the view shows; set once by the window. */
+void       sf_similarity_view_set_session (SfSimilarityView *self, SfSession *session);
 
 G_END_DECLS

@@ -36,9 +36,14 @@ struct _SfWindow
   AdwViewStack *stack;
   SfDatasetView *dataset_view;
   SfPairsView *pairs_view;
+  SfModelView *model_view;
+  SfTrainView *train_view;
+  SfSimilarityView *similarity_view;
+  SfPeopleView *people_view;
   GMenu *recent_menu;
 
   /* Owned */
+  SfSession *session;
   GSettings *settings;
   SfDatasetLoader *loader;
   SfFaceList *faces;
@@ -161,6 +166,7 @@ set_faces (SfWindow *self, SfFaceList *faces, const char *path)
   adw_view_switcher_title_set_subtitle (self->switcher_title, title);
   sf_dataset_view_set_faces (self->dataset_view, faces);
   sf_pairs_view_set_faces (self->pairs_view, faces);
+  sf_session_set_faces (self->session, faces);
   update_welcome (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FACES]);
 }
@@ -489,6 +495,7 @@ sf_window_dispose (GObject *object)
   g_clear_object (&self->toast);
   g_clear_object (&self->faces);
   g_clear_object (&self->settings);
+  g_clear_object (&self->session);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->last_error, g_free);
   g_clear_pointer (&self->olivetti_cache, g_free);
@@ -553,6 +560,10 @@ sf_window_class_init (SfWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, SfWindow, dataset_view);
   gtk_widget_class_bind_template_child (widget_class, SfWindow, pairs_view);
+  gtk_widget_class_bind_template_child (widget_class, SfWindow, model_view);
+  gtk_widget_class_bind_template_child (widget_class, SfWindow, train_view);
+  gtk_widget_class_bind_template_child (widget_class, SfWindow, similarity_view);
+  gtk_widget_class_bind_template_child (widget_class, SfWindow, people_view);
   gtk_widget_class_bind_template_child (widget_class, SfWindow, recent_menu);
 
   gtk_widget_class_install_action (widget_class, "win.open-dataset", NULL, open_dataset_action);
@@ -573,6 +584,12 @@ static void
 sf_window_init (SfWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->session = sf_session_new ();
+  sf_model_view_set_session (self->model_view, self->session);
+  sf_train_view_set_session (self->train_view, self->session);
+  sf_similarity_view_set_session (self->similarity_view, self->session);
+  sf_people_view_set_session (self->people_view, self->session);
 
   self->settings = g_settings_new (APP_ID);
   gtk_window_set_default_size (GTK_WINDOW (self),
@@ -659,6 +676,14 @@ sf_window_get_dataset_view (SfWindow *self)
   g_return_val_if_fail (SF_IS_WINDOW (self), NULL);
 
   return self->dataset_view;
+}
+
+SfSession *
+sf_window_get_session (SfWindow *self)
+{
+  g_return_val_if_fail (SF_IS_WINDOW (self), NULL);
+
+  return self->session;
 }
 
 SfPairsView *

@@ -7,6 +7,7 @@
 #include "sf-dataset-view.h"
 #include "sf-face-list.h"
 #include "sf-pairs-view.h"
+#include "sf-session.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,8 @@ gboolean       sf_window_get_loading       (SfWindow *self);
 const char    *sf_window_get_visible_view  (SfWindow *self);
 SfDatasetView *sf_window_get_dataset_view  (SfWindow *self);
 SfPairsView   *sf_window_get_pairs_view    (SfWindow *self);
+/* The state the views share: dataset, current model, threshold. */
+SfSession     *sf_window_get_session       (SfWindow *self);
 /* The last load error shown, or NULL. */
 const char    *sf_window_get_last_error    (SfWindow *self);
 gboolean       sf_window_get_welcome_shown (SfWindow *self);
