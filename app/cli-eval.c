@@ -51,7 +51,8 @@ cli_run_eval (int argc, char **argv)
       cli_fail_with (error);
       return 1;
     }
-  if (threshold < 0)
+  gboolean threshold_given = threshold >= 0;
+  if (!threshold_given)
     threshold = checkpoint->threshold;
   cli_image_size = sf_model_get_input_size (checkpoint->model);
   char *rest[3] = { argv[0], argc > 2 ? argv[2] : NULL, NULL };
@@ -115,6 +116,7 @@ cli_run_eval (int argc, char **argv)
       json_object_set_string_member (o, "model", argv[1]);
       json_object_set_string_member (o, "dataset", dataset->source != NULL ? dataset->source : "demo faces");
       json_object_set_string_member (o, "evaluated", pairs_name);
+      json_object_set_double_member (o, "model_threshold", checkpoint->threshold);
       json_object_set_string_member (o, "split", sf_split_kind_name (same_data ? s->split : SF_SPLIT_PAIRS));
       if (isfinite (rank1))
         json_object_set_double_member (o, "rank1", rank1);
@@ -129,8 +131,8 @@ cli_run_eval (int argc, char **argv)
   g_print ("Dataset:                    %s\n", dataset->source != NULL ? dataset->source : "demo faces");
   g_print ("Evaluated:                  %d %s (%d same, %d different)\n", n, pairs_name, metrics.n_same,
            metrics.n_different);
-  print_value ("Threshold:", metrics.threshold, "%.4f");
-  print_value ("Accuracy:", metrics.accuracy, "%.4f");
+  print_value (threshold_given ? "Threshold (--threshold):" : "Threshold (the model's):", metrics.threshold, "%.4f");
+  print_value ("Accuracy at the threshold:", metrics.accuracy, "%.4f");
   g_print ("%-28s%d true / %d false accepts, %d true / %d false rejects\n", "Counts:", metrics.true_accepts,
            metrics.false_accepts, metrics.true_rejects, metrics.false_rejects);
   print_value ("Precision:", metrics.precision, "%.4f");

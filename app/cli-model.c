@@ -121,6 +121,7 @@ typedef struct {
   char *augment;
   gint64 seed;
   gboolean new_pairs;
+  char *pair_loss;
 } SettingsOptions;
 
 static void
@@ -133,6 +134,7 @@ settings_options_clear (SettingsOptions *o)
   g_free (o->schedule);
   g_free (o->split);
   g_free (o->augment);
+  g_free (o->pair_loss);
 }
 
 /* Preset first, then every option given on top of it. */
@@ -197,6 +199,15 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     settings->seed = (guint64) o->seed;
   if (o->new_pairs)
     settings->new_pairs_each_epoch = TRUE;
+  if (o->pair_loss != NULL)
+    {
+      if (g_strcmp0 (o->pair_loss, "all") != 0 && g_strcmp0 (o->pair_loss, "drawn") != 0)
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--pair-loss %s: expected drawn or all", o->pair_loss);
+          return FALSE;
+        }
+      settings->all_pairs = g_strcmp0 (o->pair_loss, "all") == 0;
+    }
   return sf_train_settings_validate (settings, error);
 }
 
@@ -204,7 +215,7 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "preset", 0, 0, G_OPTION_ARG_STRING, &(o).preset, "article (the article's network and settings) or compact (default)", "NAME" }, \
   { "spec", 0, 0, G_OPTION_ARG_STRING, &(o).spec, "Tower spec, e.g. \"conv32k3-bn-relu pool2 gap dense128\"", "SPEC" }, \
   { "head", 0, 0, G_OPTION_ARG_STRING, &(o).head, "bce (the article) or contrastive", "HEAD" }, \
-  { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).margin, "Contrastive margin (default 1)", "M" }, \
+  { "margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).margin, "Contrastive margin (the compact preset: 2)", "M" }, \
   { "epochs", 0, 0, G_OPTION_ARG_INT, &(o).epochs, "Epochs", "N" }, \
   { "batch", 0, 0, G_OPTION_ARG_INT, &(o).batch, "Pairs per batch", "N" }, \
   { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &(o).learning_rate, "Learning rate", "X" }, \
@@ -215,7 +226,8 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "share", 0, 0, G_OPTION_ARG_DOUBLE, &(o).share, "Share held out for validation", "X" }, \
   { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all, or a list of flip,shift,rotate,scale,light", "LIST" }, \
   { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
-  { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }
+  { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }, \
+  { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Contrastive loss over the drawn pairs only, or over all pairs of a batch's images", "drawn|all" }
 
 static long
 peak_resident_mib (void)
@@ -311,14 +323,22 @@ cli_run_train (int argc, char **argv)
       return 130;
     }
 
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  if (!sf_checkpoint_save (output, model, &settings, history, n_history, 0.5f, fingerprint, dataset->source, &error))
+  float threshold = 0.5f;
+  if (!sf_trainer_choose_threshold (trainer, &threshold, &error))
     {
       cli_fail_with (error);
       sf_train_settings_clear (&settings);
       return 1;
     }
-  fprintf (stderr, "Saved %s after %d epochs (peak memory %ld MiB)\n", output, n_history, peak_resident_mib ());
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  if (!sf_checkpoint_save (output, model, &settings, history, n_history, threshold, fingerprint, dataset->source, &error))
+    {
+      cli_fail_with (error);
+      sf_train_settings_clear (&settings);
+      return 1;
+    }
+  fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
+           peak_resident_mib ());
   if (history_path != NULL)
     {
       g_autofree char *csv = sf_history_to_csv (history, n_history);

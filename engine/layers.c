@@ -433,12 +433,99 @@ batchnorm_pool_input_plane (float *restrict dx, const float *restrict x, gsize S
     dx[s] = -k * (sum_g + (x[s] - mu) * is * sum_gx);
 }
 
+/* 2×2 windows: Σ g and Σ g·(x - mu) over one pooled plane, g = dout · act'(out)
+ * taken at the argmax of each window. */
+SF_INLINE void
+batchnorm_pool2_sums (const float *restrict dout, const float *restrict out, const guint8 *restrict argmax,
+                      const float *restrict x, int Ho, int Wo, int W, float mu, SfActKind kind, float param,
+                      float *restrict x_row, double *sum_g, double *sum_gx)
+{
+  float acc_g = 0, acc_gx = 0;
+  for (int oy = 0; oy < Ho; oy++)
+    {
+      const float *r0 = x + (gsize) 2 * oy * W, *r1 = r0 + W;
+      const float *d = dout + (gsize) oy * Wo, *o = out + (gsize) oy * Wo;
+      const guint8 *a = argmax + (gsize) oy * Wo;
+      for (int ox = 0; ox < Wo; ox++)
+        {
+          int k = a[ox];
+          const float *r = k & 2 ? r1 : r0;
+          x_row[ox] = r[2 * ox + (k & 1)];
+        }
+      for (int ox = 0; ox < Wo; ox++)
+        {
+          float g = d[ox] * act_slope (o[ox], kind, param);
+          acc_g += g;
+          acc_gx += g * (x_row[ox] - mu);
+        }
+    }
+  *sum_g += acc_g;
+  *sum_gx += acc_gx;
+}
+
+/* 2×2 windows: dx[s] = k·(m·g[s] - Σg - x̂[s]·Σgx̂), g zero off the argmax positions. */
+SF_INLINE void
+batchnorm_pool2_input_plane (float *restrict dx, const float *restrict x, const float *restrict dout,
+                             const float *restrict out, const guint8 *restrict argmax, int Ho, int Wo, int W,
+                             float mu, float is, float k, float m, float sum_g, float sum_gx, SfActKind kind,
+                             float param)
+{
+  gsize S = (gsize) 2 * Ho * W;
+  float a0 = -k * (sum_g - mu * is * sum_gx), a1 = -k * is * sum_gx;
+  for (gsize s = 0; s < S; s++)
+    dx[s] = a0 + a1 * x[s];
+  float km = k * m;
+  for (int oy = 0; oy < Ho; oy++)
+    {
+      float *r0 = dx + (gsize) 2 * oy * W, *r1 = r0 + W;
+      const float *d = dout + (gsize) oy * Wo, *o = out + (gsize) oy * Wo;
+      const guint8 *a = argmax + (gsize) oy * Wo;
+      for (int ox = 0; ox < Wo; ox++)
+        {
+          int kk = a[ox];
+          float *r = kk & 2 ? r1 : r0;
+          r[2 * ox + (kk & 1)] += km * d[ox] * act_slope (o[ox], kind, param);
+        }
+    }
+}
+
 SF_HOT void
 sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                             const guint8 *argmax, const float *inp, const float *mean, const float *invstd,
                             const float *gamma, int N, int C, int H, int W, SfAct act, int P, int c0, int c1)
 {
   int Ho = H / P, Wo = W / P;
+  if (P == 2 && H % 2 == 0)
+    {
+      gsize S = (gsize) H * W, So = (gsize) Ho * Wo;
+      float *x_row = g_alloca (sizeof (float) * MAX (Wo, 1));
+      double count = (double) N * S;
+      for (int c = c0; c < c1; c++)
+        {
+          float mu = mean[c], is = invstd[c];
+          double sum_g = 0, sum_gxm = 0;
+          for (int n = 0; n < N; n++)
+            {
+              gsize o = ((gsize) n * C + c) * So;
+              WITH_ACT (act.kind, batchnorm_pool2_sums (dout + o, out + o, argmax + o, inp + ((gsize) n * C + c) * S,
+                                                        Ho, Wo, W, mu, K_, act.param, x_row, &sum_g, &sum_gxm));
+            }
+          double sum_gx = sum_gxm * is;
+          dbeta[c] += (float) sum_g;
+          dgamma[c] += (float) sum_gx;
+          float k = gamma[c] * is / (float) count;
+          if (dinp == NULL)
+            continue;
+          for (int n = 0; n < N; n++)
+            {
+              gsize o = ((gsize) n * C + c) * So, i = ((gsize) n * C + c) * S;
+              WITH_ACT (act.kind, batchnorm_pool2_input_plane (dinp + i, inp + i, dout + o, out + o, argmax + o, Ho,
+                                                               Wo, W, mu, is, k, (float) count, (float) sum_g,
+                                                               (float) sum_gx, K_, act.param));
+            }
+        }
+      return;
+    }
   gsize S = (gsize) H * W, So = (gsize) Ho * Wo;
   double count = (double) N * S;
   for (int c = c0; c < c1; c++)
@@ -723,4 +810,57 @@ sf_contrastive_head_backward (float *ddist, const float *dist, const float *targ
       double d = dist[k], gap = MAX (margin - d, 0.0);
       ddist[k] = (float) (scale * (2 * targets[k] * d - 2 * (1 - targets[k]) * gap));
     }
+}
+
+double
+sf_all_pairs_contrastive (float *de, const float *e, const int *labels, int N, int D, float margin, float scale)
+{
+  gsize n_pairs = (gsize) N * (N - 1) / 2;
+  g_autofree float *dist = g_new (float, MAX (n_pairs, 1));
+  int n_same = 0, n_active = 0;
+  double sum_same = 0, sum_active = 0;
+  gsize p = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++, p++)
+      {
+        double sq = squared_distance (e + (gsize) i * D, e + (gsize) j * D, D);
+        double d = sqrt (MAX (sq, (double) SF_DISTANCE_MIN_SQUARE));
+        dist[p] = (float) d;
+        if (labels[i] == labels[j])
+          {
+            n_same++;
+            sum_same += d * d;
+          }
+        else if (d < margin)
+          {
+            n_active++;
+            sum_active += (margin - d) * (margin - d);
+          }
+      }
+  memset (de, 0, sizeof (float) * N * D);
+  double w_same = n_same > 0 ? scale / (double) n_same : 0, w_active = n_active > 0 ? scale / (double) n_active : 0;
+  p = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++, p++)
+      {
+        double d = dist[p], ddist;
+        if (labels[i] == labels[j])
+          ddist = w_same * 2 * d;
+        else if (d < margin)
+          ddist = -w_active * 2 * (margin - d);
+        else
+          continue;
+        if (d * d < SF_DISTANCE_MIN_SQUARE)
+          continue;
+        float f = (float) (ddist / d);
+        float *di = de + (gsize) i * D, *dj = de + (gsize) j * D;
+        const float *ei = e + (gsize) i * D, *ej = e + (gsize) j * D;
+        for (int k = 0; k < D; k++)
+          {
+            float g = f * (ei[k] - ej[k]);
+            di[k] += g;
+            dj[k] -= g;
+          }
+      }
+  return (n_same > 0 ? sum_same / n_same : 0) + (n_active > 0 ? sum_active / n_active : 0);
 }

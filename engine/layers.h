@@ -133,5 +133,12 @@ double sf_contrastive_head_forward  (float *scores, const float *dist, const flo
 void   sf_contrastive_head_backward (float *ddist, const float *dist, const float *targets, float margin, int N,
                                      float scale);
 float  sf_contrastive_score         (float d, float margin);
+/* The contrastive loss over every pair (i < j) of the N embeddings e[N, D],
+ * same person where labels agree: the mean of d² over the same pairs plus the
+ * mean of max(margin - d, 0)² over the different pairs closer than the margin
+ * (the ones that still teach something). de[N, D] = scale × its gradient.
+ * Returns the loss (0 when no pair counts). */
+double sf_all_pairs_contrastive     (float *de, const float *e, const int *labels, int N, int D, float margin,
+                                     float scale);
 
 G_END_DECLS

@@ -159,6 +159,16 @@ sf_metrics_compute (const float *scores, const float *truths, int n, float thres
   return TRUE;
 }
 
+float
+sf_metrics_choose_threshold (const float *scores, const float *truths, int n)
+{
+  SfMetrics m;
+  if (n <= 0 || !sf_metrics_compute (scores, truths, n, 0.5f, &m, NULL) || !isfinite (m.eer))
+    return 0.5f;
+  float threshold = m.eer > 0 ? m.eer_threshold : m.best_threshold;
+  return isfinite (threshold) ? threshold : 0.5f;
+}
+
 double
 sf_metrics_rank1 (const float *embeddings, int n, int dim, const int *labels, int *n_probes)
 {

@@ -90,6 +90,7 @@ struct _SfModel {
 
   Stage *stages;
   int n_stages;
+  int first_param_stage;     /* stages before it have no parameters: no gradient flows into them */
   gboolean has_batchnorm;
   int n_workers;
   int n_groups;              /* weight-gradient accumulators per conv stage */
@@ -357,6 +358,11 @@ build_stages (SfModel *model, GError **error)
     }
   model->n_stages = (int) stages->len;
   model->stages = (Stage *) g_array_free (stages, FALSE);
+  model->first_param_stage = model->n_stages;
+  for (int s = model->n_stages - 1; s >= 0; s--)
+    if (model->stages[s].kind == STAGE_CONV || model->stages[s].kind == STAGE_BATCHNORM
+        || model->stages[s].kind == STAGE_DENSE)
+      model->first_param_stage = s;
   model->max_size = max_size;
   model->workspace_stride = workspace;
   if (!ok)
@@ -794,12 +800,12 @@ static void
 backward (SfModel *model, int n)
 {
   int cur = 0;
-  for (int s = model->n_stages - 1; s >= 0; s--)
+  for (int s = model->n_stages - 1; s >= model->first_param_stage; s--)
     {
       Stage *st = &model->stages[s];
       const float *x = s > 0 ? model->stages[s - 1].y : model->input;
       float *dy = model->grad_buf[cur];
-      float *dx = s > 0 ? model->grad_buf[1 - cur] : NULL;
+      float *dx = s > model->first_param_stage ? model->grad_buf[1 - cur] : NULL;
       Job job = { .model = model, .stage = st, .n = n, .x = x, .dx = dx, .dy = dy, .training = TRUE };
       switch (st->kind)
         {
@@ -899,9 +905,32 @@ check_count (int n, GError **error)
   return TRUE;
 }
 
+static gboolean train_batch (SfModel *model, const float *images_a, const float *images_b, const float *targets,
+                             const int *labels_a, const int *labels_b, int n, SfRng *rng, float *scores,
+                             double *loss, GError **error);
+
 gboolean
 sf_model_train_batch (SfModel *model, const float *images_a, const float *images_b, const float *targets, int n,
                       SfRng *rng, float *scores, double *loss, GError **error)
+{
+  return train_batch (model, images_a, images_b, targets, NULL, NULL, n, rng, scores, loss, error);
+}
+
+gboolean
+sf_model_train_batch_all_pairs (SfModel *model, const float *images_a, const float *images_b, const float *targets,
+                                const int *labels_a, const int *labels_b, int n, SfRng *rng, float *scores,
+                                double *loss, GError **error)
+{
+  g_return_val_if_fail (labels_a != NULL && labels_b != NULL, FALSE);
+  if (model->head != SF_HEAD_CONTRASTIVE)
+    labels_a = labels_b = NULL;
+  return train_batch (model, images_a, images_b, targets, labels_a, labels_b, n, rng, scores, loss, error);
+}
+
+static gboolean
+train_batch (SfModel *model, const float *images_a, const float *images_b, const float *targets,
+             const int *labels_a, const int *labels_b, int n, SfRng *rng, float *scores, double *loss,
+             GError **error)
 {
   g_return_val_if_fail (targets != NULL && rng != NULL, FALSE);
   if (!check_count (n, error))
@@ -919,8 +948,22 @@ sf_model_train_batch (SfModel *model, const float *images_a, const float *images
       int m = MIN (group, n - start);
       stack_pairs (model, images_a + start * size, images_b + start * size, m);
       const float *embeddings = forward (model, 2 * m, TRUE, rng);
-      total += head_forward (model, embeddings, targets + start, m, scores != NULL ? scores + start : model->scores);
-      head_backward (model, embeddings, targets + start, m, 1.0f / n);
+      double pairs_loss = head_forward (model, embeddings, targets + start, m,
+                                        scores != NULL ? scores + start : model->scores);
+      if (labels_a != NULL)
+        {
+          /* Every pair of the group's 2m images, weighted by the group's share of the batch. */
+          g_autofree int *labels = g_new (int, 2 * m);
+          memcpy (labels, labels_a + start, sizeof (int) * m);
+          memcpy (labels + m, labels_b + start, sizeof (int) * m);
+          total += m * sf_all_pairs_contrastive (model->grad_buf[0], embeddings, labels, 2 * m,
+                                                 model->tower->embedding_size, model->margin, (float) m / n);
+        }
+      else
+        {
+          total += pairs_loss;
+          head_backward (model, embeddings, targets + start, m, 1.0f / n);
+        }
       backward (model, 2 * m);
     }
   model->steps++;

@@ -102,6 +102,14 @@ const SfTensorInfo *sf_model_find_tensor      (const SfModel *model, const char 
 gboolean            sf_model_train_batch      (SfModel *model, const float *images_a, const float *images_b,
                                                const float *targets, int n, SfRng *rng, float *scores,
                                                double *loss, GError **error);
+/* As sf_model_train_batch, but with the contrastive head the loss covers
+ * every pair of the 2n images (of each group), same person where the labels
+ * agree (labels_a[n], labels_b[n]): sf_all_pairs_contrastive, see layers.h.
+ * scores are still those of the n drawn pairs; loss is the all-pairs loss.
+ * With the bce head it is sf_model_train_batch. */
+gboolean            sf_model_train_batch_all_pairs (SfModel *model, const float *images_a, const float *images_b,
+                                                    const float *targets, const int *labels_a, const int *labels_b,
+                                                    int n, SfRng *rng, float *scores, double *loss, GError **error);
 /* Evaluation mode (no dropout, running statistics), in groups of 64 pairs:
  * scores[n] (may be NULL) and, if targets is not NULL and loss is not NULL,
  * the mean loss. */

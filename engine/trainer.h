@@ -23,6 +23,8 @@ typedef struct {
   double split_share;              /* <= 0: the split's default */
   guint64 seed;
   gboolean new_pairs_each_epoch;   /* the article draws its pairs once */
+  gboolean all_pairs;              /* contrastive head: the loss covers every pair of images in a
+                                    * batch, not only the drawn pairs (sf_model_train_batch_all_pairs) */
 } SfTrainSettings;
 
 typedef enum {
@@ -107,6 +109,12 @@ const SfPairSet *sf_trainer_get_pairs (SfTrainer *trainer);
 const SfTrainSettings *sf_trainer_get_settings (SfTrainer *trainer);
 /* The epochs completed so far (read it when the trainer is not running). */
 const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
+
+/* The threshold to save with the trained model: sf_metrics_choose_threshold
+ * (the equal-error-rate threshold) over the scores of the validation pairs in
+ * evaluation mode; 0.5 when there are no validation pairs or one class is
+ * missing. Call it when the trainer is not running. */
+gboolean        sf_trainer_choose_threshold (SfTrainer *trainer, float *threshold, GError **error);
 
 /* Scores of pairs in evaluation mode, batched. scores[n_pairs]. */
 gboolean        sf_model_score_pairs  (SfModel *model, const SfDataset *dataset, const SfPair *pairs,

@@ -533,7 +533,7 @@ test_batchnorm_pool (void)
   SfRng rng;
   sf_rng_seed (&rng, 20);
   SfAct acts[] = { { SF_ACT_RELU, 0 }, { SF_ACT_ELU, 1.0f } };
-  int shapes[][5] = { { 3, 2, 6, 4, 2 }, { 2, 3, 7, 5, 2 }, { 2, 2, 7, 6, 3 } };   /* N, C, H, W, P */
+  int shapes[][5] = { { 3, 2, 6, 4, 2 }, { 2, 3, 7, 5, 2 }, { 2, 2, 6, 5, 2 }, { 2, 2, 7, 6, 3 } };   /* N, C, H, W, P */
   for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
     for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
       {
@@ -880,6 +880,50 @@ test_contrastive_head (void)
     }
 }
 
+typedef struct {
+  float *e;
+  const int *labels;
+  int N, D;
+  float margin;
+} AllPairsObjective;
+
+static double
+all_pairs_objective (gpointer data)
+{
+  AllPairsObjective *o = data;
+  g_autofree float *de = g_new (float, o->N * o->D);
+  return sf_all_pairs_contrastive (de, o->e, o->labels, o->N, o->D, o->margin, 1.0f);
+}
+
+static void
+test_all_pairs_contrastive (void)
+{
+  /* Three points on a line, two of one person: d(0,1) = 1, d(0,2) = d(1,2) = 0.5; margin 1. */
+  float e[3] = { 0, 1, 0.5f };
+  int labels[3] = { 7, 7, 3 };
+  float de[3];
+  double loss = sf_all_pairs_contrastive (de, e, labels, 3, 1, 1.0f, 1.0f);
+  /* Same: 1²; different, both within the margin: the mean of (1 - 0.5)², 0.25. */
+  g_assert_cmpfloat_with_epsilon (loss, 1.25, 1e-6);
+  /* Random embeddings, several people: the gradient against finite differences. */
+  SfRng rng;
+  sf_rng_seed (&rng, 5);
+  enum { N = 10, D = 4 };
+  float x[N * D], dx[N * D];
+  int people[N];
+  for (int i = 0; i < N * D; i++)
+    x[i] = (float) sf_rng_uniform (&rng);
+  for (int i = 0; i < N; i++)
+    people[i] = i % 3;
+  AllPairsObjective o = { x, people, N, D, 1.2f };
+  sf_all_pairs_contrastive (dx, x, people, N, D, o.margin, 1.0f);
+  assert_gradient ("all-pairs contrastive", x, N * D, dx, all_pairs_objective, &o, 1e-3f, 1e-3);
+  /* scale multiplies the gradient. */
+  float dx2[N * D];
+  sf_all_pairs_contrastive (dx2, x, people, N, D, o.margin, 0.5f);
+  g_assert_cmpfloat_with_epsilon (dx2[3], 0.5f * dx[3], 1e-6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -898,5 +942,6 @@ main (int argc, char **argv)
   g_test_add_func ("/distance", test_distance);
   g_test_add_func ("/head/bce", test_bce_head);
   g_test_add_func ("/head/contrastive", test_contrastive_head);
+  g_test_add_func ("/head/all-pairs-contrastive", test_all_pairs_contrastive);
   return g_test_run ();
 }

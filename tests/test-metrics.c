@@ -67,6 +67,23 @@ test_perfect_and_inverted (void)
 }
 
 static void
+test_choose_threshold (void)
+{
+  /* The hand-computed case: the EER threshold 0.7. */
+  float scores[] = { 0.9f, 0.8f, 0.4f, 0.7f, 0.3f, 0.2f };
+  float truths[] = { 1, 1, 1, 0, 0, 0 };
+  g_assert_cmpfloat_with_epsilon (sf_metrics_choose_threshold (scores, truths, 6), 0.7f, 1e-6);
+  /* Perfectly separated: midway between the classes, not on an edge. */
+  float apart[] = { 0.9f, 0.8f, 0.3f, 0.1f };
+  float apart_truths[] = { 1, 1, 0, 0 };
+  g_assert_cmpfloat_with_epsilon (sf_metrics_choose_threshold (apart, apart_truths, 4), 0.55f, 1e-6);
+  /* One class only, or nothing: 0.5. */
+  float same[] = { 1, 1, 1 };
+  g_assert_cmpfloat (sf_metrics_choose_threshold (scores, same, 3), ==, 0.5f);
+  g_assert_cmpfloat (sf_metrics_choose_threshold (scores, truths, 0), ==, 0.5f);
+}
+
+static void
 test_auc_equals_mann_whitney (void)
 {
   SfRng rng;
@@ -153,6 +170,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/metrics/choose-threshold", test_choose_threshold);
   g_test_add_func ("/metrics/hand-computed", test_hand_computed);
   g_test_add_func ("/metrics/ties", test_ties_count_half);
   g_test_add_func ("/metrics/perfect-inverted", test_perfect_and_inverted);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "metrics.h"
 #include "trainer.h"
 
 #define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
@@ -242,6 +243,51 @@ test_settings_json_and_validation (void)
   sf_train_settings_clear (&back);
 }
 
+/* The compact preset's all-pairs loss trains, its flag survives JSON, and the
+ * threshold the trainer chooses is the EER threshold of its validation pairs. */
+static void
+test_all_pairs_and_threshold (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings, back = { 0 };
+  small_settings (&settings);
+  g_assert_true (settings.all_pairs);
+  g_autofree char *json = sf_train_settings_to_json (&settings);
+  GError *error = NULL;
+  g_assert_true (sf_train_settings_from_json (&back, json, &error));
+  g_assert_true (back.all_pairs);
+  SfTrainSettings article = { 0 };
+  sf_train_settings_init_preset (&article, SF_PRESET_ARTICLE);
+  g_assert_false (article.all_pairs);
+
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+  g_assert_no_error (error);
+  int n_epochs = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_epochs);
+  g_assert_cmpint (n_epochs, ==, settings.epochs);
+  g_assert_true (isfinite (history[n_epochs - 1].loss));
+
+  float threshold = -1;
+  g_assert_true (sf_trainer_choose_threshold (trainer, &threshold, &error));
+  g_assert_no_error (error);
+  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
+  g_assert_cmpint (pairs->n_validation, >, 0);
+  g_autofree float *scores = g_new (float, pairs->n_validation);
+  g_autofree float *truths = g_new (float, pairs->n_validation);
+  g_assert_true (sf_model_score_pairs (sf_trainer_get_model (trainer), dataset, pairs->validation,
+                                       pairs->n_validation, scores, &error));
+  for (int k = 0; k < pairs->n_validation; k++)
+    truths[k] = pairs->validation[k].same;
+  g_assert_cmpfloat (threshold, ==, sf_metrics_choose_threshold (scores, truths, pairs->n_validation));
+  g_assert_cmpfloat (threshold, >, 0);
+  g_assert_cmpfloat (threshold, <, 1);
+  sf_train_settings_clear (&settings);
+  sf_train_settings_clear (&back);
+  sf_train_settings_clear (&article);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -251,5 +297,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/pause-resume", test_pause_and_resume);
   g_test_add_func ("/trainer/nan", test_nan_stops_training);
   g_test_add_func ("/trainer/settings", test_settings_json_and_validation);
+  g_test_add_func ("/trainer/all-pairs-and-threshold", test_all_pairs_and_threshold);
   return g_test_run ();
 }
