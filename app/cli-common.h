@@ -25,5 +25,8 @@ int         cli_run_eval           (int argc, char **argv);
 int         cli_run_embed          (int argc, char **argv);
 int         cli_run_similarity     (int argc, char **argv);
 int         cli_run_bench          (int argc, char **argv);
+int         cli_run_enroll         (int argc, char **argv);
+int         cli_run_identify       (int argc, char **argv);
+int         cli_run_verify         (int argc, char **argv);
 
 G_END_DECLS

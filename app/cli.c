@@ -2,6 +2,7 @@
  * one line on stderr and a non-zero exit for anything that goes wrong. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <unistd.h>
 #include <locale.h>
@@ -290,6 +291,9 @@ static const Command commands[] = {
   { "embed", "MODEL [DATASET] -o FILE.npy", "The embedding of every image", cli_run_embed },
   { "similarity", "MODEL [DATASET] --image INDEX|PATH", "A face against one face of every person", cli_run_similarity },
   { "bench", "[--preset article|compact] [--epochs N]", "Seconds per epoch, GFLOP/s, peak memory", cli_run_bench },
+  { "enroll", "MODEL GALLERY --name NAME IMAGE|FOLDER...", "Add a person to a gallery, no retraining", cli_run_enroll },
+  { "identify", "MODEL GALLERY IMAGE [--top K]", "Who in the gallery a face is, or unknown", cli_run_identify },
+  { "verify", "MODEL IMAGE IMAGE", "Whether two faces are the same person", cli_run_verify },
 };
 
 static void
@@ -310,6 +314,9 @@ main (int argc, char **argv)
   /* Before anything else: it may re-execute the program with OpenBLAS's AVX-512 kernels. */
   sf_blas_ensure_fast_kernels (argc, argv);
   setlocale (LC_ALL, "");
+  /* The engine's error messages are translated. */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   if (argc < 2)
     {

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 #include "safetensors.h"
@@ -55,21 +56,21 @@ sf_history_from_json (const char *json, SfEpochRecord **history, int *n_history,
   GError *local = NULL;
   if (!json_parser_load_from_data (parser, json, -1, &local))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "history: %s", local->message);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: %s"), local->message);
       g_error_free (local);
       return FALSE;
     }
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "history: not a JSON array");
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: not a JSON array"));
       return FALSE;
     }
   JsonArray *array = json_node_get_array (root);
   guint n = json_array_get_length (array);
   if (n > 1000000)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "history: %u epochs", n);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("history: %u epochs"), n);
       return FALSE;
     }
   SfEpochRecord *records = g_new0 (SfEpochRecord, MAX (n, 1));
@@ -78,7 +79,7 @@ sf_history_from_json (const char *json, SfEpochRecord **history, int *n_history,
       JsonNode *node = json_array_get_element (array, e);
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "history: epoch %u is not an object", e + 1);
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: epoch %u is not an object"), e + 1);
           g_free (records);
           return FALSE;
         }
@@ -182,9 +183,15 @@ parse_number (const SfSafetensors *file, const char *key, double lo, double hi, 
   double parsed = text != NULL ? g_ascii_strtod (text, &end) : NAN;
   if (text == NULL || end == text || *end != '\0' || !(parsed >= lo && parsed <= hi))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: metadata '%s' is %s%s%s (expected a number from %g to %g)",
-                   sf_safetensors_path (file), key, text != NULL ? "'" : "missing", text != NULL ? text : "",
-                   text != NULL ? "'" : "", lo, hi);
+      if (text == NULL)
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                     /* Translators: metadata 'margin' is missing (expected a number from 0 to 1e+06). */
+                     _("%s: metadata '%s' is missing (expected a number from %g to %g)"),
+                     sf_safetensors_path (file), key, lo, hi);
+      else
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                     _("%s: metadata '%s' is '%s' (expected a number from %g to %g)"),
+                     sf_safetensors_path (file), key, text, lo, hi);
       return FALSE;
     }
   *value = parsed;
@@ -200,10 +207,14 @@ sf_checkpoint_load (const char *path, GError **error)
   const char *format = sf_safetensors_get_metadata (file, "format");
   if (format == NULL || strcmp (format, SF_CHECKPOINT_FORMAT) != 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-                   "%s: not a Siamese Faces model (metadata format is %s%s%s, expected '%s')", path,
-                   format != NULL ? "'" : "missing", format != NULL ? format : "", format != NULL ? "'" : "",
-                   SF_CHECKPOINT_FORMAT);
+      if (format == NULL)
+        g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
+                     _("%s: not a Siamese Faces model (metadata format is missing, expected '%s')"), path,
+                     SF_CHECKPOINT_FORMAT);
+      else
+        g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
+                     _("%s: not a Siamese Faces model (metadata format is '%s', expected '%s')"), path, format,
+                     SF_CHECKPOINT_FORMAT);
       return NULL;
     }
   const char *spec = sf_safetensors_get_metadata (file, "spec");
@@ -211,7 +222,7 @@ sf_checkpoint_load (const char *path, GError **error)
   SfHeadKind head;
   if (spec == NULL || head_name == NULL || !sf_head_kind_parse (head_name, &head))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: metadata lacks a tower spec or a known head", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: metadata lacks a tower spec or a known head"), path);
       return NULL;
     }
   double margin, input_size, threshold, steps;
@@ -246,7 +257,7 @@ sf_checkpoint_load (const char *path, GError **error)
           g_autoptr (GString) expected = g_string_new (NULL);
           for (int d = 0; d < info->rank; d++)
             g_string_append_printf (expected, "%s%d", d ? ", " : "", info->shape[d]);
-          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: tensor '%s' is missing or not F32 [%s] as the spec '%s' needs",
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor '%s' is missing or not F32 [%s] as the spec '%s' needs"),
                        path, info->name, expected->str, spec);
           sf_model_free (model);
           return NULL;
@@ -258,14 +269,14 @@ sf_checkpoint_load (const char *path, GError **error)
   for (int k = 0; k < n_names; k++)
     if (sf_model_find_tensor (model, names[k]) == NULL && !g_str_has_suffix (names[k], ".num_batches_tracked"))
       {
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: tensor '%s' is not part of the spec '%s'", path, names[k], spec);
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor '%s' is not part of the spec '%s'"), path, names[k], spec);
         sf_model_free (model);
         return NULL;
       }
   for (gsize i = 0; i < sf_model_n_params (model); i++)
     if (!isfinite (params[i]))
       {
-        g_set_error (error, SF_ERROR, SF_ERROR_NUMERIC, "%s: the weights hold NaN or infinite values", path);
+        g_set_error (error, SF_ERROR, SF_ERROR_NUMERIC, _("%s: the weights hold NaN or infinite values"), path);
         sf_model_free (model);
         return NULL;
       }

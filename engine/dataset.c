@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 #include "image.h"
@@ -14,7 +15,7 @@ sf_dataset_new (SfDatasetFormat format, int n_images, int height, int width, int
   if (n_images <= 0 || height <= 0 || width <= 0 || n_people <= 0)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
-                   "invalid dataset size: %d images of %d×%d, %d people",
+                   _("invalid dataset size: %d images of %d×%d, %d people"),
                    n_images, width, height, n_people);
       return NULL;
     }
@@ -22,7 +23,7 @@ sf_dataset_new (SfDatasetFormat format, int n_images, int height, int width, int
       || n_people > n_images)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
-                   "refusing a dataset of %d images of %d×%d with %d people (limits: %d images, side %d)",
+                   _("refusing a dataset of %d images of %d×%d with %d people (limits: %d images, side %d)"),
                    n_images, width, height, n_people, SF_MAX_IMAGES, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
@@ -30,7 +31,7 @@ sf_dataset_new (SfDatasetFormat format, int n_images, int height, int width, int
   if (n_pixels > SF_MAX_DATASET_BYTES / sizeof (float))
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
-                   "refusing a dataset of %d images of %d×%d: %" G_GSIZE_FORMAT " MiB of pixels",
+                   _("refusing a dataset of %d images of %d×%d: %zu MiB of pixels"),
                    n_images, width, height, n_pixels * sizeof (float) >> 20);
       return NULL;
     }
@@ -39,7 +40,7 @@ sf_dataset_new (SfDatasetFormat format, int n_images, int height, int width, int
   if (pixels == NULL)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
-                   "out of memory for %d images of %d×%d", n_images, width, height);
+                   _("out of memory for %d images of %d×%d"), n_images, width, height);
       return NULL;
     }
 
@@ -142,7 +143,7 @@ sf_dataset_resize (SfDataset *dataset, int size, GError **error)
 {
   if (size <= 0 || size > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "invalid image size %d (1 to %d)",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("invalid image size %d (1 to %d)"),
                    size, SF_MAX_IMAGE_SIDE);
       return FALSE;
     }
@@ -152,13 +153,13 @@ sf_dataset_resize (SfDataset *dataset, int size, GError **error)
   if (n_pixels > SF_MAX_DATASET_BYTES / sizeof (float))
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
-                   "refusing to resize %d images to %d×%d", dataset->n_images, size, size);
+                   _("refusing to resize %d images to %d×%d"), dataset->n_images, size, size);
       return FALSE;
     }
   float *resized = g_try_new (float, n_pixels);
   if (resized == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "out of memory resizing to %d×%d", size, size);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("out of memory resizing to %d×%d"), size, size);
       return FALSE;
     }
   for (int i = 0; i < dataset->n_images; i++)
@@ -180,7 +181,7 @@ sf_dataset_from_olivetti_values (SfDatasetFormat format, const char *path,
   if (n_images <= 0 || n_images % n_per_person != 0)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
-                   "%s: %d images is not a whole number of Olivetti people (10 images each)",
+                   _("%s: %d images is not a whole number of Olivetti people (10 images each)"),
                    path, n_images);
       return NULL;
     }
@@ -197,7 +198,7 @@ sf_dataset_from_olivetti_values (SfDatasetFormat format, const char *path,
     }
   if (!(hi > lo))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: every pixel has the same value", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: every pixel has the same value"), path);
       sf_dataset_free (dataset);
       return NULL;
     }
@@ -246,7 +247,7 @@ sf_dataset_load (const char *path, const SfLoadOptions *options, GError **error)
   int size = options->size > 0 ? options->size : SF_DEFAULT_IMAGE_SIZE;
   if (size > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "invalid image size %d (1 to %d)",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("invalid image size %d (1 to %d)"),
                    size, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
@@ -259,7 +260,7 @@ sf_dataset_load (const char *path, const SfLoadOptions *options, GError **error)
     dataset = sf_folder_load (path, options, error);
   else if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: no such file or folder", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: no such file or folder"), path);
       return NULL;
     }
   else if (has_suffix_ci (path, ".mat") || starts_with_matlab_magic (path))
@@ -269,7 +270,7 @@ sf_dataset_load (const char *path, const SfLoadOptions *options, GError **error)
   else
     {
       g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-                   "%s: not a dataset (expected a folder of people, an Olivetti .mat or a scikit-learn .pkz)",
+                   _("%s: not a dataset (expected a folder of people, an Olivetti .mat or a scikit-learn .pkz)"),
                    path);
       return NULL;
     }

@@ -4,6 +4,7 @@
 #include "dataset.h"
 
 #include <math.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 #include "rng.h"
@@ -647,7 +648,7 @@ sf_demo_faces_generate (int size, guint64 seed, GError **error)
 {
   if (size < MIN_SIZE || size > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "demo faces: invalid image size %d (%d to %d)",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("demo faces: invalid image size %d (%d to %d)"),
                    size, MIN_SIZE, SF_MAX_IMAGE_SIDE);
       return NULL;
     }

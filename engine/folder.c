@@ -1,5 +1,6 @@
 /* A folder of people: one subfolder per person, image files inside, in natural order. */
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "dataset.h"
 #include "error.h"
@@ -98,7 +99,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
   int size = options->size > 0 ? options->size : SF_DEFAULT_IMAGE_SIZE;
   if (!g_file_test (path, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: not a folder", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: not a folder"), path);
       return NULL;
     }
   g_autoptr (GPtrArray) people = sorted_entries (path, TRUE, error);
@@ -122,7 +123,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
         }
       if (files->len == 0)
         {
-          g_ptr_array_add (warnings, g_strdup_printf ("%s: no PGM, PPM or PNG images: not a person", dir));
+          g_ptr_array_add (warnings, g_strdup_printf (_("%s: no PGM, PPM or PNG images: not a person"), dir));
           continue;
         }
       for (guint f = 0; f < files->len; f++)
@@ -143,7 +144,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
   int n = 0;
   if (entries->len > SF_MAX_IMAGES)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: more than %d images", path, SF_MAX_IMAGES);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: more than %d images"), path, SF_MAX_IMAGES);
       goto done;
     }
   if (entries->len > 0)
@@ -151,7 +152,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
       pixels = g_try_new (float, (gsize) entries->len * size * size);
       if (pixels == NULL)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory for %u images", path, entries->len);
+          g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory for %u images"), path, entries->len);
           goto done;
         }
     }
@@ -162,7 +163,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
       Entry *entry = &g_array_index (entries, Entry, k);
       if (g_cancellable_set_error_if_cancelled (options->cancellable, NULL))
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_CANCELLED, "%s: loading cancelled", path);
+          g_set_error (error, SF_ERROR, SF_ERROR_CANCELLED, _("%s: loading cancelled"), path);
           goto done;
         }
       GError *local = NULL;
@@ -183,11 +184,11 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
   if (n == 0)
     {
       if (warnings->len > 0)
-        g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, "%s: no usable images (first problem: %s)", path,
+        g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, _("%s: no usable images (first problem: %s)"), path,
                      (const char *) warnings->pdata[0]);
       else
         g_set_error (error, SF_ERROR, SF_ERROR_EMPTY,
-                     "%s: no usable images: expected one subfolder per person holding PGM, PPM or PNG files", path);
+                     _("%s: no usable images: expected one subfolder per person holding PGM, PPM or PNG files"), path);
       goto done;
     }
 
@@ -201,7 +202,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
         used = labels[i] == (int) p;
       new_label[p] = used ? n_people++ : -1;
       if (!used)
-        g_ptr_array_add (warnings, g_strdup_printf ("%s/%s: no readable image: not a person", path,
+        g_ptr_array_add (warnings, g_strdup_printf (_("%s/%s: no readable image: not a person"), path,
                                                     (const char *) names->pdata[p]));
     }
   dataset = sf_dataset_new (SF_DATASET_FORMAT_FOLDER, n, size, size, n_people, error);

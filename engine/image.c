@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #include "dataset.h"
 #include "error.h"
@@ -28,7 +30,7 @@ image_new (int width, int height, const char *name, GError **error)
 {
   if (width <= 0 || height <= 0 || width > SF_MAX_IMAGE_SIDE || height > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: refusing an image of %d×%d (sides 1 to %d)", name,
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: refusing an image of %d×%d (sides 1 to %d)"), name,
                    width, height, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
@@ -39,7 +41,7 @@ image_new (int width, int height, const char *name, GError **error)
   if (image->pixels == NULL)
     {
       g_free (image);
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory for %d×%d", name, width, height);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory for %d×%d"), name, width, height);
       return NULL;
     }
   return image;
@@ -95,18 +97,18 @@ decode_pnm (const guint8 *data, gsize size, const char *name, GError **error)
   gint64 width = read_number (&c, 1 << 30), height = read_number (&c, 1 << 30), maxval = read_number (&c, 1 << 30);
   if (width == -1 || height == -1 || maxval == -1)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: the P%c header lacks its width, height or maxval", name, kind);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: the P%c header lacks its width, height or maxval"), name, kind);
       return NULL;
     }
   if (width <= 0 || height <= 0 || width > SF_MAX_IMAGE_SIDE || height > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: refusing an image of %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " (sides 1 to %d)",
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: refusing an image of %" PRId64 "×%" PRId64 " (sides 1 to %d)"),
                    name, width, height, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
   if (maxval < 1 || maxval > 65535)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: maxval %" G_GINT64_FORMAT " is outside 1 to 65535", name, maxval);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: maxval %" PRId64 " is outside 1 to 65535"), name, maxval);
       return NULL;
     }
   gsize n_samples = (gsize) width * height * channels;
@@ -116,14 +118,14 @@ decode_pnm (const guint8 *data, gsize size, const char *name, GError **error)
       /* Exactly one whitespace byte separates the header from the samples. */
       if (c.pos >= size || !g_ascii_isspace (data[c.pos]))
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: no pixel data after the header", name);
+          g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: no pixel data after the header"), name);
           return NULL;
         }
       c.pos++;
       if (size - c.pos < n_samples * bytes_per_sample)
         {
           g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED,
-                       "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of pixels, found %" G_GSIZE_FORMAT, name,
+                       _("%s: truncated: expected %zu bytes of pixels, found %zu"), name,
                        n_samples * bytes_per_sample, size - c.pos);
           return NULL;
         }
@@ -143,10 +145,12 @@ decode_pnm (const guint8 *data, gsize size, const char *name, GError **error)
               sample = read_number (&c, maxval);
               if (sample < 0)
                 {
-                  g_set_error (error, SF_ERROR, sample == -1 ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
-                               sample == -1 ? "%s: truncated: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " samples"
-                                            : "%s: sample %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " exceeds maxval",
-                               name, p * channels + ch, n_samples);
+                  if (sample == -1)
+                    g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: %zu of %zu samples"),
+                                 name, p * channels + ch, n_samples);
+                  else
+                    g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: sample %zu of %zu exceeds maxval"),
+                                 name, p * channels + ch, n_samples);
                   sf_image_free (image);
                   return NULL;
                 }
@@ -172,6 +176,7 @@ typedef struct {
   gsize size;
   gsize pos;
   char message[256];
+  gboolean truncated;   /* the data ended early (the message may be translated) */
 } PngSource;
 
 static void
@@ -179,7 +184,10 @@ png_read_cb (png_structp png, png_bytep out, png_size_t length)
 {
   PngSource *src = png_get_io_ptr (png);
   if (src->size - src->pos < length)
-    png_error (png, "truncated: the file ends inside the image");
+    {
+      src->truncated = TRUE;
+      png_error (png, _("truncated: the file ends inside the image"));
+    }
   memcpy (out, src->data + src->pos, length);
   src->pos += length;
 }
@@ -200,7 +208,7 @@ png_warning_cb (png_structp png, png_const_charp message)
 static SfImage *
 decode_png (const guint8 *data, gsize size, const char *name, GError **error)
 {
-  PngSource src = { data, size, 0, "" };
+  PngSource src = { data, size, 0, "", FALSE };
   png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &src, png_error_cb, png_warning_cb);
   png_infop info = png != NULL ? png_create_info_struct (png) : NULL;
   SfImage *volatile image = NULL;
@@ -209,12 +217,12 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
   if (info == NULL)
     {
       png_destroy_read_struct (&png, NULL, NULL);
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory", name);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory"), name);
       return NULL;
     }
   if (setjmp (png_jmpbuf (png)))
     {
-      g_set_error (error, SF_ERROR, strstr (src.message, "truncated") ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
+      g_set_error (error, SF_ERROR, src.truncated || strstr (src.message, "truncated") ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
                    "%s: PNG: %s", name, src.message);
       sf_image_free (image);
       g_free (rows);
@@ -244,7 +252,7 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
     }
   buffer = g_try_malloc (row_bytes * height);
   if (buffer == NULL)
-    png_error (png, "out of memory");
+    png_error (png, _("out of memory"));
   rows = g_new (png_bytep, height);
   for (png_uint_32 y = 0; y < height; y++)
     rows[y] = buffer + y * row_bytes;
@@ -273,9 +281,9 @@ sf_image_decode (const guint8 *data, gsize size, const char *name, GError **erro
   if (size >= 2 && data[0] == 'P' && strchr ("2356", data[1]) != NULL && data[1] != '\0')
     return decode_pnm (data, size, name, error);
   if (size == 0)
-    g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: the file is empty", name);
+    g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: the file is empty"), name);
   else
-    g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: not a PGM, PPM or PNG image", name);
+    g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: not a PGM, PPM or PNG image"), name);
   return NULL;
 }
 
@@ -290,7 +298,7 @@ sf_image_load (const char *path, GError **error)
     }
   if (st.st_size > MAX_IMAGE_FILE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: %" G_GINT64_FORMAT " MiB is too large for a face image", path,
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: %" PRId64 " MiB is too large for a face image"), path,
                    (gint64) st.st_size >> 20);
       return NULL;
     }

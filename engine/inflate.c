@@ -2,6 +2,7 @@
 #include "inflate.h"
 
 #include <zlib.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 
@@ -11,7 +12,7 @@ sf_inflate (const char *path, const guint8 *data, gsize size, gsize max_size, gs
   z_stream z = { 0 };
   if (inflateInit (&z) != Z_OK)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: zlib failed to start", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: zlib failed to start"), path);
       return NULL;
     }
   gsize capacity = MIN ((gsize) 1 << 20, max_size), used = 0;
@@ -27,7 +28,7 @@ sf_inflate (const char *path, const guint8 *data, gsize size, gsize max_size, gs
             {
               inflateEnd (&z);
               g_free (out);
-              g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: compressed data inflates beyond %" G_GSIZE_FORMAT " MiB",
+              g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: compressed data inflates beyond %zu MiB"),
                            path, max_size >> 20);
               return NULL;
             }
@@ -45,9 +46,9 @@ sf_inflate (const char *path, const guint8 *data, gsize size, gsize max_size, gs
     {
       g_free (out);
       if (status == Z_OK || status == Z_BUF_ERROR)
-        g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: the compressed data ends early", path);
+        g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: the compressed data ends early"), path);
       else
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: not valid zlib-compressed data", path);
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: not valid zlib-compressed data"), path);
       return NULL;
     }
   *out_size = used;

@@ -1,6 +1,7 @@
 /* The Olivetti faces as a MATLAB 5 MAT-file: find the `faces` matrix, inflating
  * compressed elements, and check every length against the bytes that remain. */
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "dataset.h"
 #include "error.h"
@@ -57,7 +58,7 @@ read_tag (const char *path, const guint8 *data, gsize size, gsize pos, guint32 *
 {
   if (size - pos < 8)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: a data element's tag needs 8 bytes, %" G_GSIZE_FORMAT " remain",
+      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: a data element's tag needs 8 bytes, %zu remain"),
                    path, size - pos);
       return FALSE;
     }
@@ -72,7 +73,7 @@ read_tag (const char *path, const guint8 *data, gsize size, gsize pos, guint32 *
       *next = pos + 8;
       if (*n_bytes > 4)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: a small data element claims %" G_GSIZE_FORMAT " bytes", path, *n_bytes);
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: a small data element claims %zu bytes"), path, *n_bytes);
           return FALSE;
         }
       return TRUE;
@@ -82,7 +83,7 @@ read_tag (const char *path, const guint8 *data, gsize size, gsize pos, guint32 *
   *start = pos + 8;
   if (*n_bytes > size - *start)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: element needs %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT " remain",
+      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: element needs %zu bytes, %zu remain"),
                    path, *n_bytes, size - *start);
       return FALSE;
     }
@@ -105,7 +106,7 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
     return NULL;
   if (type != MI_UINT32 || n_bytes < 8)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: a matrix without array flags", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: a matrix without array flags"), path);
       return NULL;
     }
   guint32 flags;
@@ -117,7 +118,7 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
     return NULL;
   if (type != MI_INT32 || n_bytes % 4 != 0 || n_bytes == 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: a matrix without dimensions", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: a matrix without dimensions"), path);
       return NULL;
     }
   int n_dims = (int) (n_bytes / 4);
@@ -131,7 +132,7 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
     return NULL;
   if (type != MI_INT8)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: a matrix without a name", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: a matrix without a name"), path);
       return NULL;
     }
   g_autofree char *name = g_strndup ((const char *) data + start, n_bytes);
@@ -141,12 +142,12 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
   pos = next;
   if (klass == MX_CHAR || (klass != MX_DOUBLE && klass != MX_SINGLE && klass != MX_UINT8 && !(klass >= 8 && klass <= 15)))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: faces is not a numeric matrix (class %u)", path, klass);
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: faces is not a numeric matrix (class %u)"), path, klass);
       return NULL;
     }
   if (!two_d || dims[0] != 4096 || dims[1] <= 0 || dims[1] % 10 != 0 || dims[1] > SF_MAX_IMAGES)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: faces is %d×%d, expected 4096 × a multiple of 10", path,
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: faces is %d×%d, expected 4096 × a multiple of 10"), path,
                    two_d ? dims[0] : n_dims, two_d ? dims[1] : 0);
       return NULL;
     }
@@ -157,19 +158,19 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
   gsize n_values = (gsize) 4096 * dims[1];
   if (element == 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: faces stores its values as type %u", path, type);
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: faces stores its values as type %u"), path, type);
       return NULL;
     }
   if (n_bytes != n_values * element)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: faces holds %" G_GSIZE_FORMAT " bytes, its dimensions need %" G_GSIZE_FORMAT,
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: faces holds %zu bytes, its dimensions need %zu"),
                    path, n_bytes, n_values * element);
       return NULL;
     }
   float *values = g_try_new (float, n_values);
   if (values == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory"), path);
       return NULL;
     }
   for (gsize k = 0; k < n_values; k++)
@@ -195,23 +196,25 @@ sf_matfile_load_olivetti (const char *path, GError **error)
   SfDataset *dataset = NULL;
   if (size > MAX_MAT_FILE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: too large for the Olivetti faces", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: too large for the Olivetti faces"), path);
       goto done;
     }
   if (size < 128 || memcmp (data, "MATLAB", 6) != 0)
     {
       g_set_error (error, SF_ERROR, size < 128 ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
-                   "%s: not a MATLAB 5 MAT-file (%s)", path, size < 128 ? "shorter than its 128-byte header" : "wrong magic");
+                   /* Translators: the reason is "shorter than its 128-byte header" or "wrong magic". */
+                   _("%s: not a MATLAB 5 MAT-file (%s)"), path,
+                   size < 128 ? _("shorter than its 128-byte header") : _("wrong magic"));
       goto done;
     }
   if (data[126] != 'I' || data[127] != 'M')
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: big-endian or unknown MAT-file byte order", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: big-endian or unknown MAT-file byte order"), path);
       goto done;
     }
   if (data[124] != 0x00 || data[125] != 0x01)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: MAT-file version %02x%02x (only version 5 is read)", path,
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: MAT-file version %02x%02x (only version 5 is read)"), path,
                    data[125], data[124]);
       goto done;
     }
@@ -248,7 +251,7 @@ sf_matfile_load_olivetti (const char *path, GError **error)
       pos = next;
     }
   if (dataset == NULL)
-    g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: no variable named 'faces'", path);
+    g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: no variable named 'faces'"), path);
 
 done:
   g_free (contents);

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 
@@ -22,7 +23,7 @@ write_npy (const char *path, const char *descr, const void *data, gsize item_siz
                               n_dims == 1 ? "," : (d + 1 < n_dims ? ", " : ""));
       if (shape[d] != 0 && n_items > G_MAXSIZE / item_size / shape[d])
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: array too large", path);
+          g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: array too large"), path);
           g_string_free (dict, TRUE);
           return FALSE;
         }
@@ -42,7 +43,7 @@ write_npy (const char *path, const char *descr, const void *data, gsize item_siz
   guint8 *bytes = g_try_malloc (total);
   if (bytes == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory"), path);
       g_string_free (dict, TRUE);
       return FALSE;
     }

@@ -4,6 +4,7 @@
  * globals naming NumPy's array types, reads the array's shape, order and
  * dtype, and takes the raw bytes joblib writes after the pickled wrapper. */
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "dataset.h"
 #include "error.h"
@@ -42,7 +43,7 @@ static gboolean
 reject (Walk *w, GError **error, const char *what)
 {
   g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-               "%s: not a NumPy array dump as scikit-learn writes it (%s); refusing to read further", w->path, what);
+               _("%s: not a NumPy array dump as scikit-learn writes it (%s); refusing to read further"), w->path, what);
   return FALSE;
 }
 
@@ -50,7 +51,7 @@ static gboolean
 push (Walk *w, Item item, GError **error)
 {
   if (w->depth >= MAX_STACK)
-    return reject (w, error, "pickle stack too deep");
+    return reject (w, error, _("pickle stack too deep"));
   w->stack[w->depth++] = item;
   return TRUE;
 }
@@ -59,7 +60,7 @@ static gboolean
 pop (Walk *w, Item *item, GError **error)
 {
   if (w->depth == 0)
-    return reject (w, error, "pickle stack underflow");
+    return reject (w, error, _("pickle stack underflow"));
   *item = w->stack[--w->depth];
   return TRUE;
 }
@@ -87,11 +88,11 @@ take_items (Walk *w, int mark, GError **error)
     {
       Item *key = &w->stack[k], *value = &w->stack[k + 1];
       if (key->kind != ITEM_STRING)
-        return reject (w, error, "a dictionary key that is not a string");
+        return reject (w, error, _("a dictionary key that is not a string"));
       if (strcmp (key->text, "shape") == 0)
         {
           if (value->kind != ITEM_TUPLE)
-            return reject (w, error, "a shape that is not a tuple of integers");
+            return reject (w, error, _("a shape that is not a tuple of integers"));
           w->n_shape = value->n_ints;
           memcpy (w->shape, value->ints, sizeof w->shape);
         }
@@ -109,7 +110,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
   gsize pos = 0;
   int builds_after_setitems = 0;
   gboolean after_setitems = FALSE;
-#define NEED(n) do { if (size - pos < (gsize) (n)) { g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated pickle", w->path); return FALSE; } } while (0)
+#define NEED(n) do { if (size - pos < (gsize) (n)) { g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated pickle"), w->path); return FALSE; } } while (0)
   while (pos < size)
     {
       guint8 op = p[pos++];
@@ -120,7 +121,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
         case 0x80: /* PROTO */
           NEED (1);
           if (p[pos] < 2 || p[pos] > 5)
-            return reject (w, error, "an unknown pickle protocol");
+            return reject (w, error, _("an unknown pickle protocol"));
           pos++;
           break;
         case 0x95: /* FRAME */
@@ -137,7 +138,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             len = n32;
             pos += width;
             if (len > 256)
-              return reject (w, error, "a long string");
+              return reject (w, error, _("a long string"));
             NEED (len);
             char *text = g_strndup ((const char *) p + pos, len);
             g_ptr_array_add (w->strings, text);
@@ -158,7 +159,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
                 index = p[pos++];
               }
             if (w->depth == 0 || index >= MAX_MEMO)
-              return reject (w, error, "a memo store out of range");
+              return reject (w, error, _("a memo store out of range"));
             w->memo[index] = w->stack[w->depth - 1];
             if (op == 0x94)
               w->n_memo++;
@@ -180,7 +181,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             memcpy (&index, p + pos, width);
             pos += width;
             if (index >= MAX_MEMO)
-              return reject (w, error, "a memo index out of range");
+              return reject (w, error, _("a memo index out of range"));
             if (!push (w, w->memo[index], error))
               return FALSE;
             break;
@@ -191,10 +192,11 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             if (!pop (w, &name, error) || !pop (w, &module, error))
               return FALSE;
             if (name.kind != ITEM_STRING || module.kind != ITEM_STRING)
-              return reject (w, error, "a global named by something other than strings");
+              return reject (w, error, _("a global named by something other than strings"));
             if (!is_allowed_global (module.text, name.text))
               {
-                g_autofree char *what = g_strdup_printf ("it names the global %s.%s", module.text, name.text);
+                /* Translators: a Python global such as os.system. */
+                g_autofree char *what = g_strdup_printf (_("it names the global %s.%s"), module.text, name.text);
                 return reject (w, error, what);
               }
             item.kind = ITEM_OTHER;
@@ -262,7 +264,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             while (mark >= 0 && w->stack[mark].kind != ITEM_MARK)
               mark--;
             if (mark < 0)
-              return reject (w, error, "TUPLE without MARK");
+              return reject (w, error, _("TUPLE without MARK"));
             w->depth = mark;
             item.kind = ITEM_OTHER;
             if (!push (w, item, error))
@@ -276,9 +278,9 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             if (!pop (w, &args, error) || !pop (w, &callable, error))
               return FALSE;
             if (callable.kind != ITEM_OTHER)
-              return reject (w, error, "a call of something that is not an allowed global");
+              return reject (w, error, _("a call of something that is not an allowed global"));
             if (op == 'R' && !callable.is_dtype)
-              return reject (w, error, "REDUCE on something other than numpy.dtype");
+              return reject (w, error, _("REDUCE on something other than numpy.dtype"));
             item.kind = ITEM_OTHER;
             if (!push (w, item, error))
               return FALSE;
@@ -290,7 +292,7 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             while (mark >= 0 && w->stack[mark].kind != ITEM_MARK)
               mark--;
             if (mark < 0)
-              return reject (w, error, "SETITEMS without MARK");
+              return reject (w, error, _("SETITEMS without MARK"));
             if (!take_items (w, mark, error))
               return FALSE;
             after_setitems = TRUE;
@@ -313,12 +315,12 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
           }
         default:
           {
-            g_autofree char *what = g_strdup_printf ("opcode 0x%02x at byte %" G_GSIZE_FORMAT, op, pos - 1);
+            g_autofree char *what = g_strdup_printf (_("opcode 0x%02x at byte %zu"), op, pos - 1);
             return reject (w, error, what);
           }
         }
     }
-  g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated pickle: the array never starts", w->path);
+  g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated pickle: the array never starts"), w->path);
   return FALSE;
 #undef NEED
 }
@@ -343,7 +345,7 @@ sf_pickle_load_olivetti (const char *path, GError **error)
   gsize end = 0;
   if (size > MAX_PKZ_FILE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: too large for the Olivetti faces", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: too large for the Olivetti faces"), path);
       goto done;
     }
   pickle = sf_inflate (path, (const guint8 *) contents, size, MAX_INFLATED, &pickle_size, error);
@@ -352,12 +354,12 @@ sf_pickle_load_olivetti (const char *path, GError **error)
   if (walk.n_shape != 2 || walk.shape[1] != 4096 || walk.shape[0] <= 0 || walk.shape[0] % 10 != 0
       || walk.shape[0] > SF_MAX_IMAGES)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: the array's shape is not (a multiple of 10, 4096)", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: the array's shape is not (a multiple of 10, 4096)"), path);
       goto done;
     }
   if (strcmp (walk.dtype, "u1") != 0 || walk.order != 'C')
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, "%s: the array is '%s' in order %c, expected uint8 ('u1') in C order",
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: the array is '%s' in order %c, expected uint8 ('u1') in C order"),
                    path, walk.dtype, walk.order ? walk.order : '?');
       goto done;
     }
@@ -365,19 +367,19 @@ sf_pickle_load_olivetti (const char *path, GError **error)
   gsize n_bytes = (gsize) walk.shape[0] * 4096;
   if (end >= pickle_size || pickle[end] > 64 || pickle_size - end - 1 < (gsize) pickle[end] + n_bytes + 1)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, "%s: truncated: the array needs %" G_GSIZE_FORMAT " bytes", path, n_bytes);
+      g_set_error (error, SF_ERROR, SF_ERROR_TRUNCATED, _("%s: truncated: the array needs %zu bytes"), path, n_bytes);
       goto done;
     }
   const guint8 *bytes = pickle + end + 1 + pickle[end];
   if (bytes[n_bytes] != '.')
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: the pickle does not end after the array", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: the pickle does not end after the array"), path);
       goto done;
     }
   float *values = g_try_new (float, n_bytes);
   if (values == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory", path);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory"), path);
       goto done;
     }
   for (gsize k = 0; k < n_bytes; k++)

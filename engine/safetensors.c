@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 
 #include "error.h"
 
@@ -87,7 +89,7 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
       if (view->rank < 0 || view->rank > SF_SAFETENSORS_MAX_RANK || !shape_elements (view->shape, view->rank, &n)
           || n * sf_dtype_size (view->dtype) != view->n_bytes)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s: tensor '%s': shape and size disagree", path, view->name);
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: tensor '%s': shape and size disagree"), path, view->name);
           return FALSE;
         }
       json_builder_set_member_name (b, view->name);
@@ -118,7 +120,7 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
   guint8 *bytes = g_try_malloc (total);
   if (bytes == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: out of memory for %" G_GSIZE_FORMAT " bytes", path, total);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory for %zu bytes"), path, total);
       return FALSE;
     }
   guint64 len_le = GUINT64_TO_LE ((guint64) padded);
@@ -179,18 +181,18 @@ parse_entry (const char *path, const char *name, JsonNode *node, SfTensorView *v
              GError **error)
 {
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': not a JSON object", name);
+    return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': not a JSON object"), name);
   JsonObject *o = json_node_get_object (node);
   JsonNode *dtype = json_object_get_member (o, "dtype");
   JsonNode *shape = json_object_get_member (o, "shape");
   JsonNode *offsets = json_object_get_member (o, "data_offsets");
   if (dtype == NULL || shape == NULL || offsets == NULL)
-    return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': needs dtype, shape and data_offsets", name);
+    return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': needs dtype, shape and data_offsets"), name);
   if (json_node_get_value_type (dtype) != G_TYPE_STRING || !dtype_parse (json_node_get_string (dtype), &view->dtype))
-    return fail (error, SF_ERROR_UNSUPPORTED, path, "tensor '%s': unsupported dtype (F32, I32, I64 and U8 are read)",
+    return fail (error, SF_ERROR_UNSUPPORTED, path, _("tensor '%s': unsupported dtype (F32, I32, I64 and U8 are read)"),
                  name);
   if (!JSON_NODE_HOLDS_ARRAY (shape) || json_array_get_length (json_node_get_array (shape)) > SF_SAFETENSORS_MAX_RANK)
-    return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': shape is not an array of at most %d numbers", name,
+    return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': shape is not an array of at most %d numbers"), name,
                  SF_SAFETENSORS_MAX_RANK);
   JsonArray *dims = json_node_get_array (shape);
   view->rank = (int) json_array_get_length (dims);
@@ -198,29 +200,29 @@ parse_entry (const char *path, const char *name, JsonNode *node, SfTensorView *v
     {
       JsonNode *dim = json_array_get_element (dims, d);
       if (!JSON_NODE_HOLDS_VALUE (dim) || json_node_get_value_type (dim) != G_TYPE_INT64 || json_node_get_int (dim) < 0)
-        return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': shape has a dimension that is not a non-negative integer",
+        return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': shape has a dimension that is not a non-negative integer"),
                      name);
       view->shape[d] = json_node_get_int (dim);
     }
   if (!JSON_NODE_HOLDS_ARRAY (offsets) || json_array_get_length (json_node_get_array (offsets)) != 2)
-    return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': data_offsets is not [begin, end]", name);
+    return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': data_offsets is not [begin, end]"), name);
   JsonArray *pair = json_node_get_array (offsets);
   for (int k = 0; k < 2; k++)
     {
       JsonNode *value = json_array_get_element (pair, k);
       if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_INT64 || json_node_get_int (value) < 0)
-        return fail (error, SF_ERROR_FORMAT, path, "tensor '%s': data_offsets holds a negative or non-integer value", name);
+        return fail (error, SF_ERROR_FORMAT, path, _("tensor '%s': data_offsets holds a negative or non-integer value"), name);
     }
   range->begin = (guint64) json_array_get_int_element (pair, 0);
   range->end = (guint64) json_array_get_int_element (pair, 1);
   range->name = name;
   guint64 n = 0;
   if (!shape_elements (view->shape, view->rank, &n) || n > G_MAXUINT64 / sf_dtype_size (view->dtype))
-    return fail (error, SF_ERROR_TOO_LARGE, path, "tensor '%s': shape too large", name);
+    return fail (error, SF_ERROR_TOO_LARGE, path, _("tensor '%s': shape too large"), name);
   if (range->end < range->begin || range->end - range->begin != n * sf_dtype_size (view->dtype))
     return fail (error, SF_ERROR_FORMAT, path,
-                 "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] do not hold %" G_GUINT64_FORMAT
-                 " values of %s",
+                 _("tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] do not hold %" PRIu64
+                 " values of %s"),
                  name, range->begin, range->end, n, sf_dtype_name (view->dtype));
   view->n_bytes = (gsize) (range->end - range->begin);
   return TRUE;
@@ -253,12 +255,12 @@ sf_safetensors_read (const char *path, GError **error)
 
   if (size > SF_SAFETENSORS_MAX_FILE)
     {
-      fail (error, SF_ERROR_TOO_LARGE, path, "%" G_GUINT64_FORMAT " bytes is larger than a model file can be", size);
+      fail (error, SF_ERROR_TOO_LARGE, path, _("%" PRIu64 " bytes is larger than a model file can be"), size);
       goto failed;
     }
   if (size < 8)
     {
-      fail (error, SF_ERROR_TRUNCATED, path, "truncated: %" G_GUINT64_FORMAT " bytes, the header length alone takes 8",
+      fail (error, SF_ERROR_TRUNCATED, path, _("truncated: %" PRIu64 " bytes, the header length alone takes 8"),
             size);
       goto failed;
     }
@@ -266,31 +268,31 @@ sf_safetensors_read (const char *path, GError **error)
   header_len = GUINT64_FROM_LE (header_len);
   if (header_len > SF_SAFETENSORS_MAX_HEADER)
     {
-      fail (error, SF_ERROR_TOO_LARGE, path, "header length %" G_GUINT64_FORMAT " is absurd (at most %" G_GUINT64_FORMAT ")",
+      fail (error, SF_ERROR_TOO_LARGE, path, _("header length %" PRIu64 " is absurd (at most %" PRIu64 ")"),
             header_len, SF_SAFETENSORS_MAX_HEADER);
       goto failed;
     }
   if (header_len > size - 8)
     {
-      fail (error, SF_ERROR_TRUNCATED, path, "truncated: the header needs %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " follow",
+      fail (error, SF_ERROR_TRUNCATED, path, _("truncated: the header needs %" PRIu64 " bytes, %" PRIu64 " follow"),
             header_len, size - 8);
       goto failed;
     }
   if (header_len < 2 || bytes[8] != '{')
     {
-      fail (error, SF_ERROR_FORMAT, path, "not a safetensors file (the header is not a JSON object)");
+      fail (error, SF_ERROR_FORMAT, path, _("not a safetensors file (the header is not a JSON object)"));
       goto failed;
     }
   if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) header_len, &local))
     {
-      fail (error, SF_ERROR_FORMAT, path, "bad JSON header: %s", local->message);
+      fail (error, SF_ERROR_FORMAT, path, _("bad JSON header: %s"), local->message);
       g_clear_error (&local);
       goto failed;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      fail (error, SF_ERROR_FORMAT, path, "the header is not a JSON object");
+      fail (error, SF_ERROR_FORMAT, path, _("the header is not a JSON object"));
       goto failed;
     }
 
@@ -306,7 +308,7 @@ sf_safetensors_read (const char *path, GError **error)
         {
           if (!JSON_NODE_HOLDS_OBJECT (node))
             {
-              fail (error, SF_ERROR_FORMAT, path, "__metadata__ is not an object");
+              fail (error, SF_ERROR_FORMAT, path, _("__metadata__ is not an object"));
               goto failed;
             }
           JsonObject *meta = json_node_get_object (node);
@@ -316,7 +318,7 @@ sf_safetensors_read (const char *path, GError **error)
               JsonNode *value = json_object_get_member (meta, k->data);
               if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
                 {
-                  fail (error, SF_ERROR_FORMAT, path, "__metadata__ value '%s' is not a string", (const char *) k->data);
+                  fail (error, SF_ERROR_FORMAT, path, _("__metadata__ value '%s' is not a string"), (const char *) k->data);
                   goto failed;
                 }
               g_hash_table_replace (file->metadata, g_strdup (k->data), g_strdup (json_node_get_string (value)));
@@ -333,7 +335,7 @@ sf_safetensors_read (const char *path, GError **error)
       if (range.end > data_size)
         {
           fail (error, SF_ERROR_TRUNCATED, path,
-                "tensor '%s': data_offsets [%" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT "] beyond the %" G_GUINT64_FORMAT " bytes of data",
+                _("tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] beyond the %" PRIu64 " bytes of data"),
                 name, range.begin, range.end, data_size);
           g_free (view);
           goto failed;
@@ -354,19 +356,19 @@ sf_safetensors_read (const char *path, GError **error)
       Range *r = &g_array_index (ranges, Range, k);
       if (r->begin < expected)
         {
-          fail (error, SF_ERROR_FORMAT, path, "tensor '%s' overlaps another tensor's data", r->name);
+          fail (error, SF_ERROR_FORMAT, path, _("tensor '%s' overlaps another tensor's data"), r->name);
           goto failed;
         }
       if (r->begin > expected)
         {
-          fail (error, SF_ERROR_FORMAT, path, "a gap of unused bytes before tensor '%s'", r->name);
+          fail (error, SF_ERROR_FORMAT, path, _("a gap of unused bytes before tensor '%s'"), r->name);
           goto failed;
         }
       expected = r->end;
     }
   if (expected != data_size)
     {
-      fail (error, SF_ERROR_FORMAT, path, "%" G_GUINT64_FORMAT " bytes after the last tensor belong to none",
+      fail (error, SF_ERROR_FORMAT, path, _("%" PRIu64 " bytes after the last tensor belong to none"),
             data_size - expected);
       goto failed;
     }

@@ -2,6 +2,7 @@
 #include "spec.h"
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 
 #include "error.h"
 
@@ -26,7 +27,7 @@ fail (Parser *p, SfError code, const char *format, ...)
   va_start (args, format);
   g_autofree char *why = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error (p->error, SF_ERROR, code, "tower spec: “%s” (token %d): %s", p->token, p->index + 1, why);
+  g_set_error (p->error, SF_ERROR, code, _("tower spec: “%s” (token %d): %s"), p->token, p->index + 1, why);
   return FALSE;
 }
 
@@ -81,7 +82,7 @@ push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShap
   gsize in_size = shape_size (&op.in), out_size = shape_size (out);
   if (out_size > SF_SPEC_MAX_ACTIVATION)
     return fail (p, SF_ERROR_TOO_LARGE,
-                 "its output of %" G_GSIZE_FORMAT " floats per image is more than the limit of %" G_GSIZE_FORMAT,
+                 _("its output of %zu floats per image is more than the limit of %zu"),
                  out_size, SF_SPEC_MAX_ACTIVATION);
   switch (kind)
     {
@@ -138,19 +139,19 @@ parse_norm_or_activation (Parser *p, const char *word, gboolean *handled)
     {
       value = DEFAULT_LEAKY_SLOPE;
       if (word[5] != '\0' && !parse_number (word + 5, &value))
-        return fail (p, SF_ERROR_INVALID, "“%s”: write a leaky ReLU as leaky or leaky<slope>, as in leaky0.1",
+        return fail (p, SF_ERROR_INVALID, _("“%s”: write a leaky ReLU as leaky or leaky<slope>, as in leaky0.1"),
                      word);
       if (!(value < 1))
-        return fail (p, SF_ERROR_INVALID, "the leaky ReLU slope must be at least 0 and below 1");
+        return fail (p, SF_ERROR_INVALID, _("the leaky ReLU slope must be at least 0 and below 1"));
       return push_same (p, SF_OP_LEAKY_RELU, value);
     }
   if (g_str_has_prefix (word, "elu"))
     {
       value = DEFAULT_ELU_ALPHA;
       if (word[3] != '\0' && !parse_number (word + 3, &value))
-        return fail (p, SF_ERROR_INVALID, "“%s”: write an ELU as elu or elu<alpha>, as in elu1.0", word);
+        return fail (p, SF_ERROR_INVALID, _("“%s”: write an ELU as elu or elu<alpha>, as in elu1.0"), word);
       if (!(value > 0 && value <= 100))
-        return fail (p, SF_ERROR_INVALID, "the ELU alpha must be above 0 and at most 100");
+        return fail (p, SF_ERROR_INVALID, _("the ELU alpha must be above 0 and at most 100"));
       return push_same (p, SF_OP_ELU, value);
     }
   *handled = FALSE;
@@ -175,9 +176,9 @@ parse_token (Parser *p, const char *token)
 
   for (int k = 0; words[k] != NULL; k++)
     if (words[k][0] == '\0')
-      return fail (p, SF_ERROR_INVALID, "an empty name between “-”");
+      return fail (p, SF_ERROR_INVALID, _("an empty name between “-”"));
   if (words[1] != NULL && !conv && !dense)
-    return fail (p, SF_ERROR_INVALID, "only conv and dense take “-” suffixes; write “%s” as separate tokens",
+    return fail (p, SF_ERROR_INVALID, _("only conv and dense take “-” suffixes; write “%s” as separate tokens"),
                  token);
 
   if (conv)
@@ -186,13 +187,13 @@ parse_token (Parser *p, const char *token)
       const char *k = strchr (word + 4, 'k');
       g_autofree char *filters = k != NULL ? g_strndup (word + 4, k - (word + 4)) : NULL;
       if (k == NULL || !parse_int (filters, &units) || !parse_int (k + 1, &kernel))
-        return fail (p, SF_ERROR_INVALID, "write a convolution as conv<filters>k<kernel>, as in conv32k3");
+        return fail (p, SF_ERROR_INVALID, _("write a convolution as conv<filters>k<kernel>, as in conv32k3"));
       if (units < 1 || units > SF_SPEC_MAX_UNITS)
-        return fail (p, SF_ERROR_INVALID, "the number of filters must be 1 to %d", SF_SPEC_MAX_UNITS);
+        return fail (p, SF_ERROR_INVALID, _("the number of filters must be 1 to %d"), SF_SPEC_MAX_UNITS);
       if (kernel < 1 || kernel > SF_SPEC_MAX_KERNEL || kernel % 2 == 0)
-        return fail (p, SF_ERROR_INVALID, "the kernel size must be odd, 1 to %d (same padding)", SF_SPEC_MAX_KERNEL);
+        return fail (p, SF_ERROR_INVALID, _("the kernel size must be odd, 1 to %d (same padding)"), SF_SPEC_MAX_KERNEL);
       if (p->shape.flat)
-        return fail (p, SF_ERROR_INVALID, "a convolution needs an image input, but its input is flat");
+        return fail (p, SF_ERROR_INVALID, _("a convolution needs an image input, but its input is flat"));
       out = (SfShape) { units, p->shape.h, p->shape.w, FALSE };
       if (!push (p, SF_OP_CONV, units, kernel, 0, &out))
         return FALSE;
@@ -201,11 +202,11 @@ parse_token (Parser *p, const char *token)
     {
       int units;
       if (!parse_int (word + 5, &units))
-        return fail (p, SF_ERROR_INVALID, "write a dense layer as dense<features>, as in dense128");
+        return fail (p, SF_ERROR_INVALID, _("write a dense layer as dense<features>, as in dense128"));
       if (units < 1 || units > SF_SPEC_MAX_UNITS)
-        return fail (p, SF_ERROR_INVALID, "the number of features must be 1 to %d", SF_SPEC_MAX_UNITS);
+        return fail (p, SF_ERROR_INVALID, _("the number of features must be 1 to %d"), SF_SPEC_MAX_UNITS);
       if (!p->shape.flat)
-        return fail (p, SF_ERROR_INVALID, "a dense layer needs a flat input; put gap or flatten before it");
+        return fail (p, SF_ERROR_INVALID, _("a dense layer needs a flat input; put gap or flatten before it"));
       out = (SfShape) { units, 1, 1, TRUE };
       if (!push (p, SF_OP_DENSE, units, 0, 0, &out))
         return FALSE;
@@ -214,13 +215,13 @@ parse_token (Parser *p, const char *token)
     {
       int size = 2;
       if (word[4] != '\0' && !parse_int (word + 4, &size))
-        return fail (p, SF_ERROR_INVALID, "write a max-pool as pool or pool<size>, as in pool2");
+        return fail (p, SF_ERROR_INVALID, _("write a max-pool as pool or pool<size>, as in pool2"));
       if (size < 2 || size > SF_SPEC_MAX_POOL)
-        return fail (p, SF_ERROR_INVALID, "the pool size must be 2 to %d", SF_SPEC_MAX_POOL);
+        return fail (p, SF_ERROR_INVALID, _("the pool size must be 2 to %d"), SF_SPEC_MAX_POOL);
       if (p->shape.flat)
-        return fail (p, SF_ERROR_INVALID, "a max-pool needs an image input, but its input is flat");
+        return fail (p, SF_ERROR_INVALID, _("a max-pool needs an image input, but its input is flat"));
       if (p->shape.h < size || p->shape.w < size)
-        return fail (p, SF_ERROR_INVALID, "its %d×%d input is smaller than the %d×%d window", p->shape.h,
+        return fail (p, SF_ERROR_INVALID, _("its %d×%d input is smaller than the %d×%d window"), p->shape.h,
                      p->shape.w, size, size);
       out = (SfShape) { p->shape.c, p->shape.h / size, p->shape.w / size, FALSE };
       return push (p, SF_OP_MAXPOOL, 0, size, 0, &out);
@@ -229,15 +230,15 @@ parse_token (Parser *p, const char *token)
     {
       float rate;
       if (!parse_number (word + 4, &rate))
-        return fail (p, SF_ERROR_INVALID, "write dropout as drop<rate>, as in drop0.3");
+        return fail (p, SF_ERROR_INVALID, _("write dropout as drop<rate>, as in drop0.3"));
       if (!(rate < 1))
-        return fail (p, SF_ERROR_INVALID, "the dropout rate must be at least 0 and below 1");
+        return fail (p, SF_ERROR_INVALID, _("the dropout rate must be at least 0 and below 1"));
       return push_same (p, SF_OP_DROPOUT, rate);
     }
   else if (strcmp (word, "gap") == 0)
     {
       if (p->shape.flat)
-        return fail (p, SF_ERROR_INVALID, "global average pooling needs an image input, but its input is flat");
+        return fail (p, SF_ERROR_INVALID, _("global average pooling needs an image input, but its input is flat"));
       out = (SfShape) { p->shape.c, 1, 1, FALSE };
       if (!push (p, SF_OP_AVGPOOL, 0, 0, 0, &out))
         return FALSE;
@@ -250,7 +251,7 @@ parse_token (Parser *p, const char *token)
       return push (p, SF_OP_FLATTEN, 0, 0, 0, &out);
     }
   else if (strcmp (word, "linear") == 0)
-    return fail (p, SF_ERROR_INVALID, "linear only follows conv or dense, as in dense128-linear");
+    return fail (p, SF_ERROR_INVALID, _("linear only follows conv or dense, as in dense128-linear"));
   else
     {
       if (parse_norm_or_activation (p, word, &handled))
@@ -258,7 +259,7 @@ parse_token (Parser *p, const char *token)
       if (handled)
         return FALSE;
       return fail (p, SF_ERROR_INVALID,
-                   "unknown layer; use conv, dense, pool, drop, gap, flatten, bn, relu, leaky or elu");
+                   _("unknown layer; use conv, dense, pool, drop, gap, flatten, bn, relu, leaky or elu"));
     }
 
   /* conv or dense: the suffixes, then conv's default activation. */
@@ -274,7 +275,7 @@ parse_token (Parser *p, const char *token)
         {
           if (handled)
             return FALSE;
-          return fail (p, SF_ERROR_INVALID, "unknown suffix “%s”; use bn, relu, leaky, elu or linear", words[k]);
+          return fail (p, SF_ERROR_INVALID, _("unknown suffix “%s”; use bn, relu, leaky, elu or linear"), words[k]);
         }
       if (is_activation (g_array_index (p->ops, SfOp, p->ops->len - 1).kind))
         activated = TRUE;
@@ -289,7 +290,7 @@ sf_tower_parse (const char *spec, int input_size, GError **error)
 {
   if (input_size < 1 || input_size > SF_SPEC_MAX_INPUT)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "tower spec: the input size must be 1 to %d, not %d",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("tower spec: the input size must be 1 to %d, not %d"),
                    SF_SPEC_MAX_INPUT, input_size);
       return NULL;
     }
@@ -302,7 +303,7 @@ sf_tower_parse (const char *spec, int input_size, GError **error)
       g_ptr_array_add (kept, tokens[k]);
   if (kept->len == 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "tower spec: empty; give layers, as in “%s”",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("tower spec: empty; give layers, as in “%s”"),
                    "conv32k3 pool2 gap dense64");
       return NULL;
     }
@@ -327,7 +328,7 @@ sf_tower_parse (const char *spec, int input_size, GError **error)
         }
       if (n_params + n_buffers > SF_SPEC_MAX_PARAMS)
         {
-          fail (&p, SF_ERROR_TOO_LARGE, "the tower would have more than %" G_GSIZE_FORMAT " parameters",
+          fail (&p, SF_ERROR_TOO_LARGE, _("the tower would have more than %zu parameters"),
                 SF_SPEC_MAX_PARAMS);
           g_array_unref (p.ops);
           return NULL;
@@ -336,8 +337,8 @@ sf_tower_parse (const char *spec, int input_size, GError **error)
   if (!p.shape.flat)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
-                   "tower spec: the tower ends with %d×%d×%d images; end it with gap, flatten or a dense layer "
-                   "to give an embedding", p.shape.c, p.shape.h, p.shape.w);
+                   _("tower spec: the tower ends with %d×%d×%d images; end it with gap, flatten or a dense layer "
+                   "to give an embedding"), p.shape.c, p.shape.h, p.shape.w);
       g_array_unref (p.ops);
       return NULL;
     }

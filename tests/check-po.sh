@@ -27,7 +27,7 @@ if [ -z "$missing" ]; then ok "every file in POTFILES.in exists"; else not_ok "P
 # 2. Every file with translatable strings is listed.
 found="$tmp/found"
 {
-  grep -rlE '(^|[^A-Za-z0-9_])(_|N_|C_|NC_|ngettext|g_dngettext)[[:space:]]*\(' app ui --include='*.c' 2>/dev/null
+  grep -rlE '(^|[^A-Za-z0-9_])(_|N_|C_|NC_|ngettext|g_dngettext)[[:space:]]*\(' app engine ui --include='*.c' 2>/dev/null
   grep -rl 'translatable="yes"' ui resources --include='*.ui' 2>/dev/null
   ls resources/*.desktop.in resources/*.metainfo.xml.in resources/*.gschema.xml 2>/dev/null
 } | sort -u > "$found"

@@ -86,5 +86,55 @@ else
   n=$((n + 1)); echo "ok $n # SKIP ../shared/datasets/att_faces is absent"
 fi
 
+# enroll, identify, verify: a tiny model and noise "faces" written as PGM files.
+pgm () { { printf 'P5\n32 32\n255\n'; head -c 1024 /dev/urandom; } >"$1"; }
+mkdir -p "$work/ann" "$work/bob" "$work/nobody"
+pgm "$work/ann/1.pgm"; pgm "$work/ann/2.pgm"; pgm "$work/bob/1.pgm"; pgm "$work/bob/2.pgm"
+if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -o "$work/m.safetensors" \
+     >/dev/null 2>"$work/err"; then
+  m="$work/m.safetensors" g="$work/people.gallery"
+  if "$cli" enroll "$m" "$g" --name Ann "$work/ann/1.pgm" "$work/ann/2.pgm" >"$work/out" 2>"$work/err" \
+     && "$cli" enroll "$m" "$g" --name Bob "$work/bob" >>"$work/out" 2>>"$work/err" \
+     && grep -q "Saved .*: 2 people, 4 faces" "$work/out"; then
+    ok "enroll from files and from a folder"
+  else
+    not_ok "enroll from files and from a folder" "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" identify "$m" "$g" "$work/bob/2.pgm" --threshold 0 --top 2 >"$work/out" 2>"$work/err" \
+     && grep -q "^Identified: Bob" "$work/out" && [[ $(grep -c '^ *[0-9] ' "$work/out") -eq 2 ]]; then
+    ok "identify an enrolled face"
+  else
+    not_ok "identify an enrolled face" "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" identify "$m" "$g" "$work/ann/1.pgm" --threshold 1.5 >"$work/out" 2>"$work/err" \
+     && grep -q "^Unknown person" "$work/out"; then
+    ok "identify says unknown below the threshold"
+  else
+    not_ok "identify says unknown below the threshold" "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" identify "$m" "$g" "$work/ann" >"$work/out" 2>"$work/err" && [[ $(wc -l <"$work/out") -eq 2 ]]; then
+    ok "identify a folder of probes, one line each"
+  else
+    not_ok "identify a folder of probes, one line each" "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" verify "$m" "$work/ann/1.pgm" "$work/ann/1.pgm" >"$work/out" 2>"$work/err" \
+     && grep -q "same person" "$work/out"; then
+    ok "verify a face against itself"
+  else
+    not_ok "verify a face against itself" "$(cat "$work/out" "$work/err")"
+  fi
+  echo "not a gallery" >"$work/bad.gallery"
+  expect_failure "enroll a missing image" "/no/such/face.pgm" enroll "$m" "$g" --name Cy /no/such/face.pgm
+  expect_failure "enroll a folder with no images" "nobody" enroll "$m" "$g" --name Cy "$work/nobody"
+  expect_failure "enroll without a name" "--name" enroll "$m" "$g" "$work/ann/1.pgm"
+  expect_failure "identify with a corrupt gallery" "bad.gallery" identify "$m" "$work/bad.gallery" "$work/ann/1.pgm"
+  expect_failure "identify with a missing gallery" "missing.gallery" identify "$m" "$work/missing.gallery" "$work/ann/1.pgm"
+  expect_failure "identify a probe that is not an image" "bad.gallery" identify "$m" "$g" "$work/bad.gallery"
+  expect_failure "verify with one image" "two IMAGE" verify "$m" "$work/ann/1.pgm"
+  expect_failure "verify with a model that is not one" "bad.gallery" verify "$work/bad.gallery" "$work/ann/1.pgm" "$work/ann/2.pgm"
+else
+  not_ok "train a tiny model for enroll/identify/verify" "$(cat "$work/err")"
+fi
+
 echo "1..$n"
 [[ $failures -eq 0 ]]

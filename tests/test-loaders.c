@@ -9,6 +9,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "image.h"
+#include "sf-test-files.h"
 
 static char *dir;
 
@@ -482,25 +483,6 @@ test_real_datasets (void)
     g_assert_true (faces->pixels[k] >= 0 && faces->pixels[k] <= 1);
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *handle = g_dir_open (path, 0, NULL);
-      const char *name;
-      while ((name = g_dir_read_name (handle)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (handle);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -514,7 +496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/loaders/pickle", test_pickle);
   g_test_add_func ("/loaders/real-datasets", test_real_datasets);
   int status = g_test_run ();
-  remove_tree (dir);
+  sf_test_remove_tree (dir);
   g_free (dir);
   return status;
 }
