@@ -13,56 +13,13 @@
 #include "sf-pair-window.h"
 #include "sf-pairs-view.h"
 #include "sf-screenshots.h"
+#include "sf-test-files.h"
+#include "sf-test-ui.h"
 #include "sf-window.h"
-
-#define WAIT_TIMEOUT_MS 60000
 
 static SfApplication *app;
 static SfWindow *window;
 static char *tmp_dir;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-timeout_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until `condition` holds; fails the test on timeout. */
-static void
-wait_until (Condition condition, gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add (WAIT_TIMEOUT_MS, timeout_cb, &timed_out);
-
-  while (!condition (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-/* Lets pending idles and one frame run. */
-static void
-settle (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-window_ready (gpointer data)
-{
-  return window != NULL
-         && sf_window_get_faces (window) != NULL
-         && !sf_window_get_loading (window)
-         && !sf_pairs_view_get_busy (sf_window_get_pairs_view (window));
-}
 
 static gboolean
 window_idle (gpointer data)
@@ -70,43 +27,15 @@ window_idle (gpointer data)
   return !sf_window_get_loading (window) && !sf_pairs_view_get_busy (sf_window_get_pairs_view (window));
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) candidate = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (candidate, type) && gtk_widget_get_visible (GTK_WIDGET (candidate)))
-        return candidate;
-    }
-  return NULL;
-}
-
-static gboolean
-toplevel_shown (gpointer data)
-{
-  GtkWindow *found = find_toplevel (GPOINTER_TO_SIZE (data));
-
-  return found != NULL && gtk_widget_get_mapped (GTK_WIDGET (found));
-}
-
-static gboolean
-toplevel_gone (gpointer data)
-{
-  return find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
-}
-
 /* Closes it as its close button would (the shortcuts window only hides). */
 static void
 close_toplevel (GType type)
 {
-  GtkWindow *found = find_toplevel (type);
+  GtkWindow *found = sf_test_find_toplevel (type);
 
   g_assert_nonnull (found);
   gtk_window_close (found);
-  wait_until (toplevel_gone, GSIZE_TO_POINTER (type), g_type_name (type));
+  sf_test_wait_toplevel_gone (type, g_type_name (type));
 }
 
 static const SfDataset *
@@ -134,11 +63,10 @@ test_startup (void)
   g_assert_cmpint (sf_dataset_view_get_selected (view), ==, 0);
   g_assert_nonnull (sf_pairs_view_get_pair_list (sf_window_get_pairs_view (window)));
 
-  /* Model files do not exist yet: their actions are there but off. */
+  /* No model yet: one can be opened, none saved. */
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "open-model"));
-  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "open-model"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "open-model"));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "save-model-as"));
-  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
 }
 
 static void
@@ -148,14 +76,14 @@ test_views (void)
     {
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s",
                                                  sf_window_view_names[i]));
-      settle ();
+      sf_test_settle (window);
       g_assert_cmpstr (sf_window_get_visible_view (window), ==, sf_window_view_names[i]);
     }
   /* An unknown name changes nothing. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "nonsense");
   g_assert_cmpstr (sf_window_get_visible_view (window), ==, "people");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "dataset");
-  settle ();
+  sf_test_settle (window);
   g_assert_cmpstr (sf_window_get_visible_view (window), ==, "dataset");
 }
 
@@ -172,38 +100,38 @@ test_dataset_view (void)
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.zoom-in", NULL);
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.zoom-in", NULL);
   g_assert_cmpfloat (sf_dataset_view_get_zoom (view), ==, 4.0);
-  settle ();
+  sf_test_settle (window);
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.zoom-out", NULL);
   g_assert_cmpfloat (sf_dataset_view_get_zoom (view), ==, 3.0);
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.zoom-reset", NULL);
   g_assert_cmpfloat (sf_dataset_view_get_zoom (view), ==, 1.0);
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.zoom-out", NULL);
   g_assert_cmpfloat (sf_dataset_view_get_zoom (view), ==, 0.5);
-  settle ();
+  sf_test_settle (window);
   sf_dataset_view_set_zoom (view, 2.0);
 
   /* One person's faces, then everyone again. */
   sf_dataset_view_set_person (view, 3);
-  settle ();
+  sf_test_settle (window);
   g_assert_cmpuint (g_list_model_get_n_items (faces), ==, 10);
   g_autoptr (SfFace) first = g_list_model_get_item (faces, 0);
   g_assert_cmpint (sf_face_get_person (first), ==, 3);
   g_assert_cmpint (dataset ()->labels[sf_dataset_view_get_selected (view)], ==, 3);
   sf_dataset_view_set_person (view, -1);
-  settle ();
+  sf_test_settle (window);
   g_assert_cmpuint (g_list_model_get_n_items (faces), ==, 200);
 
   /* Selecting a face hidden by the filter shows everyone. */
   sf_dataset_view_set_person (view, 0);
   sf_dataset_view_select_image (view, 57);
-  settle ();
+  sf_test_settle (window);
   g_assert_cmpint (sf_dataset_view_get_selected (view), ==, 57);
   g_assert_cmpuint (g_list_model_get_n_items (faces), ==, 200);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.copy-face", NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.toggle-details", NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.toggle-details", NULL));
-  settle ();
+  sf_test_settle (window);
 }
 
 static gboolean
@@ -221,8 +149,8 @@ test_pairs_view (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "pairs");
   sf_pairs_view_set_split_kind (view, SF_SPLIT_PAIRS);
   sf_pairs_view_set_seed (view, 3);
-  wait_until (pairs_idle, view, "pairs");
-  settle ();
+  sf_test_wait_until (pairs_idle, view, "pairs");
+  sf_test_settle (window);
 
   SfPairList *list = sf_pairs_view_get_pair_list (view);
   const SfPairSet *set = sf_pair_list_get_pair_set (list);
@@ -241,47 +169,47 @@ test_pairs_view (void)
   g_assert_cmpint ((int) g_list_model_get_n_items (G_LIST_MODEL (list)), ==,
                    sf_pair_list_count (list, SF_PAIR_KIND_DIFFERENT, SF_PAIR_PART_VALIDATION));
   sf_pairs_view_set_filter (view, SF_PAIR_KIND_ALL, SF_PAIR_PART_ALL);
-  settle ();
+  sf_test_settle (window);
 
   /* Regenerate draws with the next seed; going back gives the same pairs. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "pairs.regenerate", NULL));
-  wait_until (pairs_idle, view, "regenerated pairs");
+  sf_test_wait_until (pairs_idle, view, "regenerated pairs");
   g_assert_cmpuint (sf_pairs_view_get_seed (view), ==, 4);
   g_assert_cmpuint (sf_pair_list_get_pair_set (sf_pairs_view_get_pair_list (view))->seed, ==, 4);
   sf_pairs_view_set_seed (view, 3);
-  wait_until (pairs_idle, view, "pairs again");
+  sf_test_wait_until (pairs_idle, view, "pairs again");
   set = sf_pair_list_get_pair_set (sf_pairs_view_get_pair_list (view));
   g_assert_cmpint (set->train[0].a, ==, first.a);
   g_assert_cmpint (set->train[0].b, ==, first.b);
 
   /* The people split holds out whole people. */
   sf_pairs_view_set_split_kind (view, SF_SPLIT_PEOPLE);
-  wait_until (pairs_idle, view, "people split");
+  sf_test_wait_until (pairs_idle, view, "people split");
   set = sf_pair_list_get_pair_set (sf_pairs_view_get_pair_list (view));
   g_assert_cmpint (set->kind, ==, SF_SPLIT_PEOPLE);
   for (int i = 0; i < set->n_validation; i++)
     g_assert_true (set->held_out[set->validation[i].a] && set->held_out[set->validation[i].b]);
-  settle ();
+  sf_test_settle (window);
 
   /* A pair opened large. */
   GtkWindow *pair_window = sf_pairs_view_open_pair (view, 0);
   g_assert_true (SF_IS_PAIR_WINDOW (pair_window));
-  wait_until (toplevel_shown, GSIZE_TO_POINTER (SF_TYPE_PAIR_WINDOW), "the pair window");
+  sf_test_wait_toplevel_shown (SF_TYPE_PAIR_WINDOW, "the pair window");
   SfPairItem *item = sf_pair_window_get_item (SF_PAIR_WINDOW (pair_window));
   g_assert_cmpint (sf_face_get_index (sf_pair_item_get_face_a (item)), ==, set->train[0].a);
   close_toplevel (SF_TYPE_PAIR_WINDOW);
 
   sf_pairs_view_set_split_kind (view, SF_SPLIT_PAIRS);
-  wait_until (pairs_idle, view, "pairs split");
+  sf_test_wait_until (pairs_idle, view, "pairs split");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "dataset");
-  settle ();
+  sf_test_settle (window);
 }
 
 static void
 test_shortcuts (void)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  wait_until (toplevel_shown, GSIZE_TO_POINTER (GTK_TYPE_SHORTCUTS_WINDOW), "the shortcuts window");
+  sf_test_wait_toplevel_shown (GTK_TYPE_SHORTCUTS_WINDOW, "the shortcuts window");
   close_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
 }
 
@@ -289,8 +217,8 @@ static void
 test_about (void)
 {
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
-  wait_until (toplevel_shown, GSIZE_TO_POINTER (ADW_TYPE_ABOUT_WINDOW), "the about window");
-  AdwAboutWindow *about = ADW_ABOUT_WINDOW (find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  sf_test_wait_toplevel_shown (ADW_TYPE_ABOUT_WINDOW, "the about window");
+  AdwAboutWindow *about = ADW_ABOUT_WINDOW (sf_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW));
   g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "Siamese Faces");
   g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
   close_toplevel (ADW_TYPE_ABOUT_WINDOW);
@@ -299,23 +227,23 @@ test_about (void)
 static gboolean
 faces_of_size (gpointer data)
 {
-  return window_ready (NULL) && dataset ()->width == GPOINTER_TO_INT (data);
+  return sf_test_window_ready (window) && dataset ()->width == GPOINTER_TO_INT (data);
 }
 
 static void
 test_preferences (void)
 {
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  wait_until (toplevel_shown, GSIZE_TO_POINTER (ADW_TYPE_PREFERENCES_WINDOW), "the preferences window");
+  sf_test_wait_toplevel_shown (ADW_TYPE_PREFERENCES_WINDOW, "the preferences window");
 
   /* A new image size reloads the open dataset at that size. */
   g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
   g_settings_set_int (settings, "image-size", 32);
-  wait_until (faces_of_size, GINT_TO_POINTER (32), "the faces at 32 pixels");
+  sf_test_wait_until (faces_of_size, GINT_TO_POINTER (32), "the faces at 32 pixels");
   g_assert_cmpint (dataset ()->height, ==, 32);
   g_assert_cmpint (dataset ()->n_images, ==, 200);
   g_settings_set_int (settings, "image-size", 64);
-  wait_until (faces_of_size, GINT_TO_POINTER (64), "the faces at 64 pixels");
+  sf_test_wait_until (faces_of_size, GINT_TO_POINTER (64), "the faces at 64 pixels");
 
   /* The default split and seed reach the Pairs view. */
   SfPairsView *pairs = sf_window_get_pairs_view (window);
@@ -323,12 +251,12 @@ test_preferences (void)
   g_settings_set_uint (settings, "default-seed", 11);
   g_assert_cmpint (sf_pairs_view_get_split_kind (pairs), ==, SF_SPLIT_IMAGES);
   g_assert_cmpuint (sf_pairs_view_get_seed (pairs), ==, 11);
-  wait_until (pairs_idle, pairs, "pairs with the new defaults");
+  sf_test_wait_until (pairs_idle, pairs, "pairs with the new defaults");
   g_assert_cmpint (sf_pair_list_get_pair_set (sf_pairs_view_get_pair_list (pairs))->kind, ==, SF_SPLIT_IMAGES);
   g_settings_reset (settings, "default-split");
   g_settings_reset (settings, "default-seed");
-  wait_until (pairs_idle, pairs, "pairs with the old defaults");
-  settle ();
+  sf_test_wait_until (pairs_idle, pairs, "pairs with the old defaults");
+  sf_test_settle (window);
 
   close_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
 }
@@ -336,7 +264,7 @@ test_preferences (void)
 static gboolean
 error_dialog_shown (gpointer data)
 {
-  return !sf_window_get_loading (window) && find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+  return !sf_window_get_loading (window) && sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
 }
 
 /* Opens `path`, expects an error dialog that names `name`, and the open dataset kept. */
@@ -348,10 +276,10 @@ expect_load_error (const char *path, const char *name)
 
   sf_window_open (window, path);
   g_assert_true (sf_window_get_loading (window));
-  wait_until (error_dialog_shown, NULL, "the error dialog");
-  settle ();
+  sf_test_wait_until (error_dialog_shown, NULL, "the error dialog");
+  sf_test_settle (window);
 
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   const char *body = adw_message_dialog_get_body (dialog);
   g_test_message ("error for %s: %s", name, body);
   g_assert_nonnull (strstr (body, name));
@@ -365,7 +293,7 @@ expect_load_error (const char *path, const char *name)
   /* What the Close button does: respond, then close. */
   adw_message_dialog_response (dialog, "close");
   gtk_window_close (GTK_WINDOW (dialog));
-  wait_until (toplevel_gone, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), "the error dialog to close");
+  sf_test_wait_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "the error dialog to close");
 }
 
 static void
@@ -410,17 +338,17 @@ test_bad_datasets (void)
   g_value_unset (&value);
   g_assert_true (accepted);
   g_assert_true (sf_window_get_loading (window));
-  wait_until (error_dialog_shown, NULL, "the error dialog for the dropped file");
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  sf_test_wait_until (error_dialog_shown, NULL, "the error dialog for the dropped file");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "dropped.mat"));
   gtk_window_close (GTK_WINDOW (dialog));
-  wait_until (toplevel_gone, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), "the error dialog to close");
+  sf_test_wait_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "the error dialog to close");
 }
 
 static gboolean
 window_loaded_path (gpointer data)
 {
-  return window_ready (NULL) && g_strcmp0 (sf_window_get_path (window), data) == 0;
+  return sf_test_window_ready (window) && g_strcmp0 (sf_window_get_path (window), data) == 0;
 }
 
 static void
@@ -452,7 +380,7 @@ test_orl_folder (void)
       g_main_context_iteration (NULL, TRUE);
       done = !sf_window_get_loading (window);
     }
-  GtkWindow *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  GtkWindow *dialog = sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   if (dialog != NULL)
     {
       g_autofree char *reason = g_strdelimit (g_strdup (sf_window_get_last_error (window)), "\n", ' ');
@@ -460,8 +388,8 @@ test_orl_folder (void)
       g_test_fail_printf ("the ORL folder did not load: %s", reason);
       return;
     }
-  wait_until (window_loaded_path, orl, "the ORL faces");
-  settle ();
+  sf_test_wait_until (window_loaded_path, orl, "the ORL faces");
+  sf_test_settle (window);
 
   g_assert_cmpint (dataset ()->format, ==, SF_DATASET_FORMAT_FOLDER);
   g_assert_cmpint (dataset ()->n_images, ==, 400);
@@ -493,8 +421,8 @@ test_orl_folder (void)
 
   /* And the demo faces come back from the menu's action. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-demo", NULL));
-  wait_until (window_ready, NULL, "the demo faces");
-  settle ();
+  sf_test_wait_until (sf_test_window_ready, window, "the demo faces");
+  sf_test_settle (window);
   g_assert_cmpint (dataset ()->format, ==, SF_DATASET_FORMAT_DEMO);
 }
 
@@ -559,7 +487,7 @@ test_screenshots (void)
   ShotResult shots = { 0 };
 
   sf_screenshots_take_async (window, dir, NULL, shots_done_cb, &shots);
-  wait_until (shots_done, &shots, "the screenshots");
+  sf_test_wait_until (shots_done, &shots, "the screenshots");
   g_assert_no_error (shots.error);
   g_assert_nonnull (shots.paths);
 
@@ -580,8 +508,8 @@ test_screenshots (void)
       assert_not_blank (shots.paths[n_views + i], 200, 200);
     }
   /* The extra windows are closed again. */
-  g_assert_null (find_toplevel (SF_TYPE_PAIR_WINDOW));
-  g_assert_null (find_toplevel (ADW_TYPE_ABOUT_WINDOW));
+  g_assert_null (sf_test_find_toplevel (SF_TYPE_PAIR_WINDOW));
+  g_assert_null (sf_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW));
   g_assert_cmpstr (sf_window_get_visible_view (window), ==, "dataset");
   g_strfreev (shots.paths);
 }
@@ -598,72 +526,36 @@ window_wide (gpointer data)
   return gtk_widget_get_width (GTK_WIDGET (window)) >= GPOINTER_TO_INT (data);
 }
 
-static GtkWidget *
-find_descendant (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* GTK 4.8's GtkActionBar (inside AdwViewSwitcherBar) allocates its content a
  * height of -1 in the frame the bar is revealed; GTK clamps it and draws
  * correctly. While resizing, only that warning is tolerated: any other fails. */
-static gboolean tolerating;
-static guint n_tolerated;
-static guint n_unexpected;
-
-static GLogWriterOutput
-log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-  if (tolerating && (level & G_LOG_LEVEL_WARNING))
-    {
-      const char *message = NULL;
-      for (gsize i = 0; i < n_fields; i++)
-        if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
-          message = fields[i].value;
-      if (message != NULL && strstr (message, "gtk_widget_size_allocate(): attempt to allocate") != NULL
-          && strstr (message, "height -1") != NULL)
-        {
-          n_tolerated++;
-          return G_LOG_WRITER_HANDLED;
-        }
-      n_unexpected++;
-    }
-  return g_log_writer_default (level, fields, n_fields, data);
-}
+static const char *const action_bar_warning[] = {
+  "gtk_widget_size_allocate(): attempt to allocate", "height -1", NULL,
+};
 
 /* A phone-sized window: the view switcher moves to the bottom bar. */
 static void
 test_narrow (void)
 {
   int width, height;
-  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
 
-  tolerating = TRUE;
+  sf_test_ui_tolerate_warnings (action_bar_warning);
 
   gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
-  wait_until (window_width_is, GINT_TO_POINTER (440), "the narrow window");
-  settle ();
-  AdwViewSwitcherBar *bar = ADW_VIEW_SWITCHER_BAR (find_descendant (GTK_WIDGET (window), ADW_TYPE_VIEW_SWITCHER_BAR));
+  sf_test_wait_until (window_width_is, GINT_TO_POINTER (440), "the narrow window");
+  sf_test_settle (window);
+  AdwViewSwitcherBar *bar = ADW_VIEW_SWITCHER_BAR (sf_test_find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_SWITCHER_BAR, NULL));
   g_assert_nonnull (bar);
   g_assert_true (adw_view_switcher_bar_get_reveal (bar));
   for (guint i = 0; sf_window_view_names[i] != NULL; i++)
     {
       gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", sf_window_view_names[i]);
-      settle ();
+      sf_test_settle (window);
     }
   g_autofree char *path = g_build_filename (tmp_dir, "narrow.png", NULL);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "pairs");
-  settle ();
+  sf_test_settle (window);
   g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
   if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
     {
@@ -672,13 +564,11 @@ test_narrow (void)
     }
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "dataset");
   gtk_window_set_default_size (GTK_WINDOW (window), width, height);
-  wait_until (window_wide, GINT_TO_POINTER (width - 40), "the wide window again");
-  settle ();
+  sf_test_wait_until (window_wide, GINT_TO_POINTER (width - 40), "the wide window again");
+  sf_test_settle (window);
   g_assert_false (adw_view_switcher_bar_get_reveal (bar));
-  tolerating = FALSE;
-  g_log_set_always_fatal (fatal);
-  g_test_message ("%u tolerated GtkActionBar warnings", n_tolerated);
-  g_assert_cmpuint (n_unexpected, ==, 0);
+  sf_test_ui_tolerate_warnings (NULL);
+  g_test_message ("%u tolerated GtkActionBar warnings", sf_test_ui_get_n_tolerated ());
 }
 
 /* Last: closing the window (as its close button does) remembers its size. */
@@ -688,7 +578,7 @@ test_close_saves_size (void)
   g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
   int width, height;
 
-  wait_until (window_idle, NULL, "the window to go idle");
+  sf_test_wait_until (window_idle, NULL, "the window to go idle");
   g_settings_set_int (settings, "window-width", 1);
   g_settings_set_int (settings, "window-height", 1);
   gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
@@ -696,58 +586,21 @@ test_close_saves_size (void)
   g_assert_cmpint (height, >, 360);
   gtk_window_close (GTK_WINDOW (window));
   window = NULL;
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  sf_test_drain ();
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, width);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, height);
   g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
   g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
 int
 main (int argc, char *argv[])
 {
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      /* TAP: a plan of nothing, skipped. Run under xvfb-run to test the window. */
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
+  if (!sf_test_ui_init (&argc, &argv))
+    return sf_test_ui_skip_no_display ();
 
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-  g_setenv ("LANGUAGE", "C", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_log_set_writer_func (log_writer, NULL, NULL);
-  gtk_test_init (&argc, &argv, NULL);
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-
-  tmp_dir = g_dir_make_tmp ("sf-ui-test-XXXXXX", NULL);
-  g_assert_nonnull (tmp_dir);
-
-  app = sf_application_new (SF_APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
-  window = SF_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
-  g_assert_nonnull (window);
-  wait_until (window_ready, NULL, "the demo faces");
-  settle ();
+  tmp_dir = sf_test_make_tmp_dir ("sf-ui-test-XXXXXX");
+  window = sf_test_open_window (&app);
 
   g_test_add_func ("/ui/window/startup", test_startup);
   g_test_add_func ("/ui/window/views", test_views);
@@ -765,15 +618,9 @@ main (int argc, char *argv[])
   int status = g_test_run ();
 
   if (window != NULL)
-    {
-      wait_until (window_idle, NULL, "the window to go idle");
-      gtk_window_destroy (GTK_WINDOW (window));
-      window = NULL;
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_clear_object (&app);
-  remove_tree (tmp_dir);
+    sf_test_wait_until (window_idle, NULL, "the window to go idle");
+  sf_test_close_window (&app, &window);
+  sf_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

@@ -15,6 +15,7 @@ struct _SfApplication
   /* Owned */
   char *screenshots_dir;
   char *dataset;   /* from --dataset */
+  char *model;     /* from --model */
 
   int exit_status;
 };
@@ -24,6 +25,8 @@ G_DEFINE_FINAL_TYPE (SfApplication, sf_application, ADW_TYPE_APPLICATION)
 static const GOptionEntry option_entries[] = {
   { "dataset", 'd', 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Open this dataset: a folder of people, an Olivetti .mat or a scikit-learn .pkz"), N_("PATH") },
+  { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Open this model file (.safetensors)"), N_("FILE") },
   { "screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Save a picture of every view as DIR/VIEW.png, then quit"), N_("DIR") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and quit"), NULL },
@@ -93,6 +96,15 @@ sf_application_activate (GApplication *application)
           gtk_window_set_default_size (GTK_WINDOW (window), 1120, 780);
         }
       sf_window_open (window, path);
+      if (self->model != NULL)
+        {
+          g_autoptr (GError) error = NULL;
+          SfCheckpoint *checkpoint = sf_checkpoint_load (self->model, &error);
+          if (checkpoint != NULL)
+            sf_session_set_checkpoint (sf_window_get_session (window), checkpoint, self->model);
+          else
+            g_printerr ("siamese-faces: --model: %s\n", error->message);
+        }
     }
   gtk_window_present (GTK_WINDOW (window));
 
@@ -141,6 +153,11 @@ sf_application_handle_local_options (GApplication *application, GVariantDict *op
       g_free (self->dataset);
       self->dataset = g_canonicalize_filename (path, NULL);
     }
+  if (g_variant_dict_lookup (options, "model", "^&ay", &path))
+    {
+      g_free (self->model);
+      self->model = g_canonicalize_filename (path, NULL);
+    }
   return -1;
 }
 
@@ -151,6 +168,7 @@ sf_application_finalize (GObject *object)
 
   g_free (self->screenshots_dir);
   g_free (self->dataset);
+  g_free (self->model);
 
   G_OBJECT_CLASS (sf_application_parent_class)->finalize (object);
 }
@@ -165,7 +183,10 @@ quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_close (l->data);
   g_list_free (windows);
-  g_application_quit (G_APPLICATION (application));
+  /* A window that asks first (training, an unsaved model) stays, and the
+   * application ends with its last window. */
+  if (gtk_application_get_windows (application) == NULL)
+    g_application_quit (G_APPLICATION (application));
 }
 
 static void
@@ -216,6 +237,13 @@ sf_application_startup (GApplication *application)
     { "win.open-dataset", { "<Control>o", NULL } },
     { "win.open-dataset-folder", { "<Control><Shift>o", NULL } },
     { "window.close", { "<Control>w", NULL } },
+    { "win.open-model", { "<Control><Shift>m", NULL } },
+    { "win.save-model", { "<Control>s", NULL } },
+    { "win.save-model-as", { "<Control><Shift>s", NULL } },
+    { "win.export", { "<Control>e", NULL } },
+    { "win.train-start", { "F5", NULL } },
+    { "win.train-pause-resume", { "F6", NULL } },
+    { "win.train-stop", { "<Shift>F5", NULL } },
   };
 
   g_action_map_add_action_entries (G_ACTION_MAP (application), app_actions,

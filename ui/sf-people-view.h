@@ -1,9 +1,12 @@
-/* The People view. For now a status page that says what it will do;
- * it is replaced by the real view when that is built. */
+/* The People view: the enrolled people (a gallery kept beside the model file),
+ * Add Person… and one-shot enrolment of the dataset's people without
+ * retraining, identification of a probe face against everyone with the
+ * threshold line, and the 2-D map (PCA) of every embedding coloured by person. */
 #pragma once
 
 #include <gtk/gtk.h>
 
+#include "gallery.h"
 #include "sf-session.h"
 
 G_BEGIN_DECLS
@@ -12,8 +15,26 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SfPeopleView, sf_people_view, SF, PEOPLE_VIEW, GtkWidget)
 
-GtkWidget *sf_people_view_new         (void);
+GtkWidget         *sf_people_view_new              (void);
 /* The shared state the view shows; set once by the window. */
-void       sf_people_view_set_session (SfPeopleView *self, SfSession *session);
+void               sf_people_view_set_session      (SfPeopleView *self, SfSession *session);
+
+/* Enrols on a worker thread ("busy" until done; bad files end in a toast and
+ * in sf_people_view_get_last_error). What the Add Person dialog calls. */
+void               sf_people_view_enroll_files     (SfPeopleView *self, const char *name, const char *const *paths);
+/* Every dataset person not enrolled yet, with their first image. */
+void               sf_people_view_enroll_dataset   (SfPeopleView *self);
+void               sf_people_view_remove_person    (SfPeopleView *self, int person);
+/* Loads the probe on the main thread and identifies it; FALSE (and a toast) for a bad file. */
+gboolean           sf_people_view_identify_file    (SfPeopleView *self, const char *path);
+
+const SfGallery   *sf_people_view_get_gallery      (SfPeopleView *self);
+/* NULL while the model has no file. */
+const char        *sf_people_view_get_gallery_path (SfPeopleView *self);
+gboolean           sf_people_view_get_busy         (SfPeopleView *self);
+const SfCandidate *sf_people_view_get_candidates   (SfPeopleView *self, int *n_candidates);
+const char        *sf_people_view_get_verdict      (SfPeopleView *self);
+int                sf_people_view_get_n_map_points (SfPeopleView *self);
+const char        *sf_people_view_get_last_error   (SfPeopleView *self);
 
 G_END_DECLS

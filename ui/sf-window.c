@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "sf-dataset-loader.h"
+#include "sf-file-chooser.h"
 #include "sf-model-view.h"
 #include "sf-people-view.h"
 #include "sf-similarity-view.h"
 #include "sf-strings.h"
 #include "sf-train-view.h"
+#include "sf-window-private.h"
 
 #define APP_ID "io.github.siamesefaces.SiameseFaces"
 #define MAX_RECENT 8
@@ -269,52 +271,27 @@ image_size_changed_cb (SfWindow *self)
 }
 
 static void
-chooser_response_cb (GtkNativeDialog *chooser, int response, SfWindow *self)
+dataset_chosen (gpointer owner, const char *const *paths)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        sf_window_open (self, path);
-      else if (file != NULL)
-        {
-          g_autofree char *uri = g_file_get_uri (file);
-          g_autofree char *message = g_strdup_printf (_("“%s” is not a local file"), uri);
-          show_toast (self, adw_toast_new (message));
-        }
-    }
-  if (self->chooser == GTK_FILE_CHOOSER_NATIVE (chooser))
-    g_clear_object (&self->chooser);
+  sf_window_open (owner, paths[0]);
 }
 
 static void
 run_chooser (SfWindow *self, GtkFileChooserAction action)
 {
   gboolean folder = action == GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER;
-
-  if (self->chooser != NULL)
-    {
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
-  self->chooser = gtk_file_chooser_native_new (folder ? _("Open Dataset Folder") : _("Open Dataset"),
-                                               GTK_WINDOW (self), action, _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  static const char *const datasets[] = { "mat", "pkz", NULL };
+  GtkFileChooser *chooser = sf_file_chooser_new (&self->chooser, GTK_WIDGET (self), action,
+                                                 folder ? _("Open Dataset Folder") : _("Open Dataset"), _("_Open"),
+                                                 dataset_chosen, self);
 
   if (!folder)
     {
-      GtkFileFilter *datasets = gtk_file_filter_new ();
-      gtk_file_filter_set_name (datasets, _("Face datasets (.mat, .pkz)"));
-      gtk_file_filter_add_suffix (datasets, "mat");
-      gtk_file_filter_add_suffix (datasets, "pkz");
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), datasets);
-      g_object_unref (datasets);
-
+      sf_file_chooser_add_filter (chooser, _("Face datasets (.mat, .pkz)"), NULL, datasets);
       GtkFileFilter *all = gtk_file_filter_new ();
       gtk_file_filter_set_name (all, _("All files"));
       gtk_file_filter_add_pattern (all, "*");
-      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), all);
+      gtk_file_chooser_add_filter (chooser, all);
       g_object_unref (all);
     }
   if (self->path != NULL)
@@ -322,11 +299,9 @@ run_chooser (SfWindow *self, GtkFileChooserAction action)
       g_autoptr (GFile) current = g_file_new_for_path (self->path);
       g_autoptr (GFile) parent = g_file_get_parent (current);
       if (parent != NULL)
-        gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), parent, NULL);
+        gtk_file_chooser_set_current_folder (chooser, parent, NULL);
     }
-
-  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+  sf_file_chooser_show (chooser);
 }
 
 static void
@@ -425,19 +400,6 @@ show_view_action (GtkWidget *widget, const char *action_name, GVariant *paramete
     adw_view_stack_set_visible_child_name (self->stack, name);
 }
 
-static void
-model_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
-{
-  /* Disabled until models exist; the Model and Train views will handle these. */
-}
-
-/* GActions rather than class actions, so whoever implements models can enable them. */
-static const GActionEntry model_actions[] = {
-  { "open-model", model_activated },
-  { "save-model-as", model_activated },
-  { "export", model_activated },
-};
-
 static gboolean
 drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, SfWindow *self)
 {
@@ -460,6 +422,10 @@ sf_window_close_request (GtkWindow *window)
 {
   SfWindow *self = SF_WINDOW (window);
   int width, height;
+
+  /* A run under way or an unsaved model: ask first. */
+  if (sf_window_model_close_request (self))
+    return TRUE;
 
   gtk_window_get_default_size (window, &width, &height);
   g_settings_delay (self->settings);
@@ -486,11 +452,7 @@ sf_window_dispose (GObject *object)
       sf_dataset_loader_cancel (self->loader);
       g_clear_object (&self->loader);
     }
-  if (self->chooser != NULL)
-    {
-      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-      g_clear_object (&self->chooser);
-    }
+  sf_file_chooser_clear (&self->chooser);
   gtk_widget_dispose_template (GTK_WIDGET (self), SF_TYPE_WINDOW);
   g_clear_object (&self->toast);
   g_clear_object (&self->faces);
@@ -610,13 +572,7 @@ sf_window_init (SfWindow *self)
   g_signal_connect_swapped (self->loader, "loaded", G_CALLBACK (loaded_cb), self);
   g_signal_connect_swapped (self->loader, "failed", G_CALLBACK (failed_cb), self);
 
-  /* Model files do not exist yet: the menu shows these insensitive. */
-  g_action_map_add_action_entries (G_ACTION_MAP (self), model_actions, G_N_ELEMENTS (model_actions), self);
-  for (gsize i = 0; i < G_N_ELEMENTS (model_actions); i++)
-    {
-      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), model_actions[i].name);
-      g_simple_action_set_enabled (G_SIMPLE_ACTION (action), FALSE);
-    }
+  sf_window_model_init (self);
 
   g_autofree char *cache = g_build_filename (g_get_home_dir (), "scikit_learn_data", "olivetti_py3.pkz", NULL);
   if (g_file_test (cache, G_FILE_TEST_IS_REGULAR))
@@ -684,6 +640,22 @@ sf_window_get_session (SfWindow *self)
   g_return_val_if_fail (SF_IS_WINDOW (self), NULL);
 
   return self->session;
+}
+
+SfTrainView *
+sf_window_get_train_view (SfWindow *self)
+{
+  g_return_val_if_fail (SF_IS_WINDOW (self), NULL);
+
+  return self->train_view;
+}
+
+void
+sf_window_add_toast (SfWindow *self, AdwToast *toast)
+{
+  g_return_if_fail (SF_IS_WINDOW (self));
+
+  show_toast (self, toast);
 }
 
 SfPairsView *

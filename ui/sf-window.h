@@ -8,6 +8,7 @@
 #include "sf-face-list.h"
 #include "sf-pairs-view.h"
 #include "sf-session.h"
+#include "sf-train-view.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,12 @@ SfSession     *sf_window_get_session       (SfWindow *self);
 /* The last load error shown, or NULL. */
 const char    *sf_window_get_last_error    (SfWindow *self);
 gboolean       sf_window_get_welcome_shown (SfWindow *self);
+SfTrainView   *sf_window_get_train_view    (SfWindow *self);
+/* Shows a toast (takes it). */
+void           sf_window_add_toast         (SfWindow *self, AdwToast *toast);
+/* Opens a model file (.safetensors) as the session's model; a bad file is
+ * reported in a dialog naming it and the current model stays. */
+void           sf_window_open_model        (SfWindow *self, const char *path);
 /* Hides the toast on show, if any (pictures of the window do not want it). */
 void           sf_window_dismiss_toast     (SfWindow *self);
 

@@ -1,0 +1,376 @@
+/* The network picture and the Model view: the diagram drawn on an image
+ * surface from the engine's parsed towers, PNG and SVG exports, and (under
+ * Xvfb) the real window's Model view following the shared spec settings. */
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "sf-application.h"
+#include "sf-model-view.h"
+#include "sf-network-diagram.h"
+#include "sf-test-files.h"
+#include "sf-test-ui.h"
+#include "sf-window.h"
+
+static char *tmp_dir;
+static SfApplication *app;
+static SfWindow *window;
+
+static SfTower *
+parse (const char *spec)
+{
+  g_autoptr (GError) error = NULL;
+  SfTower *tower = sf_tower_parse (spec, 64, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (tower);
+  return tower;
+}
+
+/* Pixels clearly darker than the white background: text, lines, arrows. */
+static double
+inked_share (cairo_surface_t *surface)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  gsize inked = 0;
+
+  cairo_surface_flush (surface);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint32 pixel = *(const guint32 *) (data + y * stride + 4 * x);
+        if (((pixel >> 16) & 0xff) < 0xa0 || ((pixel >> 8) & 0xff) < 0xa0 || (pixel & 0xff) < 0xa0)
+          inked++;
+      }
+  return (double) inked / ((double) width * height);
+}
+
+static void
+test_draw (void)
+{
+  const char *specs[] = { SF_SPEC_ARTICLE, SF_SPEC_COMPACT };
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr (SfTower) tower = parse (specs[i]);
+      SfDiagramStyle style;
+      int width, height;
+
+      sf_network_diagram_style_init_export (&style);
+      sf_network_diagram_get_natural_size (tower, SF_HEAD_BCE, 1.0, &width, &height);
+      g_assert_cmpint (width, >, 300);
+      g_assert_cmpint (height, >, 300);
+
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+      cairo_t *cr = cairo_create (surface);
+      sf_network_diagram_draw (cr, width, height, tower, i == 0 ? SF_HEAD_BCE : SF_HEAD_CONTRASTIVE, 1.0, &style);
+      g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+      cairo_destroy (cr);
+
+      /* Boxes, text and arrows: neither blank nor a flood. */
+      double share = inked_share (surface);
+      g_test_message ("%s: %d × %d, %.1f%% inked", specs[i], width, height, 100 * share);
+      g_assert_cmpfloat (share, >, 0.01);
+      g_assert_cmpfloat (share, <, 0.3);
+
+      /* The picture's corners are background: nothing is drawn off the edge. */
+      const guint8 *data = cairo_image_surface_get_data (surface);
+      int stride = cairo_image_surface_get_stride (surface);
+      g_assert_cmphex (*(const guint32 *) data & 0xffffff, ==, 0xffffff);
+      g_assert_cmphex (*(const guint32 *) (data + (height - 1) * stride + 4 * (width - 1)) & 0xffffff, ==,
+                       0xffffff);
+      cairo_surface_destroy (surface);
+    }
+}
+
+static void
+test_natural_size (void)
+{
+  const char *specs[] = { "flatten dense8", "conv8k3 gap dense8", "conv8k3 pool2 conv8k3 gap dense8", SF_SPEC_COMPACT,
+                          SF_SPEC_ARTICLE };
+  int last_height = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autoptr (SfTower) tower = parse (specs[i]);
+      int width, height;
+
+      sf_network_diagram_get_natural_size (tower, SF_HEAD_CONTRASTIVE, 1.0, &width, &height);
+      g_test_message ("%d layers: %d × %d", sf_network_n_layers (tower), width, height);
+      g_assert_cmpint (height, >, last_height);
+      last_height = height;
+    }
+
+  g_autoptr (SfTower) article = parse (SF_SPEC_ARTICLE);
+  g_autoptr (SfTower) compact = parse (SF_SPEC_COMPACT);
+  g_assert_cmpint (sf_network_n_layers (article), ==, 12);
+  g_assert_cmpint (sf_network_n_layers (compact), ==, 10);
+}
+
+static void
+test_counts (void)
+{
+  g_autoptr (SfTower) article = parse (SF_SPEC_ARTICLE);
+  g_autofree char *count = sf_network_format_count (article->n_params + sf_network_head_params (SF_HEAD_BCE));
+  g_autofree char *small = sf_network_format_count (999);
+
+  /* Keras' model.summary() of the article's network: 2,036,930 parameters. */
+  g_assert_cmpstr (count, ==, "2,036,930");
+  g_assert_cmpstr (small, ==, "999");
+  g_assert_cmpuint (sf_network_head_params (SF_HEAD_CONTRASTIVE), ==, 0);
+  g_assert_cmpfloat (sf_network_pair_flops (article), ==, 2 * article->flops);
+
+  g_autofree char *description = sf_network_describe (article, SF_HEAD_BCE, 1.0);
+  g_assert_nonnull (strstr (description, "12 layers"));
+  g_assert_nonnull (strstr (description, "2,036,930 parameters"));
+}
+
+static void
+test_export (void)
+{
+  g_autoptr (SfTower) tower = parse (SF_SPEC_COMPACT);
+  g_autofree char *png = g_build_filename (tmp_dir, "network.png", NULL);
+  g_autofree char *svg = g_build_filename (tmp_dir, "network.svg", NULL);
+  g_autoptr (GError) error = NULL;
+  int width, height;
+
+  /* Over an existing file: replaced whole. */
+  g_assert_true (g_file_set_contents (png, "old", -1, NULL));
+  g_assert_true (sf_network_diagram_save (png, SF_DIAGRAM_PNG, tower, SF_HEAD_CONTRASTIVE, 1.0, &error));
+  g_assert_no_error (error);
+  g_assert_true (sf_network_diagram_save (svg, SF_DIAGRAM_SVG, tower, SF_HEAD_CONTRASTIVE, 1.0, &error));
+  g_assert_no_error (error);
+
+  g_autofree char *png_data = NULL;
+  gsize png_length = 0;
+  g_assert_true (g_file_get_contents (png, &png_data, &png_length, NULL));
+  g_assert_cmpuint (png_length, >, 1000);
+  g_assert_cmpmem (png_data, 8, "\x89PNG\r\n\x1a\n", 8);
+  cairo_surface_t *image = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+  sf_network_diagram_get_natural_size (tower, SF_HEAD_CONTRASTIVE, 1.0, &width, &height);
+  g_assert_cmpint (cairo_image_surface_get_width (image), ==, 2 * width);
+  g_assert_cmpint (cairo_image_surface_get_height (image), ==, 2 * height);
+  cairo_surface_destroy (image);
+
+  g_autofree char *svg_data = NULL;
+  g_assert_true (g_file_get_contents (svg, &svg_data, NULL, NULL));
+  g_assert_nonnull (strstr (svg_data, "<svg"));
+  g_assert_nonnull (strstr (svg_data, "</svg>"));
+  g_assert_nonnull (strstr (svg_data, "<title>Siamese network</title>"));
+  g_assert_nonnull (strstr (svg_data, "Conv2d + BatchNorm2d + ReLU"));
+  g_assert_nonnull (strstr (svg_data, SF_SPEC_COMPACT));
+
+  /* No temporary files are left beside them. */
+  g_autoptr (GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+  int n_files = 0;
+  while (g_dir_read_name (dir) != NULL)
+    n_files++;
+  g_assert_cmpint (n_files, ==, 2);
+
+  /* A folder that does not exist: an error that names the file, nothing written. */
+  g_autofree char *bad = g_build_filename (tmp_dir, "missing", "network.svg", NULL);
+  g_assert_false (sf_network_diagram_save (bad, SF_DIAGRAM_SVG, tower, SF_HEAD_BCE, 1.0, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "network.svg"));
+}
+
+/* The real window. */
+
+static SfModelView *
+model_view (void)
+{
+  GtkWidget *view = sf_test_find_widget (GTK_WIDGET (window), SF_TYPE_MODEL_VIEW, NULL);
+
+  g_assert_nonnull (view);
+  return SF_MODEL_VIEW (view);
+}
+
+static void
+test_window_spec (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
+  SfModelView *view = model_view ();
+  GtkWidget *error_label = sf_test_find_widget_with_class (GTK_WIDGET (view), GTK_TYPE_LABEL, "error");
+  GtkWidget *area = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_DRAWING_AREA, NULL);
+  const char *bad = "conv8k3 pool2 gap dense16 blorp7";
+  const char *good = "conv8k3 pool2 conv16k3-bn-relu gap dense16";
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "model"));
+  g_settings_set_string (settings, "train-head", "contrastive");
+  sf_test_settle (window);
+  g_assert_null (sf_model_view_get_error (view));
+  g_assert_nonnull (sf_model_view_get_tower (view));
+  g_assert_false (gtk_widget_get_visible (error_label));
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_ROLE_IMG);
+
+  /* A bad spec: the parser's own message under the entry, the last picture stays. */
+  const SfTower *before = sf_model_view_get_tower (view);
+  g_autofree char *before_spec = g_strdup (before->spec);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (sf_tower_parse (bad, 64, &error));
+  g_settings_set_string (settings, "train-spec", bad);
+  sf_test_settle (window);
+  g_assert_cmpstr (sf_model_view_get_error (view), ==, error->message);
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (error_label)), ==, error->message);
+  g_assert_nonnull (strstr (error->message, "blorp7"));
+  g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, before_spec);
+
+  /* A good one: drawn, counted from the engine's parse. */
+  g_settings_set_string (settings, "train-spec", good);
+  sf_test_settle (window);
+  g_assert_null (sf_model_view_get_error (view));
+  g_assert_false (gtk_widget_get_visible (error_label));
+  g_autoptr (SfTower) tower = parse (good);
+  g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, tower->spec);
+  g_autofree char *count = sf_network_format_count (tower->n_params);
+  g_autofree char *expected = g_strdup_printf ("%s parameters", count);
+  g_test_message ("%s", sf_model_view_get_summary (view));
+  g_assert_true (g_str_has_prefix (sf_model_view_get_summary (view), expected));
+  g_autofree char *description = sf_network_describe (tower, SF_HEAD_CONTRASTIVE,
+                                                          g_settings_get_double (settings, "train-margin"));
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, description);
+  g_assert_cmpint (gtk_widget_get_width (area), >, 300);
+
+  /* Typing in the entry: a valid edit is saved and makes the preset custom. */
+  GtkWidget *entry = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY, NULL);
+  g_settings_set_string (settings, "train-preset", "compact");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "conv4k3 gap dense8");
+  sf_test_settle (window);
+  g_autofree char *saved = g_settings_get_string (settings, "train-spec");
+  g_autofree char *preset = g_settings_get_string (settings, "train-preset");
+  g_assert_cmpstr (saved, ==, "conv4k3 gap dense8");
+  g_assert_cmpstr (preset, ==, "custom");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "conv4k3 gap dense");
+  sf_test_settle (window);
+  g_assert_nonnull (sf_model_view_get_error (view));
+  g_free (saved);
+  saved = g_settings_get_string (settings, "train-spec");
+  g_assert_cmpstr (saved, ==, "conv4k3 gap dense8");
+}
+
+static void
+test_window_preset (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
+  SfModelView *view = model_view ();
+  GtkDropDown *preset_dropdown = NULL;
+
+  /* The preset dropdown lists Compact, Article, Custom. */
+  GtkWidget *stack[64];
+  int n = 0;
+  stack[n++] = GTK_WIDGET (view);
+  while (n > 0 && preset_dropdown == NULL)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_DROP_DOWN (widget)
+          && g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (widget))) == 3)
+        preset_dropdown = GTK_DROP_DOWN (widget);
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 64;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  g_assert_nonnull (preset_dropdown);
+
+  /* (The preset key itself belongs to the Train view too, which may call
+   * the settings "custom" when one of its own differs.) */
+  gtk_drop_down_set_selected (preset_dropdown, 1);
+  sf_test_settle (window);
+  g_autofree char *spec = g_settings_get_string (settings, "train-spec");
+  g_autofree char *head = g_settings_get_string (settings, "train-head");
+  g_assert_cmpstr (spec, ==, SF_SPEC_ARTICLE);
+  g_assert_cmpstr (head, ==, "bce");
+  g_assert_null (sf_model_view_get_error (view));
+  g_assert_true (g_str_has_prefix (sf_model_view_get_summary (view), "2,036,930 parameters"));
+
+  gtk_drop_down_set_selected (preset_dropdown, 0);
+  sf_test_settle (window);
+  g_free (spec);
+  g_free (head);
+  spec = g_settings_get_string (settings, "train-spec");
+  head = g_settings_get_string (settings, "train-head");
+  g_assert_cmpstr (spec, ==, SF_SPEC_COMPACT);
+  g_assert_cmpstr (head, ==, "contrastive");
+  g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, SF_SPEC_COMPACT);
+
+  /* Zoom by action. */
+  sf_model_view_set_zoom (view, 1.0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "model.zoom-in", NULL));
+  g_assert_cmpfloat (sf_model_view_get_zoom (view), ==, 1.25);
+  gtk_widget_activate_action (GTK_WIDGET (view), "model.zoom-reset", NULL);
+  g_assert_cmpfloat (sf_model_view_get_zoom (view), ==, 1.0);
+
+  /* Export of what is shown. */
+  g_autofree char *path = g_build_filename (tmp_dir, "view.svg", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sf_model_view_export (view, path, SF_DIAGRAM_SVG, &error));
+  g_assert_no_error (error);
+  g_autofree char *svg = NULL;
+  g_assert_true (g_file_get_contents (path, &svg, NULL, NULL));
+  g_assert_nonnull (strstr (svg, SF_SPEC_COMPACT));
+  g_remove (path);
+}
+
+static void
+test_window_model (void)
+{
+  SfModelView *view = model_view ();
+  SfSession *session = sf_window_get_session (window);
+  g_autoptr (GError) error = NULL;
+  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
+
+  /* A model whose network differs from the settings'. */
+  checkpoint->model = sf_model_new ("conv4k5 pool2 gap dense12", SF_HEAD_BCE, 1.0f, 32, 1, &error);
+  g_assert_no_error (error);
+  sf_train_settings_init_preset (&checkpoint->settings, SF_PRESET_COMPACT);
+  checkpoint->threshold = 0.5f;
+  sf_session_set_checkpoint (session, checkpoint, NULL);
+  sf_test_settle (window);
+
+  g_assert_true (sf_model_view_get_showing_model (view));
+  const SfTower *tower = sf_model_view_get_tower (view);
+  g_assert_true (tower == sf_model_get_tower (checkpoint->model));
+  g_autofree char *count = sf_network_format_count (tower->n_params + 2);
+  g_assert_true (g_str_has_prefix (sf_model_view_get_summary (view), count));
+  g_assert_nonnull (strstr (sf_model_view_get_summary (view), "input 32 × 32"));
+
+  sf_model_view_set_showing_model (view, FALSE);
+  sf_test_settle (window);
+  g_assert_false (sf_model_view_get_showing_model (view));
+  g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, SF_SPEC_COMPACT);
+}
+
+int
+main (int argc, char *argv[])
+{
+  gboolean display = sf_test_ui_init (&argc, &argv);
+
+  tmp_dir = sf_test_make_tmp_dir ("sf-model-view-XXXXXX");
+
+  g_test_add_func ("/model-view/draw", test_draw);
+  g_test_add_func ("/model-view/natural-size", test_natural_size);
+  g_test_add_func ("/model-view/counts", test_counts);
+  g_test_add_func ("/model-view/export", test_export);
+  if (display)
+    {
+      window = sf_test_open_window (&app);
+
+      g_test_add_func ("/model-view/window/spec", test_window_spec);
+      g_test_add_func ("/model-view/window/preset", test_window_preset);
+      g_test_add_func ("/model-view/window/model", test_window_model);
+    }
+  else
+    g_test_message ("no display: the window tests are skipped (run under xvfb-run)");
+
+  int status = g_test_run ();
+
+  if (display)
+    sf_test_close_window (&app, &window);
+  sf_test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}

@@ -1,0 +1,261 @@
+/* The People view in the real window under Xvfb, with a tiny model trained
+ * here and saved to a file: Add Person through the dialog's action (a folder
+ * of PGM files), the gallery written beside the model, a probe identified
+ * with the threshold deciding "unknown", the dataset's people enrolled in one
+ * step, a bad probe file, a new model re-embedding everyone; and the
+ * embedding map drawn on an image surface. */
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "sf-application.h"
+#include "sf-embedding-map.h"
+#include "sf-people-view.h"
+#include "sf-person-dialog.h"
+#include "sf-test-files.h"
+#include "sf-test-model.h"
+#include "sf-test-ui.h"
+#include "sf-window.h"
+
+static SfApplication *app;
+static SfWindow *window;
+static SfPeopleView *view;
+static char *tmp_dir;
+
+static gboolean
+view_idle (gpointer data)
+{
+  return !sf_people_view_get_busy (view);
+}
+
+/* A label under widget whose text contains needle. */
+static gboolean
+has_label (GtkWidget *widget, const char *needle)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_label (child, needle))
+      return TRUE;
+  return FALSE;
+}
+
+static SfSession *
+session (void)
+{
+  return sf_window_get_session (window);
+}
+
+static const SfDataset *
+dataset (void)
+{
+  return sf_face_list_get_dataset (sf_window_get_faces (window));
+}
+
+static int
+image_of (int person, int k)
+{
+  return sf_test_image_of (dataset (), person, k);
+}
+
+static char *
+write_pgm (const char *dir, const char *name, int index)
+{
+  const SfDataset *d = dataset ();
+  return sf_test_write_pgm (dir, name, sf_dataset_image (d, index), d->width, d->height, 1);
+}
+
+static void
+test_no_model (void)
+{
+  GtkStack *stack = GTK_STACK (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_STACK, NULL));
+
+  g_assert_null (sf_session_get_checkpoint (session ()));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "empty");
+  g_assert_true (has_label (GTK_WIDGET (view), "No Model Yet"));
+}
+
+static void
+test_model_and_dialog (void)
+{
+  GError *error = NULL;
+  SfCheckpoint *checkpoint = sf_test_train_checkpoint (dataset (), 3, &error);
+  g_assert_no_error (error);
+  g_autofree char *model_path = g_build_filename (tmp_dir, "faces.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (model_path, checkpoint->model, &checkpoint->settings, checkpoint->history,
+                                     checkpoint->n_history, checkpoint->threshold, NULL, NULL, &error));
+  g_assert_no_error (error);
+  sf_session_set_checkpoint (session (), checkpoint, model_path);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "people"));
+  sf_test_wait_until (view_idle, NULL, "the map");
+  sf_test_settle (window);
+  GtkStack *stack = GTK_STACK (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_STACK, NULL));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "main");
+  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images);
+  g_autofree char *gallery_path = g_build_filename (tmp_dir, "faces.gallery", NULL);
+  g_assert_cmpstr (sf_people_view_get_gallery_path (view), ==, gallery_path);
+  g_assert_true (has_label (GTK_WIDGET (view), "faces.gallery"));
+
+  /* Add Person… opens the dialog; a folder names the person; Add enrols. */
+  g_autofree char *folder = g_build_filename (tmp_dir, "Ann", NULL);
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  g_autofree char *a = write_pgm (folder, "1.pgm", image_of (0, 0));
+  g_autofree char *b = write_pgm (folder, "2.pgm", image_of (0, 1));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.add-person", NULL));
+  sf_test_wait_toplevel_shown (SF_TYPE_PERSON_DIALOG, "the Add Person dialog");
+  SfPersonDialog *dialog = SF_PERSON_DIALOG (sf_test_find_toplevel (SF_TYPE_PERSON_DIALOG));
+  const char *paths[] = { folder, NULL };
+  sf_person_dialog_add_paths (dialog, paths);
+  g_assert_cmpstr (sf_person_dialog_get_name (dialog), ==, "Ann");
+  g_assert_cmpuint (g_strv_length ((char **) sf_person_dialog_get_paths (dialog)), ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.add", NULL));
+  sf_test_wait_toplevel_gone (SF_TYPE_PERSON_DIALOG, "the dialog to close");
+  sf_test_wait_until (view_idle, NULL, "the enrolment");
+  sf_test_settle (window);
+
+  const SfGallery *gallery = sf_people_view_get_gallery (view);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, 1);
+  g_assert_cmpint (sf_gallery_get_person_n_faces (gallery, 0), ==, 2);
+  g_assert_cmpstr (sf_gallery_get_face_path (gallery, 0), ==, a);
+  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images + 2);
+  g_assert_true (has_label (GTK_WIDGET (view), "2 images"));
+  g_autoptr (SfGallery) saved = sf_gallery_load (gallery_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, 1);
+  g_assert_cmpstr (sf_gallery_get_person_name (saved, 0), ==, "Ann");
+}
+
+static void
+test_identify (void)
+{
+  g_autofree char *probe = write_pgm (tmp_dir, "probe.pgm", image_of (0, 0));
+
+  sf_session_set_threshold (session (), 0.0);
+  g_assert_true (sf_people_view_identify_file (view, probe));
+  sf_test_settle (window);
+  int n = 0;
+  const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpfloat (candidates[0].distance, <, 0.05);   /* the enrolled image itself, up to 8-bit rounding */
+  g_assert_true (g_str_has_prefix (sf_people_view_get_verdict (view), "Identified: Ann"));
+  g_assert_true (has_label (GTK_WIDGET (view), "Threshold 0.000"));
+
+  /* Above every score nobody is named. */
+  sf_session_set_threshold (session (), 1.0);
+  sf_test_settle (window);
+  g_assert_true (g_str_has_prefix (sf_people_view_get_verdict (view), "Unknown person"));
+
+  /* A bad probe keeps the last one and names the file. */
+  g_autofree char *bad = g_build_filename (tmp_dir, "bad.pgm", NULL);
+  g_assert_true (g_file_set_contents (bad, "P5\n9999999 1\n255\n", -1, NULL));
+  g_assert_false (sf_people_view_identify_file (view, bad));
+  g_assert_nonnull (strstr (sf_people_view_get_last_error (view), "bad.pgm"));
+  sf_people_view_get_candidates (view, &n);
+  g_assert_cmpint (n, ==, 1);
+}
+
+static void
+test_enroll_dataset_and_new_model (void)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  sf_test_wait_until (view_idle, NULL, "the dataset's people");
+  sf_test_settle (window);
+  const SfGallery *gallery = sf_people_view_get_gallery (view);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery), ==, dataset ()->n_people + 2);
+  /* Again: nobody twice. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  sf_test_wait_until (view_idle, NULL, "the dataset's people again");
+  g_assert_cmpint (sf_gallery_get_n_faces (sf_people_view_get_gallery (view)), ==, dataset ()->n_people + 2);
+
+  /* Probes of a dataset person are identified among 21 people. */
+  sf_session_set_threshold (session (), 0.0);
+  g_autofree char *probe = write_pgm (tmp_dir, "probe3.pgm", image_of (3, 0));
+  g_assert_true (sf_people_view_identify_file (view, probe));
+  int n = 0;
+  const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
+  g_assert_cmpint (n, ==, dataset ()->n_people + 1);
+  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), candidates[0].person), ==,
+                   dataset ()->person_names[3]);
+
+  /* A new model with no file: the same people, embedded by it, kept in memory. */
+  GError *error = NULL;
+  SfCheckpoint *checkpoint = sf_test_train_checkpoint (dataset (), 1, &error);
+  g_assert_no_error (error);
+  g_autoptr (SfModel) model = sf_model_copy (checkpoint->model);
+  sf_session_set_checkpoint (session (), checkpoint, NULL);
+  sf_test_wait_until (view_idle, NULL, "re-embedding");
+  sf_test_settle (window);
+  gallery = sf_people_view_get_gallery (view);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, dataset ()->n_people + 1);
+  g_assert_true (sf_gallery_is_current ((SfGallery *) gallery, model));
+  g_assert_null (sf_people_view_get_gallery_path (view));
+  g_assert_true (has_label (GTK_WIDGET (view), "Kept in memory"));
+
+  sf_people_view_remove_person (view, 0);
+  sf_test_wait_until (view_idle, NULL, "the map after removing");
+  g_assert_cmpint (sf_gallery_get_n_people (sf_people_view_get_gallery (view)), ==, dataset ()->n_people);
+  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images + dataset ()->n_people);
+}
+
+static void
+test_map_drawing (void)
+{
+  SfMapPoint points[] = {
+    { 0, 0, 0, FALSE }, { 1, 0, 1, FALSE }, { 0, 1, 2, FALSE }, { 1, 1, 3, TRUE },
+  };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  sf_embedding_map_draw (cr, 200, 200, points, 4, -1, FALSE);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  double xs[4], ys[4];
+  sf_embedding_map_layout (points, 4, 200, 200, xs, ys);
+  /* Aspect kept and the y axis up: (1, 1) is at the top right. */
+  g_assert_cmpfloat (xs[3], >, xs[0]);
+  g_assert_cmpfloat (ys[3], <, ys[0]);
+  g_assert_cmpfloat (fabs ((xs[1] - xs[0]) - (ys[0] - ys[2])), <, 1e-9);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  for (int i = 0; i < 4; i++)
+    {
+      const guint32 *pixel = (const guint32 *) (data + (int) ys[i] * stride) + (int) xs[i];
+      g_assert_cmphex (*pixel & 0xffffff, !=, 0xffffff);
+    }
+  /* Between the points: background. */
+  g_assert_cmphex (*((const guint32 *) (data + 100 * stride) + 100) & 0xffffff, ==, 0xffffff);
+  cairo_surface_destroy (surface);
+
+  g_assert_cmpint (sf_embedding_map_hit (points, 4, 200, 200, xs[3] + 5, ys[3], 6), ==, 3);
+  g_assert_cmpint (sf_embedding_map_hit (points, 4, 200, 200, xs[1] + 2, ys[1] - 2, 6), ==, 1);
+  g_assert_cmpint (sf_embedding_map_hit (points, 4, 200, 200, 100, 100, 6), ==, -1);
+  g_assert_cmpint (sf_embedding_map_hit (points, 0, 200, 200, 100, 100, 6), ==, -1);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (!sf_test_ui_init (&argc, &argv))
+    return sf_test_ui_skip_no_display ();
+  tmp_dir = sf_test_make_tmp_dir ("sf-ui-people-XXXXXX");
+  window = sf_test_open_window (&app);
+  view = SF_PEOPLE_VIEW (sf_test_find_widget (GTK_WIDGET (window), SF_TYPE_PEOPLE_VIEW, NULL));
+  g_assert_nonnull (view);
+
+  g_test_add_func ("/ui/people/no-model", test_no_model);
+  g_test_add_func ("/ui/people/model-and-dialog", test_model_and_dialog);
+  g_test_add_func ("/ui/people/identify", test_identify);
+  g_test_add_func ("/ui/people/enroll-dataset-and-new-model", test_enroll_dataset_and_new_model);
+  g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
+  int status = g_test_run ();
+
+  sf_test_wait_until (view_idle, NULL, "the view to go idle");
+  sf_test_close_window (&app, &window);
+  sf_test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}

@@ -1,0 +1,337 @@
+/* The window's model actions: open a model (.safetensors), save it, save it
+ * as, export the curves, start/pause/stop training by keyboard from any
+ * view; and, on close, asking first when a run is under way (then stopping
+ * it cleanly) or the model is not saved. */
+#include "sf-window-private.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "sf-file-chooser.h"
+#include "sf-train-view.h"
+
+typedef struct
+{
+  SfWindow *window;               /* borrowed: the state is the window's data */
+  GtkFileChooserNative *chooser;
+  gboolean close_after_training;
+  gboolean close_after_save;
+  gboolean close_confirmed;
+} ModelState;
+
+static ModelState *
+state_of (SfWindow *self)
+{
+  return g_object_get_data (G_OBJECT (self), "sf-window-model");
+}
+
+static void
+state_free (gpointer data)
+{
+  ModelState *state = data;
+
+  sf_file_chooser_clear (&state->chooser);
+  g_free (state);
+}
+
+static void
+message (SfWindow *self, const char *heading, const char *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+update_enabled (SfWindow *self)
+{
+  SfSession *session = sf_window_get_session (self);
+  gboolean model = sf_session_get_checkpoint (session) != NULL;
+  gboolean training = sf_session_get_training (session);
+  const char *names[] = { "open-model", "save-model", "save-model-as" };
+  gboolean enabled[] = { !training, model, model };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), names[i]);
+      g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled[i]);
+    }
+}
+
+static gboolean
+save_to (SfWindow *self, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_path_get_basename (path);
+
+  if (!sf_session_save (sf_window_get_session (self), path, &error))
+    {
+      /* Translators: %s is a file name. */
+      g_autofree char *heading = g_strdup_printf (_("Could Not Save “%s”"), name);
+      message (self, heading, error->message);
+      return FALSE;
+    }
+  /* Translators: %s is a file name. */
+  g_autofree char *text = g_strdup_printf (_("Saved model %s"), name);
+  sf_window_add_toast (self, adw_toast_new (text));
+  return TRUE;
+}
+
+static void
+open_chosen (gpointer owner, const char *const *paths)
+{
+  sf_window_open_model (owner, paths[0]);
+}
+
+static void
+save_chosen (gpointer owner, const char *const *paths)
+{
+  SfWindow *self = owner;
+  ModelState *state = state_of (self);
+  gboolean close_after = state->close_after_save;
+  g_autofree char *path = g_str_has_suffix (paths[0], ".safetensors") ? g_strdup (paths[0])
+                                                                       : g_strconcat (paths[0], ".safetensors", NULL);
+
+  state->close_after_save = FALSE;
+  if (save_to (self, path) && close_after)
+    gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+choose (SfWindow *self, gboolean save)
+{
+  ModelState *state = state_of (self);
+  static const char * const safetensors[] = { "safetensors", NULL };
+  GtkFileChooser *chooser;
+
+  state->close_after_save = FALSE;   /* set again by the close dialog's Save */
+  if (save)
+    chooser = sf_file_chooser_new (&state->chooser, GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                   _("Save Model"), _("_Save"), save_chosen, self);
+  else
+    chooser = sf_file_chooser_new (&state->chooser, GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                   _("Open Model"), _("_Open"), open_chosen, self);
+  sf_file_chooser_add_filter (chooser, _("Models (.safetensors)"), NULL, safetensors);
+  if (save)
+    {
+      const char *path = sf_session_get_model_path (sf_window_get_session (self));
+      g_autofree char *name = path != NULL ? g_path_get_basename (path) : g_strdup ("model.safetensors");
+      gtk_file_chooser_set_current_name (chooser, name);
+    }
+  sf_file_chooser_show (chooser);
+}
+
+static void
+open_model_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  choose (user_data, FALSE);
+}
+
+static void
+save_model_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SfWindow *self = user_data;
+  const char *path = sf_session_get_model_path (sf_window_get_session (self));
+
+  if (path != NULL)
+    save_to (self, path);
+  else
+    choose (self, TRUE);
+}
+
+static void
+save_model_as_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  choose (user_data, TRUE);
+}
+
+static void
+export_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SfWindow *self = user_data;
+
+  /* The Train view's own export, starting with the history. */
+  gtk_widget_activate_action (GTK_WIDGET (sf_window_get_train_view (self)), "train.export-plot", "s", "history.csv");
+}
+
+static void
+train_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SfWindow *self = user_data;
+  const char *name = g_action_get_name (G_ACTION (action));
+
+  if (g_strcmp0 (name, "train-start") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-view", "s", "train");
+  /* "train-start" → "train.start", and so on. */
+  g_autofree char *target = g_strdup_printf ("train.%s", name + strlen ("train-"));
+  gtk_widget_activate_action (GTK_WIDGET (sf_window_get_train_view (self)), target, NULL);
+}
+
+static const GActionEntry model_actions[] = {
+  { "open-model", open_model_activated },
+  { "save-model", save_model_activated },
+  { "save-model-as", save_model_as_activated },
+  { "export", export_activated },
+  { "train-start", train_activated },
+  { "train-pause-resume", train_activated },
+  { "train-stop", train_activated },
+};
+
+static gboolean
+close_idle_cb (gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+training_changed_cb (SfWindow *self)
+{
+  ModelState *state = state_of (self);
+
+  update_enabled (self);
+  if (state->close_after_training && !sf_session_get_training (sf_window_get_session (self)))
+    {
+      state->close_after_training = FALSE;
+      state->close_confirmed = TRUE;
+      /* Not from inside the notification: the views are still in their handlers. */
+      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_idle_cb, g_object_ref (self), g_object_unref);
+    }
+}
+
+void
+sf_window_model_init (SfWindow *self)
+{
+  ModelState *state = g_new0 (ModelState, 1);
+  SfSession *session = sf_window_get_session (self);
+
+  state->window = self;
+  g_object_set_data_full (G_OBJECT (self), "sf-window-model", state, state_free);
+  g_action_map_add_action_entries (G_ACTION_MAP (self), model_actions, G_N_ELEMENTS (model_actions), self);
+  g_signal_connect_object (session, "notify::checkpoint", G_CALLBACK (update_enabled), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::training", G_CALLBACK (training_changed_cb), self, G_CONNECT_SWAPPED);
+  update_enabled (self);
+}
+
+void
+sf_window_open_model (SfWindow *self, const char *path)
+{
+  g_return_if_fail (SF_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_path_get_basename (path);
+  SfSession *session = sf_window_get_session (self);
+
+  if (sf_session_get_training (session))
+    {
+      message (self, _("Training Is Under Way"), _("Stop training before opening another model."));
+      return;
+    }
+  /* A few MB read and checked: quick enough for the main thread. */
+  SfCheckpoint *checkpoint = sf_checkpoint_load (path, &error);
+  if (checkpoint == NULL)
+    {
+      g_autoptr (GString) body = g_string_new (NULL);
+      if (strstr (error->message, name) == NULL)
+        g_string_append_printf (body, "%s: ", path);
+      g_string_append (body, error->message);
+      if (sf_session_get_checkpoint (session) != NULL)
+        {
+          g_string_append (body, "\n\n");
+          g_string_append (body, _("The current model stays."));
+        }
+      /* Translators: %s is a file name. */
+      g_autofree char *heading = g_strdup_printf (_("Could Not Open “%s”"), name);
+      message (self, heading, body->str);
+      return;
+    }
+  sf_session_set_checkpoint (session, checkpoint, path);
+  /* Translators: %s is a file name. */
+  g_autofree char *text = g_strdup_printf (_("Opened model %s"), name);
+  sf_window_add_toast (self, adw_toast_new (text));
+}
+
+static void
+stop_response_cb (AdwMessageDialog *dialog, const char *response, SfWindow *self)
+{
+  if (g_strcmp0 (response, "stop") != 0)
+    return;
+  state_of (self)->close_after_training = TRUE;
+  sf_train_view_stop (sf_window_get_train_view (self));
+}
+
+static void
+unsaved_response_cb (AdwMessageDialog *dialog, const char *response, SfWindow *self)
+{
+  ModelState *state = state_of (self);
+
+  if (g_strcmp0 (response, "discard") == 0)
+    {
+      state->close_confirmed = TRUE;
+      gtk_window_close (GTK_WINDOW (self));
+    }
+  else if (g_strcmp0 (response, "save") == 0)
+    {
+      const char *path = sf_session_get_model_path (sf_window_get_session (self));
+      if (path != NULL)
+        {
+          if (save_to (self, path))
+            {
+              state->close_confirmed = TRUE;
+              gtk_window_close (GTK_WINDOW (self));
+            }
+        }
+      else
+        {
+          choose (self, TRUE);
+          state->close_after_save = TRUE;
+        }
+    }
+}
+
+gboolean
+sf_window_model_close_request (SfWindow *self)
+{
+  ModelState *state = state_of (self);
+  SfSession *session = sf_window_get_session (self);
+
+  if (state == NULL || state->close_confirmed)
+    return FALSE;
+  if (sf_session_get_training (session))
+    {
+      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Stop Training?"),
+                                                  _("A training run is under way. Stopping keeps the epochs "
+                                                    "done so far; the window closes once the run has stopped."));
+      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                        "cancel", _("_Keep Training"),
+                                        "stop", _("_Stop and Close"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop", ADW_RESPONSE_DESTRUCTIVE);
+      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+      adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+      g_signal_connect_object (dialog, "response", G_CALLBACK (stop_response_cb), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return TRUE;
+    }
+  if (sf_session_get_checkpoint (session) != NULL && sf_session_get_modified (session))
+    {
+      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save the Model?"),
+                                                  _("The current model or its threshold has changes that are "
+                                                    "not saved. Closing without saving loses them."));
+      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                        "cancel", _("_Cancel"),
+                                        "discard", _("_Discard"),
+                                        "save", _("_Save…"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard", ADW_RESPONSE_DESTRUCTIVE);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save", ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+      adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+      g_signal_connect_object (dialog, "response", G_CALLBACK (unsaved_response_cb), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return TRUE;
+    }
+  return FALSE;
+}
