@@ -94,10 +94,10 @@ cli_run_eval (int argc, char **argv)
       return 1;
     }
 
-  /* One-shot identification on the images of the evaluated part. */
+  /* One-shot identification on the images of the evaluated part, mirrored as the gallery embeds. */
   gsize D = (gsize) sf_model_get_embedding_size (checkpoint->model);
   g_autofree float *embeddings = g_new (float, (gsize) dataset->n_images * D);
-  if (!sf_model_embed (checkpoint->model, dataset->pixels, dataset->n_images, embeddings, &error))
+  if (!sf_model_embed_mirrored (checkpoint->model, dataset->pixels, dataset->n_images, embeddings, &error))
     {
       cli_fail_with (error);
       return 1;

@@ -122,6 +122,7 @@ typedef struct {
   gint64 seed;
   gboolean new_pairs;
   char *pair_loss;
+  double temperature;
 } SettingsOptions;
 
 static void
@@ -201,13 +202,18 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     settings->new_pairs_each_epoch = TRUE;
   if (o->pair_loss != NULL)
     {
-      if (g_strcmp0 (o->pair_loss, "all") != 0 && g_strcmp0 (o->pair_loss, "drawn") != 0)
+      gboolean softmax = g_strcmp0 (o->pair_loss, "softmax") == 0;
+      if (g_strcmp0 (o->pair_loss, "all") != 0 && g_strcmp0 (o->pair_loss, "drawn") != 0 && !softmax)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--pair-loss %s: expected drawn or all", o->pair_loss);
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--pair-loss %s: expected drawn, all or softmax",
+                       o->pair_loss);
           return FALSE;
         }
-      settings->all_pairs = g_strcmp0 (o->pair_loss, "all") == 0;
+      settings->all_pairs = g_strcmp0 (o->pair_loss, "drawn") != 0;
+      settings->temperature = softmax ? SF_SOFTMAX_TEMPERATURE : 0;
     }
+  if (o->temperature != 0)
+    settings->temperature = (float) o->temperature;
   return sf_train_settings_validate (settings, error);
 }
 
@@ -227,7 +233,8 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all, or a list of flip,shift,rotate,scale,light", "LIST" }, \
   { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
   { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }, \
-  { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Contrastive loss over the drawn pairs only, or over all pairs of a batch's images", "drawn|all" }
+  { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Loss over the drawn pairs only, the contrastive loss over all pairs of a batch's images, or the softmax loss over them (towers ending with l2norm; the compact preset)", "drawn|all|softmax" }, \
+  { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.25)", "T" }
 
 static long
 peak_resident_mib (void)

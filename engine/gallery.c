@@ -29,7 +29,9 @@ sf_model_fingerprint (SfModel *model)
   g_return_val_if_fail (model != NULL, NULL);
 
   GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *header = g_strdup_printf ("%s\n%s\n%.9g\n%d\n", sf_model_get_spec (model),
+  /* "mirrored": the embeddings are sf_model_embed_mirrored's, so galleries
+   * embedded before it (one pass, no mirror) count as stale and re-embed. */
+  g_autofree char *header = g_strdup_printf ("%s\n%s\n%.9g\n%d\nmirrored\n", sf_model_get_spec (model),
                                              sf_head_kind_name (sf_model_get_head (model)),
                                              (double) sf_model_get_margin (model), sf_model_get_input_size (model));
   g_checksum_update (checksum, (const guchar *) header, strlen (header));
@@ -283,7 +285,8 @@ sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
   gsize area = (gsize) size * size;
   g_autoptr (GArray) pixels = g_array_sized_new (FALSE, FALSE, sizeof (float), (guint) (n * area));
   g_array_set_size (pixels, (guint) (n * area));
-  if (size == gallery->image_size)
+  /* An empty gallery's arrays have no data at all: memcpy must not see their NULL. */
+  if (n > 0 && size == gallery->image_size)
     memcpy (pixels->data, gallery->pixels->data, sizeof (float) * n * area);
   else
     for (guint i = 0; i < n; i++)
@@ -291,7 +294,8 @@ sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
                             &g_array_index (pixels, float, i * area), size, size);
   g_autoptr (GArray) embeddings = g_array_sized_new (FALSE, FALSE, sizeof (float), n * D);
   g_array_set_size (embeddings, n * D);
-  if (n > 0 && !sf_model_embed (model, (const float *) pixels->data, (int) n, (float *) embeddings->data, error))
+  if (n > 0 && !sf_model_embed_mirrored (model, (const float *) pixels->data, (int) n, (float *) embeddings->data,
+                                         error))
     return FALSE;
 
   g_array_unref (gallery->pixels);
@@ -360,7 +364,7 @@ sf_gallery_enroll (SfGallery *gallery, SfModel *model, const char *name, const f
   int D = gallery->embedding_size;
   gsize area = (gsize) gallery->image_size * gallery->image_size;
   g_autofree float *embeddings = g_new (float, (gsize) n * D);
-  if (!sf_model_embed (model, pixels, n, embeddings, error))
+  if (!sf_model_embed_mirrored (model, pixels, n, embeddings, error))
     return FALSE;
 
   int person = sf_gallery_find_person (gallery, person_name);
@@ -515,7 +519,7 @@ sf_gallery_identify (SfGallery *gallery, SfModel *model, const float *pixels, in
   if (!sf_gallery_update (gallery, model, error))
     return NULL;
   g_autofree float *embedding = g_new (float, sf_model_get_embedding_size (model));
-  if (!sf_model_embed (model, pixels, 1, embedding, error))
+  if (!sf_model_embed_mirrored (model, pixels, 1, embedding, error))
     return NULL;
   return sf_gallery_identify_embedding (gallery, model, embedding, n_candidates);
 }
@@ -761,7 +765,8 @@ sf_gallery_load (const char *path, GError **error)
     }
 
   g_array_set_size (gallery->labels, (guint) n);
-  memcpy (gallery->labels->data, labels.data, labels.n_bytes);
+  if (labels.n_bytes > 0)
+    memcpy (gallery->labels->data, labels.data, labels.n_bytes);
   g_autofree int *counts = g_new0 (int, people->len + 1);
   for (gint64 i = 0; i < n; i++)
     {
@@ -783,7 +788,8 @@ sf_gallery_load (const char *path, GError **error)
 
   /* Copied out of the mapping, which need not be aligned for floats. */
   g_array_set_size (gallery->pixels, (guint) (pixels.n_bytes / sizeof (float)));
-  memcpy (gallery->pixels->data, pixels.data, pixels.n_bytes);
+  if (pixels.n_bytes > 0)
+    memcpy (gallery->pixels->data, pixels.data, pixels.n_bytes);
   for (guint k = 0; k < gallery->pixels->len; k++)
     {
       float v = g_array_index (gallery->pixels, float, k);
@@ -795,7 +801,8 @@ sf_gallery_load (const char *path, GError **error)
         }
     }
   g_array_set_size (gallery->embeddings, (guint) (embeddings.n_bytes / sizeof (float)));
-  memcpy (gallery->embeddings->data, embeddings.data, embeddings.n_bytes);
+  if (embeddings.n_bytes > 0)
+    memcpy (gallery->embeddings->data, embeddings.data, embeddings.n_bytes);
   for (guint k = 0; k < gallery->embeddings->len; k++)
     if (!isfinite (g_array_index (gallery->embeddings, float, k)))
       {

@@ -1,7 +1,9 @@
 /* A gallery of enrolled people, matched without retraining: every face keeps
  * its pixels at the model's input size, the file it came from and its
- * embedding under one model, named by that model's fingerprint. When the model
- * changes the embeddings are recomputed from the stored pixels. Saved as one
+ * embedding under one model, named by that model's fingerprint. Embeddings,
+ * of enrolled faces and probes alike, are sf_model_embed_mirrored's (the
+ * mean over the face and its mirror image). When the model changes the
+ * embeddings are recomputed from the stored pixels. Saved as one
  * safetensors file (pixels, embeddings and person labels as tensors; names,
  * paths and the fingerprint in __metadata__), atomically; validated on load. */
 #pragma once
@@ -27,8 +29,9 @@ typedef struct {
   float score;       /* the model's score for that distance; higher is more alike */
 } SfCandidate;
 
-/* SHA-256 hex of the tower spec, head, margin, input size and every parameter:
- * two models give the same embeddings exactly when their fingerprints agree. */
+/* SHA-256 hex of the tower spec, head, margin, input size, every parameter
+ * and the way of embedding (mirrored): two models give the same embeddings
+ * exactly when their fingerprints agree. */
 char        *sf_model_fingerprint            (SfModel *model);
 
 /* Loads an image file (PGM, PPM or PNG) as the dataset loaders do: grey, value

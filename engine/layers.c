@@ -618,6 +618,48 @@ sf_avgpool_backward (float *dinp, const float *dout, int N, int C, int S)
 
 /* ------------------------------------------------------------------------ */
 
+static double
+row_norm (const float *x, int C)
+{
+  double sq = 0;
+  for (int c = 0; c < C; c++)
+    sq += (double) x[c] * x[c];
+  return MAX (sqrt (sq), (double) SF_L2NORM_EPS);
+}
+
+void
+sf_l2norm_forward (float *out, const float *inp, int N, int C)
+{
+  for (int n = 0; n < N; n++)
+    {
+      const float *x = inp + (gsize) n * C;
+      float *y = out + (gsize) n * C;
+      double inv = 1.0 / row_norm (x, C);
+      for (int c = 0; c < C; c++)
+        y[c] = (float) (x[c] * inv);
+    }
+}
+
+void
+sf_l2norm_backward (float *dinp, const float *dout, const float *out, const float *inp, int N, int C)
+{
+  for (int n = 0; n < N; n++)
+    {
+      const float *x = inp + (gsize) n * C, *y = out + (gsize) n * C, *dy = dout + (gsize) n * C;
+      float *dx = dinp + (gsize) n * C;
+      double norm = row_norm (x, C), dot = 0;
+      for (int c = 0; c < C; c++)
+        dot += (double) y[c] * dy[c];
+      /* Below ε the output is x / ε, linear in x. */
+      if (norm <= (double) SF_L2NORM_EPS)
+        dot = 0;
+      for (int c = 0; c < C; c++)
+        dx[c] = (float) ((dy[c] - y[c] * dot) / norm);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
 void
 sf_dense_forward (float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC)
 {
@@ -810,6 +852,79 @@ sf_contrastive_head_backward (float *ddist, const float *dist, const float *targ
       double d = dist[k], gap = MAX (margin - d, 0.0);
       ddist[k] = (float) (scale * (2 * targets[k] * d - 2 * (1 - targets[k]) * gap));
     }
+}
+
+double
+sf_all_pairs_softmax (float *de, const float *e, const int *labels, int N, int D, float temperature, float scale)
+{
+  memset (de, 0, sizeof (float) * N * D);
+  /* s[i, j] = d²(i, j) / T; g[i, j] = ∂(anchor i's term)/∂d²(i, j). */
+  g_autofree double *s = g_new (double, (gsize) N * N);
+  g_autofree double *g = g_new0 (double, (gsize) N * N);
+  int n_anchors = 0;
+  for (int i = 0; i < N; i++)
+    {
+      gboolean has = FALSE;
+      for (int j = 0; j < N; j++)
+        {
+          s[(gsize) i * N + j] = squared_distance (e + (gsize) i * D, e + (gsize) j * D, D) / temperature;
+          has = has || (j != i && labels[j] == labels[i]);
+        }
+      n_anchors += has;
+    }
+  if (n_anchors == 0)
+    return 0;
+  double loss = 0;
+  for (int i = 0; i < N; i++)
+    {
+      const double *si = s + (gsize) i * N;
+      double lo = G_MAXDOUBLE;
+      gboolean has = FALSE;
+      for (int j = 0; j < N; j++)
+        if (j != i)
+          {
+            lo = MIN (lo, si[j]);
+            has = has || labels[j] == labels[i];
+          }
+      if (!has)
+        continue;
+      /* exp (lo - s) ≤ 1: no overflow, and the nearest term is 1. */
+      double all = 0, same = 0;
+      for (int j = 0; j < N; j++)
+        if (j != i)
+          {
+            double w = exp (lo - si[j]);
+            all += w;
+            if (labels[j] == labels[i])
+              same += w;
+          }
+      loss += (log (all) - log (same)) / n_anchors;
+      for (int j = 0; j < N; j++)
+        if (j != i)
+          {
+            double w = exp (lo - si[j]);
+            double dloss = (labels[j] == labels[i] ? w / same : 0) - w / all;
+            g[(gsize) i * N + j] += dloss / temperature / n_anchors;
+          }
+    }
+  /* ∂d²(i, j)/∂e_i = 2 (e_i - e_j) = -∂d²(i, j)/∂e_j. */
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++)
+      {
+        double gij = g[(gsize) i * N + j];
+        if (gij == 0)
+          continue;
+        float f = (float) (scale * 2 * gij);
+        float *di = de + (gsize) i * D, *dj = de + (gsize) j * D;
+        const float *ei = e + (gsize) i * D, *ej = e + (gsize) j * D;
+        for (int k = 0; k < D; k++)
+          {
+            float v = f * (ei[k] - ej[k]);
+            di[k] += v;
+            dj[k] -= v;
+          }
+      }
+  return loss;
 }
 
 double

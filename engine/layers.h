@@ -93,6 +93,13 @@ void   sf_dropout_backward (float *dinp, const float *dout, const guint8 *mask, 
 void   sf_avgpool_forward  (float *out, const float *inp, int N, int C, int S);
 void   sf_avgpool_backward (float *dinp, const float *dout, int N, int C, int S);
 
+/* L2 normalisation of each row of inp[N, C] (torch.nn.functional.normalize,
+ * dim 1): out = inp / max(‖inp‖, SF_L2NORM_EPS); out may equal inp. */
+#define SF_L2NORM_EPS 1e-12f
+void   sf_l2norm_forward   (float *out, const float *inp, int N, int C);
+/* dinp[N, C] = (dout - out·⟨out, dout⟩) / max(‖inp‖, ε), from out and inp. */
+void   sf_l2norm_backward  (float *dinp, const float *dout, const float *out, const float *inp, int N, int C);
+
 /* Dense: out[N, OC] = inp[N, C] · weight[OC, C]ᵀ + bias[OC] (cblas_sgemm). */
 void   sf_dense_forward      (float *out, const float *inp, const float *weight, const float *bias, int N, int C,
                               int OC);
@@ -139,6 +146,16 @@ float  sf_contrastive_score         (float d, float margin);
  * (the ones that still teach something). de[N, D] = scale × its gradient.
  * Returns the loss (0 when no pair counts). */
 double sf_all_pairs_contrastive     (float *de, const float *e, const int *labels, int N, int D, float margin,
+                                     float scale);
+/* The softmax (NCA, Goldberger et al. 2004) loss over every pair of the N
+ * embeddings e[N, D]: each embedding i with another of its person (labels
+ * agree) is an anchor; p_ij = exp(-d²_ij / T) / Σ_(k≠i) exp(-d²_ik / T), and
+ * the loss is the mean over the anchors of -log Σ_(j same as i) p_ij: every
+ * other face of the batch competes, the closest strangers most. Meant for
+ * embeddings on the unit sphere (a tower ending with l2norm), where d² ≤ 4;
+ * T, the temperature, > 0. de[N, D] = scale × its gradient. Returns the loss
+ * (0 when there is no anchor). */
+double sf_all_pairs_softmax         (float *de, const float *e, const int *labels, int N, int D, float temperature,
                                      float scale);
 
 G_END_DECLS

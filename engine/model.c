@@ -27,6 +27,7 @@ typedef enum {
   STAGE_POOL,
   STAGE_DROPOUT,
   STAGE_AVGPOOL,
+  STAGE_L2NORM,
 } StageKind;
 
 typedef struct {
@@ -76,6 +77,7 @@ struct _SfModel {
   SfTower *tower;
   SfHeadKind head;
   float margin;
+  float temperature;         /* > 0 during sf_model_train_batch_all_pairs with the softmax loss */
   guint64 seed;
   gint64 steps;
 
@@ -342,6 +344,9 @@ build_stages (SfModel *model, GError **error)
           break;
         case SF_OP_AVGPOOL:
           st.kind = STAGE_AVGPOOL;
+          break;
+        case SF_OP_L2NORM:
+          st.kind = STAGE_L2NORM;
           break;
         case SF_OP_FLATTEN:
         default:
@@ -787,6 +792,10 @@ forward (SfModel *model, int n, gboolean training, SfRng *rng)
           sf_avgpool_forward (st->out_buf, x, n, st->in.c, st->in.h * st->in.w);
           st->y = st->out_buf;
           break;
+        case STAGE_L2NORM:
+          sf_l2norm_forward (st->out_buf, x, n, st->in.c);
+          st->y = st->out_buf;
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -848,6 +857,10 @@ backward (SfModel *model, int n)
         case STAGE_AVGPOOL:
           if (dx != NULL)
             sf_avgpool_backward (dx, dy, n, st->in.c, st->in.h * st->in.w);
+          break;
+        case STAGE_L2NORM:
+          if (dx != NULL)
+            sf_l2norm_backward (dx, dy, st->out_buf, x, n, st->in.c);
           break;
         default:
           g_assert_not_reached ();
@@ -918,13 +931,18 @@ sf_model_train_batch (SfModel *model, const float *images_a, const float *images
 
 gboolean
 sf_model_train_batch_all_pairs (SfModel *model, const float *images_a, const float *images_b, const float *targets,
-                                const int *labels_a, const int *labels_b, int n, SfRng *rng, float *scores,
-                                double *loss, GError **error)
+                                const int *labels_a, const int *labels_b, int n, float temperature, SfRng *rng,
+                                float *scores, double *loss, GError **error)
 {
   g_return_val_if_fail (labels_a != NULL && labels_b != NULL, FALSE);
   if (model->head != SF_HEAD_CONTRASTIVE)
     labels_a = labels_b = NULL;
-  return train_batch (model, images_a, images_b, targets, labels_a, labels_b, n, rng, scores, loss, error);
+  /* The softmax loss wants embeddings on the unit sphere; elsewhere the contrastive one stands in. */
+  const SfTower *tower = model->tower;
+  model->temperature = tower->ops[tower->n_ops - 1].kind == SF_OP_L2NORM ? temperature : 0;
+  gboolean ok = train_batch (model, images_a, images_b, targets, labels_a, labels_b, n, rng, scores, loss, error);
+  model->temperature = 0;
+  return ok;
 }
 
 static gboolean
@@ -956,8 +974,12 @@ train_batch (SfModel *model, const float *images_a, const float *images_b, const
           g_autofree int *labels = g_new (int, 2 * m);
           memcpy (labels, labels_a + start, sizeof (int) * m);
           memcpy (labels + m, labels_b + start, sizeof (int) * m);
-          total += m * sf_all_pairs_contrastive (model->grad_buf[0], embeddings, labels, 2 * m,
-                                                 model->tower->embedding_size, model->margin, (float) m / n);
+          int D = model->tower->embedding_size;
+          total += m * (model->temperature > 0
+                          ? sf_all_pairs_softmax (model->grad_buf[0], embeddings, labels, 2 * m, D,
+                                                  model->temperature, (float) m / n)
+                          : sf_all_pairs_contrastive (model->grad_buf[0], embeddings, labels, 2 * m, D,
+                                                      model->margin, (float) m / n));
         }
       else
         {
@@ -1014,6 +1036,47 @@ sf_model_embed (SfModel *model, const float *images, int n, float *embeddings, G
       memcpy (model->input, images + start * size, sizeof (float) * m * size);
       const float *e = forward (model, m, FALSE, NULL);
       memcpy (embeddings + (gsize) start * D, e, sizeof (float) * m * D);
+    }
+  return TRUE;
+}
+
+gboolean
+sf_model_embed_mirrored (SfModel *model, const float *images, int n, float *embeddings, GError **error)
+{
+  if (!check_count (n, error))
+    return FALSE;
+  int group = MIN (n, 2 * GROUP_PAIRS);
+  if (!ensure_capacity (model, 2 * group, error))
+    return FALSE;
+  int side = model->tower->input_size;
+  gsize size = (gsize) side * side;
+  int D = model->tower->embedding_size;
+  const SfTower *tower = model->tower;
+  gboolean unit = tower->ops[tower->n_ops - 1].kind == SF_OP_L2NORM;
+  prepare_weights (model);
+  for (int start = 0; start < n; start += group)
+    {
+      int m = MIN (group, n - start);
+      /* The images, then their mirrors, in one pass (as one batch would be). */
+      memcpy (model->input, images + start * size, sizeof (float) * m * size);
+      for (int i = 0; i < m; i++)
+        for (int y = 0; y < side; y++)
+          {
+            const float *row = images + (start + i) * size + (gsize) y * side;
+            float *mirror = model->input + (m + i) * size + (gsize) y * side;
+            for (int x = 0; x < side; x++)
+              mirror[x] = row[side - 1 - x];
+          }
+      const float *e = forward (model, 2 * m, FALSE, NULL);
+      for (int i = 0; i < m; i++)
+        {
+          float *out = embeddings + (gsize) (start + i) * D;
+          const float *a = e + (gsize) i * D, *b = e + (gsize) (m + i) * D;
+          for (int k = 0; k < D; k++)
+            out[k] = 0.5f * (a[k] + b[k]);
+          if (unit)
+            sf_l2norm_forward (out, out, 1, D);
+        }
     }
   return TRUE;
 }
@@ -1146,6 +1209,8 @@ sf_model_to_python (const SfModel *model)
 {
   const SfTower *tower = model->tower;
   GString *s = g_string_new ("import torch\nimport torch.nn as nn\n\n\n");
+  if (sf_tower_has_op (tower, SF_OP_L2NORM))
+    g_string_append (s, SF_TORCH_L2NORM "\n\n");
   g_string_append_printf (s, "class Siamese(nn.Module):\n"
                              "    \"\"\"%s; head %s; input 1×%d×%d\"\"\"\n\n"
                              "    def __init__(self):\n"

@@ -104,12 +104,16 @@ gboolean            sf_model_train_batch      (SfModel *model, const float *imag
                                                double *loss, GError **error);
 /* As sf_model_train_batch, but with the contrastive head the loss covers
  * every pair of the 2n images (of each group), same person where the labels
- * agree (labels_a[n], labels_b[n]): sf_all_pairs_contrastive, see layers.h.
- * scores are still those of the n drawn pairs; loss is the all-pairs loss.
- * With the bce head it is sf_model_train_batch. */
+ * agree (labels_a[n], labels_b[n]): sf_all_pairs_contrastive with the
+ * model's margin when temperature is 0, sf_all_pairs_softmax at that
+ * temperature when it is > 0 and the tower ends with l2norm (see layers.h;
+ * other towers get the contrastive loss). scores are still those of the n
+ * drawn pairs; loss is the all-pairs loss. With the bce head it is
+ * sf_model_train_batch. */
 gboolean            sf_model_train_batch_all_pairs (SfModel *model, const float *images_a, const float *images_b,
                                                     const float *targets, const int *labels_a, const int *labels_b,
-                                                    int n, SfRng *rng, float *scores, double *loss, GError **error);
+                                                    int n, float temperature, SfRng *rng, float *scores, double *loss,
+                                                    GError **error);
 /* Evaluation mode (no dropout, running statistics), in groups of 64 pairs:
  * scores[n] (may be NULL) and, if targets is not NULL and loss is not NULL,
  * the mean loss. */
@@ -118,6 +122,15 @@ gboolean            sf_model_evaluate_batch   (SfModel *model, const float *imag
                                                GError **error);
 /* embeddings[n, embedding size] of images[n, size, size], evaluation mode. */
 gboolean            sf_model_embed            (SfModel *model, const float *images, int n, float *embeddings,
+                                               GError **error);
+
+/* Test-time mirroring: embeddings[n, embedding size] = the mean of the
+ * embeddings of each image and of its left-right mirror (evaluation mode),
+ * scaled back to unit length when the tower ends with l2norm. Faces are
+ * nearly symmetric and training flips them, so the mean is a steadier
+ * embedding of the face: enrolment and identification (gallery.h) and
+ * eval's rank-1 use it; pair scores (verification, the threshold) do not. */
+gboolean            sf_model_embed_mirrored   (SfModel *model, const float *images, int n, float *embeddings,
                                                GError **error);
 
 /* The distance of two embeddings, √max(Σ (a - b)², 1e-7), and the score in

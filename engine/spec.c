@@ -102,6 +102,9 @@ push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShap
     case SF_OP_FLATTEN:
       op.flops = 0;
       break;
+    case SF_OP_L2NORM:
+      op.flops = 3.0 * in_size;
+      break;
     case SF_OP_RELU:
     case SF_OP_LEAKY_RELU:
     case SF_OP_ELU:
@@ -250,6 +253,12 @@ parse_token (Parser *p, const char *token)
       out = (SfShape) { (int) shape_size (&p->shape), 1, 1, TRUE };
       return push (p, SF_OP_FLATTEN, 0, 0, 0, &out);
     }
+  else if (strcmp (word, "l2norm") == 0)
+    {
+      if (!p->shape.flat)
+        return fail (p, SF_ERROR_INVALID, _("l2norm needs a flat input; put it after gap, flatten or dense"));
+      return push_same (p, SF_OP_L2NORM, 0);
+    }
   else if (strcmp (word, "linear") == 0)
     return fail (p, SF_ERROR_INVALID, _("linear only follows conv or dense, as in dense128-linear"));
   else
@@ -259,7 +268,7 @@ parse_token (Parser *p, const char *token)
       if (handled)
         return FALSE;
       return fail (p, SF_ERROR_INVALID,
-                   _("unknown layer; use conv, dense, pool, drop, gap, flatten, bn, relu, leaky or elu"));
+                   _("unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, relu, leaky or elu"));
     }
 
   /* conv or dense: the suffixes, then conv's default activation. */
@@ -380,6 +389,15 @@ sf_spec_preset (const char *name)
   return NULL;
 }
 
+gboolean
+sf_tower_has_op (const SfTower *tower, SfOpKind kind)
+{
+  for (int k = 0; k < tower->n_ops; k++)
+    if (tower->ops[k].kind == kind)
+      return TRUE;
+  return FALSE;
+}
+
 const char *
 sf_op_torch_class (const SfOp *op)
 {
@@ -405,6 +423,8 @@ sf_op_torch_class (const SfOp *op)
       return "Flatten";
     case SF_OP_DENSE:
       return "Linear";
+    case SF_OP_L2NORM:
+      return "L2Norm";
     default:
       return "Identity";
     }
@@ -433,6 +453,8 @@ sf_op_to_python (const SfOp *op)
     case SF_OP_ELU:
       g_ascii_formatd (number, sizeof number, "%g", op->value);
       return g_strdup_printf ("nn.%s(%s)", name, number);
+    case SF_OP_L2NORM:
+      return g_strdup_printf ("%s()", name);
     case SF_OP_RELU:
     case SF_OP_FLATTEN:
     default:
@@ -452,6 +474,8 @@ char *
 sf_tower_to_python (const SfTower *tower)
 {
   GString *s = g_string_new ("import torch.nn as nn\n\n");
+  if (sf_tower_has_op (tower, SF_OP_L2NORM))
+    g_string_append (s, SF_TORCH_L2NORM "\n\n");
   g_string_append_printf (s, "# %s\n# input: 1×%d×%d\n", tower->spec, tower->input_size, tower->input_size);
   g_string_append (s, "tower = nn.Sequential(\n");
   for (int k = 0; k < tower->n_ops; k++)

@@ -25,7 +25,14 @@ typedef struct {
   gboolean new_pairs_each_epoch;   /* the article draws its pairs once */
   gboolean all_pairs;              /* contrastive head: the loss covers every pair of images in a
                                     * batch, not only the drawn pairs (sf_model_train_batch_all_pairs) */
+  float temperature;               /* with all_pairs and a tower ending with l2norm: > 0 for the
+                                    * softmax loss at this temperature (sf_all_pairs_softmax; the
+                                    * margin then only scales the score), 0 for the contrastive loss
+                                    * over the pairs (always used by other towers) */
 } SfTrainSettings;
+
+/* The compact preset's softmax temperature, chosen by measurement (trainer.c). */
+#define SF_SOFTMAX_TEMPERATURE 0.25f
 
 typedef enum {
   SF_PRESET_ARTICLE,

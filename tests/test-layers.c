@@ -693,6 +693,44 @@ test_avgpool (void)
   g_free (o.x), g_free (o.r), g_free (o.out), g_free (dx);
 }
 
+static double
+l2norm_objective (gpointer data)
+{
+  GapObjective *o = data;
+  sf_l2norm_forward (o->out, o->x, o->N, o->C);
+  return dot (o->out, o->r, (gsize) o->N * o->C);
+}
+
+static void
+test_l2norm (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 23);
+  GapObjective o = { .N = 5, .C = 7 };
+  gsize n = (gsize) o.N * o.C;
+  o.x = random_floats (&rng, n, -2, 2);
+  o.r = random_floats (&rng, n, -1, 1);
+  o.out = g_new (float, n);
+  l2norm_objective (&o);
+  for (int i = 0; i < o.N; i++)
+    {
+      double sq = 0, xsq = 0;
+      for (int c = 0; c < o.C; c++)
+        sq += (double) o.out[i * o.C + c] * o.out[i * o.C + c], xsq += (double) o.x[i * o.C + c] * o.x[i * o.C + c];
+      g_assert_cmpfloat_with_epsilon (sq, 1.0, 1e-6);
+      g_assert_cmpfloat_with_epsilon (o.out[i * o.C], o.x[i * o.C] / sqrt (xsq), 1e-6);
+    }
+  float *dx = g_new (float, n);
+  sf_l2norm_backward (dx, o.r, o.out, o.x, o.N, o.C);
+  assert_gradient ("l2norm", o.x, n, dx, l2norm_objective, &o, 1e-2f, 1e-3);
+  /* In place, and a zero row stays zero (no division by zero). */
+  memset (o.x, 0, sizeof (float) * o.C);
+  sf_l2norm_forward (o.x, o.x, o.N, o.C);
+  for (int c = 0; c < o.C; c++)
+    g_assert_cmpfloat (o.x[c], ==, 0.0f);
+  g_free (o.x), g_free (o.r), g_free (o.out), g_free (dx);
+}
+
 typedef struct {
   float *x, *w, *b, *r, *out;
   int N, C, OC;
@@ -924,6 +962,59 @@ test_all_pairs_contrastive (void)
   g_assert_cmpfloat_with_epsilon (dx2[3], 0.5f * dx[3], 1e-6);
 }
 
+typedef struct {
+  float *e;
+  const int *labels;
+  int N, D;
+  float temperature;
+} SoftmaxObjective;
+
+static double
+softmax_objective (gpointer data)
+{
+  SoftmaxObjective *o = data;
+  g_autofree float *de = g_new (float, o->N * o->D);
+  return sf_all_pairs_softmax (de, o->e, o->labels, o->N, o->D, o->temperature, 1.0f);
+}
+
+static void
+test_all_pairs_softmax (void)
+{
+  /* The same three points at temperature 1: anchors 0 and 1 (2 has nobody of
+   * its own), each with its partner at d² = 1 and the stranger at d² = 0.25:
+   * -log (e⁻¹ / (e⁻¹ + e^-0.25)) each. */
+  float e[3] = { 0, 1, 0.5f };
+  int labels[3] = { 7, 7, 3 };
+  float de[3];
+  double loss = sf_all_pairs_softmax (de, e, labels, 3, 1, 1.0f, 1.0f);
+  g_assert_cmpfloat_with_epsilon (loss, 1 + log (exp (-1.0) + exp (-0.25)), 1e-6);
+  /* The partners are pulled together, the stranger pushed away from both: by symmetry it stays put. */
+  g_assert_cmpfloat (de[0], <, 0);
+  g_assert_cmpfloat (de[1], >, 0);
+  g_assert_cmpfloat_with_epsilon (de[2], 0, 1e-6);
+  /* Nobody with a partner: no loss, no gradient. */
+  int alone[3] = { 1, 2, 3 };
+  g_assert_cmpfloat (sf_all_pairs_softmax (de, e, alone, 3, 1, 1.0f, 1.0f), ==, 0);
+  g_assert_cmpfloat (de[0], ==, 0);
+
+  /* Unit vectors, several people, a low temperature: against finite differences. */
+  SfRng rng;
+  sf_rng_seed (&rng, 9);
+  enum { N = 10, D = 4 };
+  float x[N * D], dx[N * D], dx2[N * D];
+  int people[N];
+  for (int i = 0; i < N * D; i++)
+    x[i] = (float) sf_rng_uniform (&rng) - 0.5f;
+  sf_l2norm_forward (x, x, N, D);
+  for (int i = 0; i < N; i++)
+    people[i] = i % 3;
+  SoftmaxObjective o = { x, people, N, D, 0.2f };
+  sf_all_pairs_softmax (dx, x, people, N, D, o.temperature, 1.0f);
+  assert_gradient ("all-pairs softmax", x, N * D, dx, softmax_objective, &o, 1e-3f, 1e-3);
+  sf_all_pairs_softmax (dx2, x, people, N, D, o.temperature, 0.5f);
+  g_assert_cmpfloat_with_epsilon (dx2[3], 0.5f * dx[3], 1e-6);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -938,10 +1029,12 @@ main (int argc, char **argv)
   g_test_add_func ("/batchnorm-pool", test_batchnorm_pool);
   g_test_add_func ("/dropout", test_dropout);
   g_test_add_func ("/avgpool", test_avgpool);
+  g_test_add_func ("/l2norm", test_l2norm);
   g_test_add_func ("/dense", test_dense);
   g_test_add_func ("/distance", test_distance);
   g_test_add_func ("/head/bce", test_bce_head);
   g_test_add_func ("/head/contrastive", test_contrastive_head);
   g_test_add_func ("/head/all-pairs-contrastive", test_all_pairs_contrastive);
+  g_test_add_func ("/head/all-pairs-softmax", test_all_pairs_softmax);
   return g_test_run ();
 }

@@ -287,6 +287,59 @@ test_gradient_contrastive (void)
 }
 
 static void
+test_gradient_l2norm (void)
+{
+  /* Embeddings on the unit sphere: margin 1.5 keeps different pairs inside it. */
+  check_model_gradient ("conv3k3-bn-relu pool2 conv4k3 gap dense6 l2norm", SF_HEAD_CONTRASTIVE, 8, 1e-3f);
+}
+
+/* sf_model_embed_mirrored: the mean of the image's and its mirror's
+ * embeddings, so an image and its mirror embed alike; back on the unit
+ * sphere after l2norm. */
+static void
+test_embed_mirrored (void)
+{
+  const int size = 8, n = 3;
+  const char *specs[] = { "conv4k3-bn-relu pool2 conv6k3-relu gap dense5", "conv4k3-relu flatten dense5 l2norm" };
+  for (guint s = 0; s < G_N_ELEMENTS (specs); s++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SfModel) model = sf_model_new (specs[s], SF_HEAD_CONTRASTIVE, 1, size, 3, &error);
+      g_assert_no_error (error);
+      SfRng rng;
+      sf_rng_seed (&rng, 4);
+      float *a = random_images (&rng, n, size), *m = g_new (float, n * size * size);
+      for (int i = 0; i < n * size; i++)
+        for (int x = 0; x < size; x++)
+          m[i * size + x] = a[i * size + size - 1 - x];
+      int D = sf_model_get_embedding_size (model);
+      float *plain = g_new (float, 2 * n * D), *mirrored = g_new (float, n * D), *of_mirror = g_new (float, n * D);
+      g_assert_true (sf_model_embed (model, a, n, plain, &error));
+      g_assert_true (sf_model_embed (model, m, n, plain + n * D, &error));
+      g_assert_true (sf_model_embed_mirrored (model, a, n, mirrored, &error));
+      g_assert_true (sf_model_embed_mirrored (model, m, n, of_mirror, &error));
+      for (int i = 0; i < n; i++)
+        {
+          double norm = 0, sq = 0;
+          for (int k = 0; k < D; k++)
+            sq += pow (0.5 * (plain[i * D + k] + plain[(n + i) * D + k]), 2);
+          for (int k = 0; k < D; k++)
+            {
+              double want = 0.5 * (plain[i * D + k] + plain[(n + i) * D + k]);
+              if (s == 1)
+                want /= sqrt (sq);
+              g_assert_cmpfloat_with_epsilon (mirrored[i * D + k], want, 1e-5);
+              g_assert_cmpfloat_with_epsilon (of_mirror[i * D + k], mirrored[i * D + k], 1e-5);
+              norm += (double) mirrored[i * D + k] * mirrored[i * D + k];
+            }
+          if (s == 1)
+            g_assert_cmpfloat_with_epsilon (norm, 1.0, 1e-5);
+        }
+      g_free (a), g_free (m), g_free (plain), g_free (mirrored), g_free (of_mirror);
+    }
+}
+
+static void
 test_gradient_article_like (void)
 {
   /* The article's layer kinds at a small size: im2col k5, Winograd k3, fused pooling, dropout, gap, dense. */
@@ -529,8 +582,8 @@ test_errors (void)
   g_assert_null (sf_model_new ("conv8k3 bogus", SF_HEAD_BCE, 1, 32, 1, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
   g_assert_cmpstr (error->message, ==,
-                   "tower spec: “bogus” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, bn, relu, "
-                   "leaky or elu");
+                   "tower spec: “bogus” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, "
+                   "relu, leaky or elu");
   g_clear_error (&error);
   g_assert_null (sf_model_new ("conv8k3 gap", SF_HEAD_CONTRASTIVE, 0, 32, 1, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
@@ -564,6 +617,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/gradient/bce", test_gradient_bce);
   g_test_add_func ("/model/gradient/contrastive", test_gradient_contrastive);
   g_test_add_func ("/model/gradient/article-like", test_gradient_article_like);
+  g_test_add_func ("/model/gradient/l2norm", test_gradient_l2norm);
+  g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
   g_test_add_func ("/model/evaluate-embed-copy", test_evaluate_embed_copy);
   g_test_add_func ("/model/determinism", test_determinism);

@@ -160,6 +160,22 @@ test_suffix_grammar (void)
   g_assert_cmpstr (dense, ==, "nn.Linear(25, 16)");
   g_assert_cmpuint (flat->n_params, ==, 25 * 16 + 16 + 2 * 16 + 16 * 4 + 4);
   g_assert_cmpuint (flat->n_buffers, ==, 2 * 16);
+
+  /* l2norm: no parameters, the shape kept, its own module in the PyTorch source. */
+  g_autoptr (SfTower) unit = sf_tower_parse ("conv4k3 gap dense8 l2norm", 16, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (unit->n_ops, ==, 6);
+  g_assert_cmpint (unit->ops[5].kind, ==, SF_OP_L2NORM);
+  g_assert_cmpuint (unit->ops[5].n_params, ==, 0);
+  g_assert_true (unit->ops[5].out.flat);
+  g_assert_cmpint (unit->embedding_size, ==, 8);
+  g_assert_true (sf_tower_has_op (unit, SF_OP_L2NORM));
+  g_assert_false (sf_tower_has_op (flat, SF_OP_L2NORM));
+  g_autofree char *unit_python = sf_tower_to_python (unit);
+  g_assert_nonnull (strstr (unit_python, "class L2Norm(nn.Module):"));
+  g_assert_nonnull (strstr (unit_python, "    L2Norm(),  # 5: 8\n"));
+  g_autofree char *flat_python = sf_tower_to_python (flat);
+  g_assert_null (strstr (flat_python, "L2Norm"));
 }
 
 static void
@@ -174,7 +190,9 @@ test_bad_specs (void)
     { "", 64, SF_ERROR_INVALID, "tower spec: empty; give layers, as in “conv32k3 pool2 gap dense64”" },
     { "   ", 64, SF_ERROR_INVALID, "tower spec: empty; give layers, as in “conv32k3 pool2 gap dense64”" },
     { "conv8k3 foo gap", 64, SF_ERROR_INVALID,
-      "tower spec: “foo” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, bn, relu, leaky or elu" },
+      "tower spec: “foo” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, relu, leaky or elu" },
+    { "conv8k3 l2norm gap", 64, SF_ERROR_INVALID,
+      "tower spec: “l2norm” (token 2): l2norm needs a flat input; put it after gap, flatten or dense" },
     { "conv8x3 gap", 64, SF_ERROR_INVALID,
       "tower spec: “conv8x3” (token 1): write a convolution as conv<filters>k<kernel>, as in conv32k3" },
     { "conv8k gap", 64, SF_ERROR_INVALID,

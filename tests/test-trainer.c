@@ -288,6 +288,59 @@ test_all_pairs_and_threshold (void)
   sf_train_settings_clear (&article);
 }
 
+static double
+first_epoch_loss (const SfDataset *dataset, const char *spec, float temperature)
+{
+  SfTrainSettings settings;
+  small_settings (&settings);
+  g_free (settings.spec);
+  settings.spec = g_strdup (spec);
+  settings.epochs = 1;
+  settings.temperature = temperature;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+  g_assert_no_error (error);
+  int n_epochs = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_epochs);
+  g_assert_cmpint (n_epochs, ==, 1);
+  sf_train_settings_clear (&settings);
+  return history[0].loss;
+}
+
+/* The compact preset's softmax pair loss: its temperature survives JSON, it
+ * trains a tower ending with l2norm, other towers keep the contrastive loss,
+ * and a negative temperature is refused. */
+static void
+test_softmax_pair_loss (void)
+{
+  SfTrainSettings compact = { 0 }, article = { 0 }, back = { 0 };
+  sf_train_settings_init_preset (&compact, SF_PRESET_COMPACT);
+  sf_train_settings_init_preset (&article, SF_PRESET_ARTICLE);
+  g_assert_cmpfloat (compact.temperature, ==, SF_SOFTMAX_TEMPERATURE);
+  g_assert_true (g_str_has_suffix (compact.spec, " l2norm"));
+  g_assert_cmpfloat (article.temperature, ==, 0);
+  g_autofree char *json = sf_train_settings_to_json (&compact);
+  GError *error = NULL;
+  g_assert_true (sf_train_settings_from_json (&back, json, &error));
+  g_assert_cmpfloat (back.temperature, ==, SF_SOFTMAX_TEMPERATURE);
+  compact.temperature = -1;
+  g_assert_false (sf_train_settings_validate (&compact, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  double softmax = first_epoch_loss (dataset, SMALL_SPEC " l2norm", 0.2f);
+  double contrastive = first_epoch_loss (dataset, SMALL_SPEC " l2norm", 0);
+  g_assert_true (isfinite (softmax) && softmax > 0);
+  g_assert_cmpfloat (softmax, !=, contrastive);
+  g_assert_cmpfloat (first_epoch_loss (dataset, SMALL_SPEC, 0.2f), ==, first_epoch_loss (dataset, SMALL_SPEC, 0));
+  sf_train_settings_clear (&compact);
+  sf_train_settings_clear (&article);
+  sf_train_settings_clear (&back);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -298,5 +351,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/nan", test_nan_stops_training);
   g_test_add_func ("/trainer/settings", test_settings_json_and_validation);
   g_test_add_func ("/trainer/all-pairs-and-threshold", test_all_pairs_and_threshold);
+  g_test_add_func ("/trainer/softmax-pair-loss", test_softmax_pair_loss);
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 
 #include "sf-chart.h"
 #include "sf-drawing-file.h"
+#include "trainer.h"
 
 #define FONT_BODY "Sans 10"
 #define FONT_TITLE "Sans Bold 10"
@@ -241,6 +242,13 @@ diagram_free (Diagram *d)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Diagram, diagram_free)
 
 /* The boxes and their words, before any measuring. */
+/* Towers ending in l2norm train with the softmax pair loss, not the contrastive one. */
+static gboolean
+ends_on_unit_sphere (const SfTower *tower)
+{
+  return tower->n_ops > 0 && tower->ops[tower->n_ops - 1].kind == SF_OP_L2NORM;
+}
+
 static Diagram *
 diagram_build (const SfTower *tower, SfHeadKind head, double margin)
 {
@@ -292,6 +300,15 @@ diagram_build (const SfTower *tower, SfHeadKind head, double margin)
                          g_strdup_printf (ngettext ("binary cross-entropy · %s parameter",
                                                     "binary cross-entropy · %s parameters", (gulong) params),
                                           count),
+                         _("input:"), g_strdup ("(1)"), _("output:"), g_strdup ("(1)"));
+    }
+  else if (ends_on_unit_sphere (tower))
+    {
+      /* The trainer's choice for such towers (trainer.h: temperature). */
+      d->head = box_new (g_strdup (_("Softmax pair loss")),
+                         /* Translators: τ is the temperature, m the margin, d the distance. */
+                         g_strdup_printf (_("every pair of a batch, τ = %g · score 1 / (1 + (2d/m)²), m = %g"),
+                                          (double) SF_SOFTMAX_TEMPERATURE, margin),
                          _("input:"), g_strdup ("(1)"), _("output:"), g_strdup ("(1)"));
     }
   else
@@ -622,6 +639,9 @@ sf_network_describe (const SfTower *tower, SfHeadKind head, double margin)
   g_autofree char *flops = sf_network_format_flops (sf_network_pair_flops (tower));
   g_autofree char *head_text = head == SF_HEAD_BCE
                                ? g_strdup (_("a Dense(1, sigmoid) head with binary cross-entropy"))
+                               : ends_on_unit_sphere (tower)
+                               ? g_strdup_printf (_("the softmax loss over every pair of a batch at temperature %g"),
+                                                  (double) SF_SOFTMAX_TEMPERATURE)
                                : g_strdup_printf (_("the contrastive loss with margin %g"), margin);
 
   /* Translators: "Network: 12 layers, 2,036,930 parameters, 15.2 GFLOPs per pair, embedding size 128,
