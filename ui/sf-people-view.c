@@ -42,6 +42,7 @@ struct _SfPeopleView
   GtkLabel *verdict_label;
   GtkLabel *threshold_label;
   GtkListBox *candidates_list;
+  GtkWidget *candidates_scroller;
   GtkLabel *map_caption;
   GtkDrawingArea *map_area;
 
@@ -251,6 +252,8 @@ update_candidates (SfPeopleView *self)
   double threshold = self->session != NULL ? sf_session_get_threshold (self->session) : 0.5;
   g_autofree char *threshold_text = g_strdup_printf (_("Threshold %.3f (Similarity view)"), threshold);
   gtk_label_set_text (self->threshold_label, threshold_text);
+  /* No probe, no list: the map takes the room. */
+  gtk_widget_set_visible (self->candidates_scroller, self->probe != NULL);
   if (self->probe == NULL)
     return;
   if (self->n_candidates == 0)
@@ -428,7 +431,7 @@ job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancell
       return;
     }
 
-  /* Every dataset face and every enrolled face in one PCA. */
+  /* Every dataset face and every enrolled face in one PCA, embedded alike (mirrored, as the gallery does). */
   int n_gallery = sf_gallery_get_n_faces (job->gallery);
   int n = job->n_dataset + n_gallery;
   int D = sf_model_get_embedding_size (job->model);
@@ -438,7 +441,7 @@ job_run (GTask *task, gpointer source, gpointer task_data, GCancellable *cancell
   g_autofree float *faces = job->n_dataset > 0 ? resized (job->dataset_pixels, job->n_dataset, job->dataset_size, size)
                                                : NULL;
   if (embeddings == NULL
-      || (job->n_dataset > 0 && !sf_model_embed (job->model, faces, job->n_dataset, embeddings, &error)))
+      || (job->n_dataset > 0 && !sf_model_embed_mirrored (job->model, faces, job->n_dataset, embeddings, &error)))
     {
       g_ptr_array_add (job->errors, g_strdup (error != NULL ? error->message : _("Out of memory for the map")));
       g_clear_error (&error);
@@ -989,6 +992,7 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, probe_picture);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, verdict_label);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, threshold_label);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_scroller);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_list);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, map_caption);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, map_area);

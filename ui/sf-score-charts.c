@@ -135,7 +135,11 @@ sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartS
 
   SfChartStyle chart;
   SfChartFrame frame;
-  chart_style (style, _("Score"), _("Pairs"), &chart);
+  /* The threshold's value goes in the axis title: inside the plot it would
+   * collide with the legend whenever the plot is narrow. */
+  /* Translators: the histogram's x-axis title; %.3f is the threshold. */
+  g_autofree char *x_title = g_strdup_printf (_("Score · threshold %.3f"), threshold);
+  chart_style (style, x_title, _("Pairs"), &chart);
   chart.y_min_step = 1;
   chart.round_out_y = TRUE;
   sf_chart_frame_init (&frame, cr, &chart, width, height, 0.0, 1.0, 0.0, max);
@@ -168,12 +172,10 @@ sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartS
         }
     }
 
-  /* The threshold: a dashed line across the plot, its value beside the top. */
+  /* The threshold: a dashed line across the plot. */
   double t = CLAMP (threshold, 0.0, 1.0);
   set_color (cr, &style->foreground, 0.9);
   draw_vertical_line (cr, &frame, t, 1.5);
-  g_autofree char *value = g_strdup_printf ("%.3f", threshold);
-  sf_chart_draw_readout (cr, &frame, &chart, sf_chart_frame_x (&frame, t), frame.top + 4, value);
 
   /* The legend in the top corner with fewer tall bars. */
   int left_height = 0, right_height = 0;
@@ -189,6 +191,7 @@ sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartS
   };
   sf_chart_draw_legend (cr, &frame, &chart, items, G_N_ELEMENTS (items),
                         left_height <= right_height ? SF_CHART_CORNER_TOP_LEFT : SF_CHART_CORNER_TOP_RIGHT);
+
 
   cairo_restore (cr);
 }
