@@ -193,6 +193,22 @@ test_enroll_dataset_and_new_model (void)
   g_assert_null (sf_people_view_get_gallery_path (view));
   g_assert_true (has_label (GTK_WIDGET (view), "Kept in memory"));
 
+  /* Rename: a new name sticks, a taken or empty one is refused with a reason. */
+  g_autoptr (GError) rename_error = NULL;
+  g_autofree char *second = g_strdup (sf_gallery_get_person_name (gallery, 1));
+  g_assert_true (sf_people_view_rename_person (view, 0, "  Ada Lovelace ", &rename_error));
+  g_assert_no_error (rename_error);
+  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), 0), ==, "Ada Lovelace");
+  g_assert_true (has_label (GTK_WIDGET (view), "Ada Lovelace"));
+  g_assert_false (sf_people_view_rename_person (view, 0, second, &rename_error));
+  g_assert_nonnull (rename_error);
+  g_clear_error (&rename_error);
+  g_assert_false (sf_people_view_rename_person (view, 0, "   ", &rename_error));
+  g_assert_nonnull (rename_error);
+  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), 0), ==, "Ada Lovelace");
+  sf_test_wait_until (view_idle, NULL, "the map after renaming");
+  gallery = sf_people_view_get_gallery (view);
+
   sf_people_view_remove_person (view, 0);
   sf_test_wait_until (view_idle, NULL, "the map after removing");
   g_assert_cmpint (sf_gallery_get_n_people (sf_people_view_get_gallery (view)), ==, dataset ()->n_people);

@@ -181,6 +181,49 @@ remove_clicked_cb (GtkButton *button, SfPeopleView *self)
 }
 
 static void
+rename_response_cb (AdwMessageDialog *dialog, const char *response, SfPeopleView *self)
+{
+  if (g_strcmp0 (response, "rename") != 0)
+    return;
+  const char *old_name = g_object_get_data (G_OBJECT (dialog), "person-name");
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "entry");
+  int person = sf_gallery_find_person (self->gallery, old_name);
+  if (person >= 0)
+    sf_people_view_rename_person (self, person, gtk_editable_get_text (entry), NULL);
+}
+
+static void
+rename_entry_activate_cb (GtkEntry *entry, AdwMessageDialog *dialog)
+{
+  adw_message_dialog_response (dialog, "rename");
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+rename_clicked_cb (GtkButton *button, SfPeopleView *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (button), "person-name");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  /* Translators: %s is the enrolled person's current name. */
+  g_autofree char *heading = g_strdup_printf (_("Rename “%s”"), name);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, NULL);
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("New name"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "rename", _("_Rename"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "person-name", g_strdup (name), g_free);
+  g_object_set_data (G_OBJECT (dialog), "entry", entry);
+  g_signal_connect (entry, "activate", G_CALLBACK (rename_entry_activate_cb), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 update_people (SfPeopleView *self)
 {
   GtkWidget *child;
@@ -208,6 +251,15 @@ update_people (SfPeopleView *self)
       gtk_widget_add_css_class (remove, "flat");
       g_object_set_data_full (G_OBJECT (remove), "person-name", g_strdup (name), g_free);
       g_signal_connect (remove, "clicked", G_CALLBACK (remove_clicked_cb), self);
+      GtkWidget *rename = gtk_button_new_from_icon_name ("document-edit-symbolic");
+      g_autofree char *rename_tooltip = g_strdup_printf (_("Rename %s"), name);
+      gtk_widget_set_tooltip_text (rename, rename_tooltip);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (rename), GTK_ACCESSIBLE_PROPERTY_LABEL, rename_tooltip, -1);
+      gtk_widget_set_valign (rename, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (rename, "flat");
+      g_object_set_data_full (G_OBJECT (rename), "person-name", g_strdup (name), g_free);
+      g_signal_connect (rename, "clicked", G_CALLBACK (rename_clicked_cb), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), rename);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
       gtk_list_box_append (self->people_list, row);
     }
@@ -636,6 +688,28 @@ sf_people_view_remove_person (SfPeopleView *self, int person)
   update_people (self);
   identify (self);
   refresh (self);   /* the map */
+}
+
+gboolean
+sf_people_view_rename_person (SfPeopleView *self, int person, const char *name, GError **error)
+{
+  g_return_val_if_fail (SF_IS_PEOPLE_VIEW (self), FALSE);
+  g_return_val_if_fail (person >= 0 && person < sf_gallery_get_n_people (self->gallery), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (name));
+  if (!sf_gallery_rename_person (self->gallery, person, stripped, &local_error))
+    {
+      show_error (self, local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  save_gallery (self);
+  update_people (self);
+  identify (self);
+  refresh (self);   /* the map's hover names */
+  return TRUE;
 }
 
 const SfGallery *

@@ -25,6 +25,9 @@ void               sf_people_view_enroll_files     (SfPeopleView *self, const ch
 /* Every dataset person not enrolled yet, with their first image. */
 void               sf_people_view_enroll_dataset   (SfPeopleView *self);
 void               sf_people_view_remove_person    (SfPeopleView *self, int person);
+/* FALSE with the reason (also shown as a toast) for an empty or taken name. */
+gboolean           sf_people_view_rename_person    (SfPeopleView *self, int person, const char *name,
+                                                    GError **error);
 /* Loads the probe on the main thread and identifies it; FALSE (and a toast) for a bad file. */
 gboolean           sf_people_view_identify_file    (SfPeopleView *self, const char *path);
 
