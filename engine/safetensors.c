@@ -130,7 +130,8 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
   guint8 *data = bytes + 8 + padded;
   for (int t = 0; t < n_tensors; t++)
     {
-      memcpy (data, tensors[t].data, tensors[t].n_bytes);
+      if (tensors[t].n_bytes > 0)   /* an empty tensor's data may be NULL */
+        memcpy (data, tensors[t].data, tensors[t].n_bytes);
       data += tensors[t].n_bytes;
     }
   G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
