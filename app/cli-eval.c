@@ -60,27 +60,16 @@ cli_run_eval (int argc, char **argv)
   if (dataset == NULL)
     return 1;
 
-  /* On the dataset it was trained on, the very validation pairs of training;
-   * on any other, every pair the article's recipe makes. */
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  gboolean same_data = checkpoint->dataset_fingerprint != NULL
-                       && strcmp (checkpoint->dataset_fingerprint, fingerprint) == 0;
+  gboolean same_data = FALSE;
+  g_autofree SfPair *evaluated = NULL;
+  int n = 0;
   const SfTrainSettings *s = &checkpoint->settings;
-  g_autoptr (SfPairSet) pairs = sf_pairs_generate (dataset, same_data ? s->split : SF_SPLIT_PAIRS,
-                                                   same_data ? s->split_share : 0.1, s->seed, &error);
+  g_autoptr (SfPairSet) pairs = sf_pairs_for_evaluation (dataset, s, checkpoint->dataset_fingerprint, &same_data,
+                                                         &evaluated, &n, &error);
   if (pairs == NULL)
     {
       cli_fail_with (error);
       return 1;
-    }
-  int n = same_data ? pairs->n_validation : pairs->n_train + pairs->n_validation;
-  g_autofree SfPair *evaluated = g_new (SfPair, MAX (n, 1));
-  if (same_data)
-    memcpy (evaluated, pairs->validation, sizeof (SfPair) * n);
-  else
-    {
-      memcpy (evaluated, pairs->train, sizeof (SfPair) * pairs->n_train);
-      memcpy (evaluated + pairs->n_train, pairs->validation, sizeof (SfPair) * pairs->n_validation);
     }
   g_autofree float *scores = g_new (float, MAX (n, 1));
   g_autofree float *truths = g_new (float, MAX (n, 1));

@@ -309,6 +309,28 @@ sf_checkpoint_load (const char *path, GError **error)
   return checkpoint;
 }
 
+SfCheckpoint *
+sf_checkpoint_new_from_trainer (SfTrainer *trainer, const SfDataset *dataset, float threshold)
+{
+  g_return_val_if_fail (trainer != NULL && dataset != NULL, NULL);
+
+  SfModel *model = sf_model_copy (sf_trainer_get_model (trainer));
+  if (model == NULL)
+    return NULL;
+
+  int n_history = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
+  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
+  checkpoint->model = model;
+  sf_train_settings_copy (&checkpoint->settings, sf_trainer_get_settings (trainer));
+  checkpoint->history = g_memdup2 (history, sizeof (SfEpochRecord) * n_history);
+  checkpoint->n_history = n_history;
+  checkpoint->threshold = threshold;
+  checkpoint->dataset_fingerprint = sf_dataset_fingerprint (dataset);
+  checkpoint->dataset_source = g_strdup (dataset->source);
+  return checkpoint;
+}
+
 void
 sf_checkpoint_free (SfCheckpoint *checkpoint)
 {

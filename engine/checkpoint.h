@@ -27,6 +27,11 @@ gboolean      sf_checkpoint_save (const char *path, SfModel *model, const SfTrai
                                   const SfEpochRecord *history, int n_history, float threshold,
                                   const char *dataset_fingerprint, const char *dataset_source,
                                   GError **error);
+/* What a finished or stopped run keeps: a copy of the trainer's model, its
+ * settings and history, `threshold`, and the dataset's fingerprint and
+ * source. NULL when the model cannot be copied (out of memory). Call it when
+ * the trainer is not running. */
+SfCheckpoint *sf_checkpoint_new_from_trainer (SfTrainer *trainer, const SfDataset *dataset, float threshold);
 /* Reads and validates every tensor against the spec in its metadata. */
 SfCheckpoint *sf_checkpoint_load (const char *path, GError **error);
 void          sf_checkpoint_free (SfCheckpoint *checkpoint);

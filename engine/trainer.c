@@ -728,3 +728,33 @@ sf_model_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pa
     }
   return TRUE;
 }
+
+SfPairSet *
+sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrainSettings *settings,
+                         const char *trained_fingerprint, gboolean *same_data,
+                         SfPair **pairs, int *n_pairs, GError **error)
+{
+  g_return_val_if_fail (dataset != NULL && settings != NULL && same_data != NULL, NULL);
+  g_return_val_if_fail (pairs != NULL && n_pairs != NULL, NULL);
+
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  gboolean same = trained_fingerprint != NULL && g_strcmp0 (trained_fingerprint, fingerprint) == 0;
+  SfPairSet *set = sf_pairs_generate (dataset, same ? settings->split : SF_SPLIT_PAIRS,
+                                      same ? settings->split_share : 0.1, settings->seed, error);
+  if (set == NULL)
+    return NULL;
+
+  int n = same ? set->n_validation : set->n_train + set->n_validation;
+  SfPair *chosen = g_new (SfPair, MAX (n, 1));
+  if (same)
+    memcpy (chosen, set->validation, sizeof (SfPair) * (gsize) n);
+  else
+    {
+      memcpy (chosen, set->train, sizeof (SfPair) * (gsize) set->n_train);
+      memcpy (chosen + set->n_train, set->validation, sizeof (SfPair) * (gsize) set->n_validation);
+    }
+  *same_data = same;
+  *pairs = chosen;
+  *n_pairs = n;
+  return set;
+}

@@ -123,6 +123,16 @@ const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
  * missing. Call it when the trainer is not running. */
 gboolean        sf_trainer_choose_threshold (SfTrainer *trainer, float *threshold, GError **error);
 
+/* The pairs a model is judged on (eval, the Similarity view): on the dataset
+ * it was trained on (trained_fingerprint equals the dataset's), the very
+ * validation pairs of its training; on any other dataset, every pair the
+ * article's recipe makes (pairs split, share 0.1). Returns the generated set
+ * (its held_out marks the held-out images) and sets *pairs (g_free),
+ * *n_pairs and *same_data. */
+SfPairSet      *sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrainSettings *settings,
+                                         const char *trained_fingerprint, gboolean *same_data,
+                                         SfPair **pairs, int *n_pairs, GError **error);
+
 /* Scores of pairs in evaluation mode, batched. scores[n_pairs]. */
 gboolean        sf_model_score_pairs  (SfModel *model, const SfDataset *dataset, const SfPair *pairs,
                                        int n_pairs, float *scores, GError **error);

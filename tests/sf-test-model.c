@@ -24,15 +24,5 @@ sf_test_train_checkpoint (const SfDataset *dataset, int epochs, GError **error)
     }
   sf_train_settings_clear (&settings);
 
-  int n_history = 0;
-  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
-  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
-  checkpoint->model = sf_model_copy (sf_trainer_get_model (trainer));
-  sf_train_settings_copy (&checkpoint->settings, sf_trainer_get_settings (trainer));
-  checkpoint->history = g_memdup2 (history, sizeof (SfEpochRecord) * n_history);
-  checkpoint->n_history = n_history;
-  checkpoint->threshold = 0.5f;
-  checkpoint->dataset_fingerprint = sf_dataset_fingerprint (dataset);
-  checkpoint->dataset_source = g_strdup (dataset->source);
-  return checkpoint;
+  return sf_checkpoint_new_from_trainer (trainer, dataset, 0.5f);
 }

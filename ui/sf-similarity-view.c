@@ -224,26 +224,15 @@ score_test_pairs (ScoreJob *job, const SfDataset *dataset, GError **error)
 static gboolean
 score_validation (ScoreJob *job, const SfDataset *dataset, GError **error)
 {
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  gboolean same_data = job->fingerprint != NULL && g_strcmp0 (job->fingerprint, fingerprint) == 0;
-  const SfTrainSettings *s = &job->settings;
-
-  job->other_dataset = !same_data;
-  job->val_split = same_data ? s->split : SF_SPLIT_PAIRS;
-  g_autoptr (SfPairSet) pairs = sf_pairs_generate (dataset, job->val_split, same_data ? s->split_share : 0.1,
-                                                   s->seed, error);
+  gboolean same_data = FALSE;
+  g_autofree SfPair *evaluated = NULL;
+  int n = 0;
+  g_autoptr (SfPairSet) pairs = sf_pairs_for_evaluation (dataset, &job->settings, job->fingerprint, &same_data,
+                                                         &evaluated, &n, error);
   if (pairs == NULL)
     return FALSE;
-
-  int n = same_data ? pairs->n_validation : pairs->n_train + pairs->n_validation;
-  g_autofree SfPair *evaluated = g_new (SfPair, MAX (n, 1));
-  if (same_data)
-    memcpy (evaluated, pairs->validation, sizeof (SfPair) * n);
-  else
-    {
-      memcpy (evaluated, pairs->train, sizeof (SfPair) * pairs->n_train);
-      memcpy (evaluated + pairs->n_train, pairs->validation, sizeof (SfPair) * pairs->n_validation);
-    }
+  job->other_dataset = !same_data;
+  job->val_split = same_data ? job->settings.split : SF_SPLIT_PAIRS;
   job->val_scores = g_new (float, MAX (n, 1));
   job->val_truths = g_new (float, MAX (n, 1));
   job->n_val = n;

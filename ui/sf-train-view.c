@@ -734,7 +734,7 @@ ended (SfTrainView *self, gboolean cancelled)
 {
   SfTrainer *trainer = sf_training_run_get_trainer (self->run);
   int n_history = 0;
-  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
+  sf_trainer_get_history (trainer, &n_history);
 
   gtk_progress_bar_set_fraction (self->progress_bar, cancelled ? gtk_progress_bar_get_fraction (self->progress_bar)
                                                                 : 1.0);
@@ -745,20 +745,13 @@ ended (SfTrainView *self, gboolean cancelled)
     }
 
   const SfDataset *dataset = sf_face_list_get_dataset (sf_training_run_get_faces (self->run));
-  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
-  checkpoint->model = sf_model_copy (sf_trainer_get_model (trainer));
-  if (checkpoint->model == NULL)
+  /* The threshold is chosen on a worker below. */
+  SfCheckpoint *checkpoint = sf_checkpoint_new_from_trainer (trainer, dataset, 0.5f);
+  if (checkpoint == NULL)
     {
-      g_free (checkpoint);
       message (self, _("Training Failed"), _("Out of memory while copying the model."));
       return;
     }
-  sf_train_settings_copy (&checkpoint->settings, sf_trainer_get_settings (trainer));
-  checkpoint->history = g_memdup2 (history, sizeof (SfEpochRecord) * n_history);
-  checkpoint->n_history = n_history;
-  checkpoint->threshold = 0.5f;
-  checkpoint->dataset_fingerprint = sf_dataset_fingerprint (dataset);
-  checkpoint->dataset_source = g_strdup (dataset->source);
 
   FinishJob *job = g_new0 (FinishJob, 1);
   job->run = g_object_ref (self->run);
