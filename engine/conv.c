@@ -456,6 +456,44 @@ scatter_tiles (float *restrict planes, gsize plane_stride, const float *restrict
     }
 }
 
+/* Small planes have rows of one to four tiles, where gather_tiles spends its
+ * time on loop overhead: they gather through a table instead, built once per
+ * chunk. Tables up to this many entries (on the stack). */
+#define TILE_TABLE_MAX 4096
+
+/* src[(k·cols + l)·n·T + i] for k < rows, l < cols: the offset of
+ * x[2·ty + k - off, 2·tx + l - off] of tile element i of the chunk, in n
+ * planes plane_stride apart; -1 outside the plane. */
+static void
+tile_sources (int *src, const SfConv *conv, int n, gsize plane_stride, int rows, int cols, int off)
+{
+  const SfConvShape *s = &conv->shape;
+  for (int k = 0; k < rows; k++)
+    for (int l = 0; l < cols; l++)
+      for (int img = 0; img < n; img++)
+        for (int ty = 0; ty < conv->tiles_h; ty++)
+          for (int tx = 0; tx < conv->tiles_w; tx++)
+            {
+              int sy = 2 * ty + k - off, sx = 2 * tx + l - off;
+              gboolean inside = sy >= 0 && sy < s->H && sx >= 0 && sx < s->W;
+              *src++ = inside ? (int) (img * plane_stride) + sy * s->W + sx : -1;
+            }
+}
+
+static gboolean
+tile_table_fits (const SfConv *conv, int n, int rows, int cols)
+{
+  return conv->tiles_w < 8 && (gsize) rows * cols * n * conv->tiles <= TILE_TABLE_MAX;
+}
+
+/* gather_tiles through a tile_sources table. */
+static SF_HOT void
+gather_by_table (float *restrict d, const float *restrict planes, const int *restrict src, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    d[i] = src[i] >= 0 ? planes[src[i]] : 0.0f;
+}
+
 /* V[alpha², C, n*T]: V_ij = Σ_kl Bᵀ_ik Bᵀ_jl d_kl for every input tile d. */
 static void
 winograd_input (const SfConv *conv, float *V, const float *inp, int n, float *scratch)
@@ -465,12 +503,18 @@ winograd_input (const SfConv *conv, float *V, const float *inp, int n, float *sc
   gsize nt = (gsize) n * conv->tiles, hw = (gsize) s->H * s->W;
   float *D = scratch;                /* [k, l, nT] */
   float *R = scratch + a * a * nt;   /* [k, j, nT] */
+  int *src = tile_table_fits (conv, n, a, a) ? g_alloca (sizeof (int) * a * a * nt) : NULL;
+  if (src != NULL)
+    tile_sources (src, conv, n, C * hw, a, a, conv->pad);
   for (int c = 0; c < C; c++)
     {
       for (int k = 0; k < a; k++)
         for (int l = 0; l < a; l++)
-          gather_tiles (D + (k * a + l) * nt, inp + c * hw, C * hw, n, s->H, s->W, conv->tiles_h,
-                        conv->tiles_w, k - conv->pad, l - conv->pad);
+          if (src != NULL)
+            gather_by_table (D + (k * a + l) * nt, inp + c * hw, src + (k * a + l) * nt, nt);
+          else
+            gather_tiles (D + (k * a + l) * nt, inp + c * hw, C * hw, n, s->H, s->W, conv->tiles_h,
+                          conv->tiles_w, k - conv->pad, l - conv->pad);
       for (int k = 0; k < a; k++)
         for (int j = 0; j < a; j++)
           combine (R + (k * a + j) * nt, D + k * a * nt, nt, conv->bt[j], a, nt);
@@ -517,12 +561,18 @@ winograd_output_adjoint (const SfConv *conv, float *dM, const float *dy, int n, 
   for (int i = 0; i < a; i++)
     for (int r = 0; r < 2; r++)
       acol[i][r] = conv->at[r][i];
+  int *src = tile_table_fits (conv, n, 2, 2) ? g_alloca (sizeof (int) * 4 * nt) : NULL;
+  if (src != NULL)
+    tile_sources (src, conv, n, hw, 2, 2, 0);
   for (int o = 0; o < OC; o++)
     {
       for (int r = 0; r < 2; r++)
         for (int q = 0; q < 2; q++)
-          gather_tiles (dY + (r * 2 + q) * nt, dy + o * n * hw, hw, n, s->H, s->W, conv->tiles_h,
-                        conv->tiles_w, r, q);
+          if (src != NULL)
+            gather_by_table (dY + (r * 2 + q) * nt, dy + o * n * hw, src + (r * 2 + q) * nt, nt);
+          else
+            gather_tiles (dY + (r * 2 + q) * nt, dy + o * n * hw, hw, n, s->H, s->W, conv->tiles_h,
+                          conv->tiles_w, r, q);
       for (int i = 0; i < a; i++)
         for (int q = 0; q < 2; q++)
           combine (S + (i * 2 + q) * nt, dY + q * nt, 2 * nt, acol[i], 2, nt);
