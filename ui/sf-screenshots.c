@@ -10,6 +10,8 @@
 #define READY_TIMEOUT_US (120 * G_USEC_PER_SEC)
 #define SETTLE_FRAMES 4
 #define SETTLE_US (300 * 1000)
+/* How long a window that is up but has drawn nothing yet gets to draw. */
+#define DRAW_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 typedef struct
 {
@@ -146,14 +148,34 @@ static const struct
   { "about", open_about },
 };
 
+/* Whether a snapshot of `widget` would hold anything: a window just opened
+ * can tick before its first frame is drawn (seen under Xvfb). */
+static gboolean
+has_drawn (GtkWidget *widget)
+{
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  if (!gtk_widget_get_mapped (widget) || width <= 0 || height <= 0)
+    return FALSE;
+
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
+  return node != NULL;
+}
+
 static gboolean
 settle_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
   GTask *task = data;
   Walk *walk = g_task_get_task_data (task);
+  gint64 waited = g_get_monotonic_time () - walk->since;
 
   walk->frames++;
-  if (walk->frames < SETTLE_FRAMES || g_get_monotonic_time () - walk->since < SETTLE_US)
+  if (walk->frames < SETTLE_FRAMES || waited < SETTLE_US)
+    return G_SOURCE_CONTINUE;
+  /* Past the timeout the save says what went wrong. */
+  if (!has_drawn (widget) && waited < DRAW_TIMEOUT_US)
     return G_SOURCE_CONTINUE;
 
   walk->tick_id = 0;
