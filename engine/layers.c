@@ -239,6 +239,21 @@ pool2_load_gradient (const float *dout, const float *out, const guint8 *argmax, 
   return _mm512_maskz_mov_ps (positive, d);
 }
 
+/* *sum_g += the lanes of acc_g, *sum_gx += those of acc_gx, lane by lane in
+ * order (not a reduction tree), so the sums round as the scalar path does. */
+AVX512_TARGET static inline void
+add_lanes_in_order (__m512 acc_g, __m512 acc_gx, double *sum_g, double *sum_gx)
+{
+  float lanes_g[16], lanes_gx[16];
+  _mm512_storeu_ps (lanes_g, acc_g);
+  _mm512_storeu_ps (lanes_gx, acc_gx);
+  for (int j = 0; j < 16; j++)
+    {
+      *sum_g += lanes_g[j];
+      *sum_gx += lanes_gx[j];
+    }
+}
+
 AVX512_TARGET static void
 batchnorm_pool2_sums_avx512 (const float *dout, const float *out, const guint8 *argmax, const float *x, int Ho,
                              int Wo, int W, float mu, SfActKind kind, double *sum_g, double *sum_gx)
@@ -264,14 +279,7 @@ batchnorm_pool2_sums_avx512 (const float *dout, const float *out, const guint8 *
           acc_gx = _mm512_fmadd_ps (g, _mm512_sub_ps (xv, vmu), acc_gx);
         }
     }
-  float lanes_g[16], lanes_gx[16];
-  _mm512_storeu_ps (lanes_g, acc_g);
-  _mm512_storeu_ps (lanes_gx, acc_gx);
-  for (int j = 0; j < 16; j++)
-    {
-      *sum_g += lanes_g[j];
-      *sum_gx += lanes_gx[j];
-    }
+  add_lanes_in_order (acc_g, acc_gx, sum_g, sum_gx);
 }
 
 AVX512_TARGET static void
@@ -377,14 +385,7 @@ batchnorm_pool2_block_sums (const Pool2Block *b, const float *dout, const float 
           acc_gx = _mm512_fmadd_ps (gq, _mm512_sub_ps (xq, vmu), acc_gx);
         }
     }
-  float lanes_g[16], lanes_gx[16];
-  _mm512_storeu_ps (lanes_g, acc_g);
-  _mm512_storeu_ps (lanes_gx, acc_gx);
-  for (int j = 0; j < 16; j++)
-    {
-      *sum_g += lanes_g[j];
-      *sum_gx += lanes_gx[j];
-    }
+  add_lanes_in_order (acc_g, acc_gx, sum_g, sum_gx);
 }
 
 AVX512_TARGET static void
