@@ -20,13 +20,14 @@ typedef enum {
   SF_CONV_AUTO,      /* Winograd where it applies, else im2col */
   SF_CONV_IM2COL,
   SF_CONV_WINOGRAD,  /* K = 3 or 5 only; AUTO otherwise */
+  SF_CONV_DIRECT,    /* K = 3, W a multiple of 16, AVX-512 only; AUTO otherwise */
 } SfConvAlgo;
 
 #define SF_WINOGRAD_MAX_ALPHA 6
 
 typedef struct {
   SfConvShape shape;
-  SfConvAlgo algo;   /* resolved: IM2COL or WINOGRAD */
+  SfConvAlgo algo;   /* resolved: IM2COL, WINOGRAD or DIRECT */
   int pad;           /* (K - 1) / 2 */
   /* Winograd F(2×2, K×K): tiles of alpha×alpha inputs give 2×2 outputs. */
   int alpha;         /* K + 1 */
@@ -66,6 +67,14 @@ void  sf_conv_backward        (const SfConv *conv, float *dinp, float *dacc, con
                                int n, const float *weight, const float *cache, float *workspace);
 /* dweight[OC,C,K,K] += dacc brought back from the accumulator's layout. */
 void  sf_conv_finish          (const SfConv *conv, float *dweight, const float *dacc);
+
+/* The direct path only, with [n, OC, H, W] output and output gradient: the
+ * bias is added in the same pass, and its gradient (dbias, if not NULL)
+ * accumulated; no layout change between the layers. */
+void  sf_conv_forward_nchw    (const SfConv *conv, float *out, const float *inp, int n, const float *bias,
+                               const float *cache);
+void  sf_conv_backward_nchw   (const SfConv *conv, float *dinp, float *dacc, float *dbias, const float *dout,
+                               const float *inp, int n, const float *cache);
 
 /* Multiply-adds of the direct convolution per image, and those the chosen
  * lowering does in GEMMs (forward). */

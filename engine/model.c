@@ -571,6 +571,14 @@ worker_space (SfModel *model, int worker)
   return model->workspace + (gsize) worker * model->workspace_stride;
 }
 
+/* A direct convolution with nothing fused after it (batch norm follows)
+ * reads and writes the tower's own layout: no pass of its own for the bias. */
+static gboolean
+writes_nchw (const Stage *st)
+{
+  return st->u.conv.conv.algo == SF_CONV_DIRECT && st->act.kind == SF_ACT_NONE && st->u.conv.pool == 1;
+}
+
 static void
 conv_forward_task (gpointer data, int task, int worker)
 {
@@ -579,6 +587,12 @@ conv_forward_task (gpointer data, int task, int worker)
   ConvStage *cs = &st->u.conv;
   const SfConvShape *s = &cs->conv.shape;
   int i0 = task * cs->chunk, n = MIN (cs->chunk, job->n - i0);
+  if (writes_nchw (st))
+    {
+      sf_conv_forward_nchw (&cs->conv, st->out_buf + i0 * st->out_size, job->x + i0 * st->in_size, n,
+                            job->model->params + st->bias, cs->cache);
+      return;
+    }
   gsize hw = (gsize) s->H * s->W;
   float *y = worker_space (job->model, worker);   /* [OC, n, H*W] */
   float *scratch = y + (gsize) s->OC * n * hw;
@@ -604,6 +618,13 @@ conv_backward_task (gpointer data, int task, int worker)
   for (int i0 = lo; i0 < hi; i0 += cs->chunk)
     {
       int n = MIN (cs->chunk, hi - i0);
+      if (writes_nchw (st))
+        {
+          sf_conv_backward_nchw (&cs->conv, job->dx != NULL ? job->dx + i0 * st->in_size : NULL, dacc,
+                                 dacc + cs->dacc_size, job->dy + i0 * st->out_size, job->x + i0 * st->in_size, n,
+                                 cs->cache);
+          continue;
+        }
       float *dy = worker_space (model, worker);
       float *scratch = dy + (gsize) s->OC * n * hw;
       sf_bias_act_pool_backward (dy, dacc + cs->dacc_size, job->dy + i0 * st->out_size,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "conv-direct.h"
 #include "layers.h"
 #include "rng.h"
 
@@ -220,6 +221,83 @@ test_conv_matches_direct (void)
           }
 }
 
+/* The direct AVX-512 path on planes 16, 32, 48 and 64 wide (one to four
+ * vectors a row, and a row of three), one-row planes (top and bottom edge at
+ * once) and channel counts that are not powers of two. */
+static void
+test_conv_direct_matches_reference (void)
+{
+  if (!sf_conv_direct_supported (3, 16))
+    {
+      g_test_skip ("this CPU has no AVX-512: the direct convolution is not used here");
+      return;
+    }
+  static const SfConvShape shapes[] = {
+    { 1, 5, 16, 16, 3 }, { 3, 4, 32, 8, 3 }, { 2, 3, 64, 5, 3 }, { 16, 2, 48, 7, 3 },
+    { 5, 1, 16, 3, 3 }, { 7, 6, 16, 21, 3 }, { 4, 3, 128, 2, 3 },
+  };
+  SfRng rng;
+  sf_rng_seed (&rng, 13);
+  const int N = 3;
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int chunk = 1; chunk <= N; chunk += 2)
+      {
+        SfConvShape s = shapes[k];
+        SfConv conv;
+        sf_conv_init (&conv, &s, SF_CONV_DIRECT);
+        g_assert_cmpint (conv.algo, ==, SF_CONV_DIRECT);
+        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W, n_w = (gsize) s.OC * s.C * 9;
+        float *x = random_floats (&rng, n_in, -1, 1), *w = random_floats (&rng, n_w, -1, 1);
+        float *b = random_floats (&rng, s.OC, -1, 1), *g = random_floats (&rng, n_out, -1, 1);
+        float *want = g_new (float, n_out), *got = g_new (float, n_out);
+        sf_conv2d_forward_ref (want, x, w, b, N, &s);
+        fast_conv_forward (&conv, got, x, w, b, N, chunk);
+        g_autofree char *what = g_strdup_printf ("direct C%d %dx%d OC%d chunk %d", s.C, s.H, s.W, s.OC, chunk);
+        assert_close (what, got, want, n_out, 1e-5);
+
+        float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
+        float *dw_want = g_new (float, n_w), *dw_got = g_new (float, n_w);
+        float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC);
+        for (gsize i = 0; i < n_w; i++)
+          dw_want[i] = dw_got[i] = 0.25f;
+        sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
+        fast_conv_backward (&conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
+        assert_close (what, dx_got, dx_want, n_in, 1e-5);
+        assert_close (what, dw_got, dw_want, n_w, 1e-5);
+        assert_close (what, db_got, db_want, s.OC, 1e-5);
+
+        /* The [n, OC, H, W] entry points: bias added and its gradient summed in the same passes. */
+        float *cache = g_new (float, sf_conv_cache_size (&conv));
+        float *dacc = g_new0 (float, sf_conv_dacc_size (&conv));
+        sf_conv_prepare (&conv, cache, w);
+        for (int i0 = 0; i0 < N; i0 += chunk)
+          sf_conv_forward_nchw (&conv, got + (gsize) i0 * s.OC * s.H * s.W, x + (gsize) i0 * s.C * s.H * s.W,
+                                MIN (chunk, N - i0), b, cache);
+        assert_close (what, got, want, n_out, 1e-5);
+        memset (db_got, 0, sizeof (float) * s.OC);
+        for (int i0 = 0; i0 < N; i0 += chunk)
+          sf_conv_backward_nchw (&conv, dx_got + (gsize) i0 * s.C * s.H * s.W, dacc, db_got,
+                                 g + (gsize) i0 * s.OC * s.H * s.W, x + (gsize) i0 * s.C * s.H * s.W,
+                                 MIN (chunk, N - i0), cache);
+        for (gsize i = 0; i < n_w; i++)
+          dw_got[i] = 0.25f;
+        sf_conv_finish (&conv, dw_got, dacc);
+        assert_close (what, dx_got, dx_want, n_in, 1e-5);
+        assert_close (what, dw_got, dw_want, n_w, 1e-5);
+        assert_close (what, db_got, db_want, s.OC, 1e-5);
+        g_free (cache), g_free (dacc);
+        g_free (x), g_free (w), g_free (b), g_free (g), g_free (want), g_free (got);
+        g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got), g_free (db_want), g_free (db_got);
+      }
+  /* Where the direct path cannot run, asking for it gives one that can. */
+  SfConvShape narrow = { 2, 4, 12, 3, 3 }, wide_kernel = { 2, 4, 16, 3, 5 };
+  SfConv conv;
+  sf_conv_init (&conv, &narrow, SF_CONV_DIRECT);
+  g_assert_cmpint (conv.algo, !=, SF_CONV_DIRECT);
+  sf_conv_init (&conv, &wide_kernel, SF_CONV_DIRECT);
+  g_assert_cmpint (conv.algo, !=, SF_CONV_DIRECT);
+}
+
 /* The reference itself against a hand-computed case: a 3×3 kernel of ones sums each neighbourhood. */
 static void
 test_conv_reference_by_hand (void)
@@ -260,11 +338,11 @@ test_conv_gradient (void)
   SfRng rng;
   sf_rng_seed (&rng, 12);
   for (int K = 1; K <= 5; K += 2)
-    for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_WINOGRAD; algo++)
+    for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_DIRECT; algo++)
       {
-        if (algo == SF_CONV_WINOGRAD && K == 1)
+        if ((algo == SF_CONV_WINOGRAD && K == 1) || (algo == SF_CONV_DIRECT && (K != 3 || !sf_conv_direct_supported (3, 16))))
           continue;
-        SfConvShape s = { 2, 5, 6, 3, K };
+        SfConvShape s = { 2, 5, algo == SF_CONV_DIRECT ? 16 : 6, 3, K };
         SfConv conv;
         sf_conv_init (&conv, &s, (SfConvAlgo) algo);
         int N = 3;
@@ -274,7 +352,9 @@ test_conv_gradient (void)
                             g_new (float, n_out), N, 2 };
         float *dx = g_new (float, n_in), *dw = g_new0 (float, n_w), *db = g_new0 (float, s.OC);
         fast_conv_backward (&conv, dx, dw, db, o.r, o.x, o.w, N, 2);
-        g_autofree char *what = g_strdup_printf ("conv k%d %s", K, algo == SF_CONV_WINOGRAD ? "winograd" : "im2col");
+        static const char *const names[] = { "auto", "im2col", "winograd", "direct" };
+        g_assert_cmpint (conv.algo, ==, algo);
+        g_autofree char *what = g_strdup_printf ("conv k%d %s", K, names[algo]);
         assert_gradient (what, o.x, n_in, dx, conv_objective, &o, 1e-2f, 1e-3);
         assert_gradient (what, o.w, n_w, dw, conv_objective, &o, 1e-2f, 1e-3);
         assert_gradient (what, o.b, s.OC, db, conv_objective, &o, 1e-2f, 1e-3);
@@ -1022,6 +1102,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/conv/reference-by-hand", test_conv_reference_by_hand);
   g_test_add_func ("/conv/matches-direct", test_conv_matches_direct);
+  g_test_add_func ("/conv/direct-avx512", test_conv_direct_matches_reference);
   g_test_add_func ("/conv/gradient", test_conv_gradient);
   g_test_add_func ("/pool/by-hand", test_pool_forward_by_hand);
   g_test_add_func ("/pool/gradient", test_pool_gradient);

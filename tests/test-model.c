@@ -293,6 +293,16 @@ test_gradient_l2norm (void)
   check_model_gradient ("conv3k3-bn-relu pool2 conv4k3 gap dense6 l2norm", SF_HEAD_CONTRASTIVE, 8, 1e-3f);
 }
 
+/* Planes 16 wide take the direct convolution on AVX-512 machines: before
+ * batch norm it writes the tower's layout itself (bias included), before
+ * ELU and pooling it goes through the fused stage; both are checked (smooth
+ * activations: 16×16 planes have too many ReLU kinks for differences). */
+static void
+test_gradient_direct_conv (void)
+{
+  check_model_gradient ("conv3k3-bn-elu conv4k3-elu pool2 conv5k3 gap dense6", SF_HEAD_BCE, 16, 1e-3f);
+}
+
 /* sf_model_embed_mirrored: the mean of the image's and its mirror's
  * embeddings, so an image and its mirror embed alike; back on the unit
  * sphere after l2norm. */
@@ -618,6 +628,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/gradient/contrastive", test_gradient_contrastive);
   g_test_add_func ("/model/gradient/article-like", test_gradient_article_like);
   g_test_add_func ("/model/gradient/l2norm", test_gradient_l2norm);
+  g_test_add_func ("/model/gradient/direct-conv", test_gradient_direct_conv);
   g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
   g_test_add_func ("/model/evaluate-embed-copy", test_evaluate_embed_copy);

@@ -1,0 +1,36 @@
+/* Direct 3×3 convolution (same padding, stride 1) with AVX-512, for planes
+ * whose width is a multiple of 16. The input is [n, C, H, W]; the output and
+ * its gradient are planes at the strides given: [OC, n, H, W] as conv.h's
+ * other paths, or [n, OC, H, W] straight into the next layer's input. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Plane (image i, channel c) starts i·image + c·channel floats in. */
+typedef struct {
+  gsize image, channel;
+} SfPlaneStrides;
+
+/* TRUE when this CPU and a K×K kernel over planes W wide can use the direct path. */
+gboolean sf_conv_direct_supported       (int K, int W);
+
+/* The weights [OC, C, 3, 3] rearranged for the two passes below: wt
+ * [C, 9, OC] and wt_flipped [OC, 9, C] with the taps reversed. */
+void     sf_conv_direct_prepare         (float *wt, float *wt_flipped, const float *weight, int OC, int C);
+
+/* y = the convolution of inp[n, C, H, W] plus bias (if not NULL). */
+void     sf_conv_direct_forward         (float *y, SfPlaneStrides y_at, const float *bias, const float *inp,
+                                         const float *wt, int n, int C, int OC, int H, int W);
+
+/* dinp[n, C, H, W] = the gradient of the input from dy. */
+void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped,
+                                         int n, int C, int OC, int H, int W);
+
+/* dacc[OC, C, 3, 3] += the gradient of the weights; dbias[OC] += that of the
+ * bias if not NULL. */
+void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
+                                         const float *inp, int n, int C, int OC, int H, int W);
+
+G_END_DECLS
