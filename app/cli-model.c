@@ -552,7 +552,7 @@ cli_run_similarity (int argc, char **argv)
             sizeof (float) * size * size);
   g_autofree float *embeddings = g_new (float, (gsize) (n_matches + 1) * D);
   GError *error = NULL;
-  if (!sf_model_embed (model, faces, n_matches + 1, embeddings, &error))
+  if (!sf_model_embed_mirrored (model, faces, n_matches + 1, embeddings, &error))
     {
       cli_fail_with (error);
       return 1;

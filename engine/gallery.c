@@ -536,7 +536,7 @@ sf_verify_faces (SfModel *model, const float *pixels_a, const float *pixels_b, f
   g_autofree float *embeddings = g_new (float, 2 * (gsize) D);
   memcpy (faces, pixels_a, sizeof (float) * area);
   memcpy (faces + area, pixels_b, sizeof (float) * area);
-  if (!sf_model_embed (model, faces, 2, embeddings, error))
+  if (!sf_model_embed_mirrored (model, faces, 2, embeddings, error))
     return FALSE;
   float d = sf_model_distance (model, embeddings, embeddings + D);
   if (distance != NULL)

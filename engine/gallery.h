@@ -102,8 +102,9 @@ SfCandidate *sf_gallery_identify_embedding   (const SfGallery *gallery, SfModel 
 SfCandidate *sf_gallery_identify             (SfGallery *gallery, SfModel *model, const float *pixels,
                                               int *n_candidates, GError **error);
 
-/* Two faces [model input size²] each: the model's score and distance. Same
- * person when *score >= threshold. */
+/* Two faces [model input size²] each: the model's score and distance, each
+ * face embedded with its mirror as sf_model_score_pairs does. Same person
+ * when *score >= threshold. */
 gboolean     sf_verify_faces                 (SfModel *model, const float *pixels_a, const float *pixels_b,
                                               float *score, float *distance, GError **error);
 

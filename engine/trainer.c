@@ -713,24 +713,39 @@ gboolean
 sf_model_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pairs, int n_pairs,
                       float *scores, GError **error)
 {
-  const int chunk = 64;
+  /* Each face once, however many pairs it is in: slot[image] is its row of
+   * the embeddings, -1 if no pair has it. */
+  const int group = 256;
+  int D = sf_model_get_embedding_size (model);
   gsize image_size = (gsize) dataset->height * dataset->width;
-  g_autofree float *a = g_new (float, chunk * image_size);
-  g_autofree float *b = g_new (float, chunk * image_size);
-  g_autofree float *targets = g_new0 (float, chunk);
-  for (int start = 0; start < n_pairs; start += chunk)
+  g_autofree int *slot = g_new (int, MAX (dataset->n_images, 1));
+  g_autofree int *faces = g_new (int, MAX (dataset->n_images, 1));
+  int n_faces = 0;
+  for (int i = 0; i < dataset->n_images; i++)
+    slot[i] = -1;
+  for (int k = 0; k < n_pairs; k++)
+    for (int side = 0; side < 2; side++)
+      {
+        int image = side == 0 ? pairs[k].a : pairs[k].b;
+        if (slot[image] < 0)
+          {
+            slot[image] = n_faces;
+            faces[n_faces++] = image;
+          }
+      }
+  g_autofree float *embeddings = g_new (float, (gsize) MAX (n_faces, 1) * D);
+  g_autofree float *pixels = g_new (float, (gsize) MIN (MAX (n_faces, 1), group) * image_size);
+  for (int start = 0; start < n_faces; start += group)
     {
-      int n = MIN (chunk, n_pairs - start);
+      int n = MIN (group, n_faces - start);
       for (int k = 0; k < n; k++)
-        {
-          memcpy (a + k * image_size, sf_dataset_image (dataset, pairs[start + k].a), image_size * sizeof (float));
-          memcpy (b + k * image_size, sf_dataset_image (dataset, pairs[start + k].b), image_size * sizeof (float));
-          targets[k] = pairs[start + k].same;
-        }
-      double loss;
-      if (!sf_model_evaluate_batch (model, a, b, targets, n, scores + start, &loss, error))
+        memcpy (pixels + k * image_size, sf_dataset_image (dataset, faces[start + k]), image_size * sizeof (float));
+      if (!sf_model_embed_mirrored (model, pixels, n, embeddings + (gsize) start * D, error))
         return FALSE;
     }
+  for (int k = 0; k < n_pairs; k++)
+    scores[k] = sf_model_score_distance (model, sf_model_distance (model, embeddings + (gsize) slot[pairs[k].a] * D,
+                                                                   embeddings + (gsize) slot[pairs[k].b] * D));
   return TRUE;
 }
 

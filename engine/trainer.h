@@ -133,7 +133,10 @@ SfPairSet      *sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrain
                                          const char *trained_fingerprint, gboolean *same_data,
                                          SfPair **pairs, int *n_pairs, GError **error);
 
-/* Scores of pairs in evaluation mode, batched. scores[n_pairs]. */
+/* Scores of pairs in evaluation mode: each face embedded once, averaged
+ * with its mirror's embedding (sf_model_embed_mirrored, as the gallery
+ * embeds), so a pair scores the same whichever way a face is turned.
+ * scores[n_pairs]. */
 gboolean        sf_model_score_pairs  (SfModel *model, const SfDataset *dataset, const SfPair *pairs,
                                        int n_pairs, float *scores, GError **error);
 
