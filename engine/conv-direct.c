@@ -44,6 +44,18 @@ sf_conv_direct_prepare (float *wt, float *wt_flipped, const float *weight, int O
         }
 }
 
+void
+sf_conv_direct_finish (float *dweight, const float *dacc, int OC, int C)
+{
+  for (gsize w = 0; w < (gsize) OC * C * 9; w++)
+    {
+      float sum = 0;
+      for (int lane = 0; lane < LANES; lane++)
+        sum += dacc[w * LANES + lane];
+      dweight[w] += sum;
+    }
+}
+
 #ifdef HAVE_DIRECT
 
 /* Where the planes of one pass live: channel c of image i starts at
@@ -174,56 +186,58 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
   run_pass (&p, n);
 }
 
-/* dacc[o0 .. o0+OB, c, 9] += Σ over the images and pixels of dy[o] times
- * the input of channel c shifted by each tap, nine accumulators per output
- * channel. Two output rows a step: they share two of the four input rows
- * they read (a lone last row reads a zero gradient for its partner). */
+/* dacc[o0 .. o0+OB, c, 9, 16 lanes] += dy[o] times the input of channel c
+ * shifted by each tap, over one image's pixels: nine accumulators per output
+ * channel, kept as vectors (sf_conv_direct_finish adds the lanes) so that a
+ * call costs no horizontal sums and the loop can go image by image, each
+ * image's planes staying in cache for every channel pair. Two output rows a
+ * step: they share two of the four input rows they read (a lone last row
+ * reads a zero gradient for its partner). */
 #define DEFINE_WEIGHT_KERNEL(OB)                                                                                    \
-  DIRECT_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, SfPlaneStrides dy_at,                \
-                                                const float *inp, int n, int C, int H, int W, int o0, int c)        \
+  DIRECT_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, gsize dy_channel, const float *plane, \
+                                                int C, int H, int W, int o0, int c)                                 \
   {                                                                                                                 \
     __m512 acc[OB][9];                                                                                              \
+    float *out[OB];                                                                                                 \
     UNROLL for (int o = 0; o < OB; o++)                                                                             \
-      UNROLL for (int t = 0; t < 9; t++)                                                                            \
-        acc[o][t] = _mm512_setzero_ps ();                                                                           \
-    gsize hw = (gsize) H * W;                                                                                       \
-    int vectors = W / LANES;                                                                                        \
-    for (int img = 0; img < n; img++)                                                                               \
       {                                                                                                             \
-        const float *plane = inp + ((gsize) img * C + c) * hw;                                                     \
-        for (int y = 0; y < H; y += 2)                                                                              \
-          for (int v = 0; v < vectors; v++)                                                                         \
-            {                                                                                                       \
-              __m512 d[OB][2];                                                                                      \
-              UNROLL for (int o = 0; o < OB; o++)                                                                   \
-                {                                                                                                   \
-                  const float *g = dy + (o0 + o) * dy_at.channel + img * dy_at.image + (gsize) y * W + v * LANES;   \
-                  d[o][0] = _mm512_loadu_ps (g);                                                                    \
-                  d[o][1] = y + 1 < H ? _mm512_loadu_ps (g + W) : _mm512_setzero_ps ();                            \
-                }                                                                                                   \
-              __mmask16 left = v == 0 ? 0xfffe : 0xffff, right = v == vectors - 1 ? 0x7fff : 0xffff;               \
-              UNROLL for (int i = 0; i < 4; i++)                                                                    \
-                {                                                                                                   \
-                  int sy = y + i - 1;                                                                               \
-                  if (sy < 0 || sy >= H)                                                                            \
-                    continue;                                                                                       \
-                  const float *row = plane + (gsize) sy * W + v * LANES;                                           \
-                  __m512 in[3] = { _mm512_maskz_loadu_ps (left, row - 1), _mm512_loadu_ps (row),                   \
-                                   _mm512_maskz_loadu_ps (right, row + 1) };                                        \
-                  UNROLL for (int kx = 0; kx < 3; kx++)                                                             \
-                    UNROLL for (int o = 0; o < OB; o++)                                                             \
-                      {                                                                                             \
-                        if (i < 3)                                                                                  \
-                          acc[o][i * 3 + kx] = _mm512_fmadd_ps (d[o][0], in[kx], acc[o][i * 3 + kx]);               \
-                        if (i > 0)                                                                                  \
-                          acc[o][(i - 1) * 3 + kx] = _mm512_fmadd_ps (d[o][1], in[kx], acc[o][(i - 1) * 3 + kx]);   \
-                      }                                                                                             \
-                }                                                                                                   \
-            }                                                                                                       \
+        out[o] = dacc + ((gsize) (o0 + o) * C + c) * 9 * LANES;                                                    \
+        UNROLL for (int t = 0; t < 9; t++)                                                                          \
+          acc[o][t] = _mm512_loadu_ps (out[o] + t * LANES);                                                        \
       }                                                                                                             \
+    int vectors = W / LANES;                                                                                        \
+    for (int y = 0; y < H; y += 2)                                                                                  \
+      for (int v = 0; v < vectors; v++)                                                                             \
+        {                                                                                                           \
+          __m512 d[OB][2];                                                                                          \
+          UNROLL for (int o = 0; o < OB; o++)                                                                       \
+            {                                                                                                       \
+              const float *g = dy + o * dy_channel + (gsize) y * W + v * LANES;                                    \
+              d[o][0] = _mm512_loadu_ps (g);                                                                        \
+              d[o][1] = y + 1 < H ? _mm512_loadu_ps (g + W) : _mm512_setzero_ps ();                                \
+            }                                                                                                       \
+          __mmask16 left = v == 0 ? 0xfffe : 0xffff, right = v == vectors - 1 ? 0x7fff : 0xffff;                   \
+          UNROLL for (int i = 0; i < 4; i++)                                                                        \
+            {                                                                                                       \
+              int sy = y + i - 1;                                                                                   \
+              if (sy < 0 || sy >= H)                                                                                \
+                continue;                                                                                           \
+              const float *row = plane + (gsize) sy * W + v * LANES;                                               \
+              __m512 in[3] = { _mm512_maskz_loadu_ps (left, row - 1), _mm512_loadu_ps (row),                       \
+                               _mm512_maskz_loadu_ps (right, row + 1) };                                            \
+              UNROLL for (int kx = 0; kx < 3; kx++)                                                                 \
+                UNROLL for (int o = 0; o < OB; o++)                                                                 \
+                  {                                                                                                 \
+                    if (i < 3)                                                                                      \
+                      acc[o][i * 3 + kx] = _mm512_fmadd_ps (d[o][0], in[kx], acc[o][i * 3 + kx]);                   \
+                    if (i > 0)                                                                                      \
+                      acc[o][(i - 1) * 3 + kx] = _mm512_fmadd_ps (d[o][1], in[kx], acc[o][(i - 1) * 3 + kx]);       \
+                  }                                                                                                 \
+            }                                                                                                       \
+        }                                                                                                           \
     UNROLL for (int o = 0; o < OB; o++)                                                                             \
       UNROLL for (int t = 0; t < 9; t++)                                                                            \
-        dacc[((gsize) (o0 + o) * C + c) * 9 + t] += _mm512_reduce_add_ps (acc[o][t]);                              \
+        _mm512_storeu_ps (out[o] + t * LANES, acc[o][t]);                                                          \
   }
 
 DEFINE_WEIGHT_KERNEL (2)
@@ -243,21 +257,24 @@ void
 sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at, const float *inp,
                                 int n, int C, int OC, int H, int W)
 {
-  for (int c = 0; c < C; c++)
-    {
-      int o0 = 0;
-      for (; o0 + 2 <= OC; o0 += 2)
-        weight_kernel_2 (dacc, dy, dy_at, inp, n, C, H, W, o0, c);
-      for (; o0 < OC; o0++)
-        weight_kernel_1 (dacc, dy, dy_at, inp, n, C, H, W, o0, c);
-    }
+  gsize hw = (gsize) H * W;
+  for (int img = 0; img < n; img++)
+    for (int c = 0; c < C; c++)
+      {
+        const float *g = dy + img * dy_at.image, *plane = inp + ((gsize) img * C + c) * hw;
+        int o0 = 0;
+        for (; o0 + 2 <= OC; o0 += 2)
+          weight_kernel_2 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
+        for (; o0 < OC; o0++)
+          weight_kernel_1 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
+      }
   if (dbias == NULL)
     return;
   for (int o = 0; o < OC; o++)
     {
       double sum = 0;
       for (int img = 0; img < n; img++)
-        sum += plane_sum (dy + o * dy_at.channel + img * dy_at.image, (gsize) H * W);
+        sum += plane_sum (dy + o * dy_at.channel + img * dy_at.image, hw);
       dbias[o] += (float) sum;
     }
 }

@@ -28,9 +28,12 @@ void     sf_conv_direct_forward         (float *y, SfPlaneStrides y_at, const fl
 void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped,
                                          int n, int C, int OC, int H, int W);
 
-/* dacc[OC, C, 3, 3] += the gradient of the weights; dbias[OC] += that of the
- * bias if not NULL. */
+/* dacc[OC, C, 3, 3, 16] += the gradient of the weights in 16 partial sums
+ * each; dbias[OC] += that of the bias if not NULL. */
 void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
                                          const float *inp, int n, int C, int OC, int H, int W);
+
+/* dweight[OC, C, 3, 3] += the sums of dacc's partial sums. */
+void     sf_conv_direct_finish          (float *dweight, const float *dacc, int OC, int C);
 
 G_END_DECLS

@@ -232,6 +232,8 @@ gsize
 sf_conv_dacc_size (const SfConv *conv)
 {
   const SfConvShape *s = &conv->shape;
+  if (conv->algo == SF_CONV_DIRECT)
+    return (gsize) s->OC * s->C * 9 * 16;
   if (conv->algo != SF_CONV_WINOGRAD)
     return (gsize) s->OC * s->C * s->K * s->K;
   return sf_conv_cache_size (conv);
@@ -647,6 +649,11 @@ void
 sf_conv_finish (const SfConv *conv, float *dweight, const float *dacc)
 {
   const SfConvShape *s = &conv->shape;
+  if (conv->algo == SF_CONV_DIRECT)
+    {
+      sf_conv_direct_finish (dweight, dacc, s->OC, s->C);
+      return;
+    }
   if (conv->algo != SF_CONV_WINOGRAD)
     {
       gsize size = sf_conv_dacc_size (conv);
