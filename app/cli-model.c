@@ -234,7 +234,7 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
   { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }, \
   { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Loss over the drawn pairs only, the contrastive loss over all pairs of a batch's images, or the softmax loss over them (towers ending with l2norm; the compact preset)", "drawn|all|softmax" }, \
-  { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.35)", "T" }
+  { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.3)", "T" }
 
 static long
 peak_resident_mib (void)

@@ -32,7 +32,7 @@ typedef struct {
 } SfTrainSettings;
 
 /* The compact preset's softmax temperature, chosen by measurement (trainer.c). */
-#define SF_SOFTMAX_TEMPERATURE 0.35f
+#define SF_SOFTMAX_TEMPERATURE 0.3f
 
 typedef enum {
   SF_PRESET_ARTICLE,

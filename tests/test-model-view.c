@@ -88,25 +88,30 @@ test_draw (void)
 static void
 test_natural_size (void)
 {
+  /* By number of layers; the two presets have twelve each. */
   const char *specs[] = { "flatten dense8", "conv8k3 gap dense8", "conv8k3 pool2 conv8k3 gap dense8", SF_SPEC_COMPACT,
                           SF_SPEC_ARTICLE };
-  int last_height = 0;
+  int last_height = 0, last_layers = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
     {
       g_autoptr (SfTower) tower = parse (specs[i]);
-      int width, height;
+      int width, height, layers = sf_network_n_layers (tower);
 
       sf_network_diagram_get_natural_size (tower, SF_HEAD_CONTRASTIVE, 1.0, &width, &height);
-      g_test_message ("%d layers: %d × %d", sf_network_n_layers (tower), width, height);
-      g_assert_cmpint (height, >, last_height);
+      g_test_message ("%d layers: %d × %d", layers, width, height);
+      if (layers > last_layers)
+        g_assert_cmpint (height, >, last_height);
+      else
+        g_assert_cmpint (height, ==, last_height);
       last_height = height;
+      last_layers = layers;
     }
 
   g_autoptr (SfTower) article = parse (SF_SPEC_ARTICLE);
   g_autoptr (SfTower) compact = parse (SF_SPEC_COMPACT);
   g_assert_cmpint (sf_network_n_layers (article), ==, 12);
-  g_assert_cmpint (sf_network_n_layers (compact), ==, 11);
+  g_assert_cmpint (sf_network_n_layers (compact), ==, 12);
 }
 
 static void
