@@ -108,8 +108,8 @@ sum_floats (const float *x, gsize n)
  * accumulator arrays instead). */
 typedef float Float16 __attribute__ ((vector_size (64)));
 
-static SF_HOT void
-shifted_sums (const float *x, gsize n, float shift, double *sum, double *sum_sq)
+SF_HOT void
+sf_shifted_sums (const float *x, gsize n, float shift, double *sum, double *sum_sq)
 {
   Float16 acc = { 0 }, acc_sq = { 0 };
   gsize i = 0;
@@ -147,7 +147,7 @@ channel_moments (const float *inp, int N, int C, gsize S, int c, float *mean, do
   float shift = inp[(gsize) c * S];
   double sum = 0, sum_sq = 0, count = (double) N * S;
   for (int n = 0; n < N; n++)
-    shifted_sums (inp + ((gsize) n * C + c) * S, S, shift, &sum, &sum_sq);
+    sf_shifted_sums (inp + ((gsize) n * C + c) * S, S, shift, &sum, &sum_sq);
   double offset = sum / count;
   *mean = (float) (shift + offset);
   *sq = MAX (sum_sq - offset * sum, 0.0);
@@ -572,6 +572,62 @@ batchnorm_pool2_backward_avx512 (float *dinp, float *dgamma, float *dbeta, const
         }
     }
 }
+
+/* at[oy, ox] = x at the argmax of window (oy, ox), 16 windows a step. */
+AVX512_TARGET static void
+pool2_values_at_avx512 (float *at, const float *x, const guint8 *argmax, int Ho, int Wo, int W)
+{
+  const __m512i one = _mm512_set1_epi32 (1), two = _mm512_set1_epi32 (2);
+  for (int oy = 0; oy < Ho; oy++)
+    {
+      const float *r0 = x + (gsize) 2 * oy * W, *r1 = r0 + W;
+      gsize o = (gsize) oy * Wo;
+      for (int ox = 0; ox < Wo; ox += 16)
+        {
+          int n = MIN (16, Wo - ox);
+          __mmask16 mask = (__mmask16) ((1u << n) - 1);
+          __m512i k = _mm512_cvtepu8_epi32 (_mm_maskz_loadu_epi8 (mask, argmax + o + ox));
+          __m512 e0, o0, e1, o1;
+          pool2_load_columns (r0 + 2 * ox, n, &e0, &o0);
+          pool2_load_columns (r1 + 2 * ox, n, &e1, &o1);
+          __mmask16 col = _mm512_test_epi32_mask (k, one), row = _mm512_test_epi32_mask (k, two);
+          __m512 top = _mm512_mask_blend_ps (col, e0, o0), bottom = _mm512_mask_blend_ps (col, e1, o1);
+          masked_store (at + o + ox, mask, _mm512_mask_blend_ps (row, top, bottom));
+        }
+    }
+}
+
+/* Rows 2·oy and 2·oy + 1 of full: g at each window's argmax, 0 elsewhere. */
+AVX512_TARGET static void
+pool2_gradient_plane_avx512 (float *full, const float *dout, const float *out, const guint8 *argmax, int Ho, int Wo,
+                             int W, SfActKind kind)
+{
+  const __m512i one = _mm512_set1_epi32 (1), two = _mm512_set1_epi32 (2);
+  const __m512i idx_lo = _mm512_set_epi32 (23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i idx_hi = _mm512_add_epi32 (idx_lo, _mm512_set1_epi32 (8));
+  for (int oy = 0; oy < Ho; oy++)
+    {
+      float *d0 = full + (gsize) 2 * oy * W, *d1 = d0 + W;
+      gsize o = (gsize) oy * Wo;
+      for (int ox = 0; ox < Wo; ox += 16)
+        {
+          int n = MIN (16, Wo - ox);
+          __mmask16 lo_mask = n >= 8 ? 0xffff : (__mmask16) ((1u << (2 * n)) - 1);
+          __mmask16 hi_mask = n > 8 ? (__mmask16) ((1u << (2 * (n - 8))) - 1) : 0;
+          __m512i k;
+          __m512 g = pool2_load_gradient (dout + o + ox, out + o + ox, argmax + o + ox, n, kind, &k);
+          __mmask16 col = _mm512_test_epi32_mask (k, one), row = _mm512_test_epi32_mask (k, two);
+          __m512 e0 = _mm512_maskz_mov_ps (~col & ~row, g), o0 = _mm512_maskz_mov_ps (col & ~row, g);
+          __m512 e1 = _mm512_maskz_mov_ps (~col & row, g), o1 = _mm512_maskz_mov_ps (col & row, g);
+          masked_store (d0 + 2 * ox, lo_mask, _mm512_permutex2var_ps (e0, idx_lo, o0));
+          masked_store (d0 + 2 * ox + 16, hi_mask, _mm512_permutex2var_ps (e0, idx_hi, o0));
+          masked_store (d1 + 2 * ox, lo_mask, _mm512_permutex2var_ps (e1, idx_lo, o1));
+          masked_store (d1 + 2 * ox + 16, hi_mask, _mm512_permutex2var_ps (e1, idx_hi, o1));
+        }
+      for (int s = 2 * Wo; s < W; s++)
+        d0[s] = d1[s] = 0;
+    }
+}
 #else
 #define POOL2_AVX512 0
 #endif
@@ -620,6 +676,47 @@ SF_INLINE gsize
 window_index (int oy, int ox, int k, int P, int W)
 {
   return (gsize) (oy * P + k / P) * W + ox * P + k % P;
+}
+
+void
+sf_pool2_plane_forward (float *out, guint8 *argmax, float *at, const float *x, int H, int W, float scale,
+                        float shift, SfAct act)
+{
+  int Ho = H / 2, Wo = W / 2;
+  pool_plane (out, argmax, x, H, W, 2, scale, shift, act);
+#if POOL2_AVX512
+  if (pool2_avx512_usable (act.kind))
+    {
+      pool2_values_at_avx512 (at, x, argmax, Ho, Wo, W);
+      return;
+    }
+#endif
+  for (int oy = 0; oy < Ho; oy++)
+    for (int ox = 0; ox < Wo; ox++)
+      at[oy * Wo + ox] = x[window_index (oy, ox, argmax[oy * Wo + ox], 2, W)];
+}
+
+void
+sf_pool2_plane_gradient (float *full, const float *dout, const float *out, const guint8 *argmax, int H, int W,
+                         SfAct act)
+{
+  int Ho = H / 2, Wo = W / 2;
+#if POOL2_AVX512
+  if (pool2_avx512_usable (act.kind))
+    {
+      pool2_gradient_plane_avx512 (full, dout, out, argmax, Ho, Wo, W, act.kind);
+      if (H % 2 != 0)
+        memset (full + (gsize) (H - 1) * W, 0, sizeof (float) * W);
+      return;
+    }
+#endif
+  memset (full, 0, sizeof (float) * H * W);
+  for (int oy = 0; oy < Ho; oy++)
+    for (int ox = 0; ox < Wo; ox++)
+      {
+        int i = oy * Wo + ox;
+        full[window_index (oy, ox, argmax[i], 2, W)] = dout[i] * act_slope (out[i], act.kind, act.param);
+      }
 }
 
 SF_HOT void

@@ -80,6 +80,20 @@ void   sf_batchnorm_pool_forward  (float *out, guint8 *argmax, float *mean, floa
                                    float *running_var, const float *inp, const float *gamma, const float *beta,
                                    int N, int C, int H, int W, SfAct act, int P, gboolean training, int c0, int c1);
 /* dinp[N, C, H, W] =, dgamma[C] +=, dbeta[C] += through the above in training mode. */
+/* One H×W plane: out/argmax[H/2, W/2] = the 2×2 max-pool of act(x·scale +
+ * shift) as sf_batchnorm_pool_forward computes it, and at = x at each
+ * window's maximum. */
+void   sf_pool2_plane_forward    (float *out, guint8 *argmax, float *at, const float *x, int H, int W, float scale,
+                                  float shift, SfAct act);
+
+/* full[H, W] = dout·act'(out) at each 2×2 window's argmax, 0 elsewhere: the
+ * gradient the pool and activation pass back to the full-size plane. */
+void   sf_pool2_plane_gradient   (float *full, const float *dout, const float *out, const guint8 *argmax, int H,
+                                  int W, SfAct act);
+
+/* *sum += Σ (x[i] - shift), *sum_sq += Σ (x[i] - shift)², in one pass. */
+void   sf_shifted_sums           (const float *x, gsize n, float shift, double *sum, double *sum_sq);
+
 void   sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, const float *dout, const float *out,
                                    const guint8 *argmax, const float *inp, const float *mean, const float *invstd,
                                    const float *gamma, int N, int C, int H, int W, SfAct act, int P, int c0, int c1);

@@ -7,6 +7,7 @@
 
 #include "conv.h"
 #include "error.h"
+#include "first-block.h"
 #include "layers.h"
 #include "parallel.h"
 
@@ -38,12 +39,17 @@ typedef struct {
   float *dacc;         /* [n_groups, dacc_stride]: weight gradient, then the OC bias gradients */
   gsize dacc_size;     /* floats of the weight part */
   gsize dacc_stride;
+  /* Fused with the batch-norm stage after it (first-block.h): this stage
+   * computes nothing itself and has no output buffer. */
+  gboolean first_block;
+  SfFirstBlockSums **sums;   /* [n_groups] */
 } ConvStage;
 
 typedef struct {
   float *mean;         /* [C] of the last training forward */
   float *invstd;       /* [C] */
   int pool;            /* window of the fused max-pool; 1 for none */
+  float *at_max;       /* after a first block: [capacity, out_size] the values before the norm at the maxima */
 } BatchNormStage;
 
 typedef struct {
@@ -266,6 +272,27 @@ initialise (SfModel *model, guint64 seed)
     }
 }
 
+/* The first stage with parameters as a first block (first-block.h) when it is
+ * a lone convolution of the grey image that batch norm, ReLU and a 2×2 pool
+ * follow, and the CPU runs the direct convolution. SF_NO_FIRST_BLOCK in the
+ * environment keeps the layers apart (the tests compare the two). */
+static void
+fuse_first_block (SfModel *model, gsize *workspace)
+{
+  int s = model->first_param_stage;
+  if (s + 1 >= model->n_stages || g_getenv ("SF_NO_FIRST_BLOCK") != NULL)
+    return;
+  Stage *conv = &model->stages[s], *bn = &model->stages[s + 1];
+  if (conv->kind != STAGE_CONV || bn->kind != STAGE_BATCHNORM || conv->act.kind != SF_ACT_NONE
+      || conv->u.conv.pool != 1 || !sf_first_block_fits (&conv->u.conv.conv, bn->act, bn->u.bn.pool))
+    return;
+  conv->u.conv.first_block = TRUE;
+  conv->u.conv.sums = g_new0 (SfFirstBlockSums *, model->n_groups);
+  for (int g = 0; g < model->n_groups; g++)
+    conv->u.conv.sums[g] = sf_first_block_sums_new (conv->out.c);
+  *workspace = MAX (*workspace, sf_first_block_scratch_size (&conv->u.conv.conv));
+}
+
 static gboolean
 build_stages (SfModel *model, GError **error)
 {
@@ -368,6 +395,7 @@ build_stages (SfModel *model, GError **error)
     if (model->stages[s].kind == STAGE_CONV || model->stages[s].kind == STAGE_BATCHNORM
         || model->stages[s].kind == STAGE_DENSE)
       model->first_param_stage = s;
+  fuse_first_block (model, &workspace);
   model->max_size = max_size;
   model->workspace_stride = workspace;
   if (!ok)
@@ -438,6 +466,8 @@ free_buffers (SfModel *model)
     {
       g_clear_pointer (&model->stages[s].out_buf, g_free);
       g_clear_pointer (&model->stages[s].aux, g_free);
+      if (model->stages[s].kind == STAGE_BATCHNORM)
+        g_clear_pointer (&model->stages[s].u.bn.at_max, g_free);
     }
   g_clear_pointer (&model->input, g_free);
   g_clear_pointer (&model->grad_buf[0], g_free);
@@ -462,6 +492,9 @@ sf_model_free (SfModel *model)
         {
           g_free (st->u.conv.cache);
           g_free (st->u.conv.dacc);
+          for (int g = 0; st->u.conv.sums != NULL && g < model->n_groups; g++)
+            sf_first_block_sums_free (st->u.conv.sums[g]);
+          g_free (st->u.conv.sums);
         }
       else if (st->kind == STAGE_BATCHNORM)
         {
@@ -502,6 +535,12 @@ sf_model_copy_params (SfModel *dst, const SfModel *src)
   return TRUE;
 }
 
+static gboolean
+after_first_block (const SfModel *model, int s)
+{
+  return s > 0 && model->stages[s - 1].kind == STAGE_CONV && model->stages[s - 1].u.conv.first_block;
+}
+
 /* Buffers for n images (2 per pair). */
 static gboolean
 ensure_capacity (SfModel *model, int n, GError **error)
@@ -531,7 +570,11 @@ ensure_capacity (SfModel *model, int n, GError **error)
   for (int s = 0; s < model->n_stages; s++)
     {
       Stage *st = &model->stages[s];
+      if (st->kind == STAGE_CONV && st->u.conv.first_block)
+        continue;
       TRY_NEW (st->out_buf, float, n * st->out_size);
+      if (st->kind == STAGE_BATCHNORM && after_first_block (model, s))
+        TRY_NEW (st->u.bn.at_max, float, n * st->out_size);
       gboolean argmax = st->kind == STAGE_POOL || (st->kind == STAGE_CONV && st->u.conv.pool > 1)
                         || (st->kind == STAGE_BATCHNORM && st->u.bn.pool > 1);
       if (argmax || st->kind == STAGE_DROPOUT)
@@ -563,6 +606,8 @@ typedef struct {
   gboolean training;
   guint64 seed;
   int n_tasks;
+  double *moments;       /* first block: [n_tasks, 2·C] */
+  const float *scale, *shift;  /* first block: [C] batch norm as an affine map */
 } Job;
 
 static float *
@@ -745,6 +790,115 @@ elementwise_backward_task (gpointer data, int task, int worker)
     }
 }
 
+/* Images per task of a first block's forward pass. */
+#define FIRST_BLOCK_IMAGES 4
+
+static void
+first_block_moments_task (gpointer data, int task, int worker)
+{
+  Job *job = data;
+  Stage *bn = job->stage, *conv = bn - 1;
+  int i0 = task * FIRST_BLOCK_IMAGES, n = MIN (FIRST_BLOCK_IMAGES, job->n - i0);
+  sf_first_block_moments (job->moments + (gsize) task * 2 * bn->in.c, &conv->u.conv.conv, conv->u.conv.cache,
+                          job->model->params + conv->bias, job->x + i0 * conv->in_size, n,
+                          worker_space (job->model, worker));
+}
+
+static void
+first_block_forward_task (gpointer data, int task, int worker)
+{
+  Job *job = data;
+  Stage *bn = job->stage, *conv = bn - 1;
+  int i0 = task * FIRST_BLOCK_IMAGES, n = MIN (FIRST_BLOCK_IMAGES, job->n - i0);
+  gsize at = (gsize) i0 * bn->out_size;
+  sf_first_block_forward (bn->out_buf + at, bn->aux + at, bn->u.bn.at_max + at, &conv->u.conv.conv,
+                          conv->u.conv.cache, job->model->params + conv->bias, job->scale, job->shift, bn->act,
+                          job->x + i0 * conv->in_size, n, worker_space (job->model, worker));
+}
+
+/* Group `task` of the images, in a fixed order, into its own sums. */
+static void
+first_block_backward_task (gpointer data, int task, int worker)
+{
+  Job *job = data;
+  SfModel *model = job->model;
+  Stage *bn = job->stage, *conv = bn - 1;
+  SfFirstBlockSums *sums = conv->u.conv.sums[task];
+  sf_first_block_sums_clear (sums);
+  int lo = (int) ((gint64) task * job->n / model->n_groups), hi = (int) ((gint64) (task + 1) * job->n / model->n_groups);
+  for (int i0 = lo; i0 < hi; i0 += FIRST_BLOCK_IMAGES)
+    {
+      int n = MIN (FIRST_BLOCK_IMAGES, hi - i0);
+      gsize at = (gsize) i0 * bn->out_size;
+      sf_first_block_backward (sums, &conv->u.conv.conv, bn->act, job->dy + at, bn->out_buf + at, bn->aux + at,
+                               bn->u.bn.at_max + at, job->x + i0 * conv->in_size, n, worker_space (model, worker));
+    }
+}
+
+/* Stage s, a batch norm after a first block: the block's statistics (in
+ * training), then its pooled output from the input images x. */
+static void
+first_block_forward (SfModel *model, int s, const float *x, int n, gboolean training)
+{
+  Stage *bn = &model->stages[s], *conv = bn - 1;
+  const float *p = model->params;
+  int C = bn->in.c, n_tasks = (n + FIRST_BLOCK_IMAGES - 1) / FIRST_BLOCK_IMAGES;
+  g_autofree float *scale = g_new (float, C);
+  g_autofree float *shift = g_new (float, C);
+  Job job = { .model = model, .stage = bn, .n = n, .x = x, .training = training, .n_tasks = n_tasks,
+              .scale = scale, .shift = shift };
+  g_autofree double *moments = training ? g_new0 (double, (gsize) n_tasks * 2 * C) : NULL;
+  if (training)
+    {
+      job.moments = moments;
+      sf_parallel_for (n_tasks, first_block_moments_task, &job);
+    }
+  double count = (double) n * bn->in.h * bn->in.w;
+  float *running_mean = model->params + bn->running_mean, *running_var = model->params + bn->running_var;
+  for (int c = 0; c < C; c++)
+    {
+      float mu, is;
+      if (training)
+        {
+          /* Summed in task order: the same batch gives the same statistics. */
+          double sum = 0, sum_sq = 0;
+          for (int t = 0; t < n_tasks; t++)
+            {
+              sum += moments[(gsize) t * 2 * C + 2 * c];
+              sum_sq += moments[(gsize) t * 2 * C + 2 * c + 1];
+            }
+          double offset = sum / count, sq = MAX (sum_sq - offset * sum, 0.0);
+          mu = (float) (p[conv->bias + c] + offset);
+          is = (float) (1.0 / sqrt (sq / count + SF_BN_EPS));
+          bn->u.bn.mean[c] = mu;
+          bn->u.bn.invstd[c] = is;
+          running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
+          double unbiased = count > 1 ? sq / (count - 1) : sq / count;
+          running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+        }
+      else
+        {
+          mu = running_mean[c];
+          is = 1.0f / sqrtf (running_var[c] + SF_BN_EPS);
+        }
+      scale[c] = p[bn->weight + c] * is;
+      shift[c] = p[bn->bias + c] - mu * scale[c];
+    }
+  sf_parallel_for (n_tasks, first_block_forward_task, &job);
+}
+
+static void
+first_block_backward (SfModel *model, int s, const float *x, const float *dy, int n)
+{
+  Stage *bn = &model->stages[s], *conv = bn - 1;
+  Job job = { .model = model, .stage = bn, .n = n, .x = x, .dy = dy, .training = TRUE };
+  sf_parallel_for (model->n_groups, first_block_backward_task, &job);
+  float *p = model->params, *g = model->grads;
+  sf_first_block_finish (g + conv->weight, g + conv->bias, g + bn->weight, g + bn->bias, conv->u.conv.sums,
+                         model->n_groups, p + conv->weight, p + conv->bias, p + bn->weight, bn->u.bn.mean,
+                         bn->u.bn.invstd, (double) n * bn->in.h * bn->in.w);
+}
+
 static int
 image_tasks (int n)
 {
@@ -779,10 +933,22 @@ forward (SfModel *model, int n, gboolean training, SfRng *rng)
       switch (st->kind)
         {
         case STAGE_CONV:
+          if (st->u.conv.first_block)
+            {
+              /* The batch norm stage after it reads the images themselves. */
+              st->y = x;
+              break;
+            }
           sf_parallel_for ((n + st->u.conv.chunk - 1) / st->u.conv.chunk, conv_forward_task, &job);
           st->y = st->out_buf;
           break;
         case STAGE_BATCHNORM:
+          if (after_first_block (model, s))
+            {
+              first_block_forward (model, s, x, n, training);
+              st->y = st->out_buf;
+              break;
+            }
           job.n_tasks = channel_tasks (model, st->in.c);
           sf_parallel_for (job.n_tasks, batchnorm_forward_task, &job);
           st->y = st->out_buf;
@@ -842,6 +1008,8 @@ backward (SfModel *model, int n)
         case STAGE_CONV:
           {
             ConvStage *cs = &st->u.conv;
+            if (cs->first_block)
+              break;  /* its gradients came with the batch norm stage's */
             sf_parallel_for (model->n_groups, conv_backward_task, &job);
             float *dw = model->grads + st->weight, *db = model->grads + st->bias;
             for (int g = 0; g < model->n_groups; g++)
@@ -854,6 +1022,11 @@ backward (SfModel *model, int n)
             break;
           }
         case STAGE_BATCHNORM:
+          if (after_first_block (model, s))
+            {
+              first_block_backward (model, s, x, dy, n);
+              break;
+            }
           if (dx == NULL)
             {
               /* The first stage: its input needs no gradient, but γ and β do. */

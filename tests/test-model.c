@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "layers.h"
+#include "conv-direct.h"
 #include "model.h"
 
 static void
@@ -301,6 +302,81 @@ static void
 test_gradient_direct_conv (void)
 {
   check_model_gradient ("conv3k3-bn-elu conv4k3-elu pool2 conv5k3 gap dense6", SF_HEAD_BCE, 16, 1e-3f);
+}
+
+/* The fused first block (first-block.h): a grey image's 3×3 convolution,
+ * batch norm, ReLU or nothing, and a 2×2 pool on planes 16 wide. Steps of
+ * 1e-4: with 1e-3 some of the 64 windows change their maximum and the first
+ * layer's differences are off by 1-2 % (the layer-by-layer path too). */
+static void
+test_gradient_first_block (void)
+{
+  check_model_gradient ("conv3k3-bn pool2 conv4k3-elu gap dense6", SF_HEAD_BCE, 16, 1e-4f);
+  check_model_gradient ("conv3k3-bn-relu pool2 conv4k3-elu gap dense6", SF_HEAD_CONTRASTIVE, 16, 1e-4f);
+}
+
+/* The fused first block against the same tower computed layer by layer
+ * (SF_NO_FIRST_BLOCK): losses, every gradient, the running statistics and
+ * the scores in evaluation agree over a few training steps. */
+static void
+test_first_block_matches_layers (void)
+{
+  if (!sf_conv_direct_supported (3, 16))
+    {
+      g_test_skip ("this CPU has no AVX-512: the first block is not fused here");
+      return;
+    }
+  const char *spec = "conv5k3-bn-relu pool2 conv4k3-bn-relu pool2 gap dense6 l2norm";
+  const int size = 32, n = 6;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfModel) fused = sf_model_new (spec, SF_HEAD_CONTRASTIVE, 2, size, 3, &error);
+  g_assert_no_error (error);
+  g_setenv ("SF_NO_FIRST_BLOCK", "1", TRUE);
+  g_autoptr (SfModel) layers = sf_model_new (spec, SF_HEAD_CONTRASTIVE, 2, size, 3, &error);
+  g_unsetenv ("SF_NO_FIRST_BLOCK");
+  g_assert_no_error (error);
+  SfRng rng;
+  sf_rng_seed (&rng, 4);
+  g_autofree float *a = random_images (&rng, n, size), *b = random_images (&rng, n, size);
+  float targets[6] = { 1, 0, 1, 0, 0, 1 }, scores_fused[6], scores_layers[6];
+  gsize n_params = sf_model_n_params (fused);
+  for (int step = 0; step < 3; step++)
+    {
+      double loss_fused, loss_layers;
+      SfRng r1, r2;
+      sf_rng_seed (&r1, 10 + step);
+      sf_rng_seed (&r2, 10 + step);
+      g_assert_true (sf_model_train_batch (fused, a, b, targets, n, &r1, NULL, &loss_fused, &error));
+      g_assert_true (sf_model_train_batch (layers, a, b, targets, n, &r2, NULL, &loss_layers, &error));
+      g_assert_cmpfloat_with_epsilon (loss_fused, loss_layers, 1e-5 * MAX (1, fabs (loss_layers)));
+      const float *g1 = sf_model_grads (fused), *g2 = sf_model_grads (layers);
+      double largest = 0, worst = 0;
+      for (gsize i = 0; i < n_params; i++)
+        {
+          largest = MAX (largest, fabs (g2[i]));
+          worst = MAX (worst, fabs (g1[i] - g2[i]));
+        }
+      g_test_message ("step %d: loss %.6f / %.6f, largest gradient %.3g, largest difference %.3g", step, loss_fused,
+                      loss_layers, largest, worst);
+      g_assert_cmpfloat (largest, >, 0);
+      g_assert_cmpfloat (worst, <, 1e-4 * largest);
+      /* The same small step on both, so the next batch sees moved weights. */
+      float *p1 = sf_model_params (fused), *p2 = sf_model_params (layers);
+      const guint8 *trainable = sf_model_trainable (fused);
+      for (gsize i = 0; i < n_params; i++)
+        if (trainable[i])
+          {
+            p1[i] -= 0.1f * g2[i];
+            p2[i] -= 0.1f * g2[i];
+          }
+        else
+          g_assert_cmpfloat_with_epsilon (p1[i], p2[i], 1e-5 * MAX (1, fabs (p2[i])));
+    }
+  double loss;
+  g_assert_true (sf_model_evaluate_batch (fused, a, b, targets, n, scores_fused, &loss, &error));
+  g_assert_true (sf_model_evaluate_batch (layers, a, b, targets, n, scores_layers, &loss, &error));
+  for (int k = 0; k < n; k++)
+    g_assert_cmpfloat_with_epsilon (scores_fused[k], scores_layers[k], 1e-5);
 }
 
 /* sf_model_embed_mirrored: the mean of the image's and its mirror's
@@ -629,6 +705,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/gradient/article-like", test_gradient_article_like);
   g_test_add_func ("/model/gradient/l2norm", test_gradient_l2norm);
   g_test_add_func ("/model/gradient/direct-conv", test_gradient_direct_conv);
+  g_test_add_func ("/model/gradient/first-block", test_gradient_first_block);
+  g_test_add_func ("/model/first-block-matches-layers", test_first_block_matches_layers);
   g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
   g_test_add_func ("/model/evaluate-embed-copy", test_evaluate_embed_copy);
