@@ -48,10 +48,10 @@ G_BEGIN_DECLS
  * docs/PERFORMANCE.md). Sixteen channels see the whole 64×64 image, then each
  * pool halves it; five blocks end at 4×4 with 128 channels. Against the
  * earlier tower that pooled to 32×32 first (pool2 conv16k3 ... conv128k3):
- * EER 0.056-0.058 against 0.064-0.066 over seeds 0-4, and 5.2-5.9 times the
- * PyTorch peer's speed against 3.3-4.2, at twice the time per epoch (0.30
- * against 0.15 s): its few channels over wide planes are where the engine's
- * direct convolution and fused batch norm win most. 8-16-32-64 channels
+ * mean EER 0.054-0.058 against 0.064-0.066 over seeds 0-4, and 6.3 times the
+ * PyTorch peer's speed against 3.3-4.2, at 1.7 times the time per epoch
+ * (0.26 against 0.15 s): its few channels over wide planes are where the
+ * engine's direct convolution and fused first block (first-block.h) win most. 8-16-32-64 channels
  * from full size (0.91) and a flatten instead of gap (0.92-0.93) were less
  * accurate. Earlier: 16-32-64-128 matched or beat 32-64-128-256 at a quarter
  * of the FLOPs; batch norm after each pool instead saved a quarter of the

@@ -118,10 +118,12 @@ sf_train_settings_init_preset (SfTrainSettings *settings, SfPreset preset)
        * 0.91-0.93 against 0.96-0.98); 0.2, 0.3, 0.4, 50/60 epochs, lr 2e-3,
        * weight decay 5e-4, batch 128, dense64 and 24-48-96-192 channels
        * did not. With the full-resolution tower of SF_SPEC_COMPACT and
-       * mirrored scoring, over seeds 0-4: temperature 0.3 mean EER 0.058
-       * (SkylakeX kernels; Haswell's 0.056), 0.35 0.058, 0.25 0.062; 60
-       * epochs 0.062. 0.3 passes seed 0 (0.95 / 0.05) where 0.35 does not
-       * (0.94 / 0.06). */
+       * mirrored scoring, over seeds 0-4: temperature 0.3 mean EER 0.052-0.058
+       * (depending on the engine's summation order; the final engine 0.058
+       * with SkylakeX kernels, 0.054 with Haswell's), 0.35 0.054-0.058, 0.25
+       * 0.062; 60 epochs 0.062; lr 1e-3, batch 32, weight decay 3e-4 and 30
+       * epochs 0.056-0.072. 0.3 passed seed 0 (0.95-0.96 / 0.04-0.05) where
+       * 0.35 did not once (0.94 / 0.06). */
       settings->head = SF_HEAD_CONTRASTIVE;
       settings->margin = 2.0f;
       settings->all_pairs = TRUE;
