@@ -153,6 +153,19 @@ channel_moments (const float *inp, int N, int C, gsize S, int c, float *mean, do
   *sq = MAX (sum_sq - offset * sum, 0.0);
 }
 
+float
+sf_batchnorm_take_statistics (float mu, double sq, double count, float *mean, float *invstd, float *running_mean,
+                              float *running_var)
+{
+  float is = (float) (1.0 / sqrt (sq / count + SF_BN_EPS));
+  *mean = mu;
+  *invstd = is;
+  *running_mean = (1 - SF_BN_MOMENTUM) * *running_mean + SF_BN_MOMENTUM * mu;
+  double unbiased = count > 1 ? sq / (count - 1) : sq / count;
+  *running_var = (float) ((1 - SF_BN_MOMENTUM) * *running_var + SF_BN_MOMENTUM * unbiased);
+  return is;
+}
+
 /* out[i] = act(in[i] · scale + shift) */
 SF_INLINE void
 affine_act_row (float *restrict out, const float *restrict in, gsize n, float scale, float shift, SfActKind kind,
@@ -269,6 +282,19 @@ pool2_load_gradient (const float *dout, const float *out, const guint8 *argmax, 
   return _mm512_maskz_mov_ps (positive, d);
 }
 
+/* x at the maxima k (2·row + column) of windows 0 .. n - 1 whose rows start at r0 and r1. */
+AVX512_TARGET static inline __m512
+pool2_value_at_max (const float *r0, const float *r1, int n, __m512i k)
+{
+  const __m512i one = _mm512_set1_epi32 (1), two = _mm512_set1_epi32 (2);
+  __m512 e0, o0, e1, o1;
+  pool2_load_columns (r0, n, &e0, &o0);
+  pool2_load_columns (r1, n, &e1, &o1);
+  __mmask16 col = _mm512_test_epi32_mask (k, one), row = _mm512_test_epi32_mask (k, two);
+  __m512 top = _mm512_mask_blend_ps (col, e0, o0), bottom = _mm512_mask_blend_ps (col, e1, o1);
+  return _mm512_mask_blend_ps (row, top, bottom);
+}
+
 /* *sum_g += the lanes of acc_g, *sum_gx += those of acc_gx, lane by lane in
  * order (not a reduction tree), so the sums round as the scalar path does. */
 AVX512_TARGET static inline void
@@ -289,7 +315,6 @@ batchnorm_pool2_sums_avx512 (const float *dout, const float *out, const guint8 *
                              int Wo, int W, float mu, SfActKind kind, double *sum_g, double *sum_gx)
 {
   __m512 acc_g = _mm512_setzero_ps (), acc_gx = _mm512_setzero_ps (), vmu = _mm512_set1_ps (mu);
-  const __m512i one = _mm512_set1_epi32 (1), two = _mm512_set1_epi32 (2);
   for (int oy = 0; oy < Ho; oy++)
     {
       const float *r0 = x + (gsize) 2 * oy * W, *r1 = r0 + W;
@@ -299,12 +324,7 @@ batchnorm_pool2_sums_avx512 (const float *dout, const float *out, const guint8 *
           int n = MIN (16, Wo - ox);
           __m512i k;
           __m512 g = pool2_load_gradient (dout + o + ox, out + o + ox, argmax + o + ox, n, kind, &k);
-          __m512 e0, o0, e1, o1;
-          pool2_load_columns (r0 + 2 * ox, n, &e0, &o0);
-          pool2_load_columns (r1 + 2 * ox, n, &e1, &o1);
-          __mmask16 col = _mm512_test_epi32_mask (k, one), row = _mm512_test_epi32_mask (k, two);
-          __m512 top = _mm512_mask_blend_ps (col, e0, o0), bottom = _mm512_mask_blend_ps (col, e1, o1);
-          __m512 xv = _mm512_mask_blend_ps (row, top, bottom);
+          __m512 xv = pool2_value_at_max (r0 + 2 * ox, r1 + 2 * ox, n, k);
           acc_g = _mm512_add_ps (acc_g, g);
           acc_gx = _mm512_fmadd_ps (g, _mm512_sub_ps (xv, vmu), acc_gx);
         }
@@ -577,7 +597,6 @@ batchnorm_pool2_backward_avx512 (float *dinp, float *dgamma, float *dbeta, const
 AVX512_TARGET static void
 pool2_values_at_avx512 (float *at, const float *x, const guint8 *argmax, int Ho, int Wo, int W)
 {
-  const __m512i one = _mm512_set1_epi32 (1), two = _mm512_set1_epi32 (2);
   for (int oy = 0; oy < Ho; oy++)
     {
       const float *r0 = x + (gsize) 2 * oy * W, *r1 = r0 + W;
@@ -587,12 +606,7 @@ pool2_values_at_avx512 (float *at, const float *x, const guint8 *argmax, int Ho,
           int n = MIN (16, Wo - ox);
           __mmask16 mask = (__mmask16) ((1u << n) - 1);
           __m512i k = _mm512_cvtepu8_epi32 (_mm_maskz_loadu_epi8 (mask, argmax + o + ox));
-          __m512 e0, o0, e1, o1;
-          pool2_load_columns (r0 + 2 * ox, n, &e0, &o0);
-          pool2_load_columns (r1 + 2 * ox, n, &e1, &o1);
-          __mmask16 col = _mm512_test_epi32_mask (k, one), row = _mm512_test_epi32_mask (k, two);
-          __m512 top = _mm512_mask_blend_ps (col, e0, o0), bottom = _mm512_mask_blend_ps (col, e1, o1);
-          masked_store (at + o + ox, mask, _mm512_mask_blend_ps (row, top, bottom));
+          masked_store (at + o + ox, mask, pool2_value_at_max (r0 + 2 * ox, r1 + 2 * ox, n, k));
         }
     }
 }
@@ -801,13 +815,7 @@ sf_batchnorm_forward_train (float *out, float *mean, float *invstd, float *runni
       float mu;
       double sq;
       channel_moments (inp, N, C, S, c, &mu, &sq);
-      double var = sq / count;
-      float is = (float) (1.0 / sqrt (var + SF_BN_EPS));
-      mean[c] = mu;
-      invstd[c] = is;
-      running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
-      double unbiased = count > 1 ? sq / (count - 1) : var;
-      running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+      float is = sf_batchnorm_take_statistics (mu, sq, count, &mean[c], &invstd[c], &running_mean[c], &running_var[c]);
       float scale = gamma[c] * is, shift = beta[c] - mu * scale;
       for (int n = 0; n < N; n++)
         {
@@ -917,12 +925,7 @@ sf_batchnorm_pool_forward (float *out, guint8 *argmax, float *mean, float *invst
         {
           double sq;
           channel_moments (inp, N, C, S, c, &mu, &sq);
-          is = (float) (1.0 / sqrt (sq / count + SF_BN_EPS));
-          mean[c] = mu;
-          invstd[c] = is;
-          running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
-          double unbiased = count > 1 ? sq / (count - 1) : sq / count;
-          running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+          is = sf_batchnorm_take_statistics (mu, sq, count, &mean[c], &invstd[c], &running_mean[c], &running_var[c]);
         }
       else
         {

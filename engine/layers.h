@@ -91,6 +91,13 @@ void   sf_pool2_plane_forward    (float *out, guint8 *argmax, float *at, const f
 void   sf_pool2_plane_gradient   (float *full, const float *dout, const float *out, const guint8 *argmax, int H,
                                   int W, SfAct act);
 
+/* Training batch norm's statistics of one channel: *mean = mu and *invstd
+ * from the count values whose squared deviations from mu sum to sq; the
+ * running mean and variance (unbiased) move toward them by SF_BN_MOMENTUM.
+ * Returns *invstd. */
+float  sf_batchnorm_take_statistics (float mu, double sq, double count, float *mean, float *invstd,
+                                     float *running_mean, float *running_var);
+
 /* *sum += Σ (x[i] - shift), *sum_sq += Σ (x[i] - shift)², in one pass. */
 void   sf_shifted_sums           (const float *x, gsize n, float shift, double *sum, double *sum_sq);
 

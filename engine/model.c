@@ -869,12 +869,8 @@ first_block_forward (SfModel *model, int s, const float *x, int n, gboolean trai
             }
           double offset = sum / count, sq = MAX (sum_sq - offset * sum, 0.0);
           mu = (float) (p[conv->bias + c] + offset);
-          is = (float) (1.0 / sqrt (sq / count + SF_BN_EPS));
-          bn->u.bn.mean[c] = mu;
-          bn->u.bn.invstd[c] = is;
-          running_mean[c] = (1 - SF_BN_MOMENTUM) * running_mean[c] + SF_BN_MOMENTUM * mu;
-          double unbiased = count > 1 ? sq / (count - 1) : sq / count;
-          running_var[c] = (float) ((1 - SF_BN_MOMENTUM) * running_var[c] + SF_BN_MOMENTUM * unbiased);
+          is = sf_batchnorm_take_statistics (mu, sq, count, &bn->u.bn.mean[c], &bn->u.bn.invstd[c],
+                                             &running_mean[c], &running_var[c]);
         }
       else
         {

@@ -167,6 +167,66 @@ static const SfConvShape conv_shapes[] = {
   { 5, 2, 11, 3, 0 },
 };
 
+/* conv's fast path against the reference convolution on N random images in
+ * chunks: output, input gradient, accumulated weight and bias gradients, and
+ * the weight gradient again without an input gradient; with nchw, the
+ * direct path's [n, OC, H, W] entry points too. */
+static void
+check_conv_against_reference (const SfConv *conv, int N, int chunk, SfRng *rng, gboolean nchw, const char *what)
+{
+  const SfConvShape s = conv->shape;
+  gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W;
+  gsize n_w = (gsize) s.OC * s.C * s.K * s.K, in_image = (gsize) s.C * s.H * s.W, out_image = n_out / N;
+  float *x = random_floats (rng, n_in, -1, 1), *w = random_floats (rng, n_w, -1, 1);
+  float *b = random_floats (rng, s.OC, -1, 1), *g = random_floats (rng, n_out, -1, 1);
+  float *want = g_new (float, n_out), *got = g_new (float, n_out);
+  sf_conv2d_forward_ref (want, x, w, b, N, &s);
+  fast_conv_forward (conv, got, x, w, b, N, chunk);
+  assert_close (what, got, want, n_out, 1e-5);
+
+  float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
+  float *dw_want = g_new (float, n_w), *dw_got = g_new (float, n_w);
+  float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC);
+  /* Accumulation: both start from the same nonzero values. */
+  for (gsize i = 0; i < n_w; i++)
+    dw_want[i] = dw_got[i] = 0.25f;
+  sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
+  fast_conv_backward (conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
+  assert_close (what, dx_got, dx_want, n_in, 1e-5);
+  assert_close (what, dw_got, dw_want, n_w, 1e-5);
+  assert_close (what, db_got, db_want, s.OC, 1e-5);
+  /* No input gradient asked for: the weight gradient is unchanged. */
+  for (gsize i = 0; i < n_w; i++)
+    dw_got[i] = 0.25f;
+  memset (db_got, 0, sizeof (float) * s.OC);
+  fast_conv_backward (conv, NULL, dw_got, db_got, g, x, w, N, chunk);
+  assert_close (what, dw_got, dw_want, n_w, 1e-5);
+
+  if (nchw)
+    {
+      /* Bias added and its gradient summed in the same passes. */
+      float *cache = g_new (float, sf_conv_cache_size (conv));
+      float *dacc = g_new0 (float, sf_conv_dacc_size (conv));
+      sf_conv_prepare (conv, cache, w);
+      for (int i0 = 0; i0 < N; i0 += chunk)
+        sf_conv_forward_nchw (conv, got + i0 * out_image, x + i0 * in_image, MIN (chunk, N - i0), b, cache);
+      assert_close (what, got, want, n_out, 1e-5);
+      memset (db_got, 0, sizeof (float) * s.OC);
+      for (int i0 = 0; i0 < N; i0 += chunk)
+        sf_conv_backward_nchw (conv, dx_got + i0 * in_image, dacc, db_got, g + i0 * out_image, x + i0 * in_image,
+                               MIN (chunk, N - i0), cache);
+      for (gsize i = 0; i < n_w; i++)
+        dw_got[i] = 0.25f;
+      sf_conv_finish (conv, dw_got, dacc);
+      assert_close (what, dx_got, dx_want, n_in, 1e-5);
+      assert_close (what, dw_got, dw_want, n_w, 1e-5);
+      assert_close (what, db_got, db_want, s.OC, 1e-5);
+      g_free (cache), g_free (dacc);
+    }
+  g_free (x), g_free (w), g_free (b), g_free (g), g_free (want), g_free (got);
+  g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got), g_free (db_want), g_free (db_got);
+}
+
 static void
 test_conv_matches_direct (void)
 {
@@ -184,40 +244,10 @@ test_conv_matches_direct (void)
             sf_conv_init (&conv, &s, (SfConvAlgo) algo);
             g_assert_cmpint (conv.algo, ==,
                              algo == SF_CONV_WINOGRAD && (K == 3 || K == 5) ? SF_CONV_WINOGRAD : SF_CONV_IM2COL);
-            gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W;
-            gsize n_w = (gsize) s.OC * s.C * K * K;
-            float *x = random_floats (&rng, n_in, -1, 1);
-            float *w = random_floats (&rng, n_w, -1, 1);
-            float *b = random_floats (&rng, s.OC, -1, 1);
-            float *g = random_floats (&rng, n_out, -1, 1);
-            float *want = g_new (float, n_out), *got = g_new (float, n_out);
-            sf_conv2d_forward_ref (want, x, w, b, N, &s);
-            fast_conv_forward (&conv, got, x, w, b, N, chunk);
             g_autofree char *what = g_strdup_printf ("%s k%d C%d %dx%d OC%d chunk %d",
                                                      conv.algo == SF_CONV_WINOGRAD ? "winograd" : "im2col", K, s.C,
                                                      s.H, s.W, s.OC, chunk);
-            assert_close (what, got, want, n_out, 1e-5);
-
-            float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
-            float *dw_want = g_new0 (float, n_w), *dw_got = g_new0 (float, n_w);
-            float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC);
-            /* Accumulation: both start from the same nonzero values. */
-            for (gsize i = 0; i < n_w; i++)
-              dw_want[i] = dw_got[i] = 0.25f;
-            sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
-            fast_conv_backward (&conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
-            assert_close (what, dx_got, dx_want, n_in, 1e-5);
-            assert_close (what, dw_got, dw_want, n_w, 1e-5);
-            assert_close (what, db_got, db_want, s.OC, 1e-5);
-            /* No input gradient asked for: the weight gradient is unchanged. */
-            memset (dw_got, 0, sizeof (float) * n_w);
-            for (gsize i = 0; i < n_w; i++)
-              dw_got[i] = 0.25f;
-            memset (db_got, 0, sizeof (float) * s.OC);
-            fast_conv_backward (&conv, NULL, dw_got, db_got, g, x, w, N, chunk);
-            assert_close (what, dw_got, dw_want, n_w, 1e-5);
-            g_free (x), g_free (w), g_free (b), g_free (g), g_free (want), g_free (got);
-            g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got), g_free (db_want), g_free (db_got);
+            check_conv_against_reference (&conv, N, chunk, &rng, FALSE, what);
           }
 }
 
@@ -246,48 +276,8 @@ test_conv_direct_matches_reference (void)
         SfConv conv;
         sf_conv_init (&conv, &s, SF_CONV_DIRECT);
         g_assert_cmpint (conv.algo, ==, SF_CONV_DIRECT);
-        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W, n_w = (gsize) s.OC * s.C * 9;
-        float *x = random_floats (&rng, n_in, -1, 1), *w = random_floats (&rng, n_w, -1, 1);
-        float *b = random_floats (&rng, s.OC, -1, 1), *g = random_floats (&rng, n_out, -1, 1);
-        float *want = g_new (float, n_out), *got = g_new (float, n_out);
-        sf_conv2d_forward_ref (want, x, w, b, N, &s);
-        fast_conv_forward (&conv, got, x, w, b, N, chunk);
         g_autofree char *what = g_strdup_printf ("direct C%d %dx%d OC%d chunk %d", s.C, s.H, s.W, s.OC, chunk);
-        assert_close (what, got, want, n_out, 1e-5);
-
-        float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
-        float *dw_want = g_new (float, n_w), *dw_got = g_new (float, n_w);
-        float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC);
-        for (gsize i = 0; i < n_w; i++)
-          dw_want[i] = dw_got[i] = 0.25f;
-        sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
-        fast_conv_backward (&conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
-        assert_close (what, dx_got, dx_want, n_in, 1e-5);
-        assert_close (what, dw_got, dw_want, n_w, 1e-5);
-        assert_close (what, db_got, db_want, s.OC, 1e-5);
-
-        /* The [n, OC, H, W] entry points: bias added and its gradient summed in the same passes. */
-        float *cache = g_new (float, sf_conv_cache_size (&conv));
-        float *dacc = g_new0 (float, sf_conv_dacc_size (&conv));
-        sf_conv_prepare (&conv, cache, w);
-        for (int i0 = 0; i0 < N; i0 += chunk)
-          sf_conv_forward_nchw (&conv, got + (gsize) i0 * s.OC * s.H * s.W, x + (gsize) i0 * s.C * s.H * s.W,
-                                MIN (chunk, N - i0), b, cache);
-        assert_close (what, got, want, n_out, 1e-5);
-        memset (db_got, 0, sizeof (float) * s.OC);
-        for (int i0 = 0; i0 < N; i0 += chunk)
-          sf_conv_backward_nchw (&conv, dx_got + (gsize) i0 * s.C * s.H * s.W, dacc, db_got,
-                                 g + (gsize) i0 * s.OC * s.H * s.W, x + (gsize) i0 * s.C * s.H * s.W,
-                                 MIN (chunk, N - i0), cache);
-        for (gsize i = 0; i < n_w; i++)
-          dw_got[i] = 0.25f;
-        sf_conv_finish (&conv, dw_got, dacc);
-        assert_close (what, dx_got, dx_want, n_in, 1e-5);
-        assert_close (what, dw_got, dw_want, n_w, 1e-5);
-        assert_close (what, db_got, db_want, s.OC, 1e-5);
-        g_free (cache), g_free (dacc);
-        g_free (x), g_free (w), g_free (b), g_free (g), g_free (want), g_free (got);
-        g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got), g_free (db_want), g_free (db_got);
+        check_conv_against_reference (&conv, N, chunk, &rng, TRUE, what);
       }
   /* Where the direct path cannot run, asking for it gives one that can. */
   SfConvShape narrow = { 2, 4, 12, 3, 3 }, wide_kernel = { 2, 4, 16, 3, 5 };
