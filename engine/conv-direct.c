@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>
 #define HAVE_DIRECT 1
 #define DIRECT_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))
