@@ -312,7 +312,7 @@ int
 main (int argc, char **argv)
 {
   /* Before anything else: it may re-execute the program with OpenBLAS's AVX-512 kernels. */
-  sf_blas_ensure_fast_kernels (argc, argv);
+  sf_blas_reexec_for_fast_kernels (argc, argv);
   setlocale (LC_ALL, "");
   /* The engine's error messages are translated. */
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);

@@ -25,7 +25,7 @@ int
 main (int argc, char *argv[])
 {
   /* First: on AVX-512 CPUs this re-executes the program with OpenBLAS's fast kernels. */
-  sf_blas_ensure_fast_kernels (argc, argv);
+  sf_blas_reexec_for_fast_kernels (argc, argv);
   const char *localedir = LOCALEDIR;
 
   if (running_uninstalled ())

@@ -30,7 +30,7 @@ sf_blas_cpu_has_avx512 (void)
 }
 
 gboolean
-sf_blas_ensure_fast_kernels (int argc, char **argv)
+sf_blas_reexec_for_fast_kernels (int argc, char **argv)
 {
   if (g_getenv ("OPENBLAS_CORETYPE") != NULL)
     return TRUE;

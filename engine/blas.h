@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * second attempt. Returns TRUE when nothing needed doing (the variable was set
  * already, or the CPU lacks AVX-512), FALSE when the fast kernels were wanted
  * but could not be had (the program goes on with the kernels it has). */
-gboolean    sf_blas_ensure_fast_kernels (int argc, char **argv);
+gboolean    sf_blas_reexec_for_fast_kernels (int argc, char **argv);
 
 /* Whether the CPU and the OS support the AVX-512 subset of Skylake-X. */
 gboolean    sf_blas_cpu_has_avx512 (void);

@@ -3,7 +3,7 @@
  * (the series' colours appear where the data says, nothing outside). */
 #include <math.h>
 
-#include "sf-chart.h"
+#include "sf-chart-primitives.h"
 #include "sf-plot.h"
 
 static void

@@ -7,7 +7,7 @@
 #include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
-#include "sf-chart.h"
+#include "sf-chart-primitives.h"
 #include "sf-drawing-file.h"
 #include "trainer.h"
 

@@ -8,7 +8,7 @@
 
 #include <gtk/gtk.h>
 
-#include "sf-chart.h"
+#include "sf-chart-primitives.h"
 
 G_BEGIN_DECLS
 

@@ -1,12 +1,12 @@
 /* Score histograms and the ROC curve drawn into a box at the origin with the
- * chart primitives of sf-chart.h: the same frame, ticks, legend and labels as
+ * chart primitives of sf-chart-primitives.h: the same frame, ticks, legend and labels as
  * every plot of the app. */
 #include "sf-score-charts.h"
 
 #include <math.h>
 #include <glib/gi18n.h>
 
-#include "sf-chart.h"
+#include "sf-chart-primitives.h"
 
 /* Smaller than this, a plot area shows nothing useful: nothing is drawn. */
 #define MIN_PLOT_SIZE 20.0

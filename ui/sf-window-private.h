@@ -1,5 +1,5 @@
 /* SfWindow's parts that live in other files: the model-file and training
- * actions (sf-window-model.c). */
+ * actions (sf-model-file-actions.c). */
 #pragma once
 
 #include "sf-window.h"
@@ -8,9 +8,9 @@ G_BEGIN_DECLS
 
 /* Adds win.open-model, win.save-model, win.save-model-as, win.export and
  * win.train-start/-pause-resume/-stop, and keeps them enabled as the session allows. */
-void     sf_window_model_init          (SfWindow *self);
+void     sf_model_file_actions_install       (SfWindow *self);
 /* TRUE when closing must wait: a run is under way or the model is unsaved;
  * the window asks and closes again itself once that is settled. */
-gboolean sf_window_model_close_request (SfWindow *self);
+gboolean sf_model_file_actions_close_request (SfWindow *self);
 
 G_END_DECLS

@@ -424,7 +424,7 @@ sf_window_close_request (GtkWindow *window)
   int width, height;
 
   /* A run under way or an unsaved model: ask first. */
-  if (sf_window_model_close_request (self))
+  if (sf_model_file_actions_close_request (self))
     return TRUE;
 
   gtk_window_get_default_size (window, &width, &height);
@@ -572,7 +572,7 @@ sf_window_init (SfWindow *self)
   g_signal_connect_swapped (self->loader, "loaded", G_CALLBACK (loaded_cb), self);
   g_signal_connect_swapped (self->loader, "failed", G_CALLBACK (failed_cb), self);
 
-  sf_window_model_init (self);
+  sf_model_file_actions_install (self);
 
   g_autofree char *cache = g_build_filename (g_get_home_dir (), "scikit_learn_data", "olivetti_py3.pkz", NULL);
   if (g_file_test (cache, G_FILE_TEST_IS_REGULAR))

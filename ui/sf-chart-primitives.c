@@ -1,6 +1,6 @@
 /* Chart primitives: tick maths, a frame with axes and labels, legend and
  * readout boxes, all in cairo with Pango text. */
-#include "sf-chart.h"
+#include "sf-chart-primitives.h"
 
 #include <math.h>
 #include <pango/pangocairo.h>

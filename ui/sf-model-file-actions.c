@@ -22,7 +22,7 @@ typedef struct
 static ModelState *
 state_of (SfWindow *self)
 {
-  return g_object_get_data (G_OBJECT (self), "sf-window-model");
+  return g_object_get_data (G_OBJECT (self), "sf-model-file-actions");
 }
 
 static void
@@ -201,13 +201,13 @@ training_changed_cb (SfWindow *self)
 }
 
 void
-sf_window_model_init (SfWindow *self)
+sf_model_file_actions_install (SfWindow *self)
 {
   ModelState *state = g_new0 (ModelState, 1);
   SfSession *session = sf_window_get_session (self);
 
   state->window = self;
-  g_object_set_data_full (G_OBJECT (self), "sf-window-model", state, state_free);
+  g_object_set_data_full (G_OBJECT (self), "sf-model-file-actions", state, state_free);
   g_action_map_add_action_entries (G_ACTION_MAP (self), model_actions, G_N_ELEMENTS (model_actions), self);
   g_signal_connect_object (session, "notify::checkpoint", G_CALLBACK (update_enabled), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (session, "notify::training", G_CALLBACK (training_changed_cb), self, G_CONNECT_SWAPPED);
@@ -292,7 +292,7 @@ unsaved_response_cb (AdwMessageDialog *dialog, const char *response, SfWindow *s
 }
 
 gboolean
-sf_window_model_close_request (SfWindow *self)
+sf_model_file_actions_close_request (SfWindow *self)
 {
   ModelState *state = state_of (self);
   SfSession *session = sf_window_get_session (self);
