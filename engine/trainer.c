@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "metrics.h"
 #include "parallel.h"
 #include "spec.h"
 
@@ -383,6 +382,12 @@ sf_trainer_get_settings (SfTrainer *trainer)
   return &trainer->settings;
 }
 
+const SfDataset *
+sf_trainer_get_dataset (SfTrainer *trainer)
+{
+  return trainer->dataset;
+}
+
 const SfEpochRecord *
 sf_trainer_get_history (SfTrainer *trainer, int *n_epochs)
 {
@@ -696,91 +701,4 @@ sf_trainer_join (SfTrainer *trainer, GError **error)
       return FALSE;
     }
   return TRUE;
-}
-
-gboolean
-sf_trainer_choose_threshold (SfTrainer *trainer, float *threshold, GError **error)
-{
-  const SfPairSet *pairs = trainer->pairs;
-  *threshold = 0.5f;
-  if (pairs->n_validation == 0)
-    return TRUE;
-  g_autofree float *scores = g_new (float, pairs->n_validation);
-  g_autofree float *truths = g_new (float, pairs->n_validation);
-  if (!sf_model_score_pairs (trainer->model, trainer->dataset, pairs->validation, pairs->n_validation, scores, error))
-    return FALSE;
-  for (int k = 0; k < pairs->n_validation; k++)
-    truths[k] = pairs->validation[k].same;
-  *threshold = sf_metrics_choose_threshold (scores, truths, pairs->n_validation);
-  return TRUE;
-}
-
-gboolean
-sf_model_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pairs, int n_pairs,
-                      float *scores, GError **error)
-{
-  /* Each face once, however many pairs it is in: slot[image] is its row of
-   * the embeddings, -1 if no pair has it. */
-  const int group = 256;
-  int D = sf_model_get_embedding_size (model);
-  gsize image_size = (gsize) dataset->height * dataset->width;
-  g_autofree int *slot = g_new (int, MAX (dataset->n_images, 1));
-  g_autofree int *faces = g_new (int, MAX (dataset->n_images, 1));
-  int n_faces = 0;
-  for (int i = 0; i < dataset->n_images; i++)
-    slot[i] = -1;
-  for (int k = 0; k < n_pairs; k++)
-    for (int side = 0; side < 2; side++)
-      {
-        int image = side == 0 ? pairs[k].a : pairs[k].b;
-        if (slot[image] < 0)
-          {
-            slot[image] = n_faces;
-            faces[n_faces++] = image;
-          }
-      }
-  g_autofree float *embeddings = g_new (float, (gsize) MAX (n_faces, 1) * D);
-  g_autofree float *pixels = g_new (float, (gsize) MIN (MAX (n_faces, 1), group) * image_size);
-  for (int start = 0; start < n_faces; start += group)
-    {
-      int n = MIN (group, n_faces - start);
-      for (int k = 0; k < n; k++)
-        memcpy (pixels + k * image_size, sf_dataset_image (dataset, faces[start + k]), image_size * sizeof (float));
-      if (!sf_model_embed_mirrored (model, pixels, n, embeddings + (gsize) start * D, error))
-        return FALSE;
-    }
-  for (int k = 0; k < n_pairs; k++)
-    scores[k] = sf_model_score_distance (model, sf_model_distance (model, embeddings + (gsize) slot[pairs[k].a] * D,
-                                                                   embeddings + (gsize) slot[pairs[k].b] * D));
-  return TRUE;
-}
-
-SfPairSet *
-sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrainSettings *settings,
-                         const char *trained_fingerprint, gboolean *same_data,
-                         SfPair **pairs, int *n_pairs, GError **error)
-{
-  g_return_val_if_fail (dataset != NULL && settings != NULL && same_data != NULL, NULL);
-  g_return_val_if_fail (pairs != NULL && n_pairs != NULL, NULL);
-
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  gboolean same = trained_fingerprint != NULL && g_strcmp0 (trained_fingerprint, fingerprint) == 0;
-  SfPairSet *set = sf_pairs_generate (dataset, same ? settings->split : SF_SPLIT_PAIRS,
-                                      same ? settings->split_share : 0.1, settings->seed, error);
-  if (set == NULL)
-    return NULL;
-
-  int n = same ? set->n_validation : set->n_train + set->n_validation;
-  SfPair *chosen = g_new (SfPair, MAX (n, 1));
-  if (same)
-    memcpy (chosen, set->validation, sizeof (SfPair) * (gsize) n);
-  else
-    {
-      memcpy (chosen, set->train, sizeof (SfPair) * (gsize) set->n_train);
-      memcpy (chosen + set->n_train, set->validation, sizeof (SfPair) * (gsize) set->n_validation);
-    }
-  *same_data = same;
-  *pairs = chosen;
-  *n_pairs = n;
-  return set;
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "metrics.h"
+#include "evaluation.h"
 #include "trainer.h"
 
 #define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
@@ -269,18 +269,16 @@ test_all_pairs_and_threshold (void)
   g_assert_cmpint (n_epochs, ==, settings.epochs);
   g_assert_true (isfinite (history[n_epochs - 1].loss));
 
-  float threshold = -1;
-  g_assert_true (sf_trainer_choose_threshold (trainer, &threshold, &error));
+  /* The threshold the model keeps: on its own validation pairs, and the one
+   * the evaluation's counts are made at. */
+  g_autoptr (SfEvaluation) evaluation = sf_evaluation_new_for_trainer (trainer, &error);
   g_assert_no_error (error);
   const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
   g_assert_cmpint (pairs->n_validation, >, 0);
-  g_autofree float *scores = g_new (float, pairs->n_validation);
-  g_autofree float *truths = g_new (float, pairs->n_validation);
-  g_assert_true (sf_model_score_pairs (sf_trainer_get_model (trainer), dataset, pairs->validation,
-                                       pairs->n_validation, scores, &error));
-  for (int k = 0; k < pairs->n_validation; k++)
-    truths[k] = pairs->validation[k].same;
-  g_assert_cmpfloat (threshold, ==, sf_metrics_choose_threshold (scores, truths, pairs->n_validation));
+  g_assert_cmpint (evaluation->n_pairs, ==, pairs->n_validation);
+  g_assert_true (evaluation->same_data);
+  float threshold = sf_evaluation_choose_threshold (evaluation, SF_THRESHOLD_EER);
+  g_assert_cmpfloat (evaluation->metrics.threshold, ==, threshold);
   g_assert_cmpfloat (threshold, >, 0);
   g_assert_cmpfloat (threshold, <, 1);
   sf_train_settings_clear (&settings);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "evaluation.h"
 #include "pairs.h"
 #include "sf-application.h"
 #include "sf-score-card.h"
@@ -60,7 +61,7 @@ engine_scores (const SfPair *pairs, int n)
   g_autoptr (GError) error = NULL;
   float *scores = g_new (float, MAX (n, 1));
 
-  g_assert_true (sf_model_score_pairs (model, dataset (), pairs, n, scores, &error));
+  g_assert_true (sf_evaluation_score_pairs (model, dataset (), pairs, n, scores, &error));
   g_assert_no_error (error);
   return scores;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "evaluation.h"
 #include "metrics.h"
 #include "sf-drawing-file.h"
 #include "sf-file-chooser.h"
@@ -661,7 +662,7 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     {
       g_autofree float *scores = g_new (float, n);
       g_autofree float *truths = g_new (float, n);
-      if (!sf_model_score_pairs (job->checkpoint->model, dataset, pairs->validation, n, scores, &error))
+      if (!sf_evaluation_score_pairs (job->checkpoint->model, dataset, pairs->validation, n, scores, &error))
         {
           g_task_return_error (task, error);
           return;
