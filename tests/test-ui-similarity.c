@@ -282,12 +282,13 @@ test_scores (void)
                           (sorted[n_pairs - 3] + sorted[n_pairs - 2]) / 2.0, 0.0, 1.0 };
   g_assert_cmpfloat (sorted[0], <, sorted[n_pairs - 1]);   /* the tiny model tells faces apart a little */
 
-  const float *val_truths = NULL;
-  int n_val = 0;
-  const float *val_scores = sf_similarity_view_get_validation (view, &val_truths, &n_val);
-  g_assert_nonnull (val_scores);
+  const SfEvaluation *evaluation = sf_similarity_view_get_evaluation (view);
+  g_assert_nonnull (evaluation);
+  const float *val_truths = evaluation->truths;
+  const float *val_scores = evaluation->scores;
+  int n_val = evaluation->n_pairs;
   g_assert_cmpint (n_val, >, 0);
-  g_assert_false (sf_similarity_view_get_other_dataset (view));
+  g_assert_true (evaluation->same_data);
 
   /* The validation pairs regenerated from the checkpoint's settings, scored by the engine. */
   const SfTrainSettings *s = &sf_session_get_checkpoint (session ())->settings;
@@ -434,7 +435,7 @@ test_scores (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "similarity.use-best-threshold", NULL));
   sf_test_settle (window);
   g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), full.best_threshold, 1e-6);
-  g_assert_cmpfloat_with_epsilon (sf_similarity_view_get_metrics (view)->auc, full.auc, 1e-6);
+  g_assert_cmpfloat_with_epsilon (sf_similarity_view_get_evaluation (view)->metrics.auc, full.auc, 1e-6);
   SfMetrics at_best;
   sf_metrics_at_threshold (engine_val, engine_truths, n_val, full.best_threshold, &at_best);
   g_assert_cmpfloat_with_epsilon (at_best.accuracy, full.best_accuracy, 1e-9);
@@ -552,11 +553,11 @@ test_other_dataset (void)
   sf_test_settle (window);
   sf_test_wait_until (view_idle, NULL, "scores with another fingerprint");
   sf_test_settle (window);
-  g_assert_true (sf_similarity_view_get_other_dataset (view));
-  int n_val = 0;
-  g_assert_nonnull (sf_similarity_view_get_validation (view, NULL, &n_val));
+  const SfEvaluation *evaluation = sf_similarity_view_get_evaluation (view);
+  g_assert_nonnull (evaluation);
+  g_assert_false (evaluation->same_data);
   /* Every pair of this dataset: one positive and one negative per image. */
-  g_assert_cmpint (n_val, ==, 2 * dataset ()->n_images);
+  g_assert_cmpint (evaluation->n_pairs, ==, 2 * dataset ()->n_images);
   g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), 0.5, 1e-9);
   g_assert_cmpuint (g_list_model_get_n_items (sf_similarity_view_get_cards (view)), ==, dataset ()->n_people);
 }

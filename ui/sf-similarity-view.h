@@ -1,12 +1,12 @@
-/* The Similarity view: a test face paired with one face of every person as
- * cards with their scores; a threshold slider that highlights the pairs it
- * accepts; and, for the validation pairs, the score histograms, the ROC
- * curve, the counts at the threshold and the EER and best-accuracy points. */
+/* The Similarity view: a test face (SfFacePicker) paired with one face of
+ * every person as cards with their scores; a threshold slider, bound to the
+ * session's threshold, that highlights the pairs it accepts; and the
+ * validation pairs' evaluation at that threshold (SfScorePanel). */
 #pragma once
 
 #include <gtk/gtk.h>
 
-#include "metrics.h"
+#include "evaluation.h"
 #include "sf-session.h"
 
 G_BEGIN_DECLS
@@ -33,13 +33,14 @@ int              sf_similarity_view_get_test_face (SfSimilarityView *self);
  * a toast (and in sf_similarity_view_get_last_error). */
 void             sf_similarity_view_open_image    (SfSimilarityView *self, const char *path);
 const char      *sf_similarity_view_get_last_error (SfSimilarityView *self);
-/* The seed of the choice of one face per person (the CLI's --seed). */
+/* The seed of the choice of one face per person (the CLI's --seed); the
+ * shuffle action adds one. */
 guint64          sf_similarity_view_get_seed      (SfSimilarityView *self);
 void             sf_similarity_view_set_seed      (SfSimilarityView *self, guint64 seed);
-/* "busy": scores are being computed. */
+/* "busy": scores are being computed, or an image file read. */
 gboolean         sf_similarity_view_get_busy      (SfSimilarityView *self);
 
-/* The threshold slider's adjustment (bound to the session's "threshold"). */
+/* The threshold slider's adjustment (bound both ways to the session's "threshold"). */
 GtkAdjustment   *sf_similarity_view_get_adjustment (SfSimilarityView *self);
 void             sf_similarity_view_set_only_matches (SfSimilarityView *self, gboolean only_matches);
 void             sf_similarity_view_set_sort      (SfSimilarityView *self, SfSimilaritySort sort);
@@ -48,12 +49,11 @@ GListModel      *sf_similarity_view_get_cards     (SfSimilarityView *self);
 /* The widget that holds the cards (a GtkFlowBox of SfScoreCard). */
 GtkWidget       *sf_similarity_view_get_card_box  (SfSimilarityView *self);
 
-/* The validation pairs' scores and truths (NULL until they are scored), the
- * metrics over every threshold, and the counts at the current threshold. */
-const float     *sf_similarity_view_get_validation (SfSimilarityView *self, const float **truths, int *n);
-const SfMetrics *sf_similarity_view_get_metrics   (SfSimilarityView *self);
-const SfMetrics *sf_similarity_view_get_counts    (SfSimilarityView *self);
-/* TRUE when the open dataset is not the one the model was trained on. */
-gboolean         sf_similarity_view_get_other_dataset (SfSimilarityView *self);
+/* The evaluation of the model on the validation pairs (on the pairs of the
+ * whole dataset when it is not the one the model was trained on: see
+ * same_data), NULL until they are scored; its metrics are the ones over
+ * every threshold. The counts at the session's threshold, NULL likewise. */
+const SfEvaluation *sf_similarity_view_get_evaluation (SfSimilarityView *self);
+const SfMetrics    *sf_similarity_view_get_counts     (SfSimilarityView *self);
 
 G_END_DECLS
