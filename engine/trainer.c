@@ -95,34 +95,9 @@ sf_train_settings_init_preset (SfTrainSettings *settings, SfPreset preset)
   else
     {
       settings->spec = g_strdup (SF_SPEC_COMPACT);
-      /* Measured on ORL at 64×64, seed 0, see docs/PERFORMANCE.md: the
-       * contrastive head beats bce (people split, EER 0.08 against 0.15 on the
-       * drawn pairs); margin 2 beats 1 and 0.5 (EER 0.06 against 0.08 and
-       * 0.09); the loss over every pair of a batch's images at batch 64
-       * brings the EER to 0.03-0.04 (drawn pairs only: 0.06-0.08). 40 epochs:
-       * the images split needs more than 30 (0.975 → 1.0 accuracy), the people
-       * split loses a little past 40 (EER 0.03 at 30, 0.04 at 40, 0.06 at 60).
-       * One-shot identification (enrol one image of each of the 10 unseen
-       * people, name their other 90; docs/PERFORMANCE.md) wanted more:
-       * embeddings on the unit sphere (l2norm) trained with the softmax loss
-       * over the batch's pairs at temperature 0.25 raised its rank-1 from
-       * 0.81 to 0.93 (SkylakeX kernels; 0.97 with Haswell's), with the
-       * gallery's mirrored embeddings (alone: 0.81 → 0.86), and the people
-       * split's EER from 0.05 to 0.03. Temperatures 0.1, 0.15, 0.2, 0.3:
-       * rank-1 0.90, 0.87, 0.91, 0.91; the contrastive loss with batch-hard
-       * mining instead: 0.84-0.91. The margin now only scales the score:
-       * 1 / (1 + d²), d ≤ 2 on the sphere. Over seeds 0-2 × both kernel
-       * types (docs/PERFORMANCE.md) temperature 0.35 beat 0.25 (mean EER
-       * 0.057 against 0.065; seed 0: 0.03-0.04 against 0.05-0.06, rank-1
-       * 0.91-0.93 against 0.96-0.98); 0.2, 0.3, 0.4, 50/60 epochs, lr 2e-3,
-       * weight decay 5e-4, batch 128, dense64 and 24-48-96-192 channels
-       * did not. With the full-resolution tower of SF_SPEC_COMPACT and
-       * mirrored scoring, over seeds 0-4: temperature 0.3 mean EER 0.052-0.058
-       * (depending on the engine's summation order; the final engine 0.058
-       * with SkylakeX kernels, 0.054 with Haswell's), 0.35 0.054-0.058, 0.25
-       * 0.062; 60 epochs 0.062; lr 1e-3, batch 32, weight decay 3e-4 and 30
-       * epochs 0.056-0.072. 0.3 passed seed 0 (0.95-0.96 / 0.04-0.05) where
-       * 0.35 did not once (0.94 / 0.06). */
+      /* Every value here won a measurement on ORL (rank-1 of unseen people
+       * and the people split's EER); the numbers: docs/PERFORMANCE.md, "Why
+       * the compact preset is what it is". */
       settings->head = SF_HEAD_CONTRASTIVE;
       settings->margin = 2.0f;
       settings->all_pairs = TRUE;

@@ -31,7 +31,8 @@ typedef struct {
                                     * over the pairs (always used by other towers) */
 } SfTrainSettings;
 
-/* The compact preset's softmax temperature, chosen by measurement (trainer.c). */
+/* The compact preset's softmax temperature, chosen over seeds 0-4
+ * (docs/PERFORMANCE.md, "Why the compact preset is what it is"). */
 #define SF_SOFTMAX_TEMPERATURE 0.3f
 
 typedef enum {
