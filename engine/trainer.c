@@ -37,8 +37,11 @@ struct _SfTrainer {
 
   GMutex lock;
   GCond wake;
+  GCond state_changed;        /* running or stopped changed */
   gboolean paused;            /* under lock */
   gboolean cancelled;         /* under lock */
+  gboolean running;           /* under lock: a run is under way or its thread about to start */
+  gboolean stopped;           /* under lock: the run is blocked by a pause */
 };
 
 static const char *preset_names[] = { "article", "compact" };
@@ -308,6 +311,7 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
   trainer->order = g_new (int, MAX (trainer->pairs->n_train, 1));
   g_mutex_init (&trainer->lock);
   g_cond_init (&trainer->wake);
+  g_cond_init (&trainer->state_changed);
   return trainer;
 }
 
@@ -336,6 +340,7 @@ sf_trainer_free (SfTrainer *trainer)
   g_clear_error (&trainer->thread_error);
   g_mutex_clear (&trainer->lock);
   g_cond_clear (&trainer->wake);
+  g_cond_clear (&trainer->state_changed);
   g_free (trainer);
 }
 
@@ -411,10 +416,37 @@ wait_while_paused (SfTrainer *trainer)
 {
   g_mutex_lock (&trainer->lock);
   while (trainer->paused && !trainer->cancelled)
-    g_cond_wait (&trainer->wake, &trainer->lock);
+    {
+      trainer->stopped = TRUE;
+      g_cond_broadcast (&trainer->state_changed);
+      g_cond_wait (&trainer->wake, &trainer->lock);
+    }
+  trainer->stopped = FALSE;
   gboolean cancelled = trainer->cancelled;
   g_mutex_unlock (&trainer->lock);
   return cancelled;
+}
+
+static void
+set_running (SfTrainer *trainer, gboolean running)
+{
+  g_mutex_lock (&trainer->lock);
+  trainer->running = running;
+  g_cond_broadcast (&trainer->state_changed);
+  g_mutex_unlock (&trainer->lock);
+}
+
+gboolean
+sf_trainer_wait_paused (SfTrainer *trainer, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&trainer->lock);
+  while (!trainer->stopped && trainer->running)
+    if (!g_cond_wait_until (&trainer->state_changed, &trainer->lock, end))
+      break;
+  gboolean stopped = trainer->stopped;
+  g_mutex_unlock (&trainer->lock);
+  return stopped;
 }
 
 static void
@@ -535,8 +567,8 @@ redraw_training_pairs (SfTrainer *trainer, int epoch, GError **error)
   return TRUE;
 }
 
-gboolean
-sf_trainer_run (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
+static gboolean
+run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
 {
   trainer->callback = callback;
   trainer->callback_data = user_data;
@@ -641,6 +673,15 @@ failed:
   }
 }
 
+gboolean
+sf_trainer_run (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
+{
+  set_running (trainer, TRUE);
+  gboolean ok = run_epochs (trainer, callback, user_data, error);
+  set_running (trainer, FALSE);
+  return ok;
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -657,8 +698,11 @@ sf_trainer_start (SfTrainer *trainer, SfTrainCallback callback, gpointer user_da
   trainer->callback_data = user_data;
   g_mutex_lock (&trainer->lock);
   trainer->cancelled = FALSE;
+  trainer->running = TRUE;   /* so sf_trainer_wait_paused waits for the thread to get going */
   g_mutex_unlock (&trainer->lock);
   trainer->thread = g_thread_try_new ("sf-trainer", worker_thread, trainer, error);
+  if (trainer->thread == NULL)
+    set_running (trainer, FALSE);
   return trainer->thread != NULL;
 }
 

@@ -37,8 +37,10 @@ typedef struct {
   int cancelled;
   int failed;
   int cancel_after;
+  int pause_after;
   SfTrainer *trainer;
   GMutex lock;
+  GCond changed;
 } Counts;
 
 static void
@@ -52,6 +54,8 @@ count_cb (const SfTrainEvent *event, gpointer data)
       c->batches++;
       if (c->cancel_after > 0 && c->batches == c->cancel_after)
         sf_trainer_cancel (c->trainer);
+      if (c->pause_after > 0 && c->batches == c->pause_after)
+        sf_trainer_pause (c->trainer);
       break;
     case SF_TRAIN_EVENT_EPOCH:
       c->epochs++;
@@ -68,6 +72,7 @@ count_cb (const SfTrainEvent *event, gpointer data)
     default:
       break;
     }
+  g_cond_broadcast (&c->changed);
   g_mutex_unlock (&c->lock);
 }
 
@@ -83,6 +88,7 @@ test_same_seed_same_history (void)
   g_autoptr (SfTrainer) b = sf_trainer_new (dataset, &settings, &error);
   Counts counts = { 0 };
   g_mutex_init (&counts.lock);
+  g_cond_init (&counts.changed);
   g_assert_true (sf_trainer_run (a, count_cb, &counts, &error));
   g_assert_true (sf_trainer_run (b, NULL, NULL, &error));
   g_assert_cmpint (counts.epochs, ==, 3);
@@ -110,6 +116,7 @@ test_same_seed_same_history (void)
   g_assert_cmpfloat (hc[0].loss, !=, ha[0].loss);
   sf_train_settings_clear (&settings);
   g_mutex_clear (&counts.lock);
+  g_cond_clear (&counts.changed);
 }
 
 static void
@@ -123,6 +130,7 @@ test_cancel_within_a_batch (void)
   g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
   Counts counts = { .cancel_after = 3, .trainer = trainer };
   g_mutex_init (&counts.lock);
+  g_cond_init (&counts.changed);
   g_assert_true (sf_trainer_start (trainer, count_cb, &counts, &error));
   g_assert_true (sf_trainer_join (trainer, &error));
   g_assert_no_error (error);
@@ -131,6 +139,7 @@ test_cancel_within_a_batch (void)
   g_assert_cmpint (counts.finished, ==, 0);
   sf_train_settings_clear (&settings);
   g_mutex_clear (&counts.lock);
+  g_cond_clear (&counts.changed);
 }
 
 static int
@@ -142,6 +151,22 @@ read_batches (Counts *c)
   return n;
 }
 
+/* A minute: only a failsafe against a hang, never the expected path. */
+#define FAILSAFE_MS 60000
+
+static void
+wait_for_batches (Counts *c, int n)
+{
+  gint64 end = g_get_monotonic_time () + FAILSAFE_MS * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&c->lock);
+  while (c->batches < n)
+    if (!g_cond_wait_until (&c->changed, &c->lock, end))
+      break;
+  int seen = c->batches;
+  g_mutex_unlock (&c->lock);
+  g_assert_cmpint (seen, >=, n);
+}
+
 static void
 test_pause_and_resume (void)
 {
@@ -151,29 +176,43 @@ test_pause_and_resume (void)
   settings.epochs = 2;
   GError *error = NULL;
   g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
-  Counts counts = { 0 };
+  Counts counts = { .trainer = trainer };
   g_mutex_init (&counts.lock);
+  g_cond_init (&counts.changed);
+
+  /* Paused before the first batch: the run stops before it. */
   sf_trainer_pause (trainer);
   g_assert_true (sf_trainer_is_paused (trainer));
   g_assert_true (sf_trainer_start (trainer, count_cb, &counts, &error));
-  /* Paused before the first batch: nothing happens. */
-  g_usleep (300 * 1000);
+  g_assert_true (sf_trainer_wait_paused (trainer, FAILSAFE_MS));
   g_assert_cmpint (read_batches (&counts), ==, 0);
+
+  /* Paused from another thread: at most the batch under way completes. */
   sf_trainer_resume (trainer);
-  while (read_batches (&counts) < 2)
-    g_usleep (1000);
+  wait_for_batches (&counts, 2);
   sf_trainer_pause (trainer);
-  /* At most the batch under way completes after the pause. */
-  g_usleep (200 * 1000);
+  int seen = read_batches (&counts);
+  g_assert_true (sf_trainer_wait_paused (trainer, FAILSAFE_MS));
   int frozen = read_batches (&counts);
-  g_usleep (300 * 1000);
-  g_assert_cmpint (read_batches (&counts), ==, frozen);
+  g_assert_cmpint (frozen, <=, seen + 1);
+
+  /* Paused during a batch's report: not one batch more. */
+  g_mutex_lock (&counts.lock);
+  counts.pause_after = frozen + 2;
+  g_mutex_unlock (&counts.lock);
+  sf_trainer_resume (trainer);
+  wait_for_batches (&counts, frozen + 2);
+  g_assert_true (sf_trainer_wait_paused (trainer, FAILSAFE_MS));
+  g_assert_cmpint (read_batches (&counts), ==, frozen + 2);
+
   sf_trainer_resume (trainer);
   g_assert_true (sf_trainer_join (trainer, &error));
+  g_assert_false (sf_trainer_wait_paused (trainer, FAILSAFE_MS));
   g_assert_cmpint (counts.finished, ==, 1);
   g_assert_cmpint (counts.epochs, ==, 2);
   sf_train_settings_clear (&settings);
   g_mutex_clear (&counts.lock);
+  g_cond_clear (&counts.changed);
 }
 
 static void
@@ -192,6 +231,7 @@ test_nan_stops_training (void)
   sf_model_params (model)[bias->offset] = NAN;
   Counts counts = { 0 };
   g_mutex_init (&counts.lock);
+  g_cond_init (&counts.changed);
   g_assert_false (sf_trainer_run (trainer, count_cb, &counts, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_NUMERIC);
   g_assert_nonnull (strstr (error->message, "NaN"));
@@ -199,6 +239,7 @@ test_nan_stops_training (void)
   g_clear_error (&error);
   sf_train_settings_clear (&settings);
   g_mutex_clear (&counts.lock);
+  g_cond_clear (&counts.changed);
 }
 
 static void
