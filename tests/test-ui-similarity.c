@@ -1,7 +1,7 @@
 /* The Similarity view in the real window under Xvfb, with a tiny model
  * trained here: the cards' scores, the highlighted set and the counts at a
  * threshold set through the slider's adjustment, all checked against the
- * engine (sf_pairs_test, sf_model_score_pairs, sf_metrics_*) on its own copy of
+ * engine (sf_pairs_test, sf_evaluation_score_pairs, sf_metrics_*) on its own copy of
  * the model; the EER and best-accuracy buttons; outside and bad image files;
  * another dataset's fingerprint. Also the chart drawing on an image surface. */
 #include <math.h>
