@@ -331,20 +331,18 @@ sf_probe_test_new (SfModel *model, const SfDataset *dataset, int probe_image, co
     return g_steal_pointer (&test);
 
   /* A small dataset scored like any other: image 0 the probe, images 1 … n
-   * its partners. */
-  g_autoptr (SfDataset) set = sf_dataset_new (dataset->format, n + 1, dataset->height, dataset->width,
-                                              dataset->n_people, error);
+   * its partners. Scoring reads no labels: one person holds them all (more
+   * people than images would be refused when some have no image). */
+  g_autoptr (SfDataset) set = sf_dataset_new (dataset->format, n + 1, dataset->height, dataset->width, 1, error);
   if (set == NULL)
     return NULL;
   gsize side = (gsize) dataset->height * dataset->width;
   g_autofree SfPair *pairs = g_new (SfPair, n);
   g_autofree float *scores = g_new (float, n);
   memcpy (set->pixels, probe_pixels, sizeof (float) * side);
-  set->labels[0] = 0;
   for (int k = 0; k < n; k++)
     {
       memcpy (set->pixels + (k + 1) * side, sf_dataset_image (dataset, partners[k]), sizeof (float) * side);
-      set->labels[k + 1] = dataset->labels[partners[k]];
       pairs[k] = (SfPair) { 0, k + 1, 0.0f };
     }
   if (!sf_evaluation_score_pairs (model, set, pairs, n, scores, error))

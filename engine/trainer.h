@@ -31,7 +31,8 @@ typedef struct {
                                     * over the pairs (always used by other towers) */
 } SfTrainSettings;
 
-/* The compact preset's softmax temperature, chosen by measurement (trainer.c). */
+/* The compact preset's softmax temperature, chosen over seeds 0-4
+ * (docs/PERFORMANCE.md, "Why the compact preset is what it is"). */
 #define SF_SOFTMAX_TEMPERATURE 0.3f
 
 typedef enum {
@@ -110,6 +111,11 @@ void            sf_trainer_pause      (SfTrainer *trainer);
 void            sf_trainer_resume     (SfTrainer *trainer);
 void            sf_trainer_cancel     (SfTrainer *trainer);
 gboolean        sf_trainer_is_paused  (SfTrainer *trainer);
+/* Blocks until the run has stopped for a pause (TRUE: no batch runs until
+ * sf_trainer_resume or sf_trainer_cancel), or the run is over or timeout_ms
+ * passed (FALSE). For whoever must know a pause took effect: a test, a view
+ * that says "Paused" only once it is true. */
+gboolean        sf_trainer_wait_paused (SfTrainer *trainer, guint timeout_ms);
 
 SfModel        *sf_trainer_get_model  (SfTrainer *trainer);
 const SfPairSet *sf_trainer_get_pairs (SfTrainer *trainer);
