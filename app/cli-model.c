@@ -514,8 +514,8 @@ cli_run_similarity (int argc, char **argv)
 
   /* One random other face of every person: the article's test. */
   GError *error = NULL;
-  g_autoptr (SfProbeTest) test = sf_probe_test_new (model, dataset, is_index ? (int) index : -1, probe,
-                                                    (guint64) seed, &error);
+  g_autoptr (SfProbeTest) test = sf_probe_test_new (model, dataset, is_index ? (int) index : -1,
+                                                    is_index ? NULL : probe, (guint64) seed, &error);
   if (test == NULL)
     {
       cli_fail_with (error);

@@ -93,7 +93,7 @@ pgm () { { printf 'P5\n32 32\n255\n'; head -c 1024 /dev/urandom; } >"$1"; }
 mkdir -p "$work/ann" "$work/bob" "$work/nobody"
 pgm "$work/ann/1.pgm"; pgm "$work/ann/2.pgm"; pgm "$work/bob/1.pgm"; pgm "$work/bob/2.pgm"
 if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -o "$work/m.safetensors" \
-     >/dev/null 2>"$work/err"; then
+     >/dev/null 2>"$work/train-err"; then
   m="$work/m.safetensors" g="$work/people.gallery"
   if "$cli" enroll "$m" "$g" --name Ann "$work/ann/1.pgm" "$work/ann/2.pgm" >"$work/out" 2>"$work/err" \
      && "$cli" enroll "$m" "$g" --name Bob "$work/bob" >>"$work/out" 2>>"$work/err" \
@@ -125,6 +125,47 @@ if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -
   else
     not_ok "verify a face against itself" "$(cat "$work/out" "$work/err")"
   fi
+  # train, eval, similarity: what they print, and the threshold from train to eval.
+  if grep -Eq "^Saved .* after 1 epochs, threshold [0-9]\.[0-9]{4} " "$work/train-err"; then
+    ok "train says the threshold it saved"
+  else
+    not_ok "train says the threshold it saved" "$(tail -3 "$work/train-err")"
+  fi
+  if "$cli" eval "$m" --json >"$work/out" 2>"$work/err" \
+     && grep -q '"evaluated" : "validation pairs of training"' "$work/out" \
+     && grep -q '"split" : "people"' "$work/out" && grep -q '"rank1_probes" : [1-9]' "$work/out" \
+     && [[ $(grep -o '"threshold" : [0-9.e-]*' "$work/out" | cut -d' ' -f3) == \
+           $(grep -o '"model_threshold" : [0-9.e-]*' "$work/out" | cut -d' ' -f3) ]]; then
+    ok "eval --json on the validation pairs at the model's threshold"
+  else
+    not_ok "eval --json on the validation pairs at the model's threshold" "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" eval "$m" --threshold 0.25 >"$work/out" 2>"$work/err" \
+     && grep -q "^Threshold (--threshold):    0.2500$" "$work/out" \
+     && grep -Eq "^Evaluated: +[0-9]+ validation pairs of training \([0-9]+ same, [0-9]+ different\)$" "$work/out" \
+     && grep -Eq "^Rank-1 identification: +[0-9.]+$" "$work/out"; then
+    ok "eval prints the metrics at a threshold"
+  else
+    not_ok "eval prints the metrics at a threshold" "$(cat "$work/out" "$work/err")"
+  fi
+  # The demo faces: 20 people of 10 images, so one partner for every person.
+  if "$cli" similarity "$m" --image 13 --seed 4 >"$work/out" 2>"$work/err" \
+     && "$cli" similarity "$m" --image 13 --seed 4 >"$work/again" 2>>"$work/err" \
+     && cmp -s "$work/out" "$work/again" && grep -q "^Test face: 13 of Demo 2, threshold" "$work/out" \
+     && [[ $(grep -Ec "^ +[0-9]+  [0-9.]+  Demo " "$work/out") -eq 20 ]] \
+     && [[ $(awk '$3 == "Demo" && $5 == 13' "$work/out" | wc -l) -eq 0 ]] \
+     && grep -Eq "^[0-9]+ of 20 verdicts right$" "$work/out"; then
+    ok "similarity: one partner per person, never the face itself, the same for a seed"
+  else
+    not_ok "similarity: one partner per person, never the face itself, the same for a seed" \
+      "$(cat "$work/out" "$work/err")"
+  fi
+  if "$cli" similarity "$m" --image "$work/ann/1.pgm" >"$work/out" 2>"$work/err" \
+     && [[ $(grep -Ec "^ +[0-9]+  [0-9.]+  Demo " "$work/out") -eq 20 ]] && ! grep -q "verdicts right" "$work/out"; then
+    ok "similarity of an outside image: one partner per person"
+  else
+    not_ok "similarity of an outside image: one partner per person" "$(cat "$work/out" "$work/err")"
+  fi
   echo "not a gallery" >"$work/bad.gallery"
   expect_failure "enroll a missing image" "/no/such/face.pgm" enroll "$m" "$g" --name Cy /no/such/face.pgm
   expect_failure "enroll a folder with no images" "nobody" enroll "$m" "$g" --name Cy "$work/nobody"
@@ -135,7 +176,7 @@ if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -
   expect_failure "verify with one image" "two IMAGE" verify "$m" "$work/ann/1.pgm"
   expect_failure "verify with a model that is not one" "bad.gallery" verify "$work/bad.gallery" "$work/ann/1.pgm" "$work/ann/2.pgm"
 else
-  not_ok "train a tiny model for enroll/identify/verify" "$(cat "$work/err")"
+  not_ok "train a tiny model for enroll/identify/verify" "$(cat "$work/train-err")"
 fi
 
 echo "1..$n"
