@@ -7,7 +7,7 @@
 #include "checkpoint.h"
 #include "cli-common.h"
 #include "error.h"
-#include "metrics.h"
+#include "evaluation.h"
 
 static void
 print_value (const char *label, double value, const char *format)
@@ -60,42 +60,19 @@ cli_run_eval (int argc, char **argv)
   if (dataset == NULL)
     return 1;
 
-  gboolean same_data = FALSE;
-  g_autofree SfPair *evaluated = NULL;
-  int n = 0;
-  const SfTrainSettings *s = &checkpoint->settings;
-  g_autoptr (SfPairSet) pairs = sf_pairs_for_evaluation (dataset, s, checkpoint->dataset_fingerprint, &same_data,
-                                                         &evaluated, &n, &error);
-  if (pairs == NULL)
+  g_autoptr (SfEvaluation) evaluation = sf_evaluation_new (checkpoint->model, dataset, &checkpoint->settings,
+                                                           checkpoint->dataset_fingerprint, (float) threshold,
+                                                           SF_EVALUATION_RANK1, &error);
+  if (evaluation == NULL)
     {
       cli_fail_with (error);
       return 1;
     }
-  g_autofree float *scores = g_new (float, MAX (n, 1));
-  g_autofree float *truths = g_new (float, MAX (n, 1));
-  for (int k = 0; k < n; k++)
-    truths[k] = evaluated[k].same;
-  SfMetrics metrics;
-  if (!sf_model_score_pairs (checkpoint->model, dataset, evaluated, n, scores, &error)
-      || !sf_metrics_compute (scores, truths, n, (float) threshold, &metrics, &error))
-    {
-      cli_fail_with (error);
-      return 1;
-    }
-
-  /* One-shot identification on the images of the evaluated part, mirrored as the gallery embeds. */
-  gsize D = (gsize) sf_model_get_embedding_size (checkpoint->model);
-  g_autofree float *embeddings = g_new (float, (gsize) dataset->n_images * D);
-  if (!sf_model_embed_mirrored (checkpoint->model, dataset->pixels, dataset->n_images, embeddings, &error))
-    {
-      cli_fail_with (error);
-      return 1;
-    }
-  g_autofree int *labels = g_new (int, dataset->n_images);
-  for (int i = 0; i < dataset->n_images; i++)
-    labels[i] = !same_data || s->split == SF_SPLIT_PAIRS || pairs->held_out[i] ? dataset->labels[i] : -1;
-  int n_probes = 0;
-  double rank1 = sf_metrics_rank1 (embeddings, dataset->n_images, (int) D, labels, &n_probes);
+  const SfMetrics metrics = evaluation->metrics;
+  gboolean same_data = evaluation->same_data;
+  int n = evaluation->n_pairs;
+  double rank1 = evaluation->rank1;
+  int n_probes = evaluation->rank1_probes;
 
   const char *pairs_name = same_data ? "validation pairs of training" : "all pairs of this dataset";
   if (json)
@@ -106,7 +83,7 @@ cli_run_eval (int argc, char **argv)
       json_object_set_string_member (o, "dataset", dataset->source != NULL ? dataset->source : "demo faces");
       json_object_set_string_member (o, "evaluated", pairs_name);
       json_object_set_double_member (o, "model_threshold", checkpoint->threshold);
-      json_object_set_string_member (o, "split", sf_split_kind_name (same_data ? s->split : SF_SPLIT_PAIRS));
+      json_object_set_string_member (o, "split", sf_split_kind_name (evaluation->split));
       if (isfinite (rank1))
         json_object_set_double_member (o, "rank1", rank1);
       else

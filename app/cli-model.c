@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "cli-common.h"
 #include "error.h"
+#include "evaluation.h"
 #include "image.h"
 #include "npy.h"
 #include "parallel.h"
@@ -330,13 +331,14 @@ cli_run_train (int argc, char **argv)
       return 130;
     }
 
-  float threshold = 0.5f;
-  if (!sf_trainer_choose_threshold (trainer, &threshold, &error))
+  g_autoptr (SfEvaluation) evaluation = sf_evaluation_new_for_trainer (trainer, &error);
+  if (evaluation == NULL)
     {
       cli_fail_with (error);
       sf_train_settings_clear (&settings);
       return 1;
     }
+  float threshold = sf_evaluation_choose_threshold (evaluation, SF_THRESHOLD_EER);
   g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
   if (!sf_checkpoint_save (output, model, &settings, history, n_history, threshold, fingerprint, dataset->source, &error))
     {
@@ -448,16 +450,10 @@ cli_run_embed (int argc, char **argv)
 
 /* ---- similarity ---- */
 
-typedef struct {
-  int image;
-  int person;
-  float score;
-} Match;
-
 static int
 compare_matches (gconstpointer a, gconstpointer b)
 {
-  const Match *x = a, *y = b;
+  const SfProbeMatch *x = a, *y = b;
   return (x->score < y->score) - (x->score > y->score);
 }
 
@@ -488,7 +484,6 @@ cli_run_similarity (int argc, char **argv)
     threshold = checkpoint->threshold;
   SfModel *model = checkpoint->model;
   int size = sf_model_get_input_size (model);
-  gsize D = (gsize) sf_model_get_embedding_size (model);
 
   /* The test face: a dataset index, or an image file resized like the dataset. */
   char *end = NULL;
@@ -503,7 +498,6 @@ cli_run_similarity (int argc, char **argv)
           g_printerr ("siamese-faces-cli: --image %s: the dataset has images 0 to %d\n", image_arg, dataset->n_images - 1);
           return 2;
         }
-      memcpy (probe, sf_dataset_image (dataset, (int) index), sizeof (float) * size * size);
       probe_person = dataset->labels[index];
     }
   else
@@ -519,47 +513,17 @@ cli_run_similarity (int argc, char **argv)
     }
 
   /* One random other face of every person: the article's test. */
-  g_autofree Match *matches = g_new0 (Match, dataset->n_people);
-  int n_matches = 0;
-  if (is_index)
-    {
-      int n_pairs = 0;
-      g_autofree SfPair *pairs = sf_pairs_test (dataset, (int) index, (guint64) seed, &n_pairs);
-      for (int k = 0; k < n_pairs; k++)
-        matches[n_matches++] = (Match) { .image = pairs[k].b, .person = dataset->labels[pairs[k].b] };
-    }
-  else
-    {
-      SfRng rng;
-      sf_rng_seed (&rng, (guint64) seed);
-      g_autofree int *counts = sf_dataset_person_counts (dataset);
-      for (int p = 0; p < dataset->n_people; p++)
-        {
-          int pick = (int) sf_rng_below (&rng, (guint32) counts[p]);
-          for (int i = 0; i < dataset->n_images; i++)
-            if (dataset->labels[i] == p && pick-- == 0)
-              {
-                matches[n_matches++] = (Match) { .image = i, .person = p };
-                break;
-              }
-        }
-    }
-
-  g_autofree float *faces = g_new (float, (gsize) (n_matches + 1) * size * size);
-  memcpy (faces, probe, sizeof (float) * size * size);
-  for (int k = 0; k < n_matches; k++)
-    memcpy (faces + (gsize) (k + 1) * size * size, sf_dataset_image (dataset, matches[k].image),
-            sizeof (float) * size * size);
-  g_autofree float *embeddings = g_new (float, (gsize) (n_matches + 1) * D);
   GError *error = NULL;
-  if (!sf_model_embed_mirrored (model, faces, n_matches + 1, embeddings, &error))
+  g_autoptr (SfProbeTest) test = sf_probe_test_new (model, dataset, is_index ? (int) index : -1, probe,
+                                                    (guint64) seed, &error);
+  if (test == NULL)
     {
       cli_fail_with (error);
       return 1;
     }
-  for (int k = 0; k < n_matches; k++)
-    matches[k].score = sf_model_score_distance (model, sf_model_distance (model, embeddings, embeddings + (k + 1) * D));
-  qsort (matches, n_matches, sizeof (Match), compare_matches);
+  SfProbeMatch *matches = test->matches;
+  int n_matches = test->n_matches;
+  qsort (matches, n_matches, sizeof (SfProbeMatch), compare_matches);
 
   g_print ("Test face: %s%s%s, threshold %.3f\n\n", image_arg,
            probe_person >= 0 ? " of " : "", probe_person >= 0 ? dataset->person_names[probe_person] : "", threshold);

@@ -64,6 +64,11 @@ SfEvaluation *sf_evaluation_new          (SfModel *model, const SfDataset *datas
  * sf_evaluation_choose_threshold (…, SF_THRESHOLD_EER). With no validation
  * pairs: an evaluation of no pairs, threshold 0.5, NAN metrics. */
 SfEvaluation *sf_evaluation_new_for_trainer (SfTrainer *trainer, GError **error);
+/* Scores already made (a copy of the trainer's model, a test's crafted set):
+ * no pairs (pairs and pair_set NULL), no rank-1. NULL when n <= 0 or a score
+ * is not finite. */
+SfEvaluation *sf_evaluation_new_from_scores (const float *scores, const float *truths, int n, float threshold,
+                                             GError **error);
 void          sf_evaluation_free         (SfEvaluation *evaluation);
 
 /* The confusion counts at another threshold (cheap: for a slider). */

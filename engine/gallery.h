@@ -103,7 +103,7 @@ SfCandidate *sf_gallery_identify             (SfGallery *gallery, SfModel *model
                                               int *n_candidates, GError **error);
 
 /* Two faces [model input size²] each: the model's score and distance, each
- * face embedded with its mirror as sf_model_score_pairs does. Same person
+ * face embedded with its mirror as sf_evaluation_score_pairs does. Same person
  * when *score >= threshold. */
 gboolean     sf_verify_faces                 (SfModel *model, const float *pixels_a, const float *pixels_b,
                                               float *score, float *distance, GError **error);

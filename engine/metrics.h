@@ -42,11 +42,12 @@ gboolean    sf_metrics_compute (const float *scores, const float *truths, int n,
 /* The confusion counts at one threshold only (cheap: for a slider). */
 void        sf_metrics_at_threshold (const float *scores, const float *truths, int n, float threshold,
                                      SfMetrics *metrics);
-/* The threshold a trained model keeps: the equal-error-rate threshold of the
- * scores (false accepts and false rejects balance there, so it suits people
- * never seen in training better than the threshold of best accuracy, which
- * fits these very pairs); midway between the classes when they separate
- * perfectly; 0.5 when a class is missing or n <= 0. */
+/* The threshold a trained model keeps (callers ask sf_evaluation_choose_threshold
+ * with SF_THRESHOLD_EER, which applies this rule): the equal-error-rate
+ * threshold of the scores (false accepts and false rejects balance there, so
+ * it suits people never seen in training better than the threshold of best
+ * accuracy, which fits these very pairs); midway between the classes when
+ * they separate perfectly; 0.5 when a class is missing or n <= 0. */
 float       sf_metrics_choose_threshold (const float *scores, const float *truths, int n);
 /* ROC points from (0, 0) (threshold above every score) to (1, 1), one per
  * distinct score, FAR non-decreasing. NULL when a class is missing. */

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "metrics.h"
 #include "parallel.h"
 #include "spec.h"
 
@@ -38,8 +37,11 @@ struct _SfTrainer {
 
   GMutex lock;
   GCond wake;
+  GCond state_changed;        /* running or stopped changed */
   gboolean paused;            /* under lock */
   gboolean cancelled;         /* under lock */
+  gboolean running;           /* under lock: a run is under way or its thread about to start */
+  gboolean stopped;           /* under lock: the run is blocked by a pause */
 };
 
 static const char *preset_names[] = { "article", "compact" };
@@ -96,34 +98,9 @@ sf_train_settings_init_preset (SfTrainSettings *settings, SfPreset preset)
   else
     {
       settings->spec = g_strdup (SF_SPEC_COMPACT);
-      /* Measured on ORL at 64×64, seed 0, see docs/PERFORMANCE.md: the
-       * contrastive head beats bce (people split, EER 0.08 against 0.15 on the
-       * drawn pairs); margin 2 beats 1 and 0.5 (EER 0.06 against 0.08 and
-       * 0.09); the loss over every pair of a batch's images at batch 64
-       * brings the EER to 0.03-0.04 (drawn pairs only: 0.06-0.08). 40 epochs:
-       * the images split needs more than 30 (0.975 → 1.0 accuracy), the people
-       * split loses a little past 40 (EER 0.03 at 30, 0.04 at 40, 0.06 at 60).
-       * One-shot identification (enrol one image of each of the 10 unseen
-       * people, name their other 90; docs/PERFORMANCE.md) wanted more:
-       * embeddings on the unit sphere (l2norm) trained with the softmax loss
-       * over the batch's pairs at temperature 0.25 raised its rank-1 from
-       * 0.81 to 0.93 (SkylakeX kernels; 0.97 with Haswell's), with the
-       * gallery's mirrored embeddings (alone: 0.81 → 0.86), and the people
-       * split's EER from 0.05 to 0.03. Temperatures 0.1, 0.15, 0.2, 0.3:
-       * rank-1 0.90, 0.87, 0.91, 0.91; the contrastive loss with batch-hard
-       * mining instead: 0.84-0.91. The margin now only scales the score:
-       * 1 / (1 + d²), d ≤ 2 on the sphere. Over seeds 0-2 × both kernel
-       * types (docs/PERFORMANCE.md) temperature 0.35 beat 0.25 (mean EER
-       * 0.057 against 0.065; seed 0: 0.03-0.04 against 0.05-0.06, rank-1
-       * 0.91-0.93 against 0.96-0.98); 0.2, 0.3, 0.4, 50/60 epochs, lr 2e-3,
-       * weight decay 5e-4, batch 128, dense64 and 24-48-96-192 channels
-       * did not. With the full-resolution tower of SF_SPEC_COMPACT and
-       * mirrored scoring, over seeds 0-4: temperature 0.3 mean EER 0.052-0.058
-       * (depending on the engine's summation order; the final engine 0.058
-       * with SkylakeX kernels, 0.054 with Haswell's), 0.35 0.054-0.058, 0.25
-       * 0.062; 60 epochs 0.062; lr 1e-3, batch 32, weight decay 3e-4 and 30
-       * epochs 0.056-0.072. 0.3 passed seed 0 (0.95-0.96 / 0.04-0.05) where
-       * 0.35 did not once (0.94 / 0.06). */
+      /* Every value here won a measurement on ORL (rank-1 of unseen people
+       * and the people split's EER); the numbers: docs/PERFORMANCE.md, "Why
+       * the compact preset is what it is". */
       settings->head = SF_HEAD_CONTRASTIVE;
       settings->margin = 2.0f;
       settings->all_pairs = TRUE;
@@ -334,6 +311,7 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
   trainer->order = g_new (int, MAX (trainer->pairs->n_train, 1));
   g_mutex_init (&trainer->lock);
   g_cond_init (&trainer->wake);
+  g_cond_init (&trainer->state_changed);
   return trainer;
 }
 
@@ -362,6 +340,7 @@ sf_trainer_free (SfTrainer *trainer)
   g_clear_error (&trainer->thread_error);
   g_mutex_clear (&trainer->lock);
   g_cond_clear (&trainer->wake);
+  g_cond_clear (&trainer->state_changed);
   g_free (trainer);
 }
 
@@ -381,6 +360,12 @@ const SfTrainSettings *
 sf_trainer_get_settings (SfTrainer *trainer)
 {
   return &trainer->settings;
+}
+
+const SfDataset *
+sf_trainer_get_dataset (SfTrainer *trainer)
+{
+  return trainer->dataset;
 }
 
 const SfEpochRecord *
@@ -431,10 +416,37 @@ wait_while_paused (SfTrainer *trainer)
 {
   g_mutex_lock (&trainer->lock);
   while (trainer->paused && !trainer->cancelled)
-    g_cond_wait (&trainer->wake, &trainer->lock);
+    {
+      trainer->stopped = TRUE;
+      g_cond_broadcast (&trainer->state_changed);
+      g_cond_wait (&trainer->wake, &trainer->lock);
+    }
+  trainer->stopped = FALSE;
   gboolean cancelled = trainer->cancelled;
   g_mutex_unlock (&trainer->lock);
   return cancelled;
+}
+
+static void
+set_running (SfTrainer *trainer, gboolean running)
+{
+  g_mutex_lock (&trainer->lock);
+  trainer->running = running;
+  g_cond_broadcast (&trainer->state_changed);
+  g_mutex_unlock (&trainer->lock);
+}
+
+gboolean
+sf_trainer_wait_paused (SfTrainer *trainer, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
+  g_mutex_lock (&trainer->lock);
+  while (!trainer->stopped && trainer->running)
+    if (!g_cond_wait_until (&trainer->state_changed, &trainer->lock, end))
+      break;
+  gboolean stopped = trainer->stopped;
+  g_mutex_unlock (&trainer->lock);
+  return stopped;
 }
 
 static void
@@ -555,8 +567,8 @@ redraw_training_pairs (SfTrainer *trainer, int epoch, GError **error)
   return TRUE;
 }
 
-gboolean
-sf_trainer_run (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
+static gboolean
+run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
 {
   trainer->callback = callback;
   trainer->callback_data = user_data;
@@ -661,6 +673,15 @@ failed:
   }
 }
 
+gboolean
+sf_trainer_run (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
+{
+  set_running (trainer, TRUE);
+  gboolean ok = run_epochs (trainer, callback, user_data, error);
+  set_running (trainer, FALSE);
+  return ok;
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -677,8 +698,11 @@ sf_trainer_start (SfTrainer *trainer, SfTrainCallback callback, gpointer user_da
   trainer->callback_data = user_data;
   g_mutex_lock (&trainer->lock);
   trainer->cancelled = FALSE;
+  trainer->running = TRUE;   /* so sf_trainer_wait_paused waits for the thread to get going */
   g_mutex_unlock (&trainer->lock);
   trainer->thread = g_thread_try_new ("sf-trainer", worker_thread, trainer, error);
+  if (trainer->thread == NULL)
+    set_running (trainer, FALSE);
   return trainer->thread != NULL;
 }
 
@@ -696,91 +720,4 @@ sf_trainer_join (SfTrainer *trainer, GError **error)
       return FALSE;
     }
   return TRUE;
-}
-
-gboolean
-sf_trainer_choose_threshold (SfTrainer *trainer, float *threshold, GError **error)
-{
-  const SfPairSet *pairs = trainer->pairs;
-  *threshold = 0.5f;
-  if (pairs->n_validation == 0)
-    return TRUE;
-  g_autofree float *scores = g_new (float, pairs->n_validation);
-  g_autofree float *truths = g_new (float, pairs->n_validation);
-  if (!sf_model_score_pairs (trainer->model, trainer->dataset, pairs->validation, pairs->n_validation, scores, error))
-    return FALSE;
-  for (int k = 0; k < pairs->n_validation; k++)
-    truths[k] = pairs->validation[k].same;
-  *threshold = sf_metrics_choose_threshold (scores, truths, pairs->n_validation);
-  return TRUE;
-}
-
-gboolean
-sf_model_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pairs, int n_pairs,
-                      float *scores, GError **error)
-{
-  /* Each face once, however many pairs it is in: slot[image] is its row of
-   * the embeddings, -1 if no pair has it. */
-  const int group = 256;
-  int D = sf_model_get_embedding_size (model);
-  gsize image_size = (gsize) dataset->height * dataset->width;
-  g_autofree int *slot = g_new (int, MAX (dataset->n_images, 1));
-  g_autofree int *faces = g_new (int, MAX (dataset->n_images, 1));
-  int n_faces = 0;
-  for (int i = 0; i < dataset->n_images; i++)
-    slot[i] = -1;
-  for (int k = 0; k < n_pairs; k++)
-    for (int side = 0; side < 2; side++)
-      {
-        int image = side == 0 ? pairs[k].a : pairs[k].b;
-        if (slot[image] < 0)
-          {
-            slot[image] = n_faces;
-            faces[n_faces++] = image;
-          }
-      }
-  g_autofree float *embeddings = g_new (float, (gsize) MAX (n_faces, 1) * D);
-  g_autofree float *pixels = g_new (float, (gsize) MIN (MAX (n_faces, 1), group) * image_size);
-  for (int start = 0; start < n_faces; start += group)
-    {
-      int n = MIN (group, n_faces - start);
-      for (int k = 0; k < n; k++)
-        memcpy (pixels + k * image_size, sf_dataset_image (dataset, faces[start + k]), image_size * sizeof (float));
-      if (!sf_model_embed_mirrored (model, pixels, n, embeddings + (gsize) start * D, error))
-        return FALSE;
-    }
-  for (int k = 0; k < n_pairs; k++)
-    scores[k] = sf_model_score_distance (model, sf_model_distance (model, embeddings + (gsize) slot[pairs[k].a] * D,
-                                                                   embeddings + (gsize) slot[pairs[k].b] * D));
-  return TRUE;
-}
-
-SfPairSet *
-sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrainSettings *settings,
-                         const char *trained_fingerprint, gboolean *same_data,
-                         SfPair **pairs, int *n_pairs, GError **error)
-{
-  g_return_val_if_fail (dataset != NULL && settings != NULL && same_data != NULL, NULL);
-  g_return_val_if_fail (pairs != NULL && n_pairs != NULL, NULL);
-
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  gboolean same = trained_fingerprint != NULL && g_strcmp0 (trained_fingerprint, fingerprint) == 0;
-  SfPairSet *set = sf_pairs_generate (dataset, same ? settings->split : SF_SPLIT_PAIRS,
-                                      same ? settings->split_share : 0.1, settings->seed, error);
-  if (set == NULL)
-    return NULL;
-
-  int n = same ? set->n_validation : set->n_train + set->n_validation;
-  SfPair *chosen = g_new (SfPair, MAX (n, 1));
-  if (same)
-    memcpy (chosen, set->validation, sizeof (SfPair) * (gsize) n);
-  else
-    {
-      memcpy (chosen, set->train, sizeof (SfPair) * (gsize) set->n_train);
-      memcpy (chosen + set->n_train, set->validation, sizeof (SfPair) * (gsize) set->n_validation);
-    }
-  *same_data = same;
-  *pairs = chosen;
-  *n_pairs = n;
-  return set;
 }

@@ -31,7 +31,8 @@ typedef struct {
                                     * over the pairs (always used by other towers) */
 } SfTrainSettings;
 
-/* The compact preset's softmax temperature, chosen by measurement (trainer.c). */
+/* The compact preset's softmax temperature, chosen over seeds 0-4
+ * (docs/PERFORMANCE.md, "Why the compact preset is what it is"). */
 #define SF_SOFTMAX_TEMPERATURE 0.3f
 
 typedef enum {
@@ -110,35 +111,18 @@ void            sf_trainer_pause      (SfTrainer *trainer);
 void            sf_trainer_resume     (SfTrainer *trainer);
 void            sf_trainer_cancel     (SfTrainer *trainer);
 gboolean        sf_trainer_is_paused  (SfTrainer *trainer);
+/* Blocks until the run has stopped for a pause (TRUE: no batch runs until
+ * sf_trainer_resume or sf_trainer_cancel), or the run is over or timeout_ms
+ * passed (FALSE). For whoever must know a pause took effect: a test, a view
+ * that says "Paused" only once it is true. */
+gboolean        sf_trainer_wait_paused (SfTrainer *trainer, guint timeout_ms);
 
 SfModel        *sf_trainer_get_model  (SfTrainer *trainer);
 const SfPairSet *sf_trainer_get_pairs (SfTrainer *trainer);
 const SfTrainSettings *sf_trainer_get_settings (SfTrainer *trainer);
+const SfDataset *sf_trainer_get_dataset (SfTrainer *trainer);
 /* The epochs completed so far (read it when the trainer is not running). */
 const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
-
-/* The threshold to save with the trained model: sf_metrics_choose_threshold
- * (the equal-error-rate threshold) over the scores of the validation pairs in
- * evaluation mode; 0.5 when there are no validation pairs or one class is
- * missing. Call it when the trainer is not running. */
-gboolean        sf_trainer_choose_threshold (SfTrainer *trainer, float *threshold, GError **error);
-
-/* The pairs a model is judged on (eval, the Similarity view): on the dataset
- * it was trained on (trained_fingerprint equals the dataset's), the very
- * validation pairs of its training; on any other dataset, every pair the
- * article's recipe makes (pairs split, share 0.1). Returns the generated set
- * (its held_out marks the held-out images) and sets *pairs (g_free),
- * *n_pairs and *same_data. */
-SfPairSet      *sf_pairs_for_evaluation (const SfDataset *dataset, const SfTrainSettings *settings,
-                                         const char *trained_fingerprint, gboolean *same_data,
-                                         SfPair **pairs, int *n_pairs, GError **error);
-
-/* Scores of pairs in evaluation mode: each face embedded once, averaged
- * with its mirror's embedding (sf_model_embed_mirrored, as the gallery
- * embeds), so a pair scores the same whichever way a face is turned.
- * scores[n_pairs]. */
-gboolean        sf_model_score_pairs  (SfModel *model, const SfDataset *dataset, const SfPair *pairs,
-                                       int n_pairs, float *scores, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfTrainer, sf_trainer_free)
 

@@ -1,13 +1,14 @@
 /* The Similarity view in the real window under Xvfb, with a tiny model
  * trained here: the cards' scores, the highlighted set and the counts at a
  * threshold set through the slider's adjustment, all checked against the
- * engine (sf_pairs_test, sf_model_score_pairs, sf_metrics_*) on its own copy of
+ * engine (sf_pairs_test, sf_evaluation_score_pairs, sf_metrics_*) on its own copy of
  * the model; the EER and best-accuracy buttons; outside and bad image files;
  * another dataset's fingerprint. Also the chart drawing on an image surface. */
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "evaluation.h"
 #include "pairs.h"
 #include "sf-application.h"
 #include "sf-score-card.h"
@@ -60,7 +61,7 @@ engine_scores (const SfPair *pairs, int n)
   g_autoptr (GError) error = NULL;
   float *scores = g_new (float, MAX (n, 1));
 
-  g_assert_true (sf_model_score_pairs (model, dataset (), pairs, n, scores, &error));
+  g_assert_true (sf_evaluation_score_pairs (model, dataset (), pairs, n, scores, &error));
   g_assert_no_error (error);
   return scores;
 }

@@ -9,6 +9,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "evaluation.h"
 #include "image.h"
 #include "pairs.h"
 #include "rng.h"
@@ -176,7 +177,7 @@ score_test_pairs (ScoreJob *job, const SfDataset *dataset, GError **error)
       job->scores = g_new (float, MAX (job->n_pairs, 1));
       for (int k = 0; k < job->n_pairs; k++)
         job->partners[k] = pairs[k].b;
-      return sf_model_score_pairs (job->model, dataset, pairs, job->n_pairs, job->scores, error);
+      return sf_evaluation_score_pairs (job->model, dataset, pairs, job->n_pairs, job->scores, error);
     }
 
   SfRng rng;
@@ -215,7 +216,7 @@ score_test_pairs (ScoreJob *job, const SfDataset *dataset, GError **error)
       set->labels[k + 1] = dataset->labels[job->partners[k]];
       pairs[k] = (SfPair) { 0, k + 1, 0.0f };
     }
-  return sf_model_score_pairs (job->model, set, pairs, job->n_pairs, job->scores, error);
+  return sf_evaluation_score_pairs (job->model, set, pairs, job->n_pairs, job->scores, error);
 }
 
 /* On the dataset the model was trained on, the very validation pairs of
@@ -227,7 +228,7 @@ score_validation (ScoreJob *job, const SfDataset *dataset, GError **error)
   gboolean same_data = FALSE;
   g_autofree SfPair *evaluated = NULL;
   int n = 0;
-  g_autoptr (SfPairSet) pairs = sf_pairs_for_evaluation (dataset, &job->settings, job->fingerprint, &same_data,
+  g_autoptr (SfPairSet) pairs = sf_evaluation_pairs (dataset, &job->settings, job->fingerprint, &same_data,
                                                          &evaluated, &n, error);
   if (pairs == NULL)
     return FALSE;
@@ -238,7 +239,7 @@ score_validation (ScoreJob *job, const SfDataset *dataset, GError **error)
   job->n_val = n;
   for (int k = 0; k < n; k++)
     job->val_truths[k] = evaluated[k].same;
-  if (!sf_model_score_pairs (job->model, dataset, evaluated, n, job->val_scores, error)
+  if (!sf_evaluation_score_pairs (job->model, dataset, evaluated, n, job->val_scores, error)
       || !sf_metrics_compute (job->val_scores, job->val_truths, n, job->threshold, &job->metrics, error))
     {
       job->n_val = 0;

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "error.h"
+#include "evaluation.h"
 #include "metrics.h"
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
@@ -333,7 +334,7 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     {
       g_autofree float *scores = g_new (float, n);
       g_autofree float *truths = g_new (float, n);
-      if (!sf_model_score_pairs (job->checkpoint->model, dataset, pairs->validation, n, scores, &error))
+      if (!sf_evaluation_score_pairs (job->checkpoint->model, dataset, pairs->validation, n, scores, &error))
         {
           g_task_return_error (task, error);
           return;
