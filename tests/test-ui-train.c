@@ -341,8 +341,8 @@ some_epochs (gpointer data)
   return n >= GPOINTER_TO_INT (data);
 }
 
-/* Whether the worker pauses within a batch is the engine's test (test-trainer);
- * here: the actions reach the trainer, and training goes on after resuming. */
+/* The actions reach the trainer: it stops for the pause (the engine says when
+ * it has), and training goes on after resuming. */
 static void
 test_pause_resume_stop (void)
 {
@@ -354,7 +354,7 @@ test_pause_resume_stop (void)
 
   activate ("train-pause-resume");
   g_assert_true (sf_train_view_get_paused (view ()));
-  g_assert_true (sf_trainer_is_paused (sf_training_run_get_trainer (run)));
+  g_assert_true (sf_trainer_wait_paused (sf_training_run_get_trainer (run), 120000));
   g_assert_true (sf_train_view_get_running (view ()));
   g_assert_true (sf_session_get_training (session ()));
   int at_pause;

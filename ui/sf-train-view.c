@@ -11,7 +11,6 @@
 
 #include "error.h"
 #include "evaluation.h"
-#include "metrics.h"
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
 #include "sf-training-settings.h"
@@ -297,13 +296,12 @@ progress_cb (SfTrainingRun *run, SfTrainView *self)
 
 typedef struct
 {
-  SfTrainingRun *run;
-  SfCheckpoint *checkpoint;
+  SfTrainingRun *run;          /* keeps the trainer alive */
+  SfTrainer *trainer;          /* the run's, idle now */
+  SfCheckpoint *checkpoint;    /* what the session gets, with the threshold */
   gboolean cancelled;
+  SfEvaluation *evaluation;    /* of the validation pairs, at the threshold */
   float threshold;
-  double accuracy;     /* validation accuracy at the threshold */
-  double eer;
-  gboolean has_validation;
 } FinishJob;
 
 static void
@@ -313,43 +311,24 @@ finish_job_free (gpointer data)
 
   g_object_unref (job->run);
   g_clear_pointer (&job->checkpoint, sf_checkpoint_free);
+  g_clear_pointer (&job->evaluation, sf_evaluation_free);
   g_free (job);
 }
 
-/* Worker thread: the threshold from the validation pairs' scores. */
+/* Worker thread: the threshold the model keeps, chosen on its validation pairs. */
 static void
 finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   FinishJob *job = task_data;
-  SfTrainer *trainer = sf_training_run_get_trainer (job->run);
-  const SfDataset *dataset = sf_face_list_get_dataset (sf_training_run_get_faces (job->run));
-  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
   GError *error = NULL;
 
-  job->threshold = 0.5f;
-  job->accuracy = NAN;
-  job->eer = NAN;
-  int n = pairs->n_validation;
-  if (n > 0)
+  job->evaluation = sf_evaluation_new_for_trainer (job->trainer, &error);
+  if (job->evaluation == NULL)
     {
-      g_autofree float *scores = g_new (float, n);
-      g_autofree float *truths = g_new (float, n);
-      if (!sf_evaluation_score_pairs (job->checkpoint->model, dataset, pairs->validation, n, scores, &error))
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-      for (int i = 0; i < n; i++)
-        truths[i] = pairs->validation[i].same;
-      job->threshold = sf_metrics_choose_threshold (scores, truths, n);
-      SfMetrics metrics;
-      if (sf_metrics_compute (scores, truths, n, job->threshold, &metrics, NULL))
-        {
-          job->accuracy = metrics.accuracy;
-          job->eer = metrics.eer;
-          job->has_validation = TRUE;
-        }
+      g_task_return_error (task, error);
+      return;
     }
+  job->threshold = sf_evaluation_choose_threshold (job->evaluation, SF_THRESHOLD_EER);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -386,10 +365,11 @@ finish_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     sf_checkpoint_free (checkpoint);
 
   g_autoptr (GString) text = g_string_new (NULL);
-  if (job->has_validation)
+  const SfMetrics *metrics = &job->evaluation->metrics;
+  if (job->evaluation->n_pairs > 0 && isfinite (metrics->eer))
     /* Translators: after training; accuracy, equal error rate and the threshold chosen. */
     g_string_append_printf (text, _("Validation accuracy %.3f, EER %.3f at threshold %.2f"),
-                            job->accuracy, job->eer, job->threshold);
+                            metrics->accuracy, metrics->eer, job->threshold);
   else
     g_string_append_printf (text, _("Trained without validation pairs; threshold %.2f"), job->threshold);
   g_autofree char *heading = g_strdup (job->cancelled ? _("Training stopped") : _("Training finished"));
@@ -431,6 +411,7 @@ ended (SfTrainView *self, gboolean cancelled)
 
   FinishJob *job = g_new0 (FinishJob, 1);
   job->run = g_object_ref (self->run);
+  job->trainer = trainer;
   job->checkpoint = checkpoint;
   job->cancelled = cancelled;
 
