@@ -13,6 +13,7 @@
 
 #include "sf-application.h"
 #include "sf-test-files.h"
+#include "sf-screenshots.h"
 #include "sf-test-ui.h"
 #include "sf-train-view.h"
 #include "sf-training-settings.h"
@@ -331,6 +332,14 @@ test_train (void)
   g_assert_nonnull (readout);
   g_assert_nonnull (strstr (readout, "training"));
   sf_plot_hover (loss, NAN);
+
+  /* The picture to look at after a change of the view. */
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "train-test.png", NULL);
+      sf_test_settle (window);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
+    }
 }
 
 static gboolean
