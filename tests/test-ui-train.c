@@ -135,6 +135,16 @@ test_presets (void)
   g_autofree char *back = g_settings_get_string (settings, "train-preset");
   g_assert_cmpstr (back, ==, "compact");
   g_assert_cmpuint (adw_combo_row_get_selected (preset_row), ==, 0);
+
+  /* The smoothing key reaches both plots through the form's scale. */
+  SfTrainingCurves *curves = sf_train_view_get_curves (view ());
+  g_settings_set_double (settings, "train-smoothing", 0.5);
+  drain ();
+  g_assert_cmpfloat (sf_plot_get_smoothing (sf_training_curves_get_loss_plot (curves)), ==, 0.5);
+  g_assert_cmpfloat (sf_plot_get_smoothing (sf_training_curves_get_accuracy_plot (curves)), ==, 0.5);
+  g_settings_reset (settings, "train-smoothing");
+  drain ();
+  g_assert_cmpfloat (sf_training_curves_get_smoothing (curves), ==, 0.0);
 }
 
 /* The plots' y values of the current run (the last two series of each plot). */
@@ -275,17 +285,33 @@ epoch_seen_cb (SfTrainingRun *run, const SfEpochRecord *record, gpointer data)
   (*seen)++;
 }
 
+/* "training" falls once, when the run's model is the session's: the window
+ * closes on it, and nothing may still be working then. */
+static void
+training_changed_cb (SfSession *s, GParamSpec *pspec, gpointer data)
+{
+  int *falls = data;
+
+  if (sf_session_get_training (s))
+    return;
+  (*falls)++;
+  g_assert_false (sf_train_view_get_running (view ()));
+  g_assert_nonnull (sf_session_get_checkpoint (s));
+  g_assert_cmpint (sf_session_get_checkpoint (s)->n_history, ==, 3);
+}
+
 static void
 test_train (void)
 {
   SfTrainingRun *run = sf_train_view_get_run (view ());
-  int seen = 0;
+  int seen = 0, falls = 0;
 
   use_compact (3);
   g_assert_false (sf_train_view_get_running (view ()));
 
   /* After the view's own handler, so the view has drawn the epoch. */
   gulong id = g_signal_connect (run, "epoch", G_CALLBACK (epoch_seen_cb), &seen);
+  gulong training_id = g_signal_connect (session (), "notify::training", G_CALLBACK (training_changed_cb), &falls);
   activate ("train-start");
   g_assert_true (sf_train_view_get_running (view ()));
   g_assert_true (sf_session_get_training (session ()));
@@ -297,7 +323,9 @@ test_train (void)
 
   sf_test_wait_until (not_running, NULL, "training to finish");
   g_signal_handler_disconnect (run, id);
+  g_signal_handler_disconnect (session (), training_id);
   g_assert_cmpint (seen, ==, 3);
+  g_assert_cmpint (falls, ==, 1);
 
   /* After the run: the history shown is the trainer's, now the session model's. */
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());

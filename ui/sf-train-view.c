@@ -309,7 +309,7 @@ finish_job_free (gpointer data)
 {
   FinishJob *job = data;
 
-  g_object_unref (job->run);
+  g_clear_object (&job->run);
   g_clear_pointer (&job->checkpoint, sf_checkpoint_free);
   g_clear_pointer (&job->evaluation, sf_evaluation_free);
   g_free (job);
@@ -339,6 +339,10 @@ finish_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   FinishJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
 
+  /* The worker is done with the trainer; the run (maybe its last reference)
+   * is let go here, on the main thread, not wherever the task ends. */
+  g_clear_object (&job->run);
+  job->trainer = NULL;
   if (g_task_get_cancellable (G_TASK (result)) != self->finishing)
     return;
   g_clear_object (&self->finishing);

@@ -173,7 +173,8 @@ deliver (SfTrainingRun *self, Channel *channel)
       sf_trainer_join (self->trainer, &error);
       self->ended_us = g_get_monotonic_time ();
       set_paused (self, FALSE);
-      set_running (self, FALSE);
+      /* "running" falls only after the end is told, so whoever carries on
+       * from it (the view's threshold) leaves no moment of "nothing runs". */
       if (end == SF_TRAIN_EVENT_FINISHED)
         g_signal_emit (self, signals[FINISHED], 0);
       else if (end == SF_TRAIN_EVENT_CANCELLED)
@@ -181,6 +182,8 @@ deliver (SfTrainingRun *self, Channel *channel)
       else
         g_signal_emit (self, signals[FAILED], 0,
                        error != NULL ? error->message : (message != NULL ? message : "training failed"));
+      if (self->channel == channel)
+        set_running (self, FALSE);
     }
 
   g_array_unref (epochs);

@@ -29,7 +29,8 @@ void                   sf_training_run_resume       (SfTrainingRun *self);
 /* Asks the worker to stop within a batch; "cancelled" follows. */
 void                   sf_training_run_cancel       (SfTrainingRun *self);
 
-/* "running": started and its end not yet delivered. "paused": while running. */
+/* "running": started and its end not yet delivered (it falls after the
+ * "finished", "cancelled" or "failed" signal). "paused": while running. */
 gboolean               sf_training_run_get_running  (SfTrainingRun *self);
 gboolean               sf_training_run_get_paused   (SfTrainingRun *self);
 /* The latest progress (kind BATCH, EPOCH or STARTED); zeroed before the first. */

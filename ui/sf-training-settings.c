@@ -92,11 +92,11 @@ spec_with_dropout (const char *spec, double rate)
   return g_strjoinv (" ", (char **) out->pdata);
 }
 
-gboolean
-sf_train_settings_match_preset (const SfTrainSettings *s, SfPreset preset)
+/* Whether the settings are the preset's, the seed aside (and what the form
+ * does not show: they come from a preset anyway). */
+static gboolean
+match_preset (const SfTrainSettings *s, SfPreset preset)
 {
-  g_return_val_if_fail (s != NULL, FALSE);
-
   SfTrainSettings p = { 0 };
   sf_train_settings_init_preset (&p, preset);
   gboolean same = g_strcmp0 (s->spec, p.spec) == 0
@@ -193,7 +193,7 @@ react (SfTrainingSettings *self, const char *key)
     {
       SfTrainSettings s;
       sf_training_settings_get (self, &s);
-      if (!sf_train_settings_match_preset (&s, preset))
+      if (!match_preset (&s, preset))
         set_key_quietly (self, "train-preset", g_variant_new_string ("custom"));
       sf_train_settings_clear (&s);
     }
@@ -355,9 +355,9 @@ sf_training_settings_set (SfTrainingSettings *self, const SfTrainSettings *setti
   g_return_if_fail (settings != NULL);
 
   const char *preset_name = "custom";
-  if (sf_train_settings_match_preset (settings, SF_PRESET_COMPACT))
+  if (match_preset (settings, SF_PRESET_COMPACT))
     preset_name = sf_preset_name (SF_PRESET_COMPACT);
-  else if (sf_train_settings_match_preset (settings, SF_PRESET_ARTICLE))
+  else if (match_preset (settings, SF_PRESET_ARTICLE))
     preset_name = sf_preset_name (SF_PRESET_ARTICLE);
   store (self, settings, preset_name, TRUE);
 }
@@ -388,8 +388,8 @@ sf_training_settings_is_custom (SfTrainingSettings *self)
 
   SfTrainSettings s;
   sf_training_settings_get (self, &s);
-  gboolean custom = !sf_train_settings_match_preset (&s, SF_PRESET_COMPACT)
-                    && !sf_train_settings_match_preset (&s, SF_PRESET_ARTICLE);
+  gboolean custom = !match_preset (&s, SF_PRESET_COMPACT)
+                    && !match_preset (&s, SF_PRESET_ARTICLE);
   sf_train_settings_clear (&s);
   return custom;
 }

@@ -48,8 +48,6 @@ char     *sf_training_settings_dup_preset_name (SfTrainingSettings *self);
 void      sf_training_settings_apply_preset  (SfTrainingSettings *self, SfPreset preset);
 /* Whether the settings differ from every preset (the seed aside). */
 gboolean  sf_training_settings_is_custom     (SfTrainingSettings *self);
-/* Whether `settings` equal `preset`'s, the seed aside. */
-gboolean  sf_train_settings_match_preset     (const SfTrainSettings *settings, SfPreset preset);
 
 /* The tower spec of the next run: the key's own, or the preset's when empty. */
 char     *sf_training_settings_dup_spec      (SfTrainingSettings *self);
