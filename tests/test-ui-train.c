@@ -206,7 +206,8 @@ test_curves (void)
   gtk_window_present (GTK_WINDOW (holder));
   for (int i = 0; i < 3; i++)
     first[i] = (SfEpochRecord) { .epoch = i + 1, .loss = 1.0 / (i + 1), .accuracy = 0.5 + 0.1 * i,
-                                 .validation_loss = i == 1 ? NAN : 1.2 / (i + 1), .validation_accuracy = 0.4 + 0.1 * i };
+                                 .validation_loss = i == 1 ? NAN : 1.2 / (i + 1),
+                                 .validation_accuracy = 0.4 + 0.1 * i };
   for (int i = 0; i < 2; i++)
     second[i] = (SfEpochRecord) { .epoch = i + 1, .loss = 0.7, .accuracy = 0.8,
                                   .validation_loss = 0.9, .validation_accuracy = 0.75 };
