@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "evaluation.h"
 #include "sf-application.h"
 #include "sf-test-files.h"
 #include "sf-screenshots.h"
@@ -354,6 +355,19 @@ test_train (void)
   g_assert_cmpfloat (threshold, >, 0);
   g_assert_cmpfloat (threshold, <, 1);
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "save-model"));
+
+  /* It is the equal-error-rate threshold of the model's validation pairs, as
+   * the engine judges the saved model (its copy, on its own dataset). */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfModel) copy = sf_model_copy (checkpoint->model);
+  const SfDataset *dataset = sf_face_list_get_dataset (sf_session_get_faces (session ()));
+  g_autoptr (SfEvaluation) judged = sf_evaluation_new (copy, dataset, &checkpoint->settings,
+                                                       checkpoint->dataset_fingerprint, (float) threshold,
+                                                       SF_EVALUATION_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_assert_true (judged->same_data);
+  g_assert_cmpint (judged->n_pairs, >, 0);
+  g_assert_cmpfloat_with_epsilon (sf_evaluation_choose_threshold (judged, SF_THRESHOLD_EER), threshold, 1e-6);
 
   /* Hovering the middle of the plot reads values out. */
   int width = gtk_widget_get_width (GTK_WIDGET (loss));
