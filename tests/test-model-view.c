@@ -1,6 +1,8 @@
 /* The network picture and the Model view: the diagram drawn on an image
  * surface from the engine's parsed towers, PNG and SVG exports, and (under
- * Xvfb) the real window's Model view following the shared spec settings. */
+ * Xvfb) the real window's Model view following the shared training settings
+ * (SfTrainingSettings) and writing to them. */
+#include <adwaita.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -9,6 +11,7 @@
 #include "sf-network-diagram.h"
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
+#include "sf-training-settings.h"
 #include "sf-window.h"
 
 static char *tmp_dir;
@@ -250,6 +253,10 @@ test_window_spec (void)
   g_autofree char *preset = g_settings_get_string (settings, "train-preset");
   g_assert_cmpstr (saved, ==, "conv4k3 gap dense8");
   g_assert_cmpstr (preset, ==, "custom");
+  /* The Train view's form shares the settings. */
+  GtkWidget *train_spec = sf_test_find_widget (GTK_WIDGET (sf_window_get_train_view (window)), ADW_TYPE_ENTRY_ROW,
+                                               NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (train_spec)), ==, "conv4k3 gap dense8");
   gtk_editable_set_text (GTK_EDITABLE (entry), "conv4k3 gap dense");
   sf_test_settle (window);
   g_assert_nonnull (sf_model_view_get_error (view));
@@ -281,16 +288,27 @@ test_window_preset (void)
     }
   g_assert_nonnull (preset_dropdown);
 
-  /* (The preset key itself belongs to the Train view too, which may call
-   * the settings "custom" when one of its own differs.) */
+  /* Choosing a preset here brings all of it, also what only the Train view shows. */
+  g_autoptr (SfTrainingSettings) store = sf_training_settings_dup_default ();
   gtk_drop_down_set_selected (preset_dropdown, 1);
   sf_test_settle (window);
   g_autofree char *spec = g_settings_get_string (settings, "train-spec");
   g_autofree char *head = g_settings_get_string (settings, "train-head");
+  g_autofree char *preset = g_settings_get_string (settings, "train-preset");
   g_assert_cmpstr (spec, ==, SF_SPEC_ARTICLE);
   g_assert_cmpstr (head, ==, "bce");
+  g_assert_cmpstr (preset, ==, "article");
+  g_assert_cmpint (g_settings_get_int (settings, "train-epochs"), ==, 100);
+  g_assert_cmpint (g_settings_get_enum (settings, "default-split"), ==, SF_SPLIT_PAIRS);
+  g_assert_false (sf_training_settings_is_custom (store));
   g_assert_null (sf_model_view_get_error (view));
   g_assert_true (g_str_has_prefix (sf_model_view_get_summary (view), "2,036,930 parameters"));
+
+  /* A change elsewhere shows here: the dropdown says Custom. */
+  g_settings_set_int (settings, "train-epochs", 5);
+  sf_test_settle (window);
+  g_assert_cmpuint (gtk_drop_down_get_selected (preset_dropdown), ==, 2);
+  g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, SF_SPEC_ARTICLE);
 
   gtk_drop_down_set_selected (preset_dropdown, 0);
   sf_test_settle (window);

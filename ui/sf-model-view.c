@@ -1,8 +1,8 @@
-/* SfModelView: the spec comes from GSettings (train-preset, train-spec,
- * train-head, train-margin, image-size), which the Train view shares; every
- * edit is parsed by the engine at once, a valid one is written back and
- * drawn, a bad one is explained under the entry while the last valid picture
- * stays. When a model is open, its own network can be shown instead. */
+/* SfModelView: the spec, head and margin come from the SfTrainingSettings
+ * the Train view shares; every edit is parsed by the engine at once, a valid
+ * one is written back and drawn, a bad one is explained under the entry
+ * while the last valid picture stays. When a model is open, its own network
+ * can be shown instead. */
 #include "sf-model-view.h"
 
 #include <adwaita.h>
@@ -10,15 +10,14 @@
 
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
-#include "trainer.h"
+#include "sf-training-settings.h"
 
-#define APP_ID "io.github.siamesefaces.SiameseFaces"
 #define ZOOM_MIN 0.5
 #define ZOOM_MAX 3.0
 #define ZOOM_STEP 0.25
 
 /* The preset dropdown's rows. */
-static const char * const preset_names[] = { "compact", "article", "custom" };
+static const char *const preset_names[] = { "compact", "article", "custom", NULL };
 
 struct _SfModelView
 {
@@ -37,7 +36,7 @@ struct _SfModelView
 
   /* Owned */
   SfSession *session;
-  GSettings *settings;
+  SfTrainingSettings *settings;
   SfTower *settings_tower;     /* the last valid spec of the settings */
   char *error;
   char *summary;
@@ -71,31 +70,9 @@ current (SfModelView *self, SfHeadKind *head, double *margin)
       *margin = sf_model_get_margin (model->model);
       return sf_model_get_tower (model->model);
     }
-  g_autofree char *head_name = g_settings_get_string (self->settings, "train-head");
-  if (!sf_head_kind_parse (head_name, head))
-    *head = SF_HEAD_CONTRASTIVE;
-  *margin = g_settings_get_double (self->settings, "train-margin");
+  *head = sf_training_settings_get_head (self->settings);
+  *margin = sf_training_settings_get_margin (self->settings);
   return self->settings_tower;
-}
-
-/* The preset's own spec; a custom preset falls back to the default's. */
-static const char *
-preset_spec (SfModelView *self)
-{
-  g_autofree char *name = g_settings_get_string (self->settings, "train-preset");
-  const char *spec = sf_spec_preset (name);
-
-  return spec != NULL ? spec : SF_SPEC_COMPACT;
-}
-
-static char *
-settings_spec (SfModelView *self)
-{
-  g_autofree char *spec = g_settings_get_string (self->settings, "train-spec");
-
-  if (*g_strstrip (spec) == '\0')
-    return g_strdup (preset_spec (self));
-  return g_steal_pointer (&spec);
 }
 
 static void
@@ -172,13 +149,13 @@ set_error (SfModelView *self, const char *message)
     }
 }
 
-/* Parses the entry; a user's valid edit is written to the settings, and a
- * spec that differs from the preset's makes the preset "custom". */
+/* Parses the entry; a user's valid edit is written to the settings (where a
+ * spec that differs from the preset's makes the preset "custom"). */
 static void
 parse_entry (SfModelView *self, gboolean user_edit)
 {
   const char *text = gtk_editable_get_text (GTK_EDITABLE (self->spec_entry));
-  int size = g_settings_get_int (self->settings, "image-size");
+  int size = sf_training_settings_get_image_size (self->settings);
   g_autoptr (GError) error = NULL;
   SfTower *tower = sf_tower_parse (text, size, &error);
 
@@ -187,7 +164,11 @@ parse_entry (SfModelView *self, gboolean user_edit)
       set_error (self, error->message);
       /* Nothing valid yet (a bad spec saved earlier): draw the preset's. */
       if (self->settings_tower == NULL)
-        self->settings_tower = sf_tower_parse (preset_spec (self), size, NULL);
+        {
+          g_autofree char *name = sf_training_settings_dup_preset_name (self->settings);
+          const char *spec = sf_spec_preset (name);
+          self->settings_tower = sf_tower_parse (spec != NULL ? spec : SF_SPEC_COMPACT, size, NULL);
+        }
       refresh (self);
       return;
     }
@@ -198,34 +179,20 @@ parse_entry (SfModelView *self, gboolean user_edit)
 
   if (user_edit)
     {
-      g_autofree char *saved = g_settings_get_string (self->settings, "train-spec");
-      g_autofree char *preset = g_settings_get_string (self->settings, "train-preset");
-      const char *own = sf_spec_preset (preset);
-
       self->updating = TRUE;
-      if (g_strcmp0 (saved, text) != 0)
-        g_settings_set_string (self->settings, "train-spec", text);
-      if (own != NULL && g_strcmp0 (tower->spec, own) != 0)
-        g_settings_set_string (self->settings, "train-preset", "custom");
+      sf_training_settings_set_spec (self->settings, text);
       self->updating = FALSE;
     }
   refresh (self);
 }
 
-/* Shows the settings' preset and spec in the controls. */
+/* Shows the settings' spec in the entry (the preset's dropdown is bound). */
 static void
 load_settings (SfModelView *self)
 {
-  g_autofree char *preset = g_settings_get_string (self->settings, "train-preset");
-  g_autofree char *spec = settings_spec (self);
-  guint selected = G_N_ELEMENTS (preset_names) - 1;
-
-  for (guint i = 0; i < G_N_ELEMENTS (preset_names); i++)
-    if (g_strcmp0 (preset, preset_names[i]) == 0)
-      selected = i;
+  g_autofree char *spec = sf_training_settings_dup_spec (self->settings);
 
   self->updating = TRUE;
-  gtk_drop_down_set_selected (self->preset_dropdown, selected);
   if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->spec_entry)), spec) != 0)
     gtk_editable_set_text (GTK_EDITABLE (self->spec_entry), spec);
   self->updating = FALSE;
@@ -250,33 +217,6 @@ entry_changed_cb (SfModelView *self)
   if (self->updating)
     return;
   parse_entry (self, TRUE);
-}
-
-static void
-preset_selected_cb (SfModelView *self)
-{
-  guint selected = gtk_drop_down_get_selected (self->preset_dropdown);
-  SfPreset preset;
-
-  if (self->updating || selected >= G_N_ELEMENTS (preset_names))
-    return;
-  if (!sf_preset_parse (preset_names[selected], &preset))
-    {
-      /* "Custom" keeps the spec as it is. */
-      g_settings_set_string (self->settings, "train-preset", preset_names[selected]);
-      return;
-    }
-
-  /* The preset first (the Train view fills its other settings from it), then
-   * its network written out, so the spec stays right whatever the preset
-   * key says later. */
-  SfTrainSettings settings = { 0 };
-  sf_train_settings_init_preset (&settings, preset);
-  g_settings_set_string (self->settings, "train-preset", preset_names[selected]);
-  g_settings_set_string (self->settings, "train-spec", settings.spec);
-  g_settings_set_string (self->settings, "train-head", sf_head_kind_name (settings.head));
-  g_settings_set_double (self->settings, "train-margin", settings.margin);
-  sf_train_settings_clear (&settings);
 }
 
 static void
@@ -367,6 +307,8 @@ sf_model_view_dispose (GObject *object)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_MODEL_VIEW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
@@ -431,12 +373,13 @@ sf_model_view_init (SfModelView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->zoom = 1.0;
-  self->settings = g_settings_new (APP_ID);
+  self->settings = sf_training_settings_dup_default ();
   gtk_drawing_area_set_draw_func (self->drawing_area, draw_cb, self, NULL);
 
+  /* Choosing a preset here fills every setting (the store does). */
+  sf_training_settings_bind_choice (self->settings, "train-preset", self->preset_dropdown, "selected", preset_names);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->spec_entry, "changed", G_CALLBACK (entry_changed_cb), self);
-  g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (preset_selected_cb), self);
   g_signal_connect_swapped (self->source_dropdown, "notify::selected", G_CALLBACK (source_selected_cb), self);
 
   sf_model_view_set_zoom (self, 1.0);

@@ -1,6 +1,6 @@
 /* The Model view: the network drawn like Keras' plot_model with shapes, its
  * parameter and FLOP counts, the preset and an editable tower spec shared
- * with the Train view through GSettings, and PNG/SVG export. */
+ * with the Train view (SfTrainingSettings), and PNG/SVG export. */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -622,6 +622,19 @@ sf_plot_add_point (SfPlot *self, guint series, double x, double y)
   changed (self);
 }
 
+void
+sf_plot_set_points (SfPlot *self, guint series, const SfPlotPoint *points, guint n_points)
+{
+  g_return_if_fail (SF_IS_PLOT (self));
+  g_return_if_fail (series < self->series->len);
+  g_return_if_fail (points != NULL || n_points == 0);
+
+  GArray *own = ((SfPlotSeries *) g_ptr_array_index (self->series, series))->points;
+  g_array_set_size (own, 0);
+  g_array_append_vals (own, points, n_points);
+  changed (self);
+}
+
 guint
 sf_plot_get_n_series (SfPlot *self)
 {

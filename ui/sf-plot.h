@@ -63,6 +63,8 @@ GtkWidget *sf_plot_new              (void);
 guint      sf_plot_add_series       (SfPlot *self, const char *name, const SfChartColor *color,
                                      gboolean dashed, gboolean faint, gboolean thin);
 void       sf_plot_add_point        (SfPlot *self, guint series, double x, double y);
+/* Replaces the points of a series (x ascending) with a copy of `points`. */
+void       sf_plot_set_points       (SfPlot *self, guint series, const SfPlotPoint *points, guint n_points);
 guint      sf_plot_get_n_series     (SfPlot *self);
 const SfPlotSeries *sf_plot_get_series (SfPlot *self, guint series);
 /* Points of a series. */

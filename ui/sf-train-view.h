@@ -1,13 +1,14 @@
-/* The Train view: the training settings (in GSettings, shared with the Model
- * and Pairs views), Start/Pause/Resume/Stop, progress, and live loss and
- * accuracy curves. A finished or stopped run becomes the session's model. */
+/* The Train view: the form of the training settings (SfTrainingSettings,
+ * shared with the Model and Pairs views), Start/Pause/Resume/Stop, progress,
+ * and live loss and accuracy curves. A finished or stopped run becomes the
+ * session's model. */
 #pragma once
 
 #include <gtk/gtk.h>
 
-#include "sf-plot.h"
 #include "sf-session.h"
-#include "trainer.h"
+#include "sf-training-curves.h"
+#include "sf-training-run.h"
 
 G_BEGIN_DECLS
 
@@ -28,11 +29,12 @@ void       sf_train_view_stop        (SfTrainView *self);
 gboolean   sf_train_view_get_running (SfTrainView *self);
 gboolean   sf_train_view_get_paused  (SfTrainView *self);
 
-/* The settings the next run would use, read from GSettings. */
-void       sf_train_view_get_settings (SfTrainView *self, SfTrainSettings *settings);
-SfPlot    *sf_train_view_get_loss_plot     (SfTrainView *self);
-SfPlot    *sf_train_view_get_accuracy_plot (SfTrainView *self);
-/* The curves shown: the current run's epochs, or the opened model's history. */
+SfTrainingCurves *sf_train_view_get_curves (SfTrainView *self);
+/* The bridge to the trainer of the current (or last) run. */
+SfTrainingRun *sf_train_view_get_run   (SfTrainView *self);
+/* The history the curves show, read where it lives: the current run's
+ * (sf_training_run_get_history), or once the run has become the session's
+ * model, and for an opened model, the session checkpoint's. */
 const SfEpochRecord *sf_train_view_get_history (SfTrainView *self, int *n_epochs);
 
 /* Writes the history (.csv) or both plots in one picture (.png, .svg). */

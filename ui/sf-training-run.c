@@ -37,6 +37,7 @@ struct _SfTrainingRun
   SfFaceList *faces;         /* the trainer's dataset lives in it */
   Channel *channel;          /* of the current run */
   Channel *trainer_channel;  /* the trainer's callback data, freed after it */
+  GArray *history;           /* SfEpochRecord of the current run, as delivered */
 
   guint generation;
   gboolean running;
@@ -155,6 +156,7 @@ deliver (SfTrainingRun *self, Channel *channel)
 
   for (guint i = 0; current && i < epochs->len; i++)
     {
+      g_array_append_val (self->history, g_array_index (epochs, SfEpochRecord, i));
       g_signal_emit (self, signals[EPOCH], 0, &g_array_index (epochs, SfEpochRecord, i));
       current = self->channel == channel;
     }
@@ -171,7 +173,8 @@ deliver (SfTrainingRun *self, Channel *channel)
       sf_trainer_join (self->trainer, &error);
       self->ended_us = g_get_monotonic_time ();
       set_paused (self, FALSE);
-      set_running (self, FALSE);
+      /* "running" falls only after the end is told, so whoever carries on
+       * from it (the view's threshold) leaves no moment of "nothing runs". */
       if (end == SF_TRAIN_EVENT_FINISHED)
         g_signal_emit (self, signals[FINISHED], 0);
       else if (end == SF_TRAIN_EVENT_CANCELLED)
@@ -179,6 +182,8 @@ deliver (SfTrainingRun *self, Channel *channel)
       else
         g_signal_emit (self, signals[FAILED], 0,
                        error != NULL ? error->message : (message != NULL ? message : "training failed"));
+      if (self->channel == channel)
+        set_running (self, FALSE);
     }
 
   g_array_unref (epochs);
@@ -323,6 +328,16 @@ sf_training_run_dispose (GObject *object)
 }
 
 static void
+sf_training_run_finalize (GObject *object)
+{
+  SfTrainingRun *self = SF_TRAINING_RUN (object);
+
+  g_array_unref (self->history);
+
+  G_OBJECT_CLASS (sf_training_run_parent_class)->finalize (object);
+}
+
+static void
 sf_training_run_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   SfTrainingRun *self = SF_TRAINING_RUN (object);
@@ -346,6 +361,7 @@ sf_training_run_class_init (SfTrainingRunClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = sf_training_run_dispose;
+  object_class->finalize = sf_training_run_finalize;
   object_class->get_property = sf_training_run_get_property;
 
   properties[PROP_RUNNING] =
@@ -360,7 +376,8 @@ sf_training_run_class_init (SfTrainingRunClass *klass)
   signals[PROGRESS] =
     g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
-  /* ::epoch (const SfEpochRecord *record): every epoch, in order. */
+  /* ::epoch (const SfEpochRecord *record): every epoch, in order, once it
+   * is the history's last. */
   signals[EPOCH] =
     g_signal_new ("epoch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_POINTER);
@@ -379,6 +396,7 @@ sf_training_run_class_init (SfTrainingRunClass *klass)
 static void
 sf_training_run_init (SfTrainingRun *self)
 {
+  self->history = g_array_new (FALSE, FALSE, sizeof (SfEpochRecord));
 }
 
 gboolean
@@ -406,6 +424,7 @@ sf_training_run_start (SfTrainingRun *self, SfFaceList *faces, const SfTrainSett
   self->channel = channel_new (self->generation);
   self->trainer = trainer;
   self->faces = g_object_ref (faces);
+  g_array_set_size (self->history, 0);
   self->progress = (SfTrainEvent) { .kind = SF_TRAIN_EVENT_STARTED, .epoch = 1, .n_epochs = settings->epochs };
   self->started_us = g_get_monotonic_time ();
   self->paused_total_us = 0;
@@ -498,6 +517,16 @@ sf_training_run_get_active_seconds (SfTrainingRun *self)
   if (self->paused)
     paused += end - self->paused_since_us;
   return MAX (0, end - self->started_us - paused) / 1e6;
+}
+
+const SfEpochRecord *
+sf_training_run_get_history (SfTrainingRun *self, int *n_epochs)
+{
+  g_return_val_if_fail (SF_IS_TRAINING_RUN (self), NULL);
+
+  if (n_epochs != NULL)
+    *n_epochs = (int) self->history->len;
+  return (const SfEpochRecord *) self->history->data;
 }
 
 SfTrainer *
