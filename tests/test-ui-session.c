@@ -1,10 +1,12 @@
 /* With no display: the session as the one owner of the shared state (the
  * threshold taken from a checkpoint, marked modified when changed, written
  * from the session when saving; the history read through it; the gallery
- * read and written beside the model file). */
+ * read and written beside the model file), and the People view's worker job
+ * (enrolment, re-embedding, the map's points). */
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "sf-people-job.h"
 #include "sf-session.h"
 #include "sf-test-files.h"
 #include "sf-test-model.h"
@@ -203,6 +205,74 @@ test_gallery (void)
   g_assert_cmpstr (contents, ==, "not a gallery");
 }
 
+static SfPeopleJob *
+run_job (SfModel *model, const SfGallery *gallery, GPtrArray *enrolments)
+{
+  SfPeopleJob *job = sf_people_job_new (model, gallery, enrolments, demo);
+  g_assert_nonnull (job);
+  sf_people_job_run (job, NULL);
+  g_assert_null (sf_people_job_get_errors (job)[0]);
+  return job;
+}
+
+static void
+test_people_job (void)
+{
+  g_autoptr (SfCheckpoint) first = train (1, 0.5f);
+  g_autoptr (SfCheckpoint) second = train (2, 0.5f);
+  g_autoptr (SfGallery) empty = sf_gallery_new (demo->width);
+  g_autoptr (GPtrArray) enrolments = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_enrolment_free);
+  int ann = sf_test_image_of (demo, 4, 0);
+
+  /* Nothing to enrol and nothing to re-embed: no new gallery, the dataset mapped. */
+  g_autoptr (SfPeopleJob) idle = run_job (first->model, empty, NULL);
+  g_assert_null (sf_people_job_steal_gallery (idle));
+  SfMapData *map = sf_people_job_get_map (idle);
+  g_assert_nonnull (map);
+  g_assert_cmpint (map->n_points, ==, demo->n_images);
+  g_assert_cmpint (sf_map_data_get_n_enrolled (map), ==, 0);
+  g_assert_cmpint (map->face_size, ==, sf_model_get_input_size (first->model));
+  for (int i = 0; i < demo->n_images; i++)
+    g_assert_cmpint (map->points[i].colour, ==, demo->labels[i]);
+  g_assert_cmpmem (map->faces + (gsize) ann * demo->width * demo->width, sizeof (float) * demo->width * demo->width,
+                   sf_dataset_image (demo, ann), sizeof (float) * demo->width * demo->width);
+
+  /* Enrolled: a new gallery, the enrolled face last on the map, in the colour
+   * of the dataset person of that name. */
+  g_ptr_array_add (enrolments, sf_enrolment_new_face (demo->person_names[4], sf_dataset_image (demo, ann), demo->width,
+                                                      NULL));
+  g_autoptr (SfPeopleJob) enrol = run_job (first->model, empty, enrolments);
+  g_autoptr (SfGallery) enrolled = sf_people_job_steal_gallery (enrol);
+  g_assert_nonnull (enrolled);
+  g_assert_cmpint (sf_gallery_get_n_people (enrolled), ==, 1);
+  map = sf_people_job_get_map (enrol);
+  g_assert_cmpint (map->n_points, ==, demo->n_images + 1);
+  g_assert_true (map->points[demo->n_images].enrolled);
+  g_assert_cmpint (map->points[demo->n_images].colour, ==, 4);
+  g_assert_true (g_str_has_prefix (map->labels[demo->n_images], demo->person_names[4]));
+
+  /* Current embeddings: nothing to hand back. Another model: re-embedded. */
+  g_autoptr (SfPeopleJob) same = run_job (first->model, enrolled, NULL);
+  g_assert_null (sf_people_job_steal_gallery (same));
+  g_assert_false (sf_gallery_is_current (enrolled, second->model));
+  g_autoptr (SfPeopleJob) other = run_job (second->model, enrolled, NULL);
+  g_autoptr (SfGallery) reembedded = sf_people_job_steal_gallery (other);
+  g_assert_nonnull (reembedded);
+  g_assert_true (sf_gallery_is_current (reembedded, second->model));
+
+  /* A bad file is reported, the others enrolled. */
+  g_autofree char *bad = g_build_filename (tmp_dir, "bad.pgm", NULL);
+  g_assert_true (g_file_set_contents (bad, "P5\n9999999 1\n255\n", -1, NULL));
+  const char *bad_paths[] = { bad, NULL };
+  g_ptr_array_add (enrolments, sf_enrolment_new_files ("Bad", bad_paths));
+  g_autoptr (SfPeopleJob) mixed = sf_people_job_new (first->model, empty, enrolments, demo);
+  sf_people_job_run (mixed, NULL);
+  g_assert_nonnull (sf_people_job_get_errors (mixed)[0]);
+  g_assert_nonnull (strstr (sf_people_job_get_errors (mixed)[0], "bad.pgm"));
+  g_autoptr (SfGallery) partly = sf_people_job_steal_gallery (mixed);
+  g_assert_cmpint (sf_gallery_get_n_people (partly), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -215,6 +285,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/ui-logic/session/threshold", test_threshold);
   g_test_add_func ("/ui-logic/session/gallery", test_gallery);
+  g_test_add_func ("/ui-logic/people-job", test_people_job);
   int status = g_test_run ();
 
   sf_test_remove_tree (tmp_dir);
