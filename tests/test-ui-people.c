@@ -1,9 +1,12 @@
 /* The People view in the real window under Xvfb, with a tiny model trained
  * here and saved to a file: Add Person through the dialog's action (a folder
- * of PGM files), the gallery written beside the model, a probe identified
- * with the threshold deciding "unknown", the dataset's people enrolled in one
- * step, a bad probe file, a new model re-embedding everyone; and the
- * embedding map drawn on an image surface. */
+ * of PGM files), the gallery written beside the model by the session, a probe
+ * identified with the session's threshold deciding "unknown", the dataset's
+ * people enrolled in one step, a bad probe file, a new model re-embedding
+ * everyone, the gallery going with the model when it is saved under a new
+ * name and read back when the first model is opened again; the map widget
+ * holding the points of the dataset and the gallery; and the embedding map
+ * drawn on an image surface. */
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -12,6 +15,7 @@
 #include "sf-embedding-map.h"
 #include "sf-people-view.h"
 #include "sf-person-dialog.h"
+#include "sf-screenshots.h"
 #include "sf-test-files.h"
 #include "sf-test-model.h"
 #include "sf-test-ui.h"
@@ -53,6 +57,53 @@ dataset (void)
   return sf_face_list_get_dataset (sf_window_get_faces (window));
 }
 
+static const SfGallery *
+gallery (void)
+{
+  return sf_session_get_gallery (session ());
+}
+
+static SfMapData *
+map_data (void)
+{
+  return sf_embedding_map_get_data (sf_people_view_get_map (view));
+}
+
+static int
+n_map_points (void)
+{
+  return map_data () != NULL ? map_data ()->n_points : 0;
+}
+
+/* The map shows every dataset face (coloured by person) and then every face
+ * of the session's gallery (coloured as the dataset person of that name, if
+ * any), with the name in each tooltip. */
+static void
+assert_map_matches (void)
+{
+  const SfDataset *d = dataset ();
+  const SfGallery *g = gallery ();
+  SfMapData *data = map_data ();
+
+  g_assert_nonnull (data);
+  g_assert_cmpint (data->n_points, ==, d->n_images + sf_gallery_get_n_faces (g));
+  g_assert_cmpint (sf_map_data_get_n_enrolled (data), ==, sf_gallery_get_n_faces (g));
+  for (int i = 0; i < d->n_images; i++)
+    {
+      g_assert_false (data->points[i].enrolled);
+      g_assert_cmpint (data->points[i].colour, ==, d->labels[i]);
+      g_assert_true (g_str_has_prefix (data->labels[i], d->person_names[d->labels[i]]));
+    }
+  for (int f = 0; f < sf_gallery_get_n_faces (g); f++)
+    {
+      const char *name = sf_gallery_get_person_name (g, sf_gallery_get_face_person (g, f));
+      g_autofree char *label = g_strdup_printf ("%s, enrolled", name);
+      g_assert_true (data->points[d->n_images + f].enrolled);
+      g_assert_cmpstr (data->labels[d->n_images + f], ==, label);
+    }
+}
+
+
 static int
 image_of (int person, int k)
 {
@@ -64,6 +115,31 @@ write_pgm (const char *dir, const char *name, int index)
 {
   const SfDataset *d = dataset ();
   return sf_test_write_pgm (dir, name, sf_dataset_image (d, index), d->width, d->height, 1);
+}
+
+/* The map widget draws its points where sf_embedding_map_layout puts them:
+ * an enrolled face's dot differs from the empty corner. */
+static void
+assert_map_draws_enrolled (void)
+{
+  GtkWidget *map = GTK_WIDGET (sf_people_view_get_map (view));
+  SfMapData *data = map_data ();
+  int width = gtk_widget_get_width (map), height = gtk_widget_get_height (map);
+  GError *error = NULL;
+
+  g_assert_cmpint (width, >, 0);
+  g_autoptr (GdkTexture) texture = sf_screenshot_texture (map, &error);
+  g_assert_no_error (error);
+  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
+  gdk_texture_download (texture, (guchar *) pixels, width * 4);
+  g_autofree double *xs = g_new (double, data->n_points);
+  g_autofree double *ys = g_new (double, data->n_points);
+  sf_embedding_map_layout (data->points, data->n_points, width, height, xs, ys);
+  int last = data->n_points - 1;
+  g_assert_true (data->points[last].enrolled);
+  guint32 corner = pixels[(gsize) (height / 2) * width + 4];
+  guint32 dot = pixels[(gsize) (int) ys[last] * width + (int) xs[last]];
+  g_assert_cmphex (dot, !=, corner);
 }
 
 static void
@@ -92,9 +168,16 @@ test_model_and_dialog (void)
   sf_test_settle (window);
   GtkStack *stack = GTK_STACK (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_STACK, NULL));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "main");
-  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images);
+  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images);
+  assert_map_matches ();
+  SfEmbeddingMap *map = sf_people_view_get_map (view);
+  g_assert_cmpint (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (map)), ==, GTK_ACCESSIBLE_ROLE_IMG);
+  g_autofree char *description = g_strdup_printf ("%d dataset faces and 0 enrolled faces", dataset ()->n_images);
+  g_assert_true (g_str_has_prefix (sf_embedding_map_get_description (map), description));
+  g_assert_true (has_label (GTK_WIDGET (view), description));
   g_autofree char *gallery_path = g_build_filename (tmp_dir, "faces.gallery", NULL);
-  g_assert_cmpstr (sf_people_view_get_gallery_path (view), ==, gallery_path);
+  g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, gallery_path);
+  g_assert_false (g_file_test (gallery_path, G_FILE_TEST_EXISTS));   /* nobody to keep yet */
   g_assert_true (has_label (GTK_WIDGET (view), "faces.gallery"));
 
   /* Add Person… opens the dialog; a folder names the person; Add enrols. */
@@ -114,12 +197,14 @@ test_model_and_dialog (void)
   sf_test_wait_until (view_idle, NULL, "the enrolment");
   sf_test_settle (window);
 
-  const SfGallery *gallery = sf_people_view_get_gallery (view);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, 1);
-  g_assert_cmpint (sf_gallery_get_person_n_faces (gallery, 0), ==, 2);
-  g_assert_cmpstr (sf_gallery_get_face_path (gallery, 0), ==, a);
-  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images + 2);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, 1);
+  g_assert_cmpint (sf_gallery_get_person_n_faces (gallery (), 0), ==, 2);
+  g_assert_cmpstr (sf_gallery_get_face_path (gallery (), 0), ==, a);
+  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + 2);
+  assert_map_matches ();
   g_assert_true (has_label (GTK_WIDGET (view), "2 images"));
+  g_assert_true (has_label (GTK_WIDGET (view), "and 2 enrolled faces"));
+  assert_map_draws_enrolled ();
   g_autoptr (SfGallery) saved = sf_gallery_load (gallery_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sf_gallery_get_n_people (saved), ==, 1);
@@ -140,6 +225,8 @@ test_identify (void)
   g_assert_cmpfloat (candidates[0].distance, <, 0.05);   /* the enrolled image itself, up to 8-bit rounding */
   g_assert_true (g_str_has_prefix (sf_people_view_get_verdict (view), "Identified: Ann"));
   g_assert_true (has_label (GTK_WIDGET (view), "Threshold 0.000"));
+  /* What the view shows is the session's threshold, not the checkpoint's field. */
+  g_assert_cmpfloat (sf_session_get_checkpoint (session ())->threshold, ==, 0.5f);
 
   /* Above every score nobody is named. */
   sf_session_set_threshold (session (), 1.0);
@@ -161,13 +248,18 @@ test_enroll_dataset_and_new_model (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
   sf_test_wait_until (view_idle, NULL, "the dataset's people");
   sf_test_settle (window);
-  const SfGallery *gallery = sf_people_view_get_gallery (view);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, dataset ()->n_people + 1);
-  g_assert_cmpint (sf_gallery_get_n_faces (gallery), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
+  assert_map_matches ();
+  /* A dataset person enrolled keeps their colour on the map. */
+  SfMapData *data = map_data ();
+  int person = sf_gallery_find_person (gallery (), dataset ()->person_names[3]);
+  int face = sf_gallery_get_person_face (gallery (), person);
+  g_assert_cmpint (data->points[dataset ()->n_images + face].colour, ==, 3);
   /* Again: nobody twice. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
   sf_test_wait_until (view_idle, NULL, "the dataset's people again");
-  g_assert_cmpint (sf_gallery_get_n_faces (sf_people_view_get_gallery (view)), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
 
   /* Probes of a dataset person are identified among 21 people. */
   sf_session_set_threshold (session (), 0.0);
@@ -176,8 +268,7 @@ test_enroll_dataset_and_new_model (void)
   int n = 0;
   const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
   g_assert_cmpint (n, ==, dataset ()->n_people + 1);
-  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), candidates[0].person), ==,
-                   dataset ()->person_names[3]);
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery (), candidates[0].person), ==, dataset ()->person_names[3]);
 
   /* A new model with no file: the same people, embedded by it, kept in memory. */
   GError *error = NULL;
@@ -187,32 +278,70 @@ test_enroll_dataset_and_new_model (void)
   sf_session_set_checkpoint (session (), checkpoint, NULL);
   sf_test_wait_until (view_idle, NULL, "re-embedding");
   sf_test_settle (window);
-  gallery = sf_people_view_get_gallery (view);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, dataset ()->n_people + 1);
-  g_assert_true (sf_gallery_is_current ((SfGallery *) gallery, model));
-  g_assert_null (sf_people_view_get_gallery_path (view));
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_true (sf_gallery_is_current (gallery (), model));
+  g_assert_null (sf_session_get_gallery_path (session ()));
   g_assert_true (has_label (GTK_WIDGET (view), "Kept in memory"));
+  assert_map_matches ();
 
   /* Rename: a new name sticks, a taken or empty one is refused with a reason. */
   g_autoptr (GError) rename_error = NULL;
-  g_autofree char *second = g_strdup (sf_gallery_get_person_name (gallery, 1));
+  g_autofree char *second = g_strdup (sf_gallery_get_person_name (gallery (), 1));
   g_assert_true (sf_people_view_rename_person (view, 0, "  Ada Lovelace ", &rename_error));
   g_assert_no_error (rename_error);
-  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), 0), ==, "Ada Lovelace");
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery (), 0), ==, "Ada Lovelace");
   g_assert_true (has_label (GTK_WIDGET (view), "Ada Lovelace"));
   g_assert_false (sf_people_view_rename_person (view, 0, second, &rename_error));
   g_assert_nonnull (rename_error);
   g_clear_error (&rename_error);
   g_assert_false (sf_people_view_rename_person (view, 0, "   ", &rename_error));
   g_assert_nonnull (rename_error);
-  g_assert_cmpstr (sf_gallery_get_person_name (sf_people_view_get_gallery (view), 0), ==, "Ada Lovelace");
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery (), 0), ==, "Ada Lovelace");
   sf_test_wait_until (view_idle, NULL, "the map after renaming");
-  gallery = sf_people_view_get_gallery (view);
+  assert_map_matches ();
 
   sf_people_view_remove_person (view, 0);
   sf_test_wait_until (view_idle, NULL, "the map after removing");
-  g_assert_cmpint (sf_gallery_get_n_people (sf_people_view_get_gallery (view)), ==, dataset ()->n_people);
-  g_assert_cmpint (sf_people_view_get_n_map_points (view), ==, dataset ()->n_images + dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
+  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + dataset ()->n_people);
+  assert_map_matches ();
+}
+
+/* The gallery lives beside the model file: saving the model under a new name
+ * takes the people along, and opening the first model again brings back the
+ * people saved beside it, not the ones in memory. */
+static void
+test_gallery_follows_model (void)
+{
+  GError *error = NULL;
+  g_autofree char *other = g_build_filename (tmp_dir, "other.safetensors", NULL);
+  g_autofree char *other_gallery = g_build_filename (tmp_dir, "other.gallery", NULL);
+
+  g_assert_null (sf_session_get_gallery_path (session ()));
+  g_assert_true (sf_session_save (session (), other, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, other_gallery);
+  g_autoptr (SfGallery) saved = sf_gallery_load (other_gallery, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, dataset ()->n_people);
+  sf_test_settle (window);
+  g_assert_true (has_label (GTK_WIDGET (view), "other.gallery"));
+
+  /* faces.gallery has Ann and the dataset's people as enrolled before the
+   * model changed (no rename, no removal: those happened in memory). */
+  g_autofree char *first = g_build_filename (tmp_dir, "faces.safetensors", NULL);
+  g_autofree char *first_gallery = g_build_filename (tmp_dir, "faces.gallery", NULL);
+  sf_window_open_model (window, first);
+  g_assert_cmpstr (sf_session_get_model_path (session ()), ==, first);
+  g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, first_gallery);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_find_person (gallery (), "Ann"), ==, 0);
+  g_assert_cmpint (sf_gallery_find_person (gallery (), "Ada Lovelace"), ==, -1);
+  sf_test_wait_until (view_idle, NULL, "the reopened model's map");
+  sf_test_settle (window);
+  g_assert_true (has_label (GTK_WIDGET (view), "Ann"));
+  g_assert_true (has_label (GTK_WIDGET (view), "faces.gallery"));
+  assert_map_matches ();
 }
 
 static void
@@ -266,6 +395,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/model-and-dialog", test_model_and_dialog);
   g_test_add_func ("/ui/people/identify", test_identify);
   g_test_add_func ("/ui/people/enroll-dataset-and-new-model", test_enroll_dataset_and_new_model);
+  g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
   int status = g_test_run ();
 

@@ -1,10 +1,13 @@
-/* The 2-D map of embeddings: points (a PCA projection) coloured by person,
- * enrolled faces drawn larger with a ring. Pure functions of a cairo context
- * and the points, so tests draw it on an image surface with no display. */
+/* SfEmbeddingMap: the 2-D map of embeddings (a PCA projection the engine
+ * makes), points coloured by person, enrolled faces drawn larger with a ring,
+ * the face and name under the pointer in a tooltip. The widget shows an
+ * immutable SfMapData, built off the main thread and swapped in on it; it has
+ * the img accessible role and keeps a description of what it shows. The
+ * drawing is a pure function of a cairo context and the points, so tests draw
+ * it on an image surface with no display. */
 #pragma once
 
-#include <cairo.h>
-#include <glib.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
@@ -14,17 +17,47 @@ typedef struct {
   gboolean enrolled; /* a gallery face rather than a dataset face */
 } SfMapPoint;
 
+/* What the map shows. Filled by whoever makes it, then never changed once
+ * shared (sf_map_data_ref); freed with the last reference. */
+typedef struct {
+  SfMapPoint *points;  /* [n_points]: dataset faces first, then enrolled faces */
+  int n_points;
+  char **labels;       /* [n_points + 1]: each point's tooltip text, NULL-terminated */
+  float *faces;        /* [n_points, face_size, face_size]: each point's face; NULL when face_size is 0 */
+  int face_size;
+} SfMapData;
+
+/* Zeroed points, NULL labels and (when face_size > 0) zeroed faces. */
+SfMapData  *sf_map_data_new                  (int n_points, int face_size);
+SfMapData  *sf_map_data_ref                  (SfMapData *data);
+void        sf_map_data_unref                (SfMapData *data);
+int         sf_map_data_get_n_enrolled       (const SfMapData *data);
+
 /* Where point i lands in a width × height area (a margin kept, aspect kept). */
-void sf_embedding_map_layout (const SfMapPoint *points, int n_points, double width, double height,
-                              double *screen_x, double *screen_y);
+void        sf_embedding_map_layout          (const SfMapPoint *points, int n_points, double width, double height,
+                                              double *screen_x, double *screen_y);
 /* Draws the points (dataset faces first, enrolled ones on top); `hover` (or
  * -1) is drawn highlighted. dark: light points on a dark background. */
-void sf_embedding_map_draw   (cairo_t *cr, double width, double height, const SfMapPoint *points,
-                              int n_points, int hover, gboolean dark);
+void        sf_embedding_map_draw            (cairo_t *cr, double width, double height, const SfMapPoint *points,
+                                              int n_points, int hover, gboolean dark);
 /* The point nearest (x, y) within `radius` pixels, -1 if none; enrolled points win ties. */
-int  sf_embedding_map_hit    (const SfMapPoint *points, int n_points, double width, double height,
-                              double x, double y, double radius);
+int         sf_embedding_map_hit             (const SfMapPoint *points, int n_points, double width, double height,
+                                              double x, double y, double radius);
 /* A distinct colour for person index `colour` (golden-ratio hues). */
-void sf_embedding_map_colour (int colour, gboolean dark, double *r, double *g, double *b);
+void        sf_embedding_map_colour          (int colour, gboolean dark, double *r, double *g, double *b);
+
+#define SF_TYPE_EMBEDDING_MAP (sf_embedding_map_get_type ())
+
+G_DECLARE_FINAL_TYPE (SfEmbeddingMap, sf_embedding_map, SF, EMBEDDING_MAP, GtkWidget)
+
+GtkWidget  *sf_embedding_map_new             (void);
+/* Shows `data` (takes a reference); NULL: nothing to show yet. */
+void        sf_embedding_map_set_data        (SfEmbeddingMap *self, SfMapData *data);
+/* What is shown, NULL when nothing is. */
+SfMapData  *sf_embedding_map_get_data        (SfEmbeddingMap *self);
+/* "description": what the map shows, in a sentence; also its accessible description. */
+const char *sf_embedding_map_get_description (SfEmbeddingMap *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfMapData, sf_map_data_unref)
 
 G_END_DECLS

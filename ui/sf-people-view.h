@@ -1,12 +1,14 @@
-/* The People view: the enrolled people (a gallery kept beside the model file),
- * Add Person… and one-shot enrolment of the dataset's people without
- * retraining, identification of a probe face against everyone with the
- * threshold line, and the 2-D map (PCA) of every embedding coloured by person. */
+/* The People view: the enrolled people (the session's gallery, kept beside
+ * the model file), Add Person… and one-shot enrolment of the dataset's people
+ * without retraining, identification of a probe face against everyone with
+ * the threshold line, and the 2-D map (PCA) of every embedding coloured by
+ * person. */
 #pragma once
 
 #include <gtk/gtk.h>
 
 #include "gallery.h"
+#include "sf-embedding-map.h"
 #include "sf-session.h"
 
 G_BEGIN_DECLS
@@ -20,7 +22,8 @@ GtkWidget         *sf_people_view_new              (void);
 void               sf_people_view_set_session      (SfPeopleView *self, SfSession *session);
 
 /* Enrols on a worker thread ("busy" until done; bad files end in a toast and
- * in sf_people_view_get_last_error). What the Add Person dialog calls. */
+ * in sf_people_view_get_last_error); the session keeps the result. What the
+ * Add Person dialog calls. */
 void               sf_people_view_enroll_files     (SfPeopleView *self, const char *name, const char *const *paths);
 /* Every dataset person not enrolled yet, with their first image. */
 void               sf_people_view_enroll_dataset   (SfPeopleView *self);
@@ -31,13 +34,11 @@ gboolean           sf_people_view_rename_person    (SfPeopleView *self, int pers
 /* Loads the probe on the main thread and identifies it; FALSE (and a toast) for a bad file. */
 gboolean           sf_people_view_identify_file    (SfPeopleView *self, const char *path);
 
-const SfGallery   *sf_people_view_get_gallery      (SfPeopleView *self);
-/* NULL while the model has no file. */
-const char        *sf_people_view_get_gallery_path (SfPeopleView *self);
 gboolean           sf_people_view_get_busy         (SfPeopleView *self);
+/* The probe's candidates, best first: indices into the session's gallery. */
 const SfCandidate *sf_people_view_get_candidates   (SfPeopleView *self, int *n_candidates);
 const char        *sf_people_view_get_verdict      (SfPeopleView *self);
-int                sf_people_view_get_n_map_points (SfPeopleView *self);
+SfEmbeddingMap    *sf_people_view_get_map          (SfPeopleView *self);
 const char        *sf_people_view_get_last_error   (SfPeopleView *self);
 
 G_END_DECLS

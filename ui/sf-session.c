@@ -1,5 +1,6 @@
 /* SfSession: the state the views share, with a property for each part so a
- * view redraws when the part it shows changes. */
+ * view redraws when the part it shows changes; and the gallery file beside
+ * the model, read and written here so the views never touch files. */
 #include "sf-session.h"
 
 #include <glib/gi18n.h>
@@ -14,6 +15,8 @@ struct _SfSession
   double threshold;
   gboolean modified;
   gboolean training;
+  SfGallery *gallery;
+  char *gallery_path;          /* beside the model file; NULL while the model has none */
 };
 
 enum {
@@ -24,10 +27,19 @@ enum {
   PROP_THRESHOLD,
   PROP_MODIFIED,
   PROP_TRAINING,
+  PROP_GALLERY,
+  PROP_GALLERY_PATH,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_GALLERY_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SfSession, sf_session, G_TYPE_OBJECT)
 
@@ -39,6 +51,8 @@ sf_session_finalize (GObject *object)
   g_clear_object (&self->faces);
   g_clear_pointer (&self->checkpoint, sf_checkpoint_free);
   g_clear_pointer (&self->model_path, g_free);
+  g_clear_pointer (&self->gallery, sf_gallery_free);
+  g_clear_pointer (&self->gallery_path, g_free);
 
   G_OBJECT_CLASS (sf_session_parent_class)->finalize (object);
 }
@@ -67,6 +81,12 @@ sf_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
       break;
     case PROP_TRAINING:
       g_value_set_boolean (value, self->training);
+      break;
+    case PROP_GALLERY:
+      g_value_set_pointer (value, self->gallery);
+      break;
+    case PROP_GALLERY_PATH:
+      g_value_set_string (value, self->gallery_path);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -124,14 +144,105 @@ sf_session_class_init (SfSessionClass *klass)
   properties[PROP_TRAINING] =
     g_param_spec_boolean ("training", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_GALLERY] =
+    g_param_spec_pointer ("gallery", NULL, NULL,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_GALLERY_PATH] =
+    g_param_spec_string ("gallery-path", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_GALLERY_ERROR] =
+    g_signal_new ("gallery-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
 sf_session_init (SfSession *self)
 {
   self->threshold = 0.5;
+  self->gallery = sf_gallery_new (SF_DEFAULT_IMAGE_SIZE);
 }
+
+/* ---- the gallery beside the model ---- */
+
+static void
+report_gallery_error (SfSession *self, const char *message)
+{
+  g_signal_emit (self, signals[SIGNAL_GALLERY_ERROR], 0, message);
+}
+
+static void
+write_gallery (SfSession *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->gallery_path != NULL && !sf_gallery_save (self->gallery, self->gallery_path, &error))
+    report_gallery_error (self, error->message);
+}
+
+static void
+take_gallery_path (SfSession *self, char *path)
+{
+  if (g_strcmp0 (self->gallery_path, path) == 0)
+    {
+      g_free (path);
+      return;
+    }
+  g_free (self->gallery_path);
+  self->gallery_path = path;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GALLERY_PATH]);
+}
+
+static void
+take_gallery (SfSession *self, SfGallery *gallery)
+{
+  if (self->gallery == gallery)
+    return;
+  sf_gallery_free (self->gallery);
+  self->gallery = gallery;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GALLERY]);
+}
+
+/* A model was set: the people kept beside its file, or, when it has none
+ * yet, the people enrolled so far go there. */
+static void
+open_gallery_beside_model (SfSession *self)
+{
+  g_autofree char *path = self->model_path != NULL ? sf_gallery_path_for_model (self->model_path) : NULL;
+
+  if (path != NULL && g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (GError) error = NULL;
+      SfGallery *loaded = sf_gallery_load (path, &error);
+      if (loaded == NULL)
+        {
+          /* Do not overwrite a file we could not read. */
+          take_gallery_path (self, NULL);
+          g_autofree char *message = g_strdup_printf (_("The people beside the model could not be read: %s"),
+                                                      error->message);
+          report_gallery_error (self, message);
+          return;
+        }
+      take_gallery_path (self, g_steal_pointer (&path));
+      take_gallery (self, loaded);
+      return;
+    }
+  take_gallery_path (self, g_steal_pointer (&path));
+  if (sf_gallery_get_n_people (self->gallery) > 0)
+    write_gallery (self);
+}
+
+/* The model was saved under a new name: the people go with it. */
+static void
+move_gallery_beside_model (SfSession *self)
+{
+  take_gallery_path (self, sf_gallery_path_for_model (self->model_path));
+  if (sf_gallery_get_n_people (self->gallery) > 0)
+    write_gallery (self);
+}
+
+/* ---- public API ---- */
 
 SfSession *
 sf_session_new (void)
@@ -188,6 +299,7 @@ sf_session_set_checkpoint (SfSession *self, SfCheckpoint *checkpoint, const char
     }
   sf_session_set_modified (self, FALSE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKPOINT]);
+  open_gallery_beside_model (self);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -197,6 +309,16 @@ sf_session_get_model_path (SfSession *self)
   g_return_val_if_fail (SF_IS_SESSION (self), NULL);
 
   return self->model_path;
+}
+
+const SfEpochRecord *
+sf_session_get_history (SfSession *self, int *n_epochs)
+{
+  g_return_val_if_fail (SF_IS_SESSION (self), NULL);
+  g_return_val_if_fail (n_epochs != NULL, NULL);
+
+  *n_epochs = self->checkpoint != NULL ? self->checkpoint->n_history : 0;
+  return self->checkpoint != NULL ? self->checkpoint->history : NULL;
 }
 
 double
@@ -258,15 +380,43 @@ sf_session_save (SfSession *self, const char *path, GError **error)
                            checkpoint->dataset_fingerprint, checkpoint->dataset_source, error))
     return FALSE;
 
-  checkpoint->threshold = (float) self->threshold;
+  g_object_freeze_notify (G_OBJECT (self));
   if (g_strcmp0 (self->model_path, path) != 0)
     {
       g_free (self->model_path);
       self->model_path = g_strdup (path);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_PATH]);
+      move_gallery_beside_model (self);
     }
   sf_session_set_modified (self, FALSE);
+  g_object_thaw_notify (G_OBJECT (self));
   return TRUE;
+}
+
+const SfGallery *
+sf_session_get_gallery (SfSession *self)
+{
+  g_return_val_if_fail (SF_IS_SESSION (self), NULL);
+
+  return self->gallery;
+}
+
+void
+sf_session_set_gallery (SfSession *self, SfGallery *gallery)
+{
+  g_return_if_fail (SF_IS_SESSION (self));
+  g_return_if_fail (gallery != NULL);
+
+  take_gallery (self, gallery);
+  write_gallery (self);
+}
+
+const char *
+sf_session_get_gallery_path (SfSession *self)
+{
+  g_return_val_if_fail (SF_IS_SESSION (self), NULL);
+
+  return self->gallery_path;
 }
 
 gboolean

@@ -1,0 +1,332 @@
+/* SfPeopleJob: enrol, re-embed, project; see sf-people-job.h. */
+#include "sf-people-job.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "image.h"
+#include "pca.h"
+
+struct _SfPeopleJob
+{
+  /* Owned copies of what the job reads */
+  SfModel *model;
+  SfGallery *gallery;
+  GPtrArray *enrolments;      /* SfEnrolment* */
+  float *dataset_pixels;      /* [n_dataset, dataset_size²] */
+  int n_dataset;
+  int dataset_size;
+  int *labels;                /* [n_dataset] */
+  char **person_names;        /* [n_people + 1] */
+  int n_people;
+
+  /* Results */
+  gboolean gallery_changed;
+  GPtrArray *errors;          /* char*, NULL-terminated */
+  SfMapData *map;
+};
+
+SfEnrolment *
+sf_enrolment_new_files (const char *name, const char *const *paths)
+{
+  g_return_val_if_fail (name != NULL && paths != NULL, NULL);
+
+  SfEnrolment *e = g_new0 (SfEnrolment, 1);
+  e->name = g_strdup (name);
+  e->paths = g_strdupv ((char **) paths);
+  e->n = (int) g_strv_length (e->paths);
+  return e;
+}
+
+SfEnrolment *
+sf_enrolment_new_face (const char *name, const float *pixels, int size, const char *path)
+{
+  g_return_val_if_fail (name != NULL && pixels != NULL && size > 0, NULL);
+
+  SfEnrolment *e = g_new0 (SfEnrolment, 1);
+  e->name = g_strdup (name);
+  e->pixels = g_memdup2 (pixels, sizeof (float) * size * size);
+  e->n = 1;
+  e->size = size;
+  if (path != NULL)
+    {
+      e->paths = g_new0 (char *, 2);
+      e->paths[0] = g_strdup (path);
+    }
+  return e;
+}
+
+void
+sf_enrolment_free (SfEnrolment *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->name);
+  g_strfreev (e->paths);
+  g_free (e->pixels);
+  g_free (e);
+}
+
+static SfEnrolment *
+enrolment_copy (const SfEnrolment *e)
+{
+  SfEnrolment *copy = g_new0 (SfEnrolment, 1);
+  copy->name = g_strdup (e->name);
+  copy->paths = g_strdupv (e->paths);
+  copy->pixels = e->pixels != NULL ? g_memdup2 (e->pixels, sizeof (float) * e->n * e->size * e->size) : NULL;
+  copy->n = e->n;
+  copy->size = e->size;
+  return copy;
+}
+
+SfPeopleJob *
+sf_people_job_new (const SfModel *model, const SfGallery *gallery, GPtrArray *enrolments, const SfDataset *dataset)
+{
+  g_return_val_if_fail (model != NULL && gallery != NULL, NULL);
+
+  SfModel *copy = sf_model_copy (model);
+  if (copy == NULL)
+    return NULL;
+  SfPeopleJob *job = g_new0 (SfPeopleJob, 1);
+  job->model = copy;
+  job->gallery = sf_gallery_copy (gallery);
+  job->enrolments = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_enrolment_free);
+  for (guint k = 0; enrolments != NULL && k < enrolments->len; k++)
+    g_ptr_array_add (job->enrolments, enrolment_copy (enrolments->pdata[k]));
+  job->errors = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (job->errors, NULL);
+  if (dataset != NULL && dataset->width == dataset->height)
+    {
+      job->n_dataset = dataset->n_images;
+      job->dataset_size = dataset->width;
+      job->dataset_pixels = g_memdup2 (dataset->pixels, sizeof (float) * dataset->n_images * dataset->width
+                                                          * dataset->height);
+      job->labels = g_memdup2 (dataset->labels, sizeof (int) * dataset->n_images);
+      job->n_people = dataset->n_people;
+      job->person_names = g_new0 (char *, dataset->n_people + 1);
+      for (int p = 0; p < dataset->n_people; p++)
+        job->person_names[p] = g_strdup (dataset->person_names[p]);
+    }
+  return job;
+}
+
+void
+sf_people_job_free (SfPeopleJob *job)
+{
+  if (job == NULL)
+    return;
+  sf_model_free (job->model);
+  g_clear_pointer (&job->gallery, sf_gallery_free);
+  g_ptr_array_unref (job->enrolments);
+  g_free (job->dataset_pixels);
+  g_free (job->labels);
+  g_strfreev (job->person_names);
+  g_ptr_array_unref (job->errors);
+  g_clear_pointer (&job->map, sf_map_data_unref);
+  g_free (job);
+}
+
+static void
+add_error (SfPeopleJob *job, const char *message)
+{
+  g_ptr_array_insert (job->errors, job->errors->len - 1, g_strdup (message));
+}
+
+static float *
+resized (const float *pixels, int n, int from, int to)
+{
+  gsize area = (gsize) to * to;
+  float *out = g_new (float, n * area);
+  for (int i = 0; i < n; i++)
+    {
+      if (from == to)
+        memcpy (out + i * area, pixels + i * area, sizeof (float) * area);
+      else
+        sf_image_resize_area (pixels + (gsize) i * from * from, from, from, out + i * area, to, to);
+    }
+  return out;
+}
+
+static void
+enrol (SfPeopleJob *job, GCancellable *cancellable)
+{
+  int size = sf_model_get_input_size (job->model);
+  GError *error = NULL;
+
+  for (guint k = 0; k < job->enrolments->len; k++)
+    {
+      SfEnrolment *e = job->enrolments->pdata[k];
+      gboolean ok;
+      if (e->pixels != NULL)
+        {
+          g_autofree float *pixels = resized (e->pixels, e->n, e->size, size);
+          ok = sf_gallery_enroll (job->gallery, job->model, e->name, pixels, (const char *const *) e->paths, e->n,
+                                  &error);
+        }
+      else
+        ok = sf_gallery_enroll_files (job->gallery, job->model, e->name, (const char *const *) e->paths, e->n,
+                                      &error);
+      if (ok)
+        job->gallery_changed = TRUE;
+      else
+        {
+          add_error (job, error->message);
+          g_clear_error (&error);
+        }
+      if (g_cancellable_is_cancelled (cancellable))
+        return;
+    }
+}
+
+/* Point i's colour: the dataset's person, and a dataset person enrolled keeps their colour. */
+static int
+enrolled_colour (SfPeopleJob *job, int face)
+{
+  int person = sf_gallery_get_face_person (job->gallery, face);
+  const char *name = sf_gallery_get_person_name (job->gallery, person);
+  int colour = job->n_people + person;
+  for (int p = 0; p < job->n_people; p++)
+    if (g_strcmp0 (job->person_names[p], name) == 0)
+      colour = p;
+  return colour;
+}
+
+/* Every dataset face and every enrolled face in one PCA, embedded alike
+ * (mirrored, as the gallery does). */
+static void
+project (SfPeopleJob *job, GCancellable *cancellable)
+{
+  int size = sf_model_get_input_size (job->model);
+  int n_gallery = sf_gallery_get_n_faces (job->gallery);
+  int n = job->n_dataset + n_gallery;
+  int D = sf_model_get_embedding_size (job->model);
+  GError *error = NULL;
+
+  if (n < 2 || D < 2)
+    return;
+  g_autofree float *embeddings = g_try_new (float, (gsize) n * D);
+  g_autofree float *faces = job->n_dataset > 0 ? resized (job->dataset_pixels, job->n_dataset, job->dataset_size, size)
+                                               : NULL;
+  if (embeddings == NULL
+      || (job->n_dataset > 0 && !sf_model_embed_mirrored (job->model, faces, job->n_dataset, embeddings, &error)))
+    {
+      add_error (job, error != NULL ? error->message : _("Out of memory for the map"));
+      g_clear_error (&error);
+      return;
+    }
+  for (int i = 0; i < n_gallery; i++)
+    memcpy (embeddings + (gsize) (job->n_dataset + i) * D, sf_gallery_get_face_embedding (job->gallery, i),
+            sizeof (float) * D);
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+  g_autofree float *plane = g_new (float, (gsize) n * 2);
+  if (!sf_pca (embeddings, n, D, 2, plane, NULL, NULL, NULL, &error))
+    {
+      add_error (job, error->message);
+      g_clear_error (&error);
+      return;
+    }
+
+  gsize area = (gsize) size * size;
+  SfMapData *map = sf_map_data_new (n, size);
+  for (int i = 0; i < n; i++)
+    {
+      SfMapPoint *point = &map->points[i];
+      point->x = plane[2 * i];
+      point->y = plane[2 * i + 1];
+      point->enrolled = i >= job->n_dataset;
+      if (!point->enrolled)
+        {
+          point->colour = job->labels[i];
+          map->labels[i] = g_strdup_printf (_("%s, dataset image %d"), job->person_names[job->labels[i]], i);
+          memcpy (map->faces + i * area, faces + i * area, sizeof (float) * area);
+        }
+      else
+        {
+          int face = i - job->n_dataset;
+          point->colour = enrolled_colour (job, face);
+          map->labels[i] = g_strdup_printf (_("%s, enrolled"),
+                                            sf_gallery_get_person_name (job->gallery,
+                                                                        sf_gallery_get_face_person (job->gallery, face)));
+          memcpy (map->faces + i * area, sf_gallery_get_face_pixels (job->gallery, face), sizeof (float) * area);
+        }
+    }
+  job->map = map;
+}
+
+void
+sf_people_job_run (SfPeopleJob *job, GCancellable *cancellable)
+{
+  g_return_if_fail (job != NULL);
+
+  GError *error = NULL;
+
+  enrol (job, cancellable);
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+  if (!sf_gallery_is_current (job->gallery, job->model))
+    {
+      if (!sf_gallery_update (job->gallery, job->model, &error))
+        {
+          add_error (job, error->message);
+          g_clear_error (&error);
+          return;
+        }
+      job->gallery_changed = TRUE;
+    }
+  project (job, cancellable);
+}
+
+static void
+run_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  sf_people_job_run (task_data, cancellable);
+}
+
+void
+sf_people_job_run_async (SfPeopleJob *job, gpointer source_object, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (job != NULL);
+
+  GTask *task = g_task_new (source_object, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sf_people_job_run_async);
+  g_task_set_task_data (task, job, (GDestroyNotify) sf_people_job_free);
+  g_task_run_in_thread (task, run_in_thread);
+  g_object_unref (task);
+}
+
+SfPeopleJob *
+sf_people_job_run_finish (GAsyncResult *result)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_get_task_data (G_TASK (result));
+}
+
+SfGallery *
+sf_people_job_steal_gallery (SfPeopleJob *job)
+{
+  g_return_val_if_fail (job != NULL, NULL);
+
+  if (!job->gallery_changed)
+    return NULL;
+  job->gallery_changed = FALSE;
+  return g_steal_pointer (&job->gallery);
+}
+
+SfMapData *
+sf_people_job_get_map (SfPeopleJob *job)
+{
+  g_return_val_if_fail (job != NULL, NULL);
+
+  return job->map;
+}
+
+const char *const *
+sf_people_job_get_errors (SfPeopleJob *job)
+{
+  g_return_val_if_fail (job != NULL, NULL);
+
+  return (const char *const *) job->errors->pdata;
+}
