@@ -161,12 +161,10 @@ message (SfTrainView *self, const char *heading, const char *body)
 static const SfEpochRecord *
 shown_history (SfTrainView *self, int *n_epochs)
 {
-  const SfCheckpoint *checkpoint = self->session != NULL ? sf_session_get_checkpoint (self->session) : NULL;
-
   if (self->shows_run)
     return sf_training_run_get_history (self->run, n_epochs);
-  *n_epochs = checkpoint != NULL ? checkpoint->n_history : 0;
-  return checkpoint != NULL ? checkpoint->history : NULL;
+  *n_epochs = 0;
+  return self->session != NULL ? sf_session_get_history (self->session, n_epochs) : NULL;
 }
 
 static char *
@@ -472,13 +470,15 @@ checkpoint_changed_cb (SfTrainView *self)
   self->shows_run = FALSE;
 
   sf_training_settings_set (self->settings, &checkpoint->settings);
+  int n_history = 0;
+  const SfEpochRecord *history = sf_session_get_history (self->session, &n_history);
   sf_training_curves_begin (self->curves, checkpoint->settings.epochs);
-  sf_training_curves_show_history (self->curves, checkpoint->history, checkpoint->n_history);
+  sf_training_curves_show_history (self->curves, history, n_history);
 
   const char *path = sf_session_get_model_path (self->session);
   g_autofree char *name = path != NULL ? g_path_get_basename (path) : g_strdup (_("model"));
-  g_autofree char *epoch = g_strdup_printf (ngettext ("%s: %d epoch", "%s: %d epochs", checkpoint->n_history),
-                                            name, checkpoint->n_history);
+  g_autofree char *epoch = g_strdup_printf (ngettext ("%s: %d epoch", "%s: %d epochs", n_history),
+                                            name, n_history);
   gtk_label_set_label (self->epoch_label, epoch);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_label_set_label (self->status_label, "");
