@@ -241,6 +241,8 @@ col2im (float *dinp, const float *dcols, int n, const SfConvShape *s, int pad)
         }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Passes                                                                   */
 
 void
 sf_conv_prepare (const SfConv *conv, float *cache, const float *weight)

@@ -5,9 +5,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "batchnorm.h"
 #include "conv.h"
 #include "error.h"
 #include "first-block.h"
+#include "heads.h"
 #include "layers.h"
 #include "parallel.h"
 

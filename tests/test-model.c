@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "layers.h"
+#include "heads.h"
 #include "conv-direct.h"
 #include "model.h"
 
