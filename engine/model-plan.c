@@ -40,13 +40,12 @@ is_act (const SfTower *tower, int k)
 
 /* The first stage with parameters as a first block (first-block.h) when it is
  * a lone convolution of the grey image that batch norm, ReLU and a 2×2 pool
- * follow, and the CPU runs the direct convolution. SF_NO_FIRST_BLOCK in the
- * environment keeps the layers apart (the tests compare the two). */
+ * follow, and the CPU runs the direct convolution. */
 static void
-fuse_first_block (SfModel *model, gsize *workspace)
+fuse_first_block (SfModel *model)
 {
   int s = model->first_param_stage;
-  if (s + 1 >= model->n_stages || g_getenv ("SF_NO_FIRST_BLOCK") != NULL)
+  if (s + 1 >= model->n_stages)
     return;
   Stage *conv = &model->stages[s], *bn = &model->stages[s + 1];
   if (conv->kind != STAGE_CONV || bn->kind != STAGE_BATCHNORM || conv->act.kind != SF_ACT_NONE
@@ -56,7 +55,24 @@ fuse_first_block (SfModel *model, gsize *workspace)
   conv->u.conv.sums = g_new0 (SfFirstBlockSums *, model->n_groups);
   for (int g = 0; g < model->n_groups; g++)
     conv->u.conv.sums[g] = sf_first_block_sums_new (conv->out.c);
-  *workspace = MAX (*workspace, sf_first_block_scratch_size (&conv->u.conv.conv));
+  model->workspace_stride = MAX (model->stages_workspace, sf_first_block_scratch_size (&conv->u.conv.conv));
+}
+
+/* Back to the layers one by one. */
+static void
+unfuse_first_block (SfModel *model)
+{
+  for (int s = 0; s < model->n_stages; s++)
+    {
+      ConvStage *cs = &model->stages[s].u.conv;
+      if (model->stages[s].kind != STAGE_CONV || !cs->first_block)
+        continue;
+      for (int g = 0; g < model->n_groups; g++)
+        sf_first_block_sums_free (cs->sums[g]);
+      g_clear_pointer (&cs->sums, g_free);
+      cs->first_block = FALSE;
+    }
+  model->workspace_stride = model->stages_workspace;
 }
 
 gboolean
@@ -161,9 +177,11 @@ _sf_model_plan_stages (SfModel *model, GError **error)
     if (model->stages[s].kind == STAGE_CONV || model->stages[s].kind == STAGE_BATCHNORM
         || model->stages[s].kind == STAGE_DENSE)
       model->first_param_stage = s;
-  fuse_first_block (model, &workspace);
   model->max_size = max_size;
+  model->stages_workspace = workspace;
   model->workspace_stride = workspace;
+  if (model->fuse_first_block)
+    fuse_first_block (model);
   if (!ok)
     g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "not enough memory for the layers of “%s”", tower->spec);
   return ok;
@@ -261,4 +279,29 @@ _sf_model_ensure_capacity (SfModel *model, int n, GError **error)
     }
   model->capacity = n;
   return TRUE;
+}
+
+void
+sf_model_set_fused_first_block (SfModel *model, gboolean fused)
+{
+  g_return_if_fail (model != NULL);
+  fused = !!fused;
+  if (fused == model->fuse_first_block)
+    return;
+  /* The fused block keeps other buffers than its layers (first-block.h). */
+  _sf_model_free_buffers (model);
+  model->fuse_first_block = fused;
+  if (fused)
+    fuse_first_block (model);
+  else
+    unfuse_first_block (model);
+}
+
+gboolean
+sf_model_uses_fused_first_block (const SfModel *model)
+{
+  for (int s = 0; s < model->n_stages; s++)
+    if (model->stages[s].kind == STAGE_CONV && model->stages[s].u.conv.first_block)
+      return TRUE;
+  return FALSE;
 }

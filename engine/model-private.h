@@ -91,8 +91,11 @@ struct _SfModel {
   int n_stages;
   int first_param_stage;     /* stages before it have no parameters: no gradient flows into them */
   gboolean has_batchnorm;
+  gboolean fuse_first_block; /* sf_model_set_fused_first_block: fuse it where it fits */
+  guint64 first_block_passes;  /* forward passes through the fused first block */
   int n_workers;
   int n_groups;              /* weight-gradient accumulators per conv stage */
+  gsize stages_workspace;    /* floats per worker the stages need without a first block */
   gsize workspace_stride;    /* floats per worker */
   gsize max_size;            /* the largest per-image tensor, floats */
 

@@ -297,6 +297,7 @@ first_block_forward (SfModel *model, int s, const float *x, int n, gboolean trai
       shift[c] = p[bn->bias + c] - mu * scale[c];
     }
   sf_parallel_for (n_tasks, first_block_forward_task, &job);
+  model->first_block_passes++;
 }
 
 static void

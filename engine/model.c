@@ -65,6 +65,7 @@ sf_model_new (const char *spec, SfHeadKind head, float margin, int input_size, g
   model->seed = seed;
   model->n_workers = sf_parallel_n_workers ();
   model->n_groups = model->n_workers;
+  model->fuse_first_block = TRUE;
   if (!_sf_model_build_params (model, error))
     {
       sf_model_free (model);
@@ -101,8 +102,10 @@ sf_model_copy (const SfModel *model)
 {
   SfModel *copy = sf_model_new (model->tower->spec, model->head, model->margin, model->tower->input_size,
                                 model->seed, NULL);
-  if (copy != NULL)
-    sf_model_copy_params (copy, model);
+  if (copy == NULL)
+    return NULL;
+  sf_model_set_fused_first_block (copy, model->fuse_first_block);
+  sf_model_copy_params (copy, model);
   return copy;
 }
 
@@ -399,4 +402,10 @@ void
 sf_model_set_train_steps (SfModel *model, gint64 steps)
 {
   model->steps = steps;
+}
+
+guint64
+sf_model_get_first_block_passes (const SfModel *model)
+{
+  return model->first_block_passes;
 }
