@@ -15,9 +15,11 @@ G_BEGIN_DECLS
  * OS support AVX-512 (F, CD, DQ, BW, VL), sets OPENBLAS_CORETYPE=SkylakeX and
  * re-executes /proc/self/exe with argv (NULL-terminated, as main() receives
  * it); that call does not return. A marker variable (SF_BLAS_REEXEC) stops a
- * second attempt. Returns TRUE when nothing needed doing (the variable was set
- * already, or the CPU lacks AVX-512), FALSE when the fast kernels were wanted
- * but could not be had (the program goes on with the kernels it has). */
+ * second attempt. Returns TRUE when nothing needed doing (the variable was
+ * set already, or the CPU lacks AVX-512), FALSE when the fast kernels were
+ * wanted but could not be had (the program goes on with the kernels it has).
+ * To run without the re-execution (under a debugger, say), set
+ * OPENBLAS_CORETYPE yourself (README, "Switches"). */
 gboolean    sf_blas_reexec_for_fast_kernels (int argc, char **argv);
 
 /* Whether the CPU and the OS support the AVX-512 subset of Skylake-X. */

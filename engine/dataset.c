@@ -1,7 +1,7 @@
-/* The dataset type, the choice of loader from a path, and what every loader shares. */
+/* The dataset type and its constructors, which every loader builds through;
+ * it knows no file format (dataset-open.c picks the loader for a path). */
 #include "dataset.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
@@ -216,72 +216,5 @@ sf_dataset_from_olivetti_values (SfDatasetFormat format, const char *path,
   for (int p = 0; p < dataset->n_people; p++)
     dataset->person_names[p] = g_strdup_printf ("Person %d", p + 1);
   dataset->source = g_strdup (path);
-  return dataset;
-}
-
-static gboolean
-has_suffix_ci (const char *path, const char *suffix)
-{
-  g_autofree char *lower = g_ascii_strdown (path, -1);
-  return g_str_has_suffix (lower, suffix);
-}
-
-static gboolean
-starts_with_matlab_magic (const char *path)
-{
-  char head[7] = { 0 };
-  FILE *file = fopen (path, "rb");
-  if (file == NULL)
-    return FALSE;
-  size_t n = fread (head, 1, 6, file);
-  fclose (file);
-  return n == 6 && memcmp (head, "MATLAB", 6) == 0;
-}
-
-SfDataset *
-sf_dataset_load (const char *path, const SfLoadOptions *options, GError **error)
-{
-  SfLoadOptions defaults = { 0 };
-  if (options == NULL)
-    options = &defaults;
-  int size = options->size > 0 ? options->size : SF_DEFAULT_IMAGE_SIZE;
-  if (size > SF_MAX_IMAGE_SIDE)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("invalid image size %d (1 to %d)"),
-                   size, SF_MAX_IMAGE_SIDE);
-      return NULL;
-    }
-
-  SfDataset *dataset = NULL;
-  if (path == NULL)
-    return sf_demo_faces_generate (size, 0, error);
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    dataset = sf_folder_load (path, options, error);
-  else if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: no such file or folder"), path);
-      return NULL;
-    }
-  else if (has_suffix_ci (path, ".mat") || starts_with_matlab_magic (path))
-    dataset = sf_matfile_load_olivetti (path, error);
-  else if (has_suffix_ci (path, ".pkz"))
-    dataset = sf_pickle_load_olivetti (path, error);
-  else
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-                   _("%s: not a dataset (expected a folder of people, an Olivetti .mat or a scikit-learn .pkz)"),
-                   path);
-      return NULL;
-    }
-  if (dataset == NULL)
-    return NULL;
-  if (!sf_dataset_resize (dataset, size, error))
-    {
-      sf_dataset_free (dataset);
-      return NULL;
-    }
-  if (options->progress != NULL)
-    options->progress (1.0, options->progress_data);
   return dataset;
 }

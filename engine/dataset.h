@@ -1,15 +1,20 @@
-/* A faces dataset: N grey images of one size with person labels, and the
- * loaders that fill it from an Olivetti .mat, a scikit-learn .pkz, a folder
- * of per-person subfolders, or the built-in demo faces. */
+/* A faces dataset: N grey images of one size with person labels, and its
+ * loading. The dataset itself (dataset.c) knows no file format; the loaders
+ * (matfile.c: an Olivetti .mat, pickle.c: a scikit-learn .pkz, folder.c: a
+ * folder of per-person subfolders, demo.c: the built-in demo faces) build
+ * through its constructors, and sf_dataset_load (dataset-open.c) picks the
+ * loader for a path. */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "image.h"
+
 G_BEGIN_DECLS
 
 #define SF_DEFAULT_IMAGE_SIZE 64
-/* Refused before allocating: larger than any face set this tool is for. */
-#define SF_MAX_IMAGE_SIDE   4096
+/* Refused before allocating: larger than any face set this tool is for (and
+ * SF_MAX_IMAGE_SIDE, image.h). */
 #define SF_MAX_IMAGES       1000000
 #define SF_MAX_DATASET_BYTES ((gsize) 8 << 30)
 
@@ -34,16 +39,6 @@ typedef struct {
   GPtrArray *warnings;  /* char*: files that were skipped, each naming the file and the problem */
 } SfDataset;
 
-/* Reports progress in [0, 1] from whatever thread does the loading. */
-typedef void (*SfProgressFunc) (double fraction, gpointer user_data);
-
-typedef struct {
-  int size;                   /* model input side; 0 means SF_DEFAULT_IMAGE_SIZE */
-  GCancellable *cancellable;  /* may be NULL */
-  SfProgressFunc progress;    /* may be NULL */
-  gpointer progress_data;
-} SfLoadOptions;
-
 /* Allocates a dataset with zeroed pixels, labels, names and paths; refuses absurd
  * sizes (negative, zero, over the SF_MAX_* limits) with SF_ERROR_TOO_LARGE or
  * SF_ERROR_INVALID before allocating anything. */
@@ -51,11 +46,6 @@ SfDataset  *sf_dataset_new            (SfDatasetFormat format,
                                        int n_images, int height, int width, int n_people,
                                        GError **error);
 void        sf_dataset_free           (SfDataset *dataset);
-
-/* Picks the loader from what the path is: a directory is a folder of people,
- * a .mat file (or MATLAB magic) the Olivetti file, a .pkz the scikit-learn
- * cache. NULL path gives the demo faces. Every image ends at options->size. */
-SfDataset  *sf_dataset_load           (const char *path, const SfLoadOptions *options, GError **error);
 
 static inline const float *
 sf_dataset_image (const SfDataset *dataset, int index)
@@ -71,13 +61,6 @@ const char *sf_dataset_format_name    (SfDatasetFormat format);
 /* Resizes every image to size x size with area averaging, in place. */
 gboolean    sf_dataset_resize         (SfDataset *dataset, int size, GError **error);
 
-/* The individual loaders (sf_dataset_load dispatches to them). They return the
- * images at their native size; sf_dataset_load resizes. */
-SfDataset  *sf_matfile_load_olivetti  (const char *path, GError **error);
-SfDataset  *sf_pickle_load_olivetti   (const char *path, GError **error);
-SfDataset  *sf_folder_load            (const char *path, const SfLoadOptions *options, GError **error);
-SfDataset  *sf_demo_faces_generate    (int size, guint64 seed, GError **error);
-
 /* Olivetti pixels as scikit-learn gives them, shared by the .mat and .pkz
  * loaders. `values` holds n_images blocks of 4096 numbers, block i being image
  * i stored column-major (MATLAB's 4096 x 400 matrix, or equally the (400, 4096)
@@ -86,6 +69,32 @@ SfDataset  *sf_demo_faces_generate    (int size, guint64 seed, GError **error);
 SfDataset  *sf_dataset_from_olivetti_values (SfDatasetFormat format, const char *path,
                                              const float *values, int n_images,
                                              GError **error);
+
+/* ------------------------------------------------------------------------ */
+/* Loading (dataset-open.c and the loaders)                                 */
+
+/* Reports progress in [0, 1] from whatever thread does the loading. */
+typedef void (*SfProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct {
+  int size;                   /* model input side; 0 means SF_DEFAULT_IMAGE_SIZE */
+  GCancellable *cancellable;  /* may be NULL */
+  SfProgressFunc progress;    /* may be NULL */
+  gpointer progress_data;
+} SfLoadOptions;
+
+/* Picks the loader from what the path is: a directory is a folder of people,
+ * a .mat file (or MATLAB magic) the Olivetti file, a .pkz the scikit-learn
+ * cache. NULL path gives the demo faces. Every image ends at options->size. */
+SfDataset  *sf_dataset_load           (const char *path, const SfLoadOptions *options, GError **error);
+
+/* The individual loaders (sf_dataset_load dispatches to them). The .mat and
+ * .pkz loaders return the images at their native size; sf_dataset_load
+ * resizes. */
+SfDataset  *sf_matfile_load_olivetti  (const char *path, GError **error);
+SfDataset  *sf_pickle_load_olivetti   (const char *path, GError **error);
+SfDataset  *sf_folder_load            (const char *path, const SfLoadOptions *options, GError **error);
+SfDataset  *sf_demo_faces_generate    (int size, guint64 seed, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfDataset, sf_dataset_free)
 

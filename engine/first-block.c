@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "batchnorm.h"
 #include "conv-direct.h"
 #include "simd.h"
 

@@ -11,7 +11,6 @@
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
 
-#include "dataset.h"
 #include "error.h"
 
 #define MAX_IMAGE_FILE ((goffset) 256 << 20)

@@ -6,6 +6,10 @@
 
 G_BEGIN_DECLS
 
+/* The largest side of an image or a dataset, refused before allocating:
+ * larger than any face set this tool is for. */
+#define SF_MAX_IMAGE_SIDE 4096
+
 typedef struct {
   int width;
   int height;

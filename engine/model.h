@@ -140,6 +140,20 @@ float               sf_model_distance         (const SfModel *model, const float
                                                const float *embedding_b);
 float               sf_model_score_distance   (const SfModel *model, float distance);
 
+/* The first block (first-block.h): where the tower starts with a 3×3
+ * convolution of the grey image, batch norm, ReLU or no activation and a 2×2
+ * max-pool, and the CPU has the direct convolution (AVX-512), those layers
+ * run as one fused pass. On by default; FALSE runs them one by one, with the
+ * same results up to rounding (the tests compare the two). Changing it drops
+ * the batch buffers, which the next pass allocates again; copies keep it. */
+void                sf_model_set_fused_first_block  (SfModel *model, gboolean fused);
+/* TRUE when the model runs its first block fused: allowed above, and the
+ * tower and the CPU fit. */
+gboolean            sf_model_uses_fused_first_block (const SfModel *model);
+/* Forward passes (training or evaluation) that went through the fused first
+ * block since the model was made: which path ran. */
+guint64             sf_model_get_first_block_passes (const SfModel *model);
+
 /* Python source rebuilding the model in PyTorch (tower and head). */
 char               *sf_model_to_python        (const SfModel *model);
 

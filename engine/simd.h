@@ -5,7 +5,8 @@
  * unknown length. SF_HOT compiles a function at -O3 in three versions
  * (AVX-512, AVX2+FMA, baseline) chosen at load time by the CPU; without
  * trapping math, so that comparisons become vector selects (the engine never
- * enables floating-point traps). */
+ * enables floating-point traps). Building with -DSF_NO_CLONES keeps one plain
+ * copy (README, "Switches"). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_CLONES)
 #define SF_HOT __attribute__ ((optimize ("O3", "no-trapping-math"), target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

@@ -41,23 +41,10 @@ G_BEGIN_DECLS
 #define SF_SPEC_ARTICLE \
   "conv96k11 pool2 drop0.3 conv256k5 pool2 drop0.3 conv384k3 pool2 drop0.3 gap dense1024 dense128"
 
-/* The default: small and batch-normalised, chosen by measurement on this
- * project's 2-core AVX-512 machine with the AT&T/ORL faces at 64×64, people
- * split (10 of the 40 people never seen in training), softmax loss over every
- * pair of a batch's images (see the compact preset in trainer.c and
- * docs/PERFORMANCE.md). Sixteen channels see the whole 64×64 image, then each
- * pool halves it; five blocks end at 4×4 with 128 channels. Against the
- * earlier tower that pooled to 32×32 first (pool2 conv16k3 ... conv128k3):
- * mean EER 0.054-0.058 against 0.064-0.066 over seeds 0-4, and 6.3 times the
- * PyTorch peer's speed against 3.3-4.2, at 1.7 times the time per epoch
- * (0.26 against 0.15 s): its few channels over wide planes are where the
- * engine's direct convolution and fused first block (first-block.h) win most. 8-16-32-64 channels
- * from full size (0.91) and a flatten instead of gap (0.92-0.93) were less
- * accurate. Earlier: 16-32-64-128 matched or beat 32-64-128-256 at a quarter
- * of the FLOPs; batch norm after each pool instead saved a quarter of the
- * time but lost accuracy. l2norm puts the embeddings on the unit sphere for
- * the preset's softmax pair loss (one-shot rank-1 0.81 → 0.93, see
- * trainer.c). */
+/* The default: small and batch-normalised, chosen by measurement (accuracy
+ * on people never seen in training, and speed) on this project's machine;
+ * the towers it beat and the figures are in docs/PERFORMANCE.md, "The compact
+ * tower". l2norm: unit-length embeddings for the preset's softmax pair loss. */
 #define SF_SPEC_COMPACT \
   "conv16k3-bn-relu pool2 conv16k3-bn-relu pool2 conv32k3-bn-relu pool2 conv64k3-bn-relu pool2 conv128k3-bn-relu " \
   "gap dense128 l2norm"

@@ -4,8 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "batchnorm.h"
 #include "conv.h"
 #include "conv-direct.h"
+#include "heads.h"
 #include "layers.h"
 #include "rng.h"
 

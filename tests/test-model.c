@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "layers.h"
+#include "heads.h"
 #include "conv-direct.h"
 #include "model.h"
 
@@ -316,8 +316,9 @@ test_gradient_first_block (void)
 }
 
 /* The fused first block against the same tower computed layer by layer
- * (SF_NO_FIRST_BLOCK): losses, every gradient, the running statistics and
- * the scores in evaluation agree over a few training steps. */
+ * (sf_model_set_fused_first_block): losses, every gradient, the running
+ * statistics and the scores in evaluation agree over a few training steps,
+ * and each side ran the path it names. */
 static void
 test_first_block_matches_layers (void)
 {
@@ -331,10 +332,11 @@ test_first_block_matches_layers (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (SfModel) fused = sf_model_new (spec, SF_HEAD_CONTRASTIVE, 2, size, 3, &error);
   g_assert_no_error (error);
-  g_setenv ("SF_NO_FIRST_BLOCK", "1", TRUE);
   g_autoptr (SfModel) layers = sf_model_new (spec, SF_HEAD_CONTRASTIVE, 2, size, 3, &error);
-  g_unsetenv ("SF_NO_FIRST_BLOCK");
   g_assert_no_error (error);
+  sf_model_set_fused_first_block (layers, FALSE);
+  g_assert_true (sf_model_uses_fused_first_block (fused));
+  g_assert_false (sf_model_uses_fused_first_block (layers));
   SfRng rng;
   sf_rng_seed (&rng, 4);
   g_autofree float *a = random_images (&rng, n, size), *b = random_images (&rng, n, size);
@@ -377,6 +379,25 @@ test_first_block_matches_layers (void)
   g_assert_true (sf_model_evaluate_batch (layers, a, b, targets, n, scores_layers, &loss, &error));
   for (int k = 0; k < n; k++)
     g_assert_cmpfloat_with_epsilon (scores_fused[k], scores_layers[k], 1e-5);
+  /* Three training passes and one evaluation: all fused on one side, none on the other. */
+  g_assert_cmpuint (sf_model_get_first_block_passes (fused), ==, 4);
+  g_assert_cmpuint (sf_model_get_first_block_passes (layers), ==, 0);
+
+  /* A copy keeps the choice; switched back on, the block runs fused again. */
+  g_autoptr (SfModel) copy = sf_model_copy (layers);
+  g_assert_false (sf_model_uses_fused_first_block (copy));
+  sf_model_set_fused_first_block (layers, TRUE);
+  g_assert_true (sf_model_uses_fused_first_block (layers));
+  g_assert_true (sf_model_evaluate_batch (layers, a, b, targets, n, scores_layers, &loss, &error));
+  g_assert_cmpuint (sf_model_get_first_block_passes (layers), ==, 1);
+  g_assert_true (sf_model_evaluate_batch (copy, a, b, targets, n, scores_layers, &loss, &error));
+  g_assert_cmpuint (sf_model_get_first_block_passes (copy), ==, 0);
+
+  /* A tower whose first convolution has its own activation has no first block to fuse. */
+  g_autoptr (SfModel) plain = sf_model_new ("conv5k3-relu pool2 conv4k3-bn-relu pool2 gap dense6", SF_HEAD_BCE, 1, size,
+                                            3, &error);
+  g_assert_no_error (error);
+  g_assert_false (sf_model_uses_fused_first_block (plain));
 }
 
 /* sf_model_embed_mirrored: the mean of the image's and its mirror's
