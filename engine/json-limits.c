@@ -3,6 +3,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "error.h"
@@ -231,4 +232,108 @@ sf_json_get_boolean (JsonObject *object, const char *member, gboolean fallback, 
     return FALSE;
   *value = node != NULL ? json_node_get_boolean (node) : fallback;
   return TRUE;
+}
+
+static void
+append_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *c = (const guchar *) text; *c != '\0'; c++)
+    switch (*c)
+      {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      default:
+        if (*c < 0x20 || *c == 0x7f)
+          g_string_append_printf (out, "\\u%04x", *c);
+        else
+          g_string_append_c (out, (char) *c);
+        break;
+      }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_node (GString *out, JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr (GList) members = json_object_get_members (object);
+        g_string_append_c (out, '{');
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            if (l != members)
+              g_string_append_c (out, ',');
+            append_string (out, l->data);
+            g_string_append_c (out, ':');
+            append_node (out, json_object_get_member (object, l->data));
+          }
+        g_string_append_c (out, '}');
+        return;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        g_string_append_c (out, '[');
+        for (guint k = 0; k < json_array_get_length (array); k++)
+          {
+            if (k > 0)
+              g_string_append_c (out, ',');
+            append_node (out, json_array_get_element (array, k));
+          }
+        g_string_append_c (out, ']');
+        return;
+      }
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      return;
+    case JSON_NODE_VALUE:
+    default:
+      break;
+    }
+  GType type = json_node_get_value_type (node);
+  if (type == G_TYPE_STRING)
+    append_string (out, json_node_get_string (node));
+  else if (type == G_TYPE_INT64)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+  else if (type == G_TYPE_BOOLEAN)
+    g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+  else if (type == G_TYPE_DOUBLE && isfinite (json_node_get_double (node)))
+    {
+      char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node));
+      g_string_append (out, buffer);
+      /* A double stays a double when read back, as json-glib writes it; an
+       * exponent already makes it one. */
+      if (strpbrk (buffer, ".eE") == NULL)
+        g_string_append (out, ".0");
+    }
+  else
+    g_string_append (out, "null");
+}
+
+char *
+sf_json_to_string (JsonNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  GString *out = g_string_new (NULL);
+  append_node (out, node);
+  return g_string_free (out, FALSE);
 }

@@ -1,8 +1,8 @@
-/* JSON that comes from files, which may be hostile: a linear scan that
- * refuses deep nesting, oversized text and too many values before
- * json-glib's recursive parser sees the text (100,000 nested brackets
- * overflow its stack), and member getters that check each field's type and
- * range. Every message names the file and the part of it, e.g.
+/* JSON in files, which may be hostile: a linear scan that refuses deep
+ * nesting, oversized text and too many values before json-glib's recursive
+ * parser sees the text (100,000 nested brackets overflow its stack), member
+ * getters that check each field's type and range, and a writer whose numbers
+ * json-glib reads back. Every message names the file and the part, e.g.
  * "model.safetensors: metadata 'history': arrays and objects nested deeper
  * than 16 levels". */
 #pragma once
@@ -53,5 +53,10 @@ gboolean  sf_json_get_double  (JsonObject *object, const char *member, double fa
                                double *value, const char *file, const char *part, GError **error);
 gboolean  sf_json_get_boolean (JsonObject *object, const char *member, gboolean fallback, gboolean *value,
                                const char *file, const char *part, GError **error);
+
+/* Like json_to_string (node, FALSE), but every number reads back: json-glib
+ * 1.6 writes doubles such as 1e308 or 1e-08 as "1e+308.0", which no JSON
+ * parser (json-glib included) accepts. Non-finite doubles become null. */
+char     *sf_json_to_string   (JsonNode *node);
 
 G_END_DECLS

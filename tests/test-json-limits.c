@@ -1,8 +1,10 @@
 /* The JSON guard: nesting counted exactly (brackets inside strings and
  * escapes do not count, comments and single quotes that could hide them are
  * refused), size and value limits, 100,000 nested brackets refused without a
- * stack overflow, and typed member getters whose messages name the field. */
+ * stack overflow, typed member getters whose messages name the field, and a
+ * writer whose every number reads back. */
 #include <glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "error.h"
@@ -187,6 +189,56 @@ test_typed_members (void)
   g_assert_cmpfloat (d, ==, 12);
 }
 
+/* json-glib 1.6 writes 1e308 as "1e+308.0", which it cannot read back:
+ * every value written here reads back exactly. */
+static void
+test_to_string_reads_back (void)
+{
+  const double doubles[] = { 1e308, -1e308, 1e-8, 1e20, 5e-324, 0.5, 3.0, -0.0, 0.1, 123456789.125 };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "doubles");
+  json_builder_begin_array (b);
+  for (guint k = 0; k < G_N_ELEMENTS (doubles); k++)
+    json_builder_add_double_value (b, doubles[k]);
+  json_builder_add_double_value (b, INFINITY);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "text \"quoted\"");
+  json_builder_add_string_value (b, "back\\slash \"q\" new\nline tab\t cr\r bell\a del\x7f Ö 😀");
+  json_builder_set_member_name (b, "int");
+  json_builder_add_int_value (b, G_MININT64);
+  json_builder_set_member_name (b, "more");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "flag");
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_set_member_name (b, "nothing");
+  json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+
+  g_autofree char *text = sf_json_to_string (root);
+  GError *error = NULL;
+  g_autoptr (JsonNode) back = sf_json_parse (text, -1, NULL, "written", NULL, &error);
+  g_assert_no_error (error);
+  JsonObject *o = json_node_get_object (back);
+  JsonArray *numbers = json_object_get_array_member (o, "doubles");
+  g_assert_cmpuint (json_array_get_length (numbers), ==, G_N_ELEMENTS (doubles) + 1);
+  for (guint k = 0; k < G_N_ELEMENTS (doubles); k++)
+    {
+      JsonNode *number = json_array_get_element (numbers, k);
+      g_assert_true (json_node_get_value_type (number) == G_TYPE_DOUBLE);
+      g_assert_cmpfloat (json_node_get_double (number), ==, doubles[k]);
+    }
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (numbers, G_N_ELEMENTS (doubles))));
+  g_assert_cmpstr (json_object_get_string_member (o, "text \"quoted\""), ==,
+                   "back\\slash \"q\" new\nline tab\t cr\r bell\a del\x7f Ö 😀");
+  g_assert_true (json_object_get_int_member (o, "int") == G_MININT64);
+  JsonObject *more = json_object_get_object_member (o, "more");
+  g_assert_true (json_object_get_boolean_member (more, "flag"));
+  g_assert_true (json_object_get_null_member (more, "nothing"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -195,5 +247,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json-limits/deep-nesting", test_deep_nesting_is_refused);
   g_test_add_func ("/json-limits/size-and-values", test_size_and_values);
   g_test_add_func ("/json-limits/typed-members", test_typed_members);
+  g_test_add_func ("/json-limits/to-string-reads-back", test_to_string_reads_back);
   return g_test_run ();
 }
