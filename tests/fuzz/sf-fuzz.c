@@ -1,9 +1,10 @@
 /* A deterministic mutation fuzzer for the readers of files that travel
  * between people (gcc has no libFuzzer, and a fixed seed makes every finding
  * reproducible): seeds made by the engine's own writers, then bit flips,
- * interesting bytes and integers, insertions, deletions, repeated runs,
- * splices, truncations and edits of numbers and length fields; a
- * safetensors header is mutated with its length kept true, and PNG chunks
+ * interesting bytes and integers, insertions, deletions, repeated runs, deep
+ * nests, splices, truncations and edits of numbers and length fields; a
+ * safetensors header is mutated with its length kept true (or one tensor
+ * reshaped with the rest of the file made to agree), and PNG chunks
  * get their CRCs right again, so mutations get past the first check. Case i of a
  * seed is a pure function of (seed, i), so the supervisor regenerates any
  * input it has to keep. A worker process runs case after case (ASan and
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +120,7 @@ static void
 mutate_once (const Fuzz *f, GByteArray *input, Rng *rng)
 {
   gsize size = input->len;
-  int op = (int) rng_below (rng, 13);
+  int op = (int) rng_below (rng, 14);
   if (size == 0 && op != 3 && op != 6 && op != 11)
     op = 3;
   gsize pos = pick_position (rng, size);
@@ -233,6 +235,22 @@ mutate_once (const Fuzz *f, GByteArray *input, Rng *rng)
           memcpy (input->data + at, token, n);
         break;
       }
+    case 13: /* a deep nest of arrays or objects, closed or not: recursive parsers' stacks */
+      {
+        const char *opens[] = { "[", "{\"a\":", "[{\"a\":" }, *closes[] = { "]", "}", "}]" };
+        const gsize depths[] = { 16, 1000, 100000 };
+        int kind = (int) rng_below (rng, G_N_ELEMENTS (opens));
+        gsize depth = depths[rng_below (rng, G_N_ELEMENTS (depths))];
+        gboolean closed = rng_below (rng, 2) == 0;
+        GString *nest = g_string_new (NULL);
+        for (gsize k = 0; k < depth; k++)
+          g_string_append (nest, opens[kind]);
+        for (gsize k = 0; closed && k < depth; k++)
+          g_string_append (nest, closes[kind]);
+        insert_bytes (input, rng_below (rng, size + 1), (const guint8 *) nest->str, nest->len);
+        g_string_free (nest, TRUE);
+        break;
+      }
     case 12: /* copy a piece of the input over another place in it */
     default:
       {
@@ -255,6 +273,92 @@ mutate_some (const Fuzz *f, GByteArray *input, Rng *rng)
     mutate_once (f, input, rng);
 }
 
+typedef struct {
+  const char *name;
+  JsonObject *entry;
+  guint64 begin;
+  guint64 end;
+} Tensor;
+
+static int
+compare_tensors (gconstpointer a, gconstpointer b)
+{
+  const Tensor *x = a, *y = b;
+  return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* One dimension of one tensor changed, and the file made consistent
+ * around it (every data_offsets and the data itself), so that only the
+ * meaning of the shape is wrong: the lies a reader must catch by checking
+ * dimensions against each other and against the model (a gallery whose
+ * embeddings are narrower than its model's). header is replaced. */
+static void
+reshape_tensor (GByteArray *header, GByteArray *data, Rng *rng)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, (const char *) header->data, header->len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  g_autoptr (GList) members = json_object_get_members (root);
+  g_autoptr (GArray) tensors = g_array_new (FALSE, FALSE, sizeof (Tensor));
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (root, l->data);
+      if (strcmp (l->data, "__metadata__") == 0 || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      JsonObject *entry = json_node_get_object (node);
+      JsonArray *offsets = json_object_get_array_member (entry, "data_offsets");
+      Tensor t = { l->data, entry, json_array_get_int_element (offsets, 0), json_array_get_int_element (offsets, 1) };
+      g_array_append_val (tensors, t);
+    }
+  if (tensors->len == 0)
+    return;
+  g_array_sort (tensors, compare_tensors);
+  Tensor *chosen = &g_array_index (tensors, Tensor, rng_below (rng, tensors->len));
+  JsonArray *shape = json_object_get_array_member (chosen->entry, "shape");
+  guint rank = json_array_get_length (shape);
+  if (rank == 0)
+    return;
+  guint d = (guint) rng_below (rng, rank);
+  gint64 old = json_array_get_int_element (shape, d);
+  const gint64 choices[] = { 0, 1, old - 1, old + 1, old / 2, old * 2, 3, 4096 };
+  gint64 value = MAX (choices[rng_below (rng, G_N_ELEMENTS (choices))], 0);
+  guint64 elements = 1;
+  for (guint k = 0; k < rank; k++)
+    elements *= (guint64) (k == d ? value : json_array_get_int_element (shape, k));
+  guint64 old_elements = 1;
+  for (guint k = 0; k < rank; k++)
+    old_elements *= (guint64) json_array_get_int_element (shape, k);
+  if (old_elements == 0 || elements * ((chosen->end - chosen->begin) / old_elements) > ((guint64) 1 << 20))
+    return;
+  json_node_set_int (json_array_get_element (shape, d), value);
+  guint64 item = (chosen->end - chosen->begin) / old_elements;
+
+  /* The data again, each tensor at its new place; a grown tensor is padded with zeros. */
+  g_autoptr (GByteArray) moved = g_byte_array_new ();
+  for (guint k = 0; k < tensors->len; k++)
+    {
+      Tensor *t = &g_array_index (tensors, Tensor, k);
+      guint64 length = t == chosen ? elements * item : t->end - t->begin;
+      guint64 begin = moved->len;
+      guint64 keep = MIN (length, t->end - t->begin);
+      if (t->begin + keep <= data->len)
+        g_byte_array_append (moved, data->data + t->begin, (guint) keep);
+      g_byte_array_set_size (moved, (guint) (begin + length));
+      if (length > keep)
+        memset (moved->data + begin + keep, 0, length - keep);
+      JsonArray *offsets = json_object_get_array_member (t->entry, "data_offsets");
+      json_node_set_int (json_array_get_element (offsets, 0), (gint64) begin);
+      json_node_set_int (json_array_get_element (offsets, 1), (gint64) (begin + length));
+    }
+  g_autofree char *text = json_to_string (json_parser_get_root (parser), FALSE);
+  g_byte_array_set_size (header, 0);
+  g_byte_array_append (header, (const guint8 *) text, (guint) strlen (text));
+  g_byte_array_set_size (data, 0);
+  g_byte_array_append (data, moved->data, moved->len);
+}
+
 /* A safetensors file mutated as its parts, the JSON header and the data,
  * with the length field then telling the truth: raw mutations nearly
  * always break that field and stop at the first check. */
@@ -272,7 +376,11 @@ mutate_safetensors (const Fuzz *f, GByteArray *input, Rng *rng)
   g_byte_array_append (header, input->data + 8, (guint) header_len);
   g_autoptr (GByteArray) data = g_byte_array_new ();
   g_byte_array_append (data, input->data + 8 + header_len, (guint) (input->len - 8 - header_len));
-  mutate_some (f, header, rng);
+  int how = (int) rng_below (rng, 3);
+  if (how != 1)
+    reshape_tensor (header, data, rng);
+  if (how != 0)
+    mutate_some (f, header, rng);
   if (data->len > 0 && rng_below (rng, 4) == 0)
     mutate_once (f, data, rng);
   guint64 le = GUINT64_TO_LE ((guint64) header->len);
