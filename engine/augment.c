@@ -25,6 +25,14 @@ sf_augment_settings_init_default (SfAugmentSettings *s)
 gboolean
 sf_augment_settings_parse (const char *text, SfAugmentSettings *settings, GError **error)
 {
+  /* NULL is what json-glib's string getters give for a value of another
+   * type ("augment": 1 in a model file): an error, never a crash. */
+  if (text == NULL)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
+                   "augment: no text, expected none, all, or a list of flip, shift, rotate, scale, light");
+      return FALSE;
+    }
   SfAugmentSettings defaults;
   sf_augment_settings_init_default (&defaults);
   SfAugmentSettings result = { 0 };
@@ -52,7 +60,7 @@ sf_augment_settings_parse (const char *text, SfAugmentSettings *settings, GError
       else
         {
           g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
-                       "augmentation '%s': expected none, all, or a list of flip, shift, rotate, scale, light",
+                       "augment: '%s' is not an augmentation; expected none, all, or a list of flip, shift, rotate, scale, light",
                        word);
           return FALSE;
         }

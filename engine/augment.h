@@ -22,7 +22,8 @@ gboolean sf_augment_enabled (const SfAugmentSettings *settings);
 /* Moderate defaults for faces: flip, 6 % shift, 8°, 8 % scale, 0.1 brightness, 0.15 contrast. */
 void     sf_augment_settings_init_default (SfAugmentSettings *settings);
 /* Parses a comma list such as "flip,shift,rotate,scale,light" (or "none", "all")
- * into settings with the default strengths. */
+ * into settings with the default strengths. text NULL (a value of the wrong
+ * type in a file) is an SF_ERROR_INVALID; errors name the field, "augment". */
 gboolean sf_augment_settings_parse (const char *text, SfAugmentSettings *settings, GError **error);
 char    *sf_augment_settings_to_string (const SfAugmentSettings *settings);
 
