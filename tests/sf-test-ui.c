@@ -114,16 +114,6 @@ sf_test_set_wait_timeout (guint ms)
 }
 
 void
-sf_test_run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-void
 sf_test_drain (void)
 {
   while (g_main_context_iteration (NULL, FALSE))

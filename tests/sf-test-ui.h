@@ -29,8 +29,6 @@ guint       sf_test_ui_get_n_tolerated   (void);
  * "timed out waiting for `what`" after the wait timeout (60 s unless set). */
 void        sf_test_wait_until           (SfTestCondition condition, gpointer data, const char *what);
 void        sf_test_set_wait_timeout     (guint ms);
-/* Runs the main loop for `ms` milliseconds. */
-void        sf_test_run_for              (guint ms);
 /* Dispatches whatever is pending, without blocking. */
 void        sf_test_drain                (void);
 /* Lets pending idles and one frame of `widget` run. */

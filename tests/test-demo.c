@@ -105,19 +105,6 @@ test_bad_size_refused (void)
     }
 }
 
-static void
-test_fast (void)
-{
-  /* About 30 ms on an ordinary core at -O2; the bound only catches something
-   * pathological, and leaves room for sanitizer and debug builds. */
-  gint64 start = g_get_monotonic_time ();
-  g_autoptr (SfDataset) dataset = sf_demo_faces_generate (64, 1, NULL);
-  gint64 elapsed = g_get_monotonic_time () - start;
-  g_assert_nonnull (dataset);
-  g_test_message ("200 demo faces of 64x64 in %.1f ms", elapsed / 1000.0);
-  g_assert_cmpint (elapsed, <, 2 * G_USEC_PER_SEC);
-}
-
 static double
 rms_distance (const float *a, const float *b, int n)
 {
@@ -182,7 +169,6 @@ main (int argc, char **argv)
   g_test_add_func ("/demo/load-without-path-is-seed-zero", test_load_without_path_is_seed_zero);
   g_test_add_func ("/demo/sizes", test_sizes);
   g_test_add_func ("/demo/bad-size-refused", test_bad_size_refused);
-  g_test_add_func ("/demo/fast", test_fast);
   g_test_add_data_func ("/demo/not-trivial-but-learnable/seed-0", GUINT_TO_POINTER (0),
                         test_not_trivial_but_learnable);
   g_test_add_data_func ("/demo/not-trivial-but-learnable/seed-1", GUINT_TO_POINTER (1),
