@@ -135,6 +135,46 @@ test_counts (void)
   g_assert_nonnull (strstr (description, "2,036,930 parameters"));
 }
 
+/* Every layer's box says its parameters and FLOPs (per image): the
+ * figures worked out by hand for this tiny tower at 16 × 16. */
+static void
+test_layer_counts (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse ("conv8k3-bn pool2 gap dense4", 16, &error);
+  const char *expected[] = {
+    /* conv 2·(1·3·3)·8·16·16 = 36,864, bn 2·8·16·16 = 4,096, relu 8·16·16 = 2,048;
+     * 8·9 + 8 + 2·8 parameters */
+    "(1, 16, 16), output: (8, 16, 16); 96 parameters, 43.0 kFLOPs per image",
+    /* one per input element */
+    "(8, 16, 16), output: (8, 8, 8); no parameters, 2.0 kFLOPs per image",
+    "(8, 8, 8), output: (8); no parameters, 512 FLOPs per image",
+    /* 2·8·4; 8·4 + 4 parameters */
+    "(8), output: (4); 36 parameters, 64 FLOPs per image",
+  };
+
+  g_assert_no_error (error);
+  g_autofree char *layers = sf_network_describe_layers (tower);
+  g_auto (GStrv) lines = g_strsplit (layers, "\n", -1);
+  g_test_message ("%s", layers);
+  g_assert_cmpuint (g_strv_length (lines), ==, G_N_ELEMENTS (expected) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *number = g_strdup_printf ("%u. ", i + 1);
+      g_assert_true (g_str_has_prefix (lines[i], number));
+      g_assert_true (g_str_has_suffix (lines[i], expected[i]));
+    }
+
+  /* The SVG says it too. */
+  g_autofree char *svg = g_build_filename (tmp_dir, "counts.svg", NULL);
+  g_autofree char *svg_data = NULL;
+  g_assert_true (sf_network_diagram_save (svg, SF_DIAGRAM_SVG, tower, SF_HEAD_CONTRASTIVE, 1.0, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (svg, &svg_data, NULL, NULL));
+  g_assert_nonnull (strstr (svg_data, "96 parameters, 43.0 kFLOPs per image"));
+  g_remove (svg);
+}
+
 static void
 test_export (void)
 {
@@ -197,6 +237,49 @@ model_view (void)
   return SF_MODEL_VIEW (view);
 }
 
+/* The first label at or under root that says text, depth first. */
+static GtkLabel *
+find_label (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
+    return GTK_LABEL (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child, text);
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+/* The preset dropdown: the one that lists Compact, Article, Custom. */
+static GtkDropDown *
+find_preset_dropdown (GtkWidget *root)
+{
+  if (GTK_IS_DROP_DOWN (root)
+      && g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (root))) == 3)
+    return GTK_DROP_DOWN (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkDropDown *dropdown = find_preset_dropdown (child);
+      if (dropdown != NULL)
+        return dropdown;
+    }
+  return NULL;
+}
+
+/* What the dropdown shows: its selected row's words. */
+static const char *
+dropdown_text (GtkDropDown *dropdown)
+{
+  gpointer item = gtk_drop_down_get_selected_item (dropdown);
+
+  g_assert_true (GTK_IS_STRING_OBJECT (item));
+  return gtk_string_object_get_string (item);
+}
+
 static void
 test_window_spec (void)
 {
@@ -242,17 +325,26 @@ test_window_spec (void)
   g_autofree char *description = sf_network_describe (tower, SF_HEAD_CONTRASTIVE,
                                                           g_settings_get_double (settings, "train-margin"));
   gtk_test_accessible_assert_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, description);
+  /* Its layers, each with its parameters and FLOPs, for screen readers. */
+  g_autofree char *layers = sf_network_describe_layers (tower);
+  g_assert_nonnull (strstr (layers, "FLOPs per image"));
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, layers);
   g_assert_cmpint (gtk_widget_get_width (area), >, 300);
 
-  /* Typing in the entry: a valid edit is saved and makes the preset custom. */
+  /* Typing in the entry: a valid edit is saved and makes the preset custom,
+   * and the dropdown says so. */
   GtkWidget *entry = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY, NULL);
+  GtkDropDown *preset_dropdown = find_preset_dropdown (GTK_WIDGET (view));
   g_settings_set_string (settings, "train-preset", "compact");
+  sf_test_settle (window);
+  g_assert_cmpstr (dropdown_text (preset_dropdown), ==, "Compact");
   gtk_editable_set_text (GTK_EDITABLE (entry), "conv4k3 gap dense8");
   sf_test_settle (window);
   g_autofree char *saved = g_settings_get_string (settings, "train-spec");
   g_autofree char *preset = g_settings_get_string (settings, "train-preset");
   g_assert_cmpstr (saved, ==, "conv4k3 gap dense8");
   g_assert_cmpstr (preset, ==, "custom");
+  g_assert_cmpstr (dropdown_text (preset_dropdown), ==, "Custom");
   /* The Train view's form shares the settings. */
   GtkWidget *train_spec = sf_test_find_widget (GTK_WIDGET (sf_window_get_train_view (window)), ADW_TYPE_ENTRY_ROW,
                                                NULL);
@@ -367,6 +459,53 @@ test_window_model (void)
   g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, SF_SPEC_COMPACT);
 }
 
+/* The line of counts under the title is read whole at the window's default
+ * size, also with the Showing dropdown beside the title (a model open). */
+static void
+test_window_summary (void)
+{
+  SfModelView *view = model_view ();
+  SfSession *session = sf_window_get_session (window);
+  g_autoptr (GError) error = NULL;
+  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
+  int width, height;
+
+  /* Small, so the other views' work on it ends soon, with a summary as long as the presets'. */
+  checkpoint->model = sf_model_new ("conv8k3 pool2 conv16k3 gap dense128", SF_HEAD_BCE, 1.0f, 32, 1, &error);
+  g_assert_no_error (error);
+  sf_train_settings_init_preset (&checkpoint->settings, SF_PRESET_COMPACT);
+  checkpoint->threshold = 0.5f;
+  sf_session_set_checkpoint (session, checkpoint, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "model"));
+  sf_test_settle (window);
+  sf_test_settle (window);
+  g_assert_true (sf_model_view_get_showing_model (view));
+
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_test_message ("window %d × %d (default %d × %d)", gtk_widget_get_width (GTK_WIDGET (window)),
+                  gtk_widget_get_height (GTK_WIDGET (window)), width, height);
+  const char *summary = sf_model_view_get_summary (view);
+  g_test_message ("%s", summary);
+  g_assert_nonnull (strstr (summary, "binary cross-entropy head"));
+  GtkLabel *label = find_label (GTK_WIDGET (view), summary);
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (label)));
+
+  PangoLayout *layout = gtk_label_get_layout (label);
+  int text_width, text_height;
+  pango_layout_get_pixel_size (layout, &text_width, &text_height);
+  g_test_message ("summary %d × %d in %d × %d", text_width, text_height,
+                  gtk_widget_get_width (GTK_WIDGET (label)), gtk_widget_get_height (GTK_WIDGET (label)));
+  g_assert_false (pango_layout_is_ellipsized (layout));
+  g_assert_cmpint (text_width, <=, gtk_widget_get_width (GTK_WIDGET (label)));
+  g_assert_cmpint (text_height, <=, gtk_widget_get_height (GTK_WIDGET (label)));
+
+  /* The softmax pair loss of an l2norm tower is named as the picture names it. */
+  sf_model_view_set_showing_model (view, FALSE);
+  sf_test_settle (window);
+  g_assert_nonnull (strstr (sf_model_view_get_summary (view), "softmax pair loss"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -377,6 +516,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/model-view/draw", test_draw);
   g_test_add_func ("/model-view/natural-size", test_natural_size);
   g_test_add_func ("/model-view/counts", test_counts);
+  g_test_add_func ("/model-view/layer-counts", test_layer_counts);
   g_test_add_func ("/model-view/export", test_export);
   if (display)
     {
@@ -385,6 +525,7 @@ main (int argc, char *argv[])
       g_test_add_func ("/model-view/window/spec", test_window_spec);
       g_test_add_func ("/model-view/window/preset", test_window_preset);
       g_test_add_func ("/model-view/window/model", test_window_model);
+      g_test_add_func ("/model-view/window/summary", test_window_summary);
     }
   else
     g_test_message ("no display: the window tests are skipped (run under xvfb-run)");

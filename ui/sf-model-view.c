@@ -97,6 +97,8 @@ refresh (SfModelView *self)
       gtk_drawing_area_set_content_width (self->drawing_area, 0);
       gtk_drawing_area_set_content_height (self->drawing_area, 0);
       gtk_accessible_reset_property (GTK_ACCESSIBLE (self->drawing_area), GTK_ACCESSIBLE_PROPERTY_LABEL);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->drawing_area),
+                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
       return;
     }
 
@@ -109,12 +111,11 @@ refresh (SfModelView *self)
   g_autofree char *flops_text = g_strdup_printf (_("%s per pair"), flops);
   g_autofree char *embedding = g_strdup_printf (_("embedding size %d"), tower->embedding_size);
   g_autofree char *input = g_strdup_printf (_("input %d × %d"), tower->input_size, tower->input_size);
-  const char *head_text = head == SF_HEAD_BCE ? _("binary cross-entropy head") : _("contrastive head");
-  /* Translators: "2,036,930 parameters · 15.21 GFLOPs per pair · embedding size 128 · input 64 × 64 · contrastive head". */
+  /* Translators: "2,036,930 parameters · 15.21 GFLOPs per pair · embedding size 128 · input 64 × 64 ·
+   * contrastive loss". */
   self->summary = g_strdup_printf (_("%s · %s · %s · %s · %s"), params_text, flops_text, embedding, input,
-                                   head_text);
+                                   sf_network_head_name (tower, head));
   gtk_label_set_label (self->summary_label, self->summary);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary_label), self->summary);
 
   sf_network_diagram_get_natural_size (tower, head, margin, &self->natural_width, &self->natural_height);
   gtk_drawing_area_set_content_width (self->drawing_area, (int) ceil (self->natural_width * self->zoom));
@@ -122,8 +123,10 @@ refresh (SfModelView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->drawing_area));
 
   g_autofree char *description = sf_network_describe (tower, head, margin);
+  g_autofree char *layers = sf_network_describe_layers (tower);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->drawing_area),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, layers, -1);
 }
 
 static void

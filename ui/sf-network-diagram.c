@@ -35,7 +35,9 @@ typedef struct {
   char *detail;          /* may be NULL */
   char *labels[2];       /* "input:", "output:"; a NULL label ends the rows */
   char *values[2];
+  char *counts[2];       /* a layer's "192 parameters" and "1.6 MFLOPs"; NULL for the other boxes */
   gboolean accent;
+  double height;         /* set when measured */
 } Box;
 
 typedef struct {
@@ -52,7 +54,7 @@ typedef struct {
 
   double body_h, title_h, small_h;
   /* The big boxes share their columns, so their dividers line up. */
-  double left_w, label_w, value_w, box_w;
+  double left_w, label_w, value_w, count_w, box_w;
   double input_left_w, input_label_w, input_value_w, input_w;
   double box_h;
   double frame_title_w, frame_title_h, frame_w, frame_h;
@@ -75,6 +77,7 @@ box_free (gpointer data)
     {
       g_free (box->labels[i]);
       g_free (box->values[i]);
+      g_free (box->counts[i]);
     }
   g_free (box);
 }
@@ -166,13 +169,11 @@ static char *
 layer_detail (const SfOp *ops, int n_ops)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
-  gsize params = 0;
 
   for (int i = 0; i < n_ops; i++)
     {
       const SfOp *op = &ops[i];
 
-      params += op->n_params;
       switch (op->kind)
         {
         case SF_OP_CONV:
@@ -208,17 +209,33 @@ layer_detail (const SfOp *ops, int n_ops)
           break;
         }
     }
-  if (params > 0)
-    {
-      g_autofree char *count = sf_network_format_count (params);
-      /* Translators: "11,712 parameters". */
-      g_ptr_array_add (parts, g_strdup_printf (ngettext ("%s parameter", "%s parameters", (gulong) params),
-                                               count));
-    }
   if (parts->len == 0)
     return NULL;
   g_ptr_array_add (parts, NULL);
   return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
+/* The trainable parameters and forward FLOPs (per image) of the ops of one token. */
+static void
+layer_counts (Box *box, const SfOp *ops, int n_ops)
+{
+  gsize params = 0;
+  double flops = 0;
+
+  for (int i = 0; i < n_ops; i++)
+    {
+      params += ops[i].n_params;
+      flops += ops[i].flops;
+    }
+  if (params > 0)
+    {
+      g_autofree char *count = sf_network_format_count (params);
+      /* Translators: "11,712 parameters". */
+      box->counts[0] = g_strdup_printf (ngettext ("%s parameter", "%s parameters", (gulong) params), count);
+    }
+  else
+    box->counts[0] = g_strdup (_("no parameters"));
+  box->counts[1] = sf_network_format_flops (flops);
 }
 
 static void
@@ -270,9 +287,11 @@ diagram_build (const SfTower *tower, SfHeadKind head, double margin)
             g_string_append (title, " + ");
           g_string_append (title, sf_op_torch_class (&tower->ops[i]));
         }
-      g_ptr_array_add (d->layers, box_new (g_string_free (title, FALSE), layer_detail (&tower->ops[k], end - k),
-                                           _("input:"), shape_text (&tower->ops[k].in),
-                                           _("output:"), shape_text (&tower->ops[end - 1].out)));
+      Box *box = box_new (g_string_free (title, FALSE), layer_detail (&tower->ops[k], end - k),
+                          _("input:"), shape_text (&tower->ops[k].in),
+                          _("output:"), shape_text (&tower->ops[end - 1].out));
+      layer_counts (box, &tower->ops[k], end - k);
+      g_ptr_array_add (d->layers, box);
       k = end;
     }
 
@@ -323,7 +342,8 @@ diagram_build (const SfTower *tower, SfHeadKind head, double margin)
   d->score = box_new (g_strdup (_("Similarity score")), g_strdup (_("in [0, 1]; the same person at or above the threshold")),
                       _("output:"), g_strdup ("(1)"), NULL, NULL);
   d->score->accent = TRUE;
-  d->frame_title = g_strdup (_("Tower · shared weights: the same layers embed image A and image B"));
+  d->frame_title = g_strdup (_("Tower · shared weights: the same layers embed image A and image B · "
+                                "FLOPs per image"));
   return d;
 }
 
@@ -342,7 +362,7 @@ text_size (Diagram *d, int font, const char *text, double *width, double *height
 }
 
 static void
-measure_box (Diagram *d, const Box *box, double *left_w, double *label_w, double *value_w)
+measure_box (Diagram *d, const Box *box, double *left_w, double *label_w, double *value_w, double *count_w)
 {
   double w;
 
@@ -360,12 +380,18 @@ measure_box (Diagram *d, const Box *box, double *left_w, double *label_w, double
       text_size (d, FONT_INDEX_BODY, box->values[i], &w, NULL);
       *value_w = MAX (*value_w, w);
     }
+  for (int i = 0; i < 2 && count_w != NULL && box->counts[i] != NULL; i++)
+    {
+      text_size (d, FONT_INDEX_SMALL, box->counts[i], &w, NULL);
+      *count_w = MAX (*count_w, w);
+    }
 }
 
 static double
-box_width (double left_w, double label_w, double value_w)
+box_width (double left_w, double label_w, double value_w, double count_w)
 {
-  return PAD + left_w + CELL_GAP + label_w + LABEL_GAP + value_w + PAD;
+  return PAD + left_w + CELL_GAP + label_w + LABEL_GAP + value_w + (count_w > 0 ? CELL_GAP + count_w : 0)
+         + PAD;
 }
 
 /* Measures everything with pango on cr and lays it out. */
@@ -384,24 +410,33 @@ diagram_new (cairo_t *cr, const SfTower *tower, SfHeadKind head, double margin)
   text_size (d, FONT_INDEX_SMALL, "input:", NULL, &d->small_h);
 
   for (guint i = 0; i < d->layers->len; i++)
-    measure_box (d, g_ptr_array_index (d->layers, i), &d->left_w, &d->label_w, &d->value_w);
-  measure_box (d, d->distance, &d->left_w, &d->label_w, &d->value_w);
-  measure_box (d, d->head, &d->left_w, &d->label_w, &d->value_w);
-  measure_box (d, d->score, &d->left_w, &d->label_w, &d->value_w);
-  d->box_w = ceil (box_width (d->left_w, d->label_w, d->value_w));
+    measure_box (d, g_ptr_array_index (d->layers, i), &d->left_w, &d->label_w, &d->value_w, &d->count_w);
+  measure_box (d, d->distance, &d->left_w, &d->label_w, &d->value_w, &d->count_w);
+  measure_box (d, d->head, &d->left_w, &d->label_w, &d->value_w, &d->count_w);
+  measure_box (d, d->score, &d->left_w, &d->label_w, &d->value_w, &d->count_w);
+  d->box_w = ceil (box_width (d->left_w, d->label_w, d->value_w, d->count_w));
 
   for (int i = 0; i < 2; i++)
-    measure_box (d, d->inputs[i], &d->input_left_w, &d->input_label_w, &d->input_value_w);
-  d->input_w = ceil (box_width (d->input_left_w, d->input_label_w, d->input_value_w));
+    measure_box (d, d->inputs[i], &d->input_left_w, &d->input_label_w, &d->input_value_w, NULL);
+  d->input_w = ceil (box_width (d->input_left_w, d->input_label_w, d->input_value_w, 0));
 
   double left_h = d->title_h + LINE_GAP + d->small_h;
   double right_h = 2 * MAX (d->body_h, d->small_h) + LINE_GAP;
   d->box_h = ceil (2 * PAD + MAX (left_h, right_h));
+  for (int i = 0; i < 2; i++)
+    d->inputs[i]->height = d->box_h;
+  d->distance->height = d->head->height = d->score->height = d->box_h;
 
   text_size (d, FONT_INDEX_SMALL_BOLD, d->frame_title, &d->frame_title_w, &d->frame_title_h);
-  int n = (int) d->layers->len;
+  double layers_h = 0;
+  for (guint i = 0; i < d->layers->len; i++)
+    {
+      Box *box = g_ptr_array_index (d->layers, i);
+      box->height = d->box_h;
+      layers_h += (i > 0 ? ROW_GAP : 0) + box->height;
+    }
   d->frame_w = ceil (MAX (d->box_w, d->frame_title_w) + 2 * FRAME_PAD);
-  d->frame_h = ceil (FRAME_PAD + d->frame_title_h + 12 + n * d->box_h + (n - 1) * ROW_GAP + FRAME_PAD);
+  d->frame_h = ceil (FRAME_PAD + d->frame_title_h + 12 + layers_h + FRAME_PAD);
 
   double w0, w1;
   text_size (d, FONT_INDEX_SMALL, d->embedding_labels[0], &w0, NULL);
@@ -487,9 +522,9 @@ draw_arrow (cairo_t *cr, const SfDiagramStyle *style, double x1, double y1, doub
 /* A box at (x, y), w × box_h, with columns left_w and label_w. */
 static void
 draw_box (cairo_t *cr, Diagram *d, const SfDiagramStyle *style, const Box *box,
-          double x, double y, double w, double left_w, double label_w)
+          double x, double y, double w, double left_w, double label_w, double value_w)
 {
-  double h = d->box_h;
+  double h = box->height;
   const GdkRGBA *tint = box->accent ? &style->accent : &style->foreground;
 
   x = round (x) + 0.5;
@@ -507,9 +542,15 @@ draw_box (cairo_t *cr, Diagram *d, const SfDiagramStyle *style, const Box *box,
   cairo_stroke (cr);
 
   double divider = round (x + PAD + left_w + CELL_GAP / 2);
+  double count_divider = round (x + PAD + left_w + CELL_GAP + label_w + LABEL_GAP + value_w + CELL_GAP / 2);
   set_colour (cr, tint, 0.3);
   cairo_move_to (cr, divider, y + 6);
   cairo_line_to (cr, divider, y + h - 6);
+  if (box->counts[0] != NULL)
+    {
+      cairo_move_to (cr, count_divider, y + 6);
+      cairo_line_to (cr, count_divider, y + h - 6);
+    }
   cairo_stroke (cr);
 
   /* Left: the type, then its settings, centred as a block. */
@@ -535,6 +576,16 @@ draw_box (cairo_t *cr, Diagram *d, const SfDiagramStyle *style, const Box *box,
       show_text (cr, d, FONT_INDEX_SMALL, box->labels[i], lx, yy + (row_h - d->small_h) / 2 + 1);
       set_colour (cr, &style->foreground, 1.0);
       show_text (cr, d, FONT_INDEX_BODY, box->values[i], lx + label_w + LABEL_GAP, yy + (row_h - d->body_h) / 2);
+    }
+
+  /* Far right: what the layer costs, right-aligned. */
+  for (int i = 0; i < 2 && box->counts[i] != NULL; i++)
+    {
+      double cw, yy = ry + i * (row_h + LINE_GAP);
+      text_size (d, FONT_INDEX_SMALL, box->counts[i], &cw, NULL);
+      set_colour (cr, &style->foreground, 0.7);
+      show_text (cr, d, FONT_INDEX_SMALL, box->counts[i], round (x + w - PAD - cw),
+                 yy + (row_h - d->small_h) / 2 + 1);
     }
 }
 
@@ -562,7 +613,7 @@ sf_network_diagram_draw (cairo_t *cr, double width, double height,
   double input_cx[2] = { cx - INPUT_GAP / 2 - d->input_w / 2, cx + INPUT_GAP / 2 + d->input_w / 2 };
   for (int i = 0; i < 2; i++)
     draw_box (cr, d, style, d->inputs[i], input_cx[i] - d->input_w / 2, y, d->input_w,
-              d->input_left_w, d->input_label_w);
+              d->input_left_w, d->input_label_w, d->input_value_w);
   y += d->box_h;
 
   /* Both feed the one tower. */
@@ -595,8 +646,9 @@ sf_network_diagram_draw (cairo_t *cr, double width, double height,
         {
           draw_arrow (cr, style, cx, y - ROW_GAP + 2, cx, y);
         }
-      draw_box (cr, d, style, g_ptr_array_index (d->layers, i), box_x, y, d->box_w, d->left_w, d->label_w);
-      y += d->box_h + ROW_GAP;
+      const Box *box = g_ptr_array_index (d->layers, i);
+      draw_box (cr, d, style, box, box_x, y, d->box_w, d->left_w, d->label_w, d->value_w);
+      y += box->height + ROW_GAP;
     }
 
   /* Two embeddings out of the tower, into the distance. */
@@ -623,10 +675,20 @@ sf_network_diagram_draw (cairo_t *cr, double width, double height,
     {
       if (i > 0)
         draw_arrow (cr, style, cx, y - ROW_GAP + 2, cx, y);
-      draw_box (cr, d, style, tail[i], box_x, y, d->box_w, d->left_w, d->label_w);
-      y += d->box_h + ROW_GAP;
+      draw_box (cr, d, style, tail[i], box_x, y, d->box_w, d->left_w, d->label_w, d->value_w);
+      y += tail[i]->height + ROW_GAP;
     }
   cairo_restore (cr);
+}
+
+const char *
+sf_network_head_name (const SfTower *tower, SfHeadKind head)
+{
+  g_return_val_if_fail (tower != NULL, NULL);
+
+  if (head == SF_HEAD_BCE)
+    return _("binary cross-entropy head");
+  return ends_on_unit_sphere (tower) ? _("softmax pair loss") : _("contrastive loss");
 }
 
 char *
@@ -651,24 +713,37 @@ sf_network_describe (const SfTower *tower, SfHeadKind head, double margin)
                           n, params, flops, tower->embedding_size, head_text);
 }
 
-/* The SVG's text is glyph outlines: its description lists every layer, to
- * make it searchable and give screen readers its content. */
-static char *
-describe_layers (const SfTower *tower, SfHeadKind head, double margin)
+char *
+sf_network_describe_layers (const SfTower *tower)
 {
-  g_autofree char *summary = sf_network_describe (tower, head, margin);
-  GString *desc = g_string_new (summary);
-  g_autoptr (Diagram) d = diagram_build (tower, head, margin);
+  g_return_val_if_fail (tower != NULL, NULL);
 
-  g_string_append_printf (desc, "\n%s: %s\n", _("Spec"), tower->spec);
+  g_autoptr (Diagram) d = diagram_build (tower, SF_HEAD_CONTRASTIVE, 1.0);
+  GString *desc = g_string_new (NULL);
+
   for (guint i = 0; i < d->layers->len; i++)
     {
       const Box *box = g_ptr_array_index (d->layers, i);
-      g_string_append_printf (desc, "%u. %s%s%s; %s %s, %s %s\n", i + 1, box->title,
+      /* Translators: one layer of the picture's description, e.g. "3. MaxPool2d: window 2×2;
+       * input: (16, 64, 64), output: (16, 32, 32); no parameters, 65.5 kFLOPs per image". */
+      g_string_append_printf (desc, _("%u. %s%s%s; %s %s, %s %s; %s, %s per image"), i + 1, box->title,
                               box->detail != NULL ? ": " : "", box->detail != NULL ? box->detail : "",
-                              box->labels[0], box->values[0], box->labels[1], box->values[1]);
+                              box->labels[0], box->values[0], box->labels[1], box->values[1],
+                              box->counts[0], box->counts[1]);
+      g_string_append_c (desc, '\n');
     }
   return g_string_free (desc, FALSE);
+}
+
+/* The SVG's text is glyph outlines: its description lists every layer, to
+ * make it searchable and give screen readers its content. */
+static char *
+describe_picture (const SfTower *tower, SfHeadKind head, double margin)
+{
+  g_autofree char *summary = sf_network_describe (tower, head, margin);
+  g_autofree char *layers = sf_network_describe_layers (tower);
+
+  return g_strdup_printf ("%s\n%s: %s\n%s", summary, _("Spec"), tower->spec, layers);
 }
 
 typedef struct
@@ -700,7 +775,7 @@ sf_network_diagram_save (const char *path, SfDiagramFormat format,
 
   sf_network_diagram_style_init_export (&save.style);
   sf_network_diagram_get_natural_size (tower, head, margin, &width, &height);
-  g_autofree char *description = format == SF_DIAGRAM_SVG ? describe_layers (tower, head, margin) : NULL;
+  g_autofree char *description = format == SF_DIAGRAM_SVG ? describe_picture (tower, head, margin) : NULL;
   SfDrawingFileOptions options = {
     format == SF_DIAGRAM_SVG ? SF_DRAWING_SVG : SF_DRAWING_PNG, width, height, EXPORT_PNG_SCALE,
     _("Siamese network"), description,

@@ -1,6 +1,6 @@
 /* The network picture, like Keras' plot_model(show_shapes=True): the two
  * input images, the tower drawn once with "shared weights" (one box per spec
- * token: type, settings, parameters, input and output shapes, all from the
+ * token: type, settings, input and output shapes, parameters and FLOPs, all from the
  * engine's parsed SfTower), the distance, the head and the score. Pure cairo
  * and pango, so the screen, a PNG and an SVG show the same picture. */
 #pragma once
@@ -49,7 +49,14 @@ int       sf_network_n_layers                  (const SfTower *tower);
 char     *sf_network_format_count              (guint64 count);
 /* "7.55 GFLOPs" */
 char     *sf_network_format_flops              (double flops);
+/* What the score is trained with, as the picture's head box says:
+ * "binary cross-entropy head", "softmax pair loss" or "contrastive loss". */
+const char *sf_network_head_name               (const SfTower *tower, SfHeadKind head);
 /* One sentence for screen readers: "Siamese network: 12 layers, 2,036,930 parameters, …". */
 char     *sf_network_describe                  (const SfTower *tower, SfHeadKind head, double margin);
+/* What the tower's boxes say, one numbered line per layer: type, settings,
+ * shapes, parameters and FLOPs (the SVG's description, the drawing's
+ * accessible description). */
+char     *sf_network_describe_layers           (const SfTower *tower);
 
 G_END_DECLS
