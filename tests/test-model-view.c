@@ -175,6 +175,129 @@ test_layer_counts (void)
   g_remove (svg);
 }
 
+/* Pixels in the export style's accent (blue #1c71d8) in rows y0..y1: in
+ * the tower only a block's branch is drawn in it. */
+static int
+accent_pixels (cairo_surface_t *surface, int y0, int y1)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int n = 0;
+
+  for (int y = y0; y <= y1; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint32 pixel = *(const guint32 *) (data + y * stride + 4 * x);
+        int red = (pixel >> 16) & 0xff, blue = pixel & 0xff;
+        if (blue > 150 && blue - red > 90)
+          n++;
+      }
+  return n;
+}
+
+/* A residual block is one box of the picture, with its shortcut drawn inside
+ * it; so is squeeze-and-excitation with its attention branch. */
+static void
+test_blocks (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse ("conv8k3-bn pool2 res16s2 res16 se4 gap dense8", 32, &error);
+  gboolean block[] = { FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, FALSE };
+  SfDiagramStyle style;
+  int width, height;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_network_n_layers (tower), ==, G_N_ELEMENTS (block));
+  sf_network_diagram_style_init_export (&style);
+  sf_network_diagram_get_natural_size (tower, SF_HEAD_CONTRASTIVE, 1.0, &width, &height);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_t *cr = cairo_create (surface);
+  sf_network_diagram_draw (cr, width, height, tower, SF_HEAD_CONTRASTIVE, 1.0, &style);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  /* Down the middle: each layer's box once, in order, one box per token
+   * (the block's nine modules are not boxes of their own). */
+  int next = 0, current = -1, top = 0;
+  int tops[G_N_ELEMENTS (block)], bottoms[G_N_ELEMENTS (block)];
+  for (int y = 0; y <= height; y++)
+    {
+      int layer = y < height ? sf_network_diagram_layer_at (tower, SF_HEAD_CONTRASTIVE, 1.0, width, height,
+                                                              width / 2.0, y)
+                             : -1;
+      if (layer == current)
+        continue;
+      if (current >= 0)
+        {
+          tops[current] = top;
+          bottoms[current] = y - 1;
+        }
+      if (layer >= 0)
+        {
+          g_assert_cmpint (layer, ==, next);
+          next++;
+          top = y;
+        }
+      current = layer;
+    }
+  g_assert_cmpint (next, ==, G_N_ELEMENTS (block));
+  g_assert_cmpint (sf_network_diagram_layer_at (tower, SF_HEAD_CONTRASTIVE, 1.0, width, height, 1, 1), ==,
+                   -1);
+
+  /* The blocks' branches are drawn inside their boxes, and nothing else there is. */
+  for (guint i = 0; i < G_N_ELEMENTS (block); i++)
+    {
+      int accent = accent_pixels (surface, tops[i], bottoms[i]);
+      g_test_message ("layer %u: rows %d..%d, %d accent pixels", i, tops[i], bottoms[i], accent);
+      /* A block's box is taller than a plain layer's: its inside is drawn under the header. */
+      if (block[i])
+        {
+          g_assert_cmpint (accent, >, 150);
+          g_assert_cmpint (bottoms[i] - tops[i], >, bottoms[0] - tops[0] + 40);
+        }
+      else
+        {
+          g_assert_cmpint (accent, ==, 0);
+          g_assert_cmpint (bottoms[i] - tops[i], ==, bottoms[0] - tops[0]);
+        }
+    }
+  cairo_surface_destroy (surface);
+
+  /* What the boxes say: the shortcut, shapes, parameters and FLOPs. By
+   * hand: conv1 8·16·9, conv2 16·16·9, shortcut 8·16 weights, three batch
+   * norms of 2·16; FLOPs 2 per multiply-add (147,456 + 294,912 + 16,384), 2
+   * per element of each batch norm (3 · 2,048), 1 per element for the ReLUs
+   * and the sum (3 · 1,024) = 467,968. */
+  g_autofree char *projection = sf_network_describe_layer (tower, 2);
+  g_autofree char *identity = sf_network_describe_layer (tower, 3);
+  g_autofree char *attention = sf_network_describe_layer (tower, 4);
+  g_test_message ("%s\n%s\n%s", projection, identity, attention);
+  g_assert_true (g_str_has_prefix (projection, "3. BasicBlock: "));
+  g_assert_nonnull (strstr (projection, "+ projection shortcut: Conv2d 1×1, stride 2 · BatchNorm2d → ReLU"));
+  g_assert_nonnull (strstr (projection, "input: (8, 16, 16), output: (16, 8, 8); 3,680 parameters, "
+                                        "468.0 kFLOPs per image"));
+  g_assert_nonnull (strstr (projection, "tower.4.shortcut.0 Conv2d 1×1, stride 2: 128 parameters, "
+                                        "16.4 kFLOPs"));
+  g_assert_nonnull (strstr (identity, "+ identity shortcut → ReLU"));
+  g_assert_null (strstr (identity, "projection"));
+  g_assert_true (g_str_has_prefix (attention, "5. SqueezeExcite: "));
+  g_assert_nonnull (strstr (attention, "× channel attention: mean over 8×8 → Linear 16 → 4 · ReLU → "
+                                       "Linear 4 → 16 · Sigmoid"));
+  g_assert_null (sf_network_describe_layer (tower, G_N_ELEMENTS (block)));
+
+  /* The other new tokens are boxes like the old ones. */
+  g_autoptr (SfTower) other = sf_tower_parse ("conv8k3s2 sep16k3s2 avgpool2 gap dense8", 32, &error);
+  g_assert_no_error (error);
+  g_autofree char *layers = sf_network_describe_layers (other);
+  g_test_message ("%s", layers);
+  g_assert_nonnull (strstr (layers, "1. Conv2d + ReLU: 8 filters 3×3, stride 2; input: (1, 32, 32), "
+                                    "output: (8, 16, 16)"));
+  g_assert_nonnull (strstr (layers, "2. SeparableConv: depthwise 3×3, stride 2 → pointwise 1×1 to 16"));
+  g_assert_nonnull (strstr (layers, "3. AvgPool2d: window 2×2; input: (16, 8, 8), output: (16, 4, 4)"));
+}
+
 static void
 test_export (void)
 {
@@ -517,6 +640,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/model-view/natural-size", test_natural_size);
   g_test_add_func ("/model-view/counts", test_counts);
   g_test_add_func ("/model-view/layer-counts", test_layer_counts);
+  g_test_add_func ("/model-view/blocks", test_blocks);
   g_test_add_func ("/model-view/export", test_export);
   if (display)
     {

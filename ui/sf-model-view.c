@@ -263,6 +263,27 @@ draw_cb (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data
   sf_network_diagram_draw (cr, width / self->zoom, height / self->zoom, tower, head, margin, &style);
 }
 
+/* Over a layer: its modules, their tensors' names, parameters and FLOPs. */
+static gboolean
+query_tooltip_cb (GtkWidget *area, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
+{
+  SfModelView *self = SF_MODEL_VIEW (data);
+  SfHeadKind head;
+  double margin;
+  const SfTower *tower = current (self, &head, &margin);
+
+  if (tower == NULL || keyboard)
+    return FALSE;
+  int layer = sf_network_diagram_layer_at (tower, head, margin, gtk_widget_get_width (area) / self->zoom,
+                                           gtk_widget_get_height (area) / self->zoom, x / self->zoom,
+                                           y / self->zoom);
+  g_autofree char *text = layer >= 0 ? sf_network_describe_layer (tower, layer) : NULL;
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 export_chosen (gpointer owner, const char *const *paths)
 {
@@ -378,6 +399,8 @@ sf_model_view_init (SfModelView *self)
   self->zoom = 1.0;
   self->settings = sf_training_settings_dup_default ();
   gtk_drawing_area_set_draw_func (self->drawing_area, draw_cb, self, NULL);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->drawing_area), TRUE);
+  g_signal_connect (self->drawing_area, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
 
   /* Choosing a preset here fills every setting (the store does). */
   sf_training_settings_bind_choice (self->settings, "train-preset", self->preset_dropdown, "selected", preset_names);
