@@ -9,6 +9,7 @@
 #include "sf-application.h"
 #include "sf-model-view.h"
 #include "sf-network-diagram.h"
+#include "sf-screenshots.h"
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
 #include "sf-training-settings.h"
@@ -629,6 +630,89 @@ test_window_summary (void)
   g_assert_nonnull (strstr (sf_model_view_get_summary (view), "softmax pair loss"));
 }
 
+typedef struct
+{
+  char **paths;
+  GError *error;
+  gboolean done;
+} Shots;
+
+static void
+shots_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Shots *shots = data;
+
+  shots->paths = sf_screenshots_take_finish (SF_WINDOW (source), result, &shots->error);
+  shots->done = TRUE;
+}
+
+static gboolean
+shots_done (gpointer data)
+{
+  return ((Shots *) data)->done;
+}
+
+/* Clearly blue pixels of a screenshot: in the Model view, the accent of the
+ * input boxes and of a block's branch. */
+static int
+blue_pixels (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  int n = 0;
+
+  g_assert_no_error (error);
+  int width = gdk_texture_get_width (texture), height = gdk_texture_get_height (texture);
+  g_autofree guint8 *data = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, data, (gsize) width * 4);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    {
+      guint32 pixel;
+      memcpy (&pixel, data + 4 * i, 4);
+      int red = (pixel >> 16) & 0xff, blue = pixel & 0xff;
+      if (blue > 150 && blue - red > 90)
+        n++;
+    }
+  return n;
+}
+
+/* --screenshots' picture of a residual network for the README: the Model
+ * view draws it from the training settings, which come back afterwards,
+ * as does the model the view showed. */
+static void
+test_window_screenshot (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
+  SfModelView *view = model_view ();
+  g_autofree char *dir = g_build_filename (tmp_dir, "screenshots", NULL);
+  Shots shots = { 0 };
+
+  g_settings_set_string (settings, "train-preset", "article");
+  sf_model_view_set_showing_model (view, TRUE);
+  sf_test_settle (window);
+  g_assert_true (sf_model_view_get_showing_model (view));
+  const SfTower *model_tower = sf_model_view_get_tower (view);
+
+  sf_screenshots_take_async (window, dir, NULL, shots_done_cb, &shots);
+  sf_test_wait_until (shots_done, &shots, "the screenshots");
+  g_assert_no_error (shots.error);
+  guint n = g_strv_length (shots.paths);
+  g_assert_cmpuint (n, >, 2);
+  g_assert_true (g_str_has_suffix (shots.paths[n - 1], "/model-residual.png"));
+  g_autofree char *model_png = g_build_filename (dir, "model.png", NULL);
+  int residual_blue = blue_pixels (shots.paths[n - 1]), model_blue = blue_pixels (model_png);
+  g_test_message ("blue pixels: %d in model-residual.png, %d in model.png", residual_blue, model_blue);
+  g_assert_cmpint (residual_blue, >, model_blue + 300);
+  g_strfreev (shots.paths);
+
+  g_autofree char *preset = g_settings_get_string (settings, "train-preset");
+  g_autofree char *spec = g_settings_get_string (settings, "train-spec");
+  g_assert_cmpstr (preset, ==, "article");
+  g_assert_cmpstr (spec, ==, SF_SPEC_ARTICLE);
+  g_assert_true (sf_model_view_get_showing_model (view));
+  g_assert_true (sf_model_view_get_tower (view) == model_tower);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -650,6 +734,7 @@ main (int argc, char *argv[])
       g_test_add_func ("/model-view/window/preset", test_window_preset);
       g_test_add_func ("/model-view/window/model", test_window_model);
       g_test_add_func ("/model-view/window/summary", test_window_summary);
+      g_test_add_func ("/model-view/window/screenshot", test_window_screenshot);
     }
   else
     g_test_message ("no display: the window tests are skipped (run under xvfb-run)");
