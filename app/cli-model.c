@@ -249,7 +249,7 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &(o).weight_decay, "L2 weight decay", "X" }, \
   { "split", 0, 0, G_OPTION_ARG_STRING, &(o).split, "Validation: pairs, images or people", "KIND" }, \
   { "share", 0, 0, G_OPTION_ARG_DOUBLE, &(o).share, "Share held out for validation", "X" }, \
-  { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all, or a list of flip,shift,rotate,scale,light", "LIST" }, \
+  { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all (flip,shift,rotate,scale,light: the compact preset's), or a list of flip, shift, rotate, scale, light, crop, gamma, erase; shift, rotate, scale, crop, gamma and erase take a strength, e.g. crop=0.3,erase=0.25", "LIST" }, \
   { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
   { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }, \
   { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Loss over the drawn pairs only, the contrastive loss over all pairs of a batch's images, or the softmax loss over them (towers ending with l2norm; the compact preset)", "drawn|all|softmax" }, \
