@@ -32,6 +32,9 @@ sf_augment_settings_init_strengths (SfAugmentSettings *s)
   s->erase = 0.5f;
 }
 
+/* Every kind, for messages. */
+#define KINDS "flip, shift, rotate, scale, light, crop, gamma, erase"
+
 /* The kinds that take a strength after '=': their field and its range. */
 typedef struct {
   const char *name;
@@ -69,7 +72,7 @@ parse_strength (const char *word, SfAugmentSettings *result, const SfAugmentSett
       double value = g_ascii_strtod (equals + 1, &end);
       if (end == equals + 1 || *end != '\0' || !(value > 0 && value <= strengths[k].max))
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "augmentation '%s': the strength must be a number in (0, %g]",
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "augment: '%s': the strength must be a number in (0, %g]",
                        word, strengths[k].max);
           return FALSE;
         }
@@ -77,14 +80,21 @@ parse_strength (const char *word, SfAugmentSettings *result, const SfAugmentSett
       return TRUE;
     }
   g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
-               "augmentation '%s': expected none, all, or a list of flip, shift, rotate, scale, light, crop, gamma, erase",
-               word);
+               "augment: '%s' is not an augmentation; expected none, all, or a list of " KINDS, word);
   return FALSE;
 }
 
 gboolean
 sf_augment_settings_parse (const char *text, SfAugmentSettings *settings, GError **error)
 {
+  /* NULL is what json-glib's string getters give for a value of another
+   * type ("augment": 1 in a model file): an error, never a crash. */
+  if (text == NULL)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
+                   "augment: no text, expected none, all, or a list of " KINDS);
+      return FALSE;
+    }
   SfAugmentSettings defaults, all;
   sf_augment_settings_init_strengths (&defaults);
   sf_augment_settings_init_default (&all);

@@ -35,7 +35,8 @@ void     sf_augment_settings_init_strengths (SfAugmentSettings *settings);
 /* Parses a comma list such as "flip,shift,rotate,scale,light" (or "none", or
  * "all" for the defaults above) into settings with the default strengths;
  * shift, rotate, scale, crop, gamma and erase take another after '=', as in
- * "flip,crop=0.3,erase=0.25". */
+ * "flip,crop=0.3,erase=0.25". text NULL (a value of the wrong type in a
+ * file) is an SF_ERROR_INVALID; errors name the field, "augment". */
 gboolean sf_augment_settings_parse (const char *text, SfAugmentSettings *settings, GError **error);
 char    *sf_augment_settings_to_string (const SfAugmentSettings *settings);
 

@@ -7,16 +7,19 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "atomic-file.h"
 #include "image.h"
+#include "json-limits.h"
 #include "safetensors.h"
 
 struct _SfGallery {
   int image_size;
   int embedding_size;       /* 0 while no face is embedded */
   char *fingerprint;        /* of the model the embeddings come from; NULL when none */
+  char *source;             /* the file it was loaded from, for messages; NULL when new */
   GPtrArray *names;         /* char*, one per person */
   GArray *labels;           /* int [n_faces] */
-  GPtrArray *paths;         /* char* or NULL [n_faces] */
+  GPtrArray *paths;         /* char* in the file system's encoding, or NULL [n_faces] */
   GArray *pixels;           /* float [n_faces, image_size²] */
   GArray *embeddings;       /* float [n_faces, embedding_size] */
 };
@@ -48,8 +51,13 @@ float *
 sf_face_load (const char *path, int size, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (size > 0 && size <= SF_MAX_IMAGE_SIDE, NULL);
 
+  if (size <= 0 || size > SF_MAX_IMAGE_SIDE)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "faces of %d×%d pixels: the side must be 1 to %d", size, size,
+                   SF_MAX_IMAGE_SIDE);
+      return NULL;
+    }
   g_autoptr (SfImage) image = sf_image_load (path, error);
   if (image == NULL)
     return NULL;
@@ -99,7 +107,9 @@ sf_face_list_folder (const char *folder, GError **error)
       g_autofree char *path = g_build_filename (folder, name, NULL);
       if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
         continue;
-      SortedPath entry = { g_utf8_collate_key_for_filename (name, -1), g_steal_pointer (&path) };
+      /* The collation key wants UTF-8; a name that is not sorts by its display form. */
+      g_autofree char *shown = g_filename_display_name (name);
+      SortedPath entry = { g_utf8_collate_key_for_filename (shown, -1), g_steal_pointer (&path) };
       g_array_append_val (entries, entry);
     }
   if (entries->len == 0)
@@ -141,6 +151,7 @@ sf_gallery_free (SfGallery *gallery)
   if (gallery == NULL)
     return;
   g_free (gallery->fingerprint);
+  g_free (gallery->source);
   g_ptr_array_unref (gallery->names);
   g_array_unref (gallery->labels);
   g_ptr_array_unref (gallery->paths);
@@ -157,6 +168,7 @@ sf_gallery_copy (const SfGallery *gallery)
   SfGallery *copy = sf_gallery_new (gallery->image_size);
   copy->embedding_size = gallery->embedding_size;
   copy->fingerprint = g_strdup (gallery->fingerprint);
+  copy->source = g_strdup (gallery->source);
   for (guint k = 0; k < gallery->names->len; k++)
     g_ptr_array_add (copy->names, g_strdup (gallery->names->pdata[k]));
   for (guint k = 0; k < gallery->paths->len; k++)
@@ -270,6 +282,35 @@ sf_gallery_is_current (const SfGallery *gallery, SfModel *model)
   return g_strcmp0 (fingerprint, gallery->fingerprint) == 0;
 }
 
+/* What messages call the gallery: its file, if it has one. */
+static const char *
+gallery_name (const SfGallery *gallery)
+{
+  return gallery->source != NULL ? gallery->source : "the gallery";
+}
+
+/* FALSE with an error when n faces of size × size pixels and D-wide
+ * embeddings would not fit in a gallery file: checked before allocating. */
+static gboolean
+check_capacity (const SfGallery *gallery, guint64 n, int size, int D, GError **error)
+{
+  if (size <= 0 || size > SF_MAX_IMAGE_SIDE || D <= 0 || D > SF_GALLERY_MAX_EMBEDDING)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s: a model with %d×%d inputs and %d-wide embeddings is "
+                   "out of a gallery's range (inputs 1 to %d, embeddings 1 to %d)", gallery_name (gallery), size, size,
+                   D, SF_MAX_IMAGE_SIDE, SF_GALLERY_MAX_EMBEDDING);
+      return FALSE;
+    }
+  guint64 floats = n * ((guint64) size * size + (guint64) D);
+  if (n > SF_GALLERY_MAX_FACES || floats > SF_SAFETENSORS_MAX_FILE / sizeof (float))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: %" G_GUINT64_FORMAT " faces of %d×%d pixels would not "
+                   "fit in a gallery file", gallery_name (gallery), n, size, size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
 {
@@ -279,8 +320,22 @@ sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
   int size = sf_model_get_input_size (model);
   int D = sf_model_get_embedding_size (model);
   guint n = gallery->labels->len;
+  if (!check_capacity (gallery, n, size, D, error))
+    return FALSE;
   if (g_strcmp0 (fingerprint, gallery->fingerprint) == 0 && size == gallery->image_size)
-    return TRUE;
+    {
+      /* The file names this model, so its embeddings must have the model's
+       * width: one that does not was crafted or corrupted, and using it would
+       * read or write past the embeddings. */
+      if (n > 0 && gallery->embedding_size != D)
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: tensor 'embeddings' is %d wide, but the model its "
+                       "model_fingerprint names gives %d", gallery_name (gallery), gallery->embedding_size, D);
+          return FALSE;
+        }
+      gallery->embedding_size = D;
+      return TRUE;
+    }
 
   gsize area = (gsize) size * size;
   g_autoptr (GArray) pixels = g_array_sized_new (FALSE, FALSE, sizeof (float), (guint) (n * area));
@@ -360,10 +415,19 @@ sf_gallery_enroll (SfGallery *gallery, SfModel *model, const char *name, const f
     }
   if (!sf_gallery_update (gallery, model, error))
     return FALSE;
+  /* The model writes its own width: the buffers are sized from it, never from the file. */
+  int D = sf_model_get_embedding_size (model);
+  if (!check_capacity (gallery, (guint64) gallery->labels->len + (guint64) n, gallery->image_size, D, error))
+    return FALSE;
+  g_assert (gallery->embedding_size == D && gallery->image_size == sf_model_get_input_size (model));
 
-  int D = gallery->embedding_size;
   gsize area = (gsize) gallery->image_size * gallery->image_size;
-  g_autofree float *embeddings = g_new (float, (gsize) n * D);
+  g_autofree float *embeddings = g_try_new (float, (gsize) n * D);
+  if (embeddings == NULL)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "out of memory for %d embeddings", n);
+      return FALSE;
+    }
   if (!sf_model_embed_mirrored (model, pixels, n, embeddings, error))
     return FALSE;
 
@@ -378,8 +442,8 @@ sf_gallery_enroll (SfGallery *gallery, SfModel *model, const char *name, const f
       g_array_append_val (gallery->labels, person);
       g_ptr_array_add (gallery->paths, paths != NULL && paths[i] != NULL ? g_strdup (paths[i]) : NULL);
     }
-  g_array_append_vals (gallery->pixels, pixels, (guint) (n * area));
-  g_array_append_vals (gallery->embeddings, embeddings, (guint) (n * D));
+  g_array_append_vals (gallery->pixels, pixels, (guint) ((gsize) n * area));
+  g_array_append_vals (gallery->embeddings, embeddings, (guint) ((gsize) n * D));
   return TRUE;
 }
 
@@ -425,7 +489,8 @@ sf_gallery_enroll_folder (SfGallery *gallery, SfModel *model, const char *name, 
   g_auto (GStrv) paths = sf_face_list_folder (folder, error);
   if (paths == NULL)
     return FALSE;
-  g_autofree char *base = g_path_get_basename (folder);
+  /* A folder whose name is not UTF-8 still names its person, readably. */
+  g_autofree char *base = g_filename_display_basename (folder);
   return sf_gallery_enroll_files (gallery, model, name != NULL ? name : base, (const char *const *) paths,
                                   (int) g_strv_length (paths), error);
 }
@@ -518,7 +583,14 @@ sf_gallery_identify (SfGallery *gallery, SfModel *model, const float *pixels, in
 
   if (!sf_gallery_update (gallery, model, error))
     return NULL;
-  g_autofree float *embedding = g_new (float, sf_model_get_embedding_size (model));
+  int D = sf_model_get_embedding_size (model);
+  if (gallery->labels->len > 0 && gallery->embedding_size != D)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: embeddings %d wide for a model that gives %d",
+                   gallery_name (gallery), gallery->embedding_size, D);
+      return NULL;
+    }
+  g_autofree float *embedding = g_new (float, D);
   if (!sf_model_embed_mirrored (model, pixels, 1, embedding, error))
     return NULL;
   return sf_gallery_identify_embedding (gallery, model, embedding, n_candidates);
@@ -548,44 +620,51 @@ sf_verify_faces (SfModel *model, const float *pixels_a, const float *pixels_b, f
 
 /* ---- the file ---- */
 
+/* The metadata's lists are JSON arrays of strings: one level, a string a face. */
+static const SfJsonLimits list_limits = {
+  .max_bytes = SF_SAFETENSORS_MAX_HEADER,
+  .max_depth = 1,
+  .max_values = SF_GALLERY_MAX_FACES + 1,
+};
+
+/* A JSON array of the strings, each through map when it is given; NULL entries as "". */
 static char *
-strings_to_json (GPtrArray *strings)
+strings_to_json (GPtrArray *strings, char *(*map) (const char *))
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_array (b);
   for (guint k = 0; k < strings->len; k++)
-    json_builder_add_string_value (b, strings->pdata[k] != NULL ? strings->pdata[k] : "");
+    {
+      const char *text = strings->pdata[k];
+      g_autofree char *mapped = text != NULL && map != NULL ? map (text) : NULL;
+      json_builder_add_string_value (b, mapped != NULL ? mapped : text != NULL ? text : "");
+    }
   json_builder_end_array (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return json_to_string (root, FALSE);
 }
 
-gboolean
-sf_gallery_save (const SfGallery *gallery, const char *path, GError **error)
+/* A file name's bytes, whatever their encoding, as ASCII: RFC 3986
+ * percent-encoding with the slashes kept, so it stays legible. */
+static char *
+encode_path (const char *path)
 {
-  g_return_val_if_fail (gallery != NULL && path != NULL, FALSE);
+  return g_uri_escape_bytes ((const guint8 *) path, strlen (path), "/");
+}
 
-  gint64 n = gallery->labels->len;
-  g_autofree char *people = strings_to_json (gallery->names);
-  g_autofree char *paths = strings_to_json (gallery->paths);
-  g_autofree char *image_size = g_strdup_printf ("%d", gallery->image_size);
-  const char *metadata[] = {
-    "format", SF_GALLERY_FORMAT,
-    "image_size", image_size,
-    "model_fingerprint", gallery->fingerprint != NULL ? gallery->fingerprint : "",
-    "people", people,
-    "paths", paths,
-    NULL,
-  };
-  SfTensorView tensors[] = {
-    { .name = "embeddings", .dtype = SF_DTYPE_F32, .rank = 2, .shape = { n, gallery->embedding_size },
-      .data = gallery->embeddings->data, .n_bytes = sizeof (float) * gallery->embeddings->len },
-    { .name = "labels", .dtype = SF_DTYPE_I32, .rank = 1, .shape = { n },
-      .data = gallery->labels->data, .n_bytes = sizeof (int) * gallery->labels->len },
-    { .name = "pixels", .dtype = SF_DTYPE_F32, .rank = 3, .shape = { n, gallery->image_size, gallery->image_size },
-      .data = gallery->pixels->data, .n_bytes = sizeof (float) * gallery->pixels->len },
-  };
-  return sf_safetensors_write (path, tensors, G_N_ELEMENTS (tensors), metadata, error);
+/* TRUE when some path differs from its display name (it is not UTF-8, or
+ * the file system's encoding is another), so "paths" alone would lose it. */
+static gboolean
+paths_need_bytes (GPtrArray *paths)
+{
+  for (guint k = 0; k < paths->len; k++)
+    if (paths->pdata[k] != NULL)
+      {
+        g_autofree char *shown = g_filename_display_name (paths->pdata[k]);
+        if (strcmp (shown, paths->pdata[k]) != 0)
+          return TRUE;
+      }
+  return FALSE;
 }
 
 static gboolean G_GNUC_PRINTF (4, 5)
@@ -599,7 +678,66 @@ load_fail (GError **error, int code, const char *path, const char *format, ...)
   return FALSE;
 }
 
-/* A JSON array of strings from the metadata key, each at most max_chars characters. */
+static SfGallery *gallery_from_file (const SfSafetensors *file, const char *path, GError **error);
+
+gboolean
+sf_gallery_save (const SfGallery *gallery, const char *path, GError **error)
+{
+  g_return_val_if_fail (gallery != NULL && path != NULL, FALSE);
+
+  gint64 n = gallery->labels->len;
+  g_autofree char *people = strings_to_json (gallery->names, NULL);
+  /* "paths" for people to read (UTF-8, as JSON must be); "path_bytes" only
+   * when one of them is not the file's name as it is, and then every face's. */
+  g_autofree char *paths = strings_to_json (gallery->paths, g_filename_display_name);
+  g_autofree char *path_bytes = paths_need_bytes (gallery->paths) ? strings_to_json (gallery->paths, encode_path)
+                                                                   : NULL;
+  g_autofree char *image_size = g_strdup_printf ("%d", gallery->image_size);
+  const char *metadata[] = {
+    "format", SF_GALLERY_FORMAT,
+    "image_size", image_size,
+    "model_fingerprint", gallery->fingerprint != NULL ? gallery->fingerprint : "",
+    "people", people,
+    "paths", paths,
+    path_bytes != NULL ? "path_bytes" : NULL, path_bytes,
+    NULL,
+  };
+  SfTensorView tensors[] = {
+    { .name = "embeddings", .dtype = SF_DTYPE_F32, .rank = 2, .shape = { n, gallery->embedding_size },
+      .data = gallery->embeddings->data, .n_bytes = sizeof (float) * gallery->embeddings->len },
+    { .name = "labels", .dtype = SF_DTYPE_I32, .rank = 1, .shape = { n },
+      .data = gallery->labels->data, .n_bytes = sizeof (int) * gallery->labels->len },
+    { .name = "pixels", .dtype = SF_DTYPE_F32, .rank = 3, .shape = { n, gallery->image_size, gallery->image_size },
+      .data = gallery->pixels->data, .n_bytes = sizeof (float) * gallery->pixels->len },
+  };
+  g_autoptr (GBytes) bytes = sf_safetensors_serialize (path, tensors, G_N_ELEMENTS (tensors), metadata, error);
+  if (bytes == NULL)
+    return FALSE;
+
+  /* A gallery that could not be read back is never written: the loader's
+   * own checks run on the bytes, and every face's path must come back. */
+  GError *local = NULL;
+  g_autoptr (SfSafetensors) file = sf_safetensors_parse (bytes, path, &local);
+  g_autoptr (SfGallery) back = file != NULL ? gallery_from_file (file, path, &local) : NULL;
+  for (gint64 i = 0; back != NULL && i < n; i++)
+    if (g_strcmp0 (back->paths->pdata[i], gallery->paths->pdata[i]) != 0)
+      {
+        load_fail (&local, SF_ERROR_FORMAT, path, "the path of face %" G_GINT64_FORMAT " would change", i);
+        g_clear_pointer (&back, sf_gallery_free);
+      }
+  if (back == NULL)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s: not saved: it could not be read back (%s)", path,
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  gsize size = 0;
+  const void *data = g_bytes_get_data (bytes, &size);
+  return sf_atomic_file_save (path, data, size, error);
+}
+
+/* A JSON array of strings from the metadata key (absent: an error). */
 static GPtrArray *
 metadata_strings (const SfSafetensors *file, const char *path, const char *key, GError **error)
 {
@@ -609,18 +747,13 @@ metadata_strings (const SfSafetensors *file, const char *path, const char *key, 
       load_fail (error, SF_ERROR_FORMAT, path, "not a gallery: the metadata has no '%s'", key);
       return NULL;
     }
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *local = NULL;
-  if (!json_parser_load_from_data (parser, text, -1, &local))
+  g_autofree char *part = g_strdup_printf ("metadata '%s'", key);
+  g_autoptr (JsonNode) root = sf_json_parse (text, -1, &list_limits, path, part, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "'%s' is not JSON: %s", key, local->message);
-      g_error_free (local);
-      return NULL;
-    }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
-    {
-      load_fail (error, SF_ERROR_FORMAT, path, "'%s' is not a JSON array", key);
+      load_fail (error, SF_ERROR_FORMAT, path, "'%s' is %s, not a JSON array", key, sf_json_node_kind (root));
       return NULL;
     }
   JsonArray *array = json_node_get_array (root);
@@ -636,13 +769,39 @@ metadata_strings (const SfSafetensors *file, const char *path, const char *key, 
       JsonNode *node = json_array_get_element (array, k);
       if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "'%s' entry %u is not a string", key, k);
+          load_fail (error, SF_ERROR_FORMAT, path, "'%s' entry %u is %s, not a string", key, k,
+                     sf_json_node_kind (node));
           g_ptr_array_unref (strings);
           return NULL;
         }
       g_ptr_array_add (strings, g_strdup (json_node_get_string (node)));
     }
   return strings;
+}
+
+/* Face k's path: from "path_bytes" when the file has it (percent-encoded
+ * bytes), else from "paths" (galleries written before "path_bytes", and
+ * those whose paths are all UTF-8). *face_path NULL when it has none. */
+static gboolean
+face_path (GPtrArray *paths, GPtrArray *path_bytes, guint k, const char *path, char **face_path, GError **error)
+{
+  if (path_bytes == NULL)
+    {
+      const char *shown = paths->pdata[k];
+      *face_path = *shown != '\0' ? g_strdup (shown) : NULL;
+      return TRUE;
+    }
+  const char *encoded = path_bytes->pdata[k];
+  *face_path = NULL;
+  if (*encoded == '\0')
+    return TRUE;
+  g_autoptr (GBytes) raw = g_uri_unescape_bytes (encoded, -1, NULL, NULL);
+  gsize length = 0;
+  const char *bytes = raw != NULL ? g_bytes_get_data (raw, &length) : NULL;
+  if (raw == NULL || length == 0 || memchr (bytes, '\0', length) != NULL)
+    return load_fail (error, SF_ERROR_FORMAT, path, "'path_bytes' entry %u is not a percent-encoded file name", k);
+  *face_path = g_strndup (bytes, length);
+  return TRUE;
 }
 
 static gboolean
@@ -665,6 +824,13 @@ sf_gallery_load (const char *path, GError **error)
   g_autoptr (SfSafetensors) file = sf_safetensors_read (path, error);
   if (file == NULL)
     return NULL;
+  return gallery_from_file (file, path, error);
+}
+
+/* Every shape, count, label, name, path and value of a gallery file checked. */
+static SfGallery *
+gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
+{
   const char *format = sf_safetensors_get_metadata (file, "format");
   if (format == NULL || strcmp (format, SF_GALLERY_FORMAT) != 0)
     {
@@ -720,7 +886,7 @@ sf_gallery_load (const char *path, GError **error)
                  pixels.shape[0], pixels.shape[1], pixels.shape[2], n, image_size, image_size);
       return NULL;
     }
-  if (embeddings.shape[0] != n || D > 1 << 16 || (n > 0 && D == 0))
+  if (embeddings.shape[0] != n || D > SF_GALLERY_MAX_EMBEDDING || (n > 0 && D == 0))
     {
       load_fail (error, SF_ERROR_FORMAT, path, "embeddings are %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
                  " for %" G_GINT64_FORMAT " faces", embeddings.shape[0], D, n);
@@ -742,6 +908,19 @@ sf_gallery_load (const char *path, GError **error)
     {
       load_fail (error, SF_ERROR_FORMAT, path, "%u paths for %" G_GINT64_FORMAT " faces", paths->len, n);
       return NULL;
+    }
+  g_autoptr (GPtrArray) path_bytes = NULL;
+  if (sf_safetensors_get_metadata (file, "path_bytes") != NULL)
+    {
+      path_bytes = metadata_strings (file, path, "path_bytes", error);
+      if (path_bytes == NULL)
+        return NULL;
+      if ((gint64) path_bytes->len != n)
+        {
+          load_fail (error, SF_ERROR_FORMAT, path, "%u entries in 'path_bytes' for %" G_GINT64_FORMAT " faces",
+                     path_bytes->len, n);
+          return NULL;
+        }
     }
 
   g_autoptr (SfGallery) gallery = sf_gallery_new ((int) image_size);
@@ -812,11 +991,14 @@ sf_gallery_load (const char *path, GError **error)
       }
   for (guint k = 0; k < paths->len; k++)
     {
-      const char *p = paths->pdata[k];
-      g_ptr_array_add (gallery->paths, *p != '\0' ? g_strdup (p) : NULL);
+      char *face = NULL;
+      if (!face_path (paths, path_bytes, k, path, &face, error))
+        return NULL;
+      g_ptr_array_add (gallery->paths, face);
     }
   gallery->embedding_size = n > 0 ? (int) D : 0;
   gallery->fingerprint = *fingerprint != '\0' ? g_strdup (fingerprint) : NULL;
+  gallery->source = g_strdup (path);
   return g_steal_pointer (&gallery);
 }
 

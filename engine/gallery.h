@@ -5,7 +5,11 @@
  * mean over the face and its mirror image). When the model changes the
  * embeddings are recomputed from the stored pixels. Saved as one
  * safetensors file (pixels, embeddings and person labels as tensors; names,
- * paths and the fingerprint in __metadata__), atomically; validated on load. */
+ * paths and the fingerprint in __metadata__), atomically, and only once the
+ * loader has accepted the bytes. A gallery file is treated as hostile: every
+ * dimension it states is checked, on load and against the model before use.
+ * File names that are not UTF-8 survive: "paths" holds display names, and
+ * "path_bytes", when needed, every path's bytes percent-encoded. */
 #pragma once
 
 #include <gio/gio.h>
@@ -18,6 +22,7 @@ G_BEGIN_DECLS
 /* Refused before allocating. */
 #define SF_GALLERY_MAX_FACES 100000
 #define SF_GALLERY_MAX_NAME 256
+#define SF_GALLERY_MAX_EMBEDDING (1 << 16)
 
 typedef struct _SfGallery SfGallery;
 
@@ -62,7 +67,8 @@ int          sf_gallery_get_person_face      (const SfGallery *gallery, int pers
 
 int          sf_gallery_get_n_faces          (const SfGallery *gallery);
 int          sf_gallery_get_face_person      (const SfGallery *gallery, int face);
-/* The file the face was enrolled from; NULL when it had none. */
+/* The file the face was enrolled from, in the file system's encoding (not
+ * always UTF-8: show it with g_filename_display_name); NULL when it had none. */
 const char  *sf_gallery_get_face_path        (const SfGallery *gallery, int face);
 /* [image size, image size], values in [0, 1]. */
 const float *sf_gallery_get_face_pixels      (const SfGallery *gallery, int face);
@@ -72,7 +78,9 @@ const float *sf_gallery_get_face_embedding   (const SfGallery *gallery, int face
 /* TRUE when the embeddings come from this model (or the gallery is empty). */
 gboolean     sf_gallery_is_current           (const SfGallery *gallery, SfModel *model);
 /* Recomputes every embedding with model if they came from another one;
- * resizes the stored pixels first when its input size differs. */
+ * resizes the stored pixels first when its input size differs. A gallery
+ * that names this model's fingerprint but holds embeddings of another width
+ * is an SF_ERROR_FORMAT naming the file. */
 gboolean     sf_gallery_update               (SfGallery *gallery, SfModel *model, GError **error);
 
 /* Adds n faces (pixels [n, model input size²], paths[n] or NULL, entries may
@@ -98,7 +106,8 @@ gboolean     sf_gallery_rename_person        (SfGallery *gallery, int person, co
  * candidates[0].score < threshold. */
 SfCandidate *sf_gallery_identify_embedding   (const SfGallery *gallery, SfModel *model, const float *embedding,
                                               int *n_candidates);
-/* The same for probe pixels [model input size²]; updates the gallery first. */
+/* The same for probe pixels [model input size²]; updates the gallery first.
+ * NULL with error set on every failure. */
 SfCandidate *sf_gallery_identify             (SfGallery *gallery, SfModel *model, const float *pixels,
                                               int *n_candidates, GError **error);
 
@@ -108,7 +117,9 @@ SfCandidate *sf_gallery_identify             (SfGallery *gallery, SfModel *model
 gboolean     sf_verify_faces                 (SfModel *model, const float *pixels_a, const float *pixels_b,
                                               float *score, float *distance, GError **error);
 
-/* Atomic: a temporary file beside path, fsync, rename. */
+/* Atomic (atomic-file.h); refused with SF_ERROR_INVALID, leaving path as it
+ * was, when sf_gallery_load would not accept the bytes or a path would not
+ * come back as it is. */
 gboolean     sf_gallery_save                 (const SfGallery *gallery, const char *path, GError **error);
 /* Validates every shape, label, name and value; errors name the file. */
 SfGallery   *sf_gallery_load                 (const char *path, GError **error);

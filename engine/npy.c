@@ -6,6 +6,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "atomic-file.h"
 #include "error.h"
 
 static gboolean
@@ -56,16 +57,8 @@ write_npy (const char *path, const char *descr, const void *data, gsize item_siz
   memcpy (bytes + 10 + header_len, data, data_len);
   g_string_free (dict, TRUE);
 
-  /* g_file_set_contents writes a temporary file, fsyncs and renames: atomic. */
-  GError *local = NULL;
-  gboolean ok = g_file_set_contents_full (path, (const char *) bytes, (gssize) total,
-                                          G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local);
+  gboolean ok = sf_atomic_file_save (path, bytes, total, error);
   g_free (bytes);
-  if (!ok)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, local->message);
-      g_error_free (local);
-    }
   return ok;
 }
 

@@ -1,16 +1,22 @@
 /* safetensors reading and writing; see safetensors.h. */
 #include "safetensors.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "atomic-file.h"
 #include "error.h"
+#include "json-limits.h"
 
 struct _SfSafetensors {
   char *path;
-  GMappedFile *mapping;
+  GBytes *bytes;         /* the whole file: a mapping, or the caller's bytes */
   GHashTable *tensors;   /* name → SfTensorView* (name points at the key) */
   GHashTable *metadata;  /* key → value */
 };
@@ -64,9 +70,9 @@ shape_elements (const gint64 *shape, int rank, guint64 *n)
   return TRUE;
 }
 
-gboolean
-sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tensors,
-                      const char *const *metadata, GError **error)
+GBytes *
+sf_safetensors_serialize (const char *path, const SfTensorView *tensors, int n_tensors,
+                          const char *const *metadata, GError **error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -90,7 +96,7 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
           || n * sf_dtype_size (view->dtype) != view->n_bytes)
         {
           g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: tensor '%s': shape and size disagree"), path, view->name);
-          return FALSE;
+          return NULL;
         }
       json_builder_set_member_name (b, view->name);
       json_builder_begin_object (b);
@@ -121,7 +127,7 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
   if (bytes == NULL)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: out of memory for %zu bytes"), path, total);
-      return FALSE;
+      return NULL;
     }
   guint64 len_le = GUINT64_TO_LE ((guint64) padded);
   memcpy (bytes, &len_le, 8);
@@ -135,17 +141,33 @@ sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tenso
       data += tensors[t].n_bytes;
     }
   G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+  return g_bytes_new_take (bytes, total);
+}
 
+gboolean
+sf_safetensors_check_readable (GBytes *bytes, const char *path, GError **error)
+{
   GError *local = NULL;
-  gboolean ok = g_file_set_contents_full (path, (const char *) bytes, (gssize) total,
-                                          G_FILE_SET_CONTENTS_CONSISTENT, 0644, &local);
-  g_free (bytes);
-  if (!ok)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-    }
-  return ok;
+  g_autoptr (SfSafetensors) file = sf_safetensors_parse (bytes, path, &local);
+  if (file != NULL)
+    return TRUE;
+  /* Translators: the second %s is the reason the reader gives, which starts with the file name. */
+  g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: not saved: it could not be read back (%s)"), path,
+               local->message);
+  g_error_free (local);
+  return FALSE;
+}
+
+gboolean
+sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tensors,
+                      const char *const *metadata, GError **error)
+{
+  g_autoptr (GBytes) bytes = sf_safetensors_serialize (path, tensors, n_tensors, metadata, error);
+  if (bytes == NULL || !sf_safetensors_check_readable (bytes, path, error))
+    return FALSE;
+  gsize size = 0;
+  const void *data = g_bytes_get_data (bytes, &size);
+  return sf_atomic_file_save (path, data, size, error);
 }
 
 typedef struct {
@@ -232,26 +254,61 @@ parse_entry (const char *path, const char *name, JsonNode *node, SfTensorView *v
 SfSafetensors *
 sf_safetensors_read (const char *path, GError **error)
 {
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* Non-blocking, so a FIFO does not hang the open; then only regular files. */
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, g_strerror (saved_errno));
+      return NULL;
+    }
+  struct stat st;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: not a regular file"), path);
+      return NULL;
+    }
+  if ((guint64) st.st_size > SF_SAFETENSORS_MAX_FILE)
+    {
+      close (fd);
+      fail (error, SF_ERROR_TOO_LARGE, path, _("%" PRIu64 " bytes is larger than a model file can be"),
+            (guint64) st.st_size);
+      return NULL;
+    }
   GError *local = NULL;
-  GMappedFile *mapping = g_mapped_file_new (path, FALSE, &local);
+  GMappedFile *mapping = g_mapped_file_new_from_fd (fd, FALSE, &local);
+  close (fd);
   if (mapping == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, local->message);
       g_error_free (local);
       return NULL;
     }
+  g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (mapping);
+  g_mapped_file_unref (mapping);
+  return sf_safetensors_parse (bytes, path, error);
+}
+
+SfSafetensors *
+sf_safetensors_parse (GBytes *contents, const char *path, GError **error)
+{
+  g_return_val_if_fail (contents != NULL && path != NULL, NULL);
+
   SfSafetensors *file = g_new0 (SfSafetensors, 1);
   file->path = g_strdup (path);
-  file->mapping = mapping;
+  file->bytes = g_bytes_ref (contents);
   file->tensors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   file->metadata = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   GList *members = NULL;
-  const guint8 *bytes = (const guint8 *) g_mapped_file_get_contents (mapping);
-  guint64 size = g_mapped_file_get_length (mapping);
+  gsize contents_size = 0;
+  const guint8 *bytes = g_bytes_get_data (contents, &contents_size);
+  guint64 size = contents_size;
   guint64 header_len = 0;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root = NULL;
+  g_autoptr (JsonNode) root = NULL;
   GArray *ranges = g_array_new (FALSE, FALSE, sizeof (Range));
 
   if (size > SF_SAFETENSORS_MAX_FILE)
@@ -284,14 +341,16 @@ sf_safetensors_read (const char *path, GError **error)
       fail (error, SF_ERROR_FORMAT, path, _("not a safetensors file (the header is not a JSON object)"));
       goto failed;
     }
-  if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) header_len, &local))
-    {
-      fail (error, SF_ERROR_FORMAT, path, _("bad JSON header: %s"), local->message);
-      g_clear_error (&local);
-      goto failed;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  /* Nesting beyond what the format needs would overflow json-glib's recursive parser. */
+  const SfJsonLimits limits = {
+    .max_bytes = SF_SAFETENSORS_MAX_HEADER,
+    .max_depth = SF_SAFETENSORS_MAX_DEPTH,
+    .max_values = SF_SAFETENSORS_MAX_HEADER_VALUES,
+  };
+  root = sf_json_parse ((const char *) bytes + 8, (gssize) header_len, &limits, path, _("the JSON header"), error);
+  if (root == NULL)
+    goto failed;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       fail (error, SF_ERROR_FORMAT, path, _("the header is not a JSON object"));
       goto failed;
@@ -391,7 +450,7 @@ sf_safetensors_free (SfSafetensors *file)
     return;
   g_hash_table_unref (file->tensors);
   g_hash_table_unref (file->metadata);
-  g_mapped_file_unref (file->mapping);
+  g_bytes_unref (file->bytes);
   g_free (file->path);
   g_free (file);
 }

@@ -9,8 +9,13 @@
 G_BEGIN_DECLS
 
 #define SF_SAFETENSORS_MAX_RANK 8
+/* Refused before parsing: Rust's safetensors refuses headers over 100 MB too. */
 #define SF_SAFETENSORS_MAX_HEADER ((guint64) 100 << 20)
 #define SF_SAFETENSORS_MAX_FILE ((guint64) 4 << 30)
+/* The header is an object of objects holding arrays: nothing deeper is valid. */
+#define SF_SAFETENSORS_MAX_DEPTH 3
+/* Values in the header (a tensor takes about a dozen), bounding the parser's memory. */
+#define SF_SAFETENSORS_MAX_HEADER_VALUES ((gsize) 1 << 20)
 
 typedef enum {
   SF_DTYPE_F32,
@@ -33,13 +38,24 @@ typedef struct _SfSafetensors SfSafetensors;
 const char     *sf_dtype_name (SfDtype dtype);
 gsize           sf_dtype_size (SfDtype dtype);
 
-/* Writes the tensors in the order given and metadata (NULL-terminated
- * alternating keys and values, or NULL) atomically: a temporary file beside
- * path, fsync, rename. */
+/* The bytes of a file holding the tensors in the order given and metadata
+ * (NULL-terminated alternating keys and values, or NULL); path is named in
+ * messages only. */
+GBytes         *sf_safetensors_serialize (const char *path, const SfTensorView *tensors, int n_tensors,
+                                          const char *const *metadata, GError **error);
+/* TRUE when sf_safetensors_parse accepts bytes; otherwise an
+ * SF_ERROR_INVALID saying the file was not saved and why. */
+gboolean        sf_safetensors_check_readable (GBytes *bytes, const char *path, GError **error);
+/* Serializes, checks that the bytes read back (a file we could not read is
+ * never written), and saves them atomically (atomic-file.h). */
 gboolean        sf_safetensors_write (const char *path, const SfTensorView *tensors, int n_tensors,
                                       const char *const *metadata, GError **error);
 
+/* Opens only regular files (a FIFO neither hangs nor is read). */
 SfSafetensors  *sf_safetensors_read  (const char *path, GError **error);
+/* Validates bytes as a safetensors file, keeping a reference to them;
+ * path is named in messages. */
+SfSafetensors  *sf_safetensors_parse (GBytes *bytes, const char *path, GError **error);
 void            sf_safetensors_free  (SfSafetensors *file);
 /* FALSE when there is no tensor of that name. */
 gboolean        sf_safetensors_get   (const SfSafetensors *file, const char *name, SfTensorView *view);

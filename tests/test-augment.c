@@ -1,12 +1,15 @@
 /* Augmentation: identity when off, exact flips, bounded output, repeatable
  * for a seed; crop, gamma and erasing, and the stream of their own that
- * leaves the other kinds' numbers alone; parsing with strengths. */
+ * leaves the other kinds' numbers alone; parsing with strengths, and with a
+ * value of the wrong type from a model file. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "augment.h"
 #include "error.h"
+#include "json-limits.h"
+#include "trainer.h"
 
 enum { H = 16, W = 12 };
 
@@ -264,6 +267,48 @@ test_parse_strengths (void)
     }
 }
 
+/* "augment": 1 in a model's settings: json-glib's string getters give NULL
+ * for it, which once went on to g_strsplit (NULL) and crashed. */
+static void
+test_wrong_type (void)
+{
+  SfAugmentSettings s;
+  sf_augment_settings_init_default (&s);
+  GError *error = NULL;
+  g_assert_false (sf_augment_settings_parse (NULL, &s, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, "augment: "));
+  g_clear_error (&error);
+  g_assert_true (s.flip);   /* untouched */
+
+  const char *wrong[] = { "1", "2.5", "true" };
+  for (guint k = 0; k < G_N_ELEMENTS (wrong); k++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"augment\": %s}", wrong[k]);
+      g_autoptr (JsonNode) root = sf_json_parse (json, -1, NULL, "m.safetensors", "settings", &error);
+      g_assert_no_error (error);
+      JsonObject *o = json_node_get_object (root);
+      /* As trainer.c reads it today, and as the type-checked getter does. */
+      g_assert_false (sf_augment_settings_parse (json_object_get_string_member_with_default (o, "augment", "none"), &s,
+                                                 &error));
+      g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+      g_clear_error (&error);
+      const char *text = NULL;
+      g_assert_false (sf_json_get_string (o, "augment", "none", &text, "m.safetensors", "settings", &error));
+      g_assert_error (error, SF_ERROR, SF_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, "'augment' is"));
+      g_clear_error (&error);
+
+      /* The whole settings reader refuses the file instead of crashing. */
+      SfTrainSettings settings = { 0 };
+      sf_train_settings_init_preset (&settings, SF_PRESET_COMPACT);
+      g_assert_false (sf_train_settings_from_json (&settings, json, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      sf_train_settings_clear (&settings);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +322,6 @@ main (int argc, char **argv)
   g_test_add_func ("/augment/gamma", test_gamma);
   g_test_add_func ("/augment/crop", test_crop);
   g_test_add_func ("/augment/parse-strengths", test_parse_strengths);
+  g_test_add_func ("/augment/wrong-type", test_wrong_type);
   return g_test_run ();
 }

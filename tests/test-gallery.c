@@ -1,7 +1,9 @@
 /* The gallery of enrolled people and PCA: the model fingerprint, enrolling from
  * pixels, files and folders, identification of people the model never saw,
- * rename and remove, a file round trip, crafted bad gallery files, and PCA on
- * points whose principal axes are known. */
+ * rename and remove, a file round trip (file names that are not UTF-8
+ * included), crafted bad gallery files (embeddings wider or narrower than the
+ * model's, deeply nested metadata), saves that would not read back, and PCA
+ * on points whose principal axes are known. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -339,6 +341,7 @@ typedef struct {
   float pixel;
   float embedding;
   const char *extra;   /* an unexpected tensor's name */
+  const char *path_bytes;   /* NULL: none */
 } Crafted;
 
 static char *
@@ -354,7 +357,7 @@ write_crafted (const Crafted *c)
     embeddings[k] = k == 4 ? c->embedding : 0.25f;
   const char *metadata[] = {
     "format", c->format, "image_size", c->image_size, "model_fingerprint", c->fingerprint,
-    "people", c->people, "paths", c->paths, NULL,
+    "people", c->people, "paths", c->paths, c->path_bytes != NULL ? "path_bytes" : NULL, c->path_bytes, NULL,
   };
   SfTensorView tensors[] = {
     { .name = "embeddings", .dtype = SF_DTYPE_F32, .rank = 2, .shape = { c->n, c->embedding_size },
@@ -441,6 +444,28 @@ test_corrupt_files (void)
   expect_bad (&c, "embeddings are");
   c = good, c.extra = "evil";
   expect_bad (&c, "unexpected tensor 'evil'");
+  c = good, c.people = "[\"Ann\", [\"Bob\"]]";
+  expect_bad (&c, "metadata 'people': arrays and objects nested deeper than 1 level");
+  c = good, c.paths = "{\"a\": 1}";
+  expect_bad (&c, "'paths' is an object, not a JSON array");
+  c = good, c.paths = "[\"a.pgm\", false]";
+  expect_bad (&c, "'paths' entry 1 is a boolean, not a string");
+
+  /* path_bytes: percent-encoded bytes of each path, when present. */
+  c = good, c.path_bytes = "[\"%zz\", \"\"]";
+  expect_bad (&c, "'path_bytes' entry 0 is not a percent-encoded file name");
+  c = good, c.path_bytes = "[\"a%00b\", \"\"]";
+  expect_bad (&c, "'path_bytes' entry 0 is not a percent-encoded file name");
+  c = good, c.path_bytes = "[\"a.pgm\"]";
+  expect_bad (&c, "1 entries in 'path_bytes' for 2 faces");
+  c = good, c.path_bytes = "[1, \"\"]";
+  expect_bad (&c, "'path_bytes' entry 0 is an integer, not a string");
+  c = good, c.path_bytes = "[\"/caf%E9/1.pgm\", \"\"]";
+  g_autofree char *latin1_path = write_crafted (&c);
+  g_autoptr (SfGallery) latin1 = sf_gallery_load (latin1_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sf_gallery_get_face_path (latin1, 0), ==, "/caf\xe9/1.pgm");
+  g_assert_null (sf_gallery_get_face_path (latin1, 1));
 
   /* Not a safetensors file, truncated, missing. */
   g_autofree char *text = g_build_filename (tmp_dir, "text.gallery", NULL);
@@ -462,6 +487,228 @@ test_corrupt_files (void)
   g_assert_null (sf_gallery_load (missing, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_IO);
   g_clear_error (&error);
+}
+
+static char *
+nested_brackets (int depth)
+{
+  GString *text = g_string_new (NULL);
+  for (int k = 0; k < depth; k++)
+    g_string_append_c (text, '[');
+  for (int k = 0; k < depth; k++)
+    g_string_append_c (text, ']');
+  return g_string_free (text, FALSE);
+}
+
+/* 100,000 nested brackets in "people" or "paths" overflow json-glib's
+ * recursive parser: without the scan before it this test dies. */
+static void
+test_nested_metadata (void)
+{
+  g_autofree char *deep = nested_brackets (100000);
+  Crafted c;
+  c = good, c.people = deep;
+  expect_bad (&c, "metadata 'people': arrays and objects nested deeper than 1 level");
+  c = good, c.paths = deep;
+  expect_bad (&c, "metadata 'paths': arrays and objects nested deeper than 1 level");
+  c = good, c.path_bytes = deep;
+  expect_bad (&c, "metadata 'path_bytes': arrays and objects nested deeper than 1 level");
+
+  /* More names than a gallery holds faces: refused by the scan, before the parser allocates them. */
+  GString *many = g_string_new ("[");
+  for (int k = 0; k <= SF_GALLERY_MAX_FACES; k++)
+    g_string_append (many, "\"a\",");
+  g_string_append (many, "\"b\"]");
+  c = good, c.people = many->str;
+  expect_bad (&c, "metadata 'people': more than 100001 values");
+  g_string_free (many, TRUE);
+}
+
+/* A gallery file that names `model`'s fingerprint at its input size and is
+ * consistent in itself, but holds n faces with embeddings `width` wide:
+ * what a hostile or corrupted file can state. */
+static char *
+write_lying_gallery (const char *name, int n, int width)
+{
+  g_autofree char *fingerprint = sf_model_fingerprint (model);
+  g_autofree char *image_size = g_strdup_printf ("%d", SIZE);
+  g_autofree float *pixels = g_new (float, (gsize) MAX (n, 1) * SIZE * SIZE);
+  g_autofree float *embeddings = g_new (float, (gsize) MAX (n * width, 1));
+  g_autofree int *labels = g_new0 (int, MAX (n, 1));
+  GString *paths = g_string_new ("[");
+  for (int i = 0; i < n; i++)
+    {
+      memcpy (pixels + (gsize) i * SIZE * SIZE, face (i), sizeof (float) * SIZE * SIZE);
+      g_string_append (paths, i > 0 ? ",\"\"" : "\"\"");
+    }
+  g_string_append (paths, "]");
+  for (int k = 0; k < n * width; k++)
+    embeddings[k] = 0.1f;
+  const char *metadata[] = {
+    "format", SF_GALLERY_FORMAT, "image_size", image_size, "model_fingerprint", fingerprint,
+    "people", n > 0 ? "[\"Ann\"]" : "[]", "paths", paths->str, NULL,
+  };
+  SfTensorView tensors[] = {
+    { .name = "embeddings", .dtype = SF_DTYPE_F32, .rank = 2, .shape = { n, width }, .data = embeddings,
+      .n_bytes = sizeof (float) * n * width },
+    { .name = "labels", .dtype = SF_DTYPE_I32, .rank = 1, .shape = { n }, .data = labels, .n_bytes = sizeof (int) * n },
+    { .name = "pixels", .dtype = SF_DTYPE_F32, .rank = 3, .shape = { n, SIZE, SIZE }, .data = pixels,
+      .n_bytes = sizeof (float) * n * SIZE * SIZE },
+  };
+  char *path = g_build_filename (tmp_dir, name, NULL);
+  GError *error = NULL;
+  g_assert_true (sf_safetensors_write (path, tensors, 3, metadata, &error));
+  g_assert_no_error (error);
+  g_string_free (paths, TRUE);
+  return path;
+}
+
+static void
+expect_width_error (GError *error, const char *path)
+{
+  g_assert_error (error, SF_ERROR, SF_ERROR_FORMAT);
+  if (strstr (error->message, path) == NULL || strstr (error->message, "'embeddings'") == NULL)
+    g_error ("'%s' names neither the file nor the field", error->message);
+}
+
+/* Embeddings narrower or wider than the model's in a gallery that names the
+ * model: enrolling once overflowed the heap (the buffer sized from the file,
+ * the model writing its own width) and identify hit a CRITICAL with no
+ * error set. Now each is an error naming the file and the field, and the
+ * gallery is left as it was. */
+static void
+test_embedding_width_mismatch (void)
+{
+  const int widths[] = { 8, 24 };
+  for (guint w = 0; w < G_N_ELEMENTS (widths); w++)
+    {
+      g_autofree char *name = g_strdup_printf ("width%d.gallery", widths[w]);
+      g_autofree char *path = write_lying_gallery (name, 3, widths[w]);
+      GError *error = NULL;
+      g_autoptr (SfGallery) gallery = sf_gallery_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (sf_gallery_get_embedding_size (gallery), ==, widths[w]);
+      g_assert_true (sf_gallery_is_current (gallery, model));
+
+      g_assert_false (sf_gallery_enroll (gallery, model, "Bob", face (5), NULL, 1, &error));
+      expect_width_error (error, path);
+      g_clear_error (&error);
+      g_assert_cmpint (sf_gallery_get_n_faces (gallery), ==, 3);
+      g_assert_cmpint (sf_gallery_get_n_people (gallery), ==, 1);
+
+      int n = -1;
+      /* G_DEBUG=fatal-criticals: a CRITICAL here fails the test. */
+      SfCandidate *candidates = sf_gallery_identify (gallery, model, face (5), &n, &error);
+      g_assert_null (candidates);
+      expect_width_error (error, path);
+      g_clear_error (&error);
+
+      g_assert_false (sf_gallery_update (gallery, model, &error));
+      expect_width_error (error, path);
+      g_clear_error (&error);
+    }
+
+  /* An empty gallery naming the model, with a width for no faces: enrolling
+   * embeds at the model's width, and the result reads back. */
+  g_autofree char *path = write_lying_gallery ("empty-width.gallery", 0, 3);
+  GError *error = NULL;
+  g_autoptr (SfGallery) empty = sf_gallery_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_gallery_enroll (empty, model, "Ann", face (0), NULL, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_embedding_size (empty), ==, sf_model_get_embedding_size (model));
+  g_assert_true (sf_gallery_save (empty, path, &error));
+  g_autoptr (SfGallery) back = sf_gallery_load (path, &error);
+  g_assert_no_error (error);
+  int n = 0;
+  g_autofree SfCandidate *self = sf_gallery_identify (back, model, face (0), &n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpfloat (self[0].distance, <, 1e-2);
+}
+
+/* A face enrolled from a file whose name is not UTF-8, into an existing
+ * gallery of ten: the gallery saves, loads with every path byte for byte,
+ * and takes more faces after. (It once wrote a header json-glib refused:
+ * the whole gallery lost.) */
+static void
+test_non_utf8_paths (void)
+{
+  GError *error = NULL;
+  g_autoptr (SfGallery) gallery = sf_gallery_new (SIZE);
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/faces/ann/%d.pgm", i);
+      const char *paths[] = { p };
+      g_assert_true (sf_gallery_enroll (gallery, model, "Ann", face (image_of (6, i)), paths, 1, &error));
+    }
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (tmp_dir, "latin1.gallery", NULL);
+  g_assert_true (sf_gallery_save (gallery, path, &error));
+  g_assert_no_error (error);
+  /* All UTF-8: the file is as before this field existed. */
+  g_autoptr (SfSafetensors) plain = sf_safetensors_read (path, &error);
+  g_assert_null (sf_safetensors_get_metadata (plain, "path_bytes"));
+
+  /* A folder and a file named in Latin-1. */
+  g_autofree char *folder = g_build_filename (tmp_dir, "Jos\xe9", NULL);
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  g_autofree char *file = write_pgm (folder, "visage\xff.pgm", face (image_of (7, 0)));
+  g_assert_true (sf_gallery_enroll_folder (gallery, model, NULL, folder, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery, 1), ==, "Jos\xef\xbf\xbd");   /* U+FFFD */
+  g_assert_cmpstr (sf_gallery_get_face_path (gallery, 10), ==, file);
+  g_assert_true (sf_gallery_save (gallery, path, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (SfGallery) back = sf_gallery_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (back);
+  g_assert_cmpint (sf_gallery_get_n_faces (back), ==, 11);
+  for (int i = 0; i < 11; i++)
+    g_assert_cmpstr (sf_gallery_get_face_path (back, i), ==, sf_gallery_get_face_path (gallery, i));
+  /* "paths" holds what people can read; "path_bytes" the bytes. */
+  g_autoptr (SfSafetensors) raw = sf_safetensors_read (path, &error);
+  const char *shown = sf_safetensors_get_metadata (raw, "paths");
+  g_assert_true (g_utf8_validate (shown, -1, NULL));
+  g_assert_nonnull (strstr (shown, "visage\xef\xbf\xbd.pgm"));
+  g_assert_nonnull (strstr (sf_safetensors_get_metadata (raw, "path_bytes"), "visage%FF.pgm"));
+
+  /* Later enrolments and saves go on working. */
+  g_assert_true (sf_gallery_enroll_files (back, model, "Ann", (const char *const[]) { file }, 1, &error));
+  g_assert_true (sf_gallery_save (back, path, &error));
+  g_autoptr (SfGallery) again = sf_gallery_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_n_faces (again), ==, 12);
+  g_assert_cmpstr (sf_gallery_get_face_path (again, 11), ==, file);
+}
+
+/* A gallery the loader would refuse (a pixel outside [0, 1]) is not
+ * written: the save fails and the file keeps its last good content. */
+static void
+test_unreadable_is_not_saved (void)
+{
+  GError *error = NULL;
+  g_autoptr (SfGallery) gallery = sf_gallery_new (SIZE);
+  g_assert_true (sf_gallery_enroll (gallery, model, "Ann", face (0), NULL, 1, &error));
+  g_autofree char *path = g_build_filename (tmp_dir, "kept.gallery", NULL);
+  g_assert_true (sf_gallery_save (gallery, path, &error));
+  g_assert_no_error (error);
+
+  float bright[SIZE * SIZE];
+  memcpy (bright, face (1), sizeof bright);
+  bright[7] = 2.0f;
+  g_assert_true (sf_gallery_enroll (gallery, model, "Bob", bright, NULL, 1, &error));
+  g_assert_false (sf_gallery_save (gallery, path, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, "not saved: it could not be read back"));
+  g_assert_nonnull (strstr (error->message, "outside [0, 1]"));
+  g_clear_error (&error);
+
+  g_autoptr (SfGallery) kept = sf_gallery_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_n_faces (kept), ==, 1);
 }
 
 /* Points a·u + b·v around a centre, with u ⟂ v unit vectors in 4-D: the
@@ -534,6 +781,10 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/enroll-files", test_enroll_files);
   g_test_add_func ("/gallery/round-trip", test_round_trip);
   g_test_add_func ("/gallery/corrupt-files", test_corrupt_files);
+  g_test_add_func ("/gallery/nested-metadata", test_nested_metadata);
+  g_test_add_func ("/gallery/embedding-width-mismatch", test_embedding_width_mismatch);
+  g_test_add_func ("/gallery/non-utf8-paths", test_non_utf8_paths);
+  g_test_add_func ("/gallery/unreadable-is-not-saved", test_unreadable_is_not_saved);
   g_test_add_func ("/gallery/pca", test_pca);
   int status = g_test_run ();
 

@@ -1,8 +1,21 @@
-/* safetensors: round trip, crafted corrupt files, truncation at every length, atomic saves. */
+/* safetensors: round trip, crafted corrupt files (deeply nested and
+ * oversized headers among them), truncation at every length, special files,
+ * atomic saves that never write what cannot be read back, and the stale
+ * temporaries of a killed save removed by the next one. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <utime.h>
 
+#include "atomic-file.h"
 #include "error.h"
 #include "safetensors.h"
 
@@ -121,7 +134,7 @@ test_corrupt_files (void)
   expect_error (absurd, SF_ERROR_TOO_LARGE, "absurd");
 
   g_autofree char *bad_json = craft ("bad-json", "{\"a\": [1, 2", 0);
-  expect_error (bad_json, SF_ERROR_FORMAT, "bad JSON");
+  expect_error (bad_json, SF_ERROR_FORMAT, "the JSON header: not JSON");
 
   g_autofree char *array = craft ("array", "[1, 2, 3]       ", 0);
   expect_error (array, SF_ERROR_FORMAT, "JSON object");
@@ -156,6 +169,67 @@ test_corrupt_files (void)
   expect_error (huge_shape, SF_ERROR_TOO_LARGE, "too large");
 
   expect_error ("/no/such/model.safetensors", SF_ERROR_IO, "");
+}
+
+/* header repeated to depth: open × depth + close × depth inside a tensor entry. */
+static char *
+craft_nested (const char *name, const char *open, const char *close, int depth)
+{
+  GString *header = g_string_new ("{\"t\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1], \"x\": ");
+  for (int k = 0; k < depth; k++)
+    g_string_append (header, open);
+  for (int k = 0; k < depth; k++)
+    g_string_append (header, close);
+  g_string_append (header, "}}");
+  char *path = craft (name, header->str, 1);
+  g_string_free (header, TRUE);
+  return path;
+}
+
+/* 100,000 nested brackets overflow json-glib's recursive parser: without
+ * the scan before it this test dies of a stack overflow. */
+static void
+test_nested_and_oversized_headers (void)
+{
+  g_autofree char *arrays = craft_nested ("nested-arrays", "[", "]", 100000);
+  expect_error (arrays, SF_ERROR_FORMAT, "the JSON header: arrays and objects nested deeper than 3 levels");
+  g_autofree char *objects = craft_nested ("nested-objects", "{\"a\": ", "}", 100000);
+  expect_error (objects, SF_ERROR_FORMAT, "nested deeper than 3 levels");
+  /* The deepest a valid header goes (an array in a tensor entry) still reads. */
+  g_autofree char *three = craft ("three", "{\"t\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 1);
+  GError *error = NULL;
+  g_autoptr (SfSafetensors) file = sf_safetensors_read (three, &error);
+  g_assert_no_error (error);
+  /* Comments would hide brackets from the scan: refused, as the format does. */
+  g_autofree char *comment = craft ("comment", "{\"t\": // \"\n [[[[1]]]]}", 0);
+  expect_error (comment, SF_ERROR_FORMAT, "not JSON: unexpected '/'");
+
+  /* Too many values for the parser's memory, refused by the scan. */
+  GString *header = g_string_new ("{\"t\": {\"dtype\": \"U8\", \"shape\": [");
+  for (gsize k = 0; k < SF_SAFETENSORS_MAX_HEADER_VALUES; k++)
+    g_string_append (header, "1,");
+  g_string_append (header, "1], \"data_offsets\": [0, 1]}}");
+  g_autofree char *values = craft ("values", header->str, 1);
+  g_string_free (header, TRUE);
+  expect_error (values, SF_ERROR_TOO_LARGE, "more than 1048576 values");
+
+  /* A header length beyond the limit is refused before anything is read. */
+  g_autofree char *long_header = path_in_dir ("long-header");
+  guint64 le = GUINT64_TO_LE (SF_SAFETENSORS_MAX_HEADER + 1);
+  write_bytes (long_header, &le, 8);
+  expect_error (long_header, SF_ERROR_TOO_LARGE, "absurd");
+}
+
+/* A FIFO would block the open forever, /dev/zero read without end: only regular files are opened. */
+static void
+test_special_files (void)
+{
+  g_autofree char *fifo = path_in_dir ("fifo.safetensors");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  expect_error (fifo, SF_ERROR_IO, "not a regular file");
+  g_unlink (fifo);
+  expect_error ("/dev/zero", SF_ERROR_IO, "not a regular file");
+  expect_error (dir, SF_ERROR_IO, "not a regular file");
 }
 
 static void
@@ -236,6 +310,147 @@ test_atomic_save_keeps_old_file (void)
   g_dir_close (listing);
 }
 
+/* What a file that could not be read back would be is never written. */
+static void
+test_unreadable_is_not_written (void)
+{
+  g_autofree char *path = path_in_dir ("unreadable.safetensors");
+  write_valid (path);
+  g_autofree char *before = NULL;
+  gsize before_size;
+  g_assert_true (g_file_get_contents (path, &before, &before_size, NULL));
+
+  float x = 1;
+  SfTensorView good = { .name = "x", .dtype = SF_DTYPE_F32, .rank = 1, .shape = { 1 }, .data = &x, .n_bytes = 4 };
+  /* A metadata value that is not UTF-8 (a path from a non-UTF-8 file name). */
+  const char *latin1[] = { "source", "/data/caf\xe9", NULL };
+  GError *error = NULL;
+  g_assert_false (sf_safetensors_write (path, &good, 1, latin1, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, "not saved: it could not be read back"));
+  g_clear_error (&error);
+  /* A tensor name that is not UTF-8. */
+  SfTensorView bad_name = good;
+  bad_name.name = "x\xff";
+  g_assert_false (sf_safetensors_write (path, &bad_name, 1, NULL, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_autofree char *after = NULL;
+  gsize after_size;
+  g_assert_true (g_file_get_contents (path, &after, &after_size, NULL));
+  g_assert_cmpmem (before, before_size, after, after_size);
+}
+
+static int
+count_temporaries (const char *base)
+{
+  g_autofree char *prefix = g_strconcat (base, SF_ATOMIC_FILE_INFIX, NULL);
+  GDir *listing = g_dir_open (dir, 0, NULL);
+  int n = 0;
+  const char *name;
+  while ((name = g_dir_read_name (listing)) != NULL)
+    n += g_str_has_prefix (name, prefix);
+  g_dir_close (listing);
+  return n;
+}
+
+/* A child that starts saving path, writes half a file, says so on ready and
+ * waits there: a save in progress, as a kill -9 would find it. */
+static GPid
+start_save_and_wait (const char *path, const int ready[2])
+{
+  pid_t pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      /* Never outlives the test, even one that fails before killing it. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      alarm (120);
+      SfAtomicFile *file = sf_atomic_file_begin (path, NULL);
+      char half[4096] = { 0 };
+      if (file == NULL || !sf_atomic_file_write (file, half, sizeof half, NULL) || write (ready[1], "r", 1) != 1)
+        _exit (1);
+      pause ();
+      _exit (0);
+    }
+  /* A child that fails never writes: the poll's minute is only a failsafe. */
+  struct pollfd wait_for = { .fd = ready[0], .events = POLLIN };
+  g_assert_cmpint (poll (&wait_for, 1, 60000), ==, 1);
+  char c;
+  g_assert_cmpint (read (ready[0], &c, 1), ==, 1);
+  return pid;
+}
+
+static void
+test_stale_temporaries (void)
+{
+  g_autofree char *path = path_in_dir ("target.safetensors");
+  int pipe_fds[2];
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+
+  /* A save killed with -9 leaves its temporary; a running one's is kept. */
+  GPid killed = start_save_and_wait (path, pipe_fds);
+  GPid running = start_save_and_wait (path, pipe_fds);
+  g_assert_cmpint (count_temporaries ("target.safetensors"), ==, 2);
+  kill (killed, SIGKILL);
+  g_assert_cmpint (waitpid (killed, NULL, 0), ==, killed);
+  g_assert_cmpint (count_temporaries ("target.safetensors"), ==, 2);
+
+  /* Files that only look alike, and another target's temporaries, stay. */
+  const char *bystanders[] = {
+    "target.safetensors.partial-notes", "target.safetensors.partial-AbC1234", "target.safetensors.backup",
+    "target.safetensors.partial-Ab.123", "other.safetensors.partial-AbC123",
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (bystanders); k++)
+    {
+      g_autofree char *p = path_in_dir (bystanders[k]);
+      write_bytes (p, "keep me", 7);
+    }
+  /* An empty one a save may just have created, not yet locked, stays; one
+   * that has been empty for hours goes, as does a stale one with data. */
+  g_autofree char *fresh = path_in_dir ("target.safetensors.partial-Fresh1");
+  write_bytes (fresh, "", 0);
+  g_autofree char *old_empty = path_in_dir ("target.safetensors.partial-0ld000");
+  write_bytes (old_empty, "", 0);
+  struct utimbuf hours_ago = { .actime = time (NULL) - 7200, .modtime = time (NULL) - 7200 };
+  g_assert_cmpint (g_utime (old_empty, &hours_ago), ==, 0);
+  g_autofree char *stale = path_in_dir ("target.safetensors.partial-St4le9");
+  write_bytes (stale, "half a model", 12);
+  /* A link with the name is not followed, nor removed. */
+  g_autofree char *link = path_in_dir ("target.safetensors.partial-L1nk00");
+  g_autofree char *victim = path_in_dir ("victim");
+  write_bytes (victim, "precious", 8);
+  g_assert_cmpint (symlink (victim, link), ==, 0);
+  g_assert_cmpint (count_temporaries ("target.safetensors"), ==, 2 + 3 + 3 + 1);
+
+  write_valid (path);
+  /* Left: the running save's, the fresh empty one, the link, and the three look-alikes with the prefix. */
+  g_assert_cmpint (count_temporaries ("target.safetensors"), ==, 1 + 1 + 1 + 3);
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (old_empty, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (victim, G_FILE_TEST_EXISTS));
+  for (guint k = 0; k < G_N_ELEMENTS (bystanders); k++)
+    {
+      g_autofree char *p = path_in_dir (bystanders[k]);
+      g_assert_true (g_file_test (p, G_FILE_TEST_EXISTS));
+    }
+  GError *error = NULL;
+  g_autoptr (SfSafetensors) file = sf_safetensors_read (path, &error);
+  g_assert_no_error (error);
+
+  /* Once the running save is killed too, the next save removes its temporary. */
+  kill (running, SIGKILL);
+  g_assert_cmpint (waitpid (running, NULL, 0), ==, running);
+  g_assert_cmpint (sf_atomic_file_remove_stale (path), ==, 1);
+  g_assert_cmpint (count_temporaries ("target.safetensors"), ==, 1 + 1 + 3);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+}
+
 static void
 remove_dir (void)
 {
@@ -259,6 +474,10 @@ main (int argc, char **argv)
   g_test_add_func ("/safetensors/corrupt-files", test_corrupt_files);
   g_test_add_func ("/safetensors/truncation-and-flips", test_every_truncation_and_flip);
   g_test_add_func ("/safetensors/atomic-save", test_atomic_save_keeps_old_file);
+  g_test_add_func ("/safetensors/nested-and-oversized-headers", test_nested_and_oversized_headers);
+  g_test_add_func ("/safetensors/special-files", test_special_files);
+  g_test_add_func ("/safetensors/unreadable-is-not-written", test_unreadable_is_not_written);
+  g_test_add_func ("/safetensors/stale-temporaries", test_stale_temporaries);
   int status = g_test_run ();
   remove_dir ();
   g_free (dir);
