@@ -3,11 +3,13 @@
  * whoever started it. */
 #include "trainer.h"
 
+#include <float.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "error.h"
+#include "json-limits.h"
 #include "layers.h"
 #include "parallel.h"
 #include "spec.h"
@@ -221,118 +223,32 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_double_value (b, s->identity_margin);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  return sf_json_to_string (root);
 }
 
-/* What a JSON node is, for messages. */
-static const char *
-node_kind (JsonNode *node)
-{
-  switch (json_node_get_node_type (node))
-    {
-    case JSON_NODE_OBJECT:
-      return "an object";
-    case JSON_NODE_ARRAY:
-      return "an array";
-    case JSON_NODE_NULL:
-      return "null";
-    case JSON_NODE_VALUE:
-    default:
-      break;
-    }
-  GType type = json_node_get_value_type (node);
-  if (type == G_TYPE_STRING)
-    return "a string";
-  if (type == G_TYPE_INT64)
-    return "an integer";
-  if (type == G_TYPE_DOUBLE)
-    return "a number";
-  if (type == G_TYPE_BOOLEAN)
-    return "a boolean";
-  return "a value";
-}
-
-/* The typed members of the settings object: an absent member gives the
- * fallback, one of another type an error naming it (a model file is
- * something people send each other). */
-static gboolean
-wrong_type (JsonNode *node, const char *member, const char *expected, GError **error)
-{
-  g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: '%s' is %s, expected %s", member,
-               node_kind (node), expected);
-  return FALSE;
-}
-
-static gboolean
-get_string (JsonObject *o, const char *member, const char *fallback, const char **value, GError **error)
-{
-  JsonNode *node = json_object_get_member (o, member);
-  if (node == NULL)
-    *value = fallback;
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    *value = json_node_get_string (node);
-  else
-    return wrong_type (node, member, "a string", error);
-  return TRUE;
-}
-
-static gboolean
-get_int (JsonObject *o, const char *member, gint64 fallback, gint64 min, gint64 max, gint64 *value, GError **error)
-{
-  JsonNode *node = json_object_get_member (o, member);
-  if (node == NULL)
-    {
-      *value = fallback;
-      return TRUE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return wrong_type (node, member, "an integer", error);
-  gint64 v = json_node_get_int (node);
-  if (v < min || v > max)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
-                   "training settings: '%s' is %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                   member, v, min, max);
-      return FALSE;
-    }
-  *value = v;
-  return TRUE;
-}
-
-static gboolean
-get_double (JsonObject *o, const char *member, double fallback, double *value, GError **error)
-{
-  JsonNode *node = json_object_get_member (o, member);
-  if (node == NULL)
-    *value = fallback;
-  else if (JSON_NODE_HOLDS_VALUE (node) && (json_node_get_value_type (node) == G_TYPE_DOUBLE
-                                            || json_node_get_value_type (node) == G_TYPE_INT64))
-    *value = json_node_get_double (node);
-  else
-    return wrong_type (node, member, "a number", error);
-  return TRUE;
-}
+/* Settings come from files people send each other: json-limits.h parses
+ * them within bounds and checks every member's type; a wrong one is an
+ * error naming it. The settings object is flat: no nesting is needed. */
+#define PART "training settings"
+static const SfJsonLimits settings_limits = { .max_bytes = 1 << 20, .max_depth = 2, .max_values = 4096 };
 
 static gboolean
 get_float (JsonObject *o, const char *member, double fallback, float *value, GError **error)
 {
-  double v = fallback;
-  if (!get_double (o, member, fallback, &v, error))
+  double v;
+  if (!sf_json_get_double (o, member, fallback, -FLT_MAX, FLT_MAX, &v, NULL, PART, error))
     return FALSE;
   *value = (float) v;
   return TRUE;
 }
 
 static gboolean
-get_boolean (JsonObject *o, const char *member, gboolean fallback, gboolean *value, GError **error)
+get_int (JsonObject *o, const char *member, gint64 fallback, int min, int max, int *value, GError **error)
 {
-  JsonNode *node = json_object_get_member (o, member);
-  if (node == NULL)
-    *value = fallback;
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    *value = json_node_get_boolean (node);
-  else
-    return wrong_type (node, member, "a boolean", error);
+  gint64 v;
+  if (!sf_json_get_int (o, member, fallback, min, max, &v, NULL, PART, error))
+    return FALSE;
+  *value = (int) v;
   return TRUE;
 }
 
@@ -341,12 +257,12 @@ get_boolean (JsonObject *o, const char *member, gboolean fallback, gboolean *val
   G_STMT_START                                                                                             \
   {                                                                                                        \
     const char *name_;                                                                                     \
-    if (!get_string (o, member, fallback, &name_, error))                                                  \
+    if (!sf_json_get_string (o, member, fallback, &name_, NULL, PART, error))                              \
       goto failed;                                                                                         \
     if (!parse (name_, out))                                                                               \
       {                                                                                                    \
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: '%s' is '%s', expected %s", member, \
-                     name_, expected);                                                                     \
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": '%s' is '%s', expected %s", member, name_,  \
+                     expected);                                                                            \
         goto failed;                                                                                       \
       }                                                                                                    \
   }                                                                                                        \
@@ -355,41 +271,31 @@ get_boolean (JsonObject *o, const char *member, gboolean fallback, gboolean *val
 gboolean
 sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *local = NULL;
-  if (!json_parser_load_from_data (parser, json, -1, &local))
+  g_autoptr (JsonNode) root = sf_json_parse (json, -1, &settings_limits, NULL, PART, error);
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: %s", local->message);
-      g_error_free (local);
-      return FALSE;
-    }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: not a JSON object");
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": not a JSON object");
       return FALSE;
     }
   JsonObject *o = json_node_get_object (root);
   SfTrainSettings result = { 0 };
   sf_train_settings_init_preset (&result, SF_PRESET_ARTICLE);
+  SfOptimizerSettings *opt = &result.optimizer;
   const char *text;
-  gint64 number;
-  if (!get_string (o, "spec", "", &text, error))
+  gint64 seed;
+  GError *local = NULL;
+  if (!sf_json_get_string (o, "spec", "", &text, NULL, PART, error))
     goto failed;
   g_free (result.spec);
   result.spec = g_strdup (text);
   GET_NAME (o, "head", "bce", sf_head_kind_parse, &result.head, "bce or contrastive", error);
-  if (!get_float (o, "margin", 1.0, &result.margin, error))
+  if (!get_float (o, "margin", 1.0, &result.margin, error)
+      || !get_int (o, "epochs", 100, 1, 100000, &result.epochs, error)
+      || !get_int (o, "batch_size", 64, 1, 4096, &result.batch_size, error))
     goto failed;
-  if (!get_int (o, "epochs", 100, 1, 100000, &number, error))
-    goto failed;
-  result.epochs = (int) number;
-  if (!get_int (o, "batch_size", 64, 1, 4096, &number, error))
-    goto failed;
-  result.batch_size = (int) number;
-  GET_NAME (o, "optimizer", "adam", sf_optimizer_kind_parse, &result.optimizer.kind, "adam, rmsprop or sgd",
-            error);
-  SfOptimizerSettings *opt = &result.optimizer;
+  GET_NAME (o, "optimizer", "adam", sf_optimizer_kind_parse, &opt->kind, "adam, rmsprop or sgd", error);
   if (!get_float (o, "learning_rate", 1e-3, &opt->learning_rate, error)
       || !get_float (o, "beta1", 0.9, &opt->beta1, error)
       || !get_float (o, "beta2", 0.999, &opt->beta2, error)
@@ -397,21 +303,17 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
       || !get_float (o, "weight_decay", 0, &opt->weight_decay, error))
     goto failed;
   GET_NAME (o, "schedule", "constant", sf_schedule_kind_parse, &opt->schedule, "constant, step or cosine", error);
-  if (!get_int (o, "step_epochs", 10, 0, 100000, &number, error))
-    goto failed;
-  opt->step_epochs = (int) number;
-  if (!get_float (o, "step_gamma", 0.5, &opt->step_gamma, error))
+  if (!get_int (o, "step_epochs", 10, 0, 100000, &opt->step_epochs, error)
+      || !get_float (o, "step_gamma", 0.5, &opt->step_gamma, error))
     goto failed;
   GET_NAME (o, "split", "pairs", sf_split_kind_parse, &result.split, "pairs, images or people", error);
-  if (!get_double (o, "split_share", 0, &result.split_share, error))
-    goto failed;
-  if (!get_int (o, "seed", 0, G_MININT64, G_MAXINT64, &number, error))
-    goto failed;
-  result.seed = (guint64) number;
-  if (!get_boolean (o, "new_pairs_each_epoch", FALSE, &result.new_pairs_each_epoch, error)
-      || !get_boolean (o, "all_pairs", FALSE, &result.all_pairs, error)
+  if (!sf_json_get_double (o, "split_share", 0, -G_MAXDOUBLE, G_MAXDOUBLE, &result.split_share, NULL, PART, error)
+      || !sf_json_get_int (o, "seed", 0, G_MININT64, G_MAXINT64, &seed, NULL, PART, error)
+      || !sf_json_get_boolean (o, "new_pairs_each_epoch", FALSE, &result.new_pairs_each_epoch, NULL, PART, error)
+      || !sf_json_get_boolean (o, "all_pairs", FALSE, &result.all_pairs, NULL, PART, error)
       || !get_float (o, "temperature", 0, &result.temperature, error))
     goto failed;
+  result.seed = (guint64) seed;
   GET_NAME (o, "identity_loss", "pairs", sf_identity_loss_parse, &result.identity_loss, "pairs, arcface or cosface",
             error);
   if (!get_float (o, "identity_scale", sf_identity_loss_default_scale (result.identity_loss), &result.identity_scale,
@@ -419,11 +321,11 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
       || !get_float (o, "identity_margin", sf_identity_loss_default_margin (result.identity_loss),
                      &result.identity_margin, error))
     goto failed;
-  if (!get_string (o, "augment", "none", &text, error))
+  if (!sf_json_get_string (o, "augment", "none", &text, NULL, PART, error))
     goto failed;
   if (!sf_augment_settings_parse (text, &result.augment, &local))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: %s", local->message);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": %s", local->message);
       g_error_free (local);
       goto failed;
     }

@@ -471,9 +471,10 @@ test_identity_loss (void)
   sf_train_settings_clear (&back);
 }
 
-/* Settings from a file someone sent: every field of the wrong type, and
- * nested garbage, is an error naming the field, never a crash or a
- * CRITICAL (the tests run with fatal criticals). */
+/* Settings from a file someone sent: every field of the wrong type is an
+ * error naming the field, nesting deeper than the flat settings need one
+ * saying so; never a crash or a CRITICAL (the tests run with fatal
+ * criticals). */
 static void
 test_settings_json_types (void)
 {
@@ -488,7 +489,8 @@ test_settings_json_types (void)
     { "{\"epochs\": 2.5}", "'epochs' is a number, expected an integer" },
     { "{\"epochs\": 10000000000}", "'epochs' is 10000000000" },
     { "{\"batch_size\": \"64\"}", "'batch_size' is a string" },
-    { "{\"spec\": {\"conv\": [1, [2, {\"x\": []}]]}}", "'spec' is an object" },
+    { "{\"spec\": {\"conv\": 3}}", "'spec' is an object" },
+    { "{\"spec\": {\"conv\": [1, [2, {\"x\": []}]]}}", "nested deeper than 2 levels" },
     { "{\"head\": true}", "'head' is a boolean" },
     { "{\"head\": \"magic\"}", "'head' is 'magic'" },
     { "{\"margin\": \"2\"}", "'margin' is a string, expected a number" },
@@ -507,7 +509,8 @@ test_settings_json_types (void)
     { "{\"seed\": 7.5}", "'seed'" },
     { "{\"new_pairs_each_epoch\": 1}", "'new_pairs_each_epoch' is an integer, expected a boolean" },
     { "{\"all_pairs\": \"yes\"}", "'all_pairs'" },
-    { "{\"temperature\": [[[[]]]]}", "'temperature'" },
+    { "{\"temperature\": [0.3]}", "'temperature' is an array" },
+    { "{\"temperature\": 1e300}", "'temperature' is 1e+300" },
     { "{\"identity_loss\": \"sphereface\"}", "'identity_loss' is 'sphereface'" },
     { "{\"identity_loss\": 2}", "'identity_loss'" },
     { "{\"identity_scale\": \"30\"}", "'identity_scale'" },
@@ -531,6 +534,19 @@ test_settings_json_types (void)
       g_clear_error (&error);
       sf_train_settings_clear (&settings);
     }
+  /* 100,000 brackets, which would overflow json-glib's recursive parser:
+   * refused before it sees them. */
+  GString *deep = g_string_new ("{\"spec\": ");
+  for (int k = 0; k < 100000; k++)
+    g_string_append_c (deep, '[');
+  SfTrainSettings nested = { 0 };
+  GError *nested_error = NULL;
+  g_assert_false (sf_train_settings_from_json (&nested, deep->str, &nested_error));
+  g_assert_error (nested_error, SF_ERROR, SF_ERROR_FORMAT);
+  g_assert_nonnull (strstr (nested_error->message, "nested deeper"));
+  g_clear_error (&nested_error);
+  g_string_free (deep, TRUE);
+
   /* Integers are numbers where a number is expected. */
   SfTrainSettings settings = { 0 };
   GError *error = NULL;
