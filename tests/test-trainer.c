@@ -5,7 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "error.h"
+#include "sf-test-files.h"
 #include "trainer.h"
 
 #define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
@@ -442,6 +444,24 @@ test_identity_loss (void)
   g_assert_true (sf_train_settings_from_json (&back, "{\"identity_loss\": \"cosface\"}", &error));
   g_assert_cmpfloat (back.identity_scale, ==, sf_identity_loss_default_scale (SF_IDENTITY_LOSS_COSFACE));
   g_assert_cmpfloat (back.identity_margin, ==, 0.35f);
+
+  /* The identity loss and the augmentation strengths are kept in a model file. */
+  GError *aug_error = NULL;
+  g_assert_true (sf_augment_settings_parse ("flip,crop=0.3,gamma,erase=0.25", &settings.augment, &aug_error));
+  g_assert_no_error (aug_error);
+  g_autofree char *dir = sf_test_make_tmp_dir ("sf-trainer-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "arcface.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (path, sf_trainer_get_model (trainer), &settings, NULL, 0, 0.5f, NULL, NULL,
+                                     &error));
+  g_assert_no_error (error);
+  g_autoptr (SfCheckpoint) saved = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->settings.identity_loss, ==, SF_IDENTITY_LOSS_ARCFACE);
+  g_assert_cmpfloat (saved->settings.identity_scale, ==, 16);
+  g_assert_cmpfloat (saved->settings.identity_margin, ==, 0.3f);
+  g_assert_cmpmem (&saved->settings.augment, sizeof (SfAugmentSettings), &settings.augment,
+                   sizeof (SfAugmentSettings));
+  sf_test_remove_tree (dir);
 
   /* CosFace trains too, with other numbers. */
   settings.identity_loss = SF_IDENTITY_LOSS_COSFACE;
