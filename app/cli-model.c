@@ -127,6 +127,7 @@ typedef struct {
   char *loss;
   double loss_scale;
   double loss_margin;         /* < 0: the loss's default */
+  double pair_weight;
 } SettingsOptions;
 
 static void
@@ -233,6 +234,8 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     settings->identity_scale = (float) o->loss_scale;
   if (o->loss_margin >= 0)
     settings->identity_margin = (float) o->loss_margin;
+  if (o->pair_weight != 0)
+    settings->pair_weight = (float) o->pair_weight;
   return sf_train_settings_validate (settings, error);
 }
 
@@ -256,7 +259,8 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.3)", "T" }, \
   { "loss", 0, 0, G_OPTION_ARG_STRING, &(o).loss, "pairs (the pair loss of --pair-loss; default), or a margin softmax over the training people instead: arcface (s·cos(θ+m)) or cosface (s·(cos θ−m)); towers ending with l2norm, contrastive head", "pairs|arcface|cosface" }, \
   { "loss-scale", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_scale, "Scale s of arcface and cosface (default 30)", "S" }, \
-  { "loss-margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_margin, "Margin m of arcface (radians, default 0.5) and cosface (default 0.35)", "M" }
+  { "loss-margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_margin, "Margin m of arcface (radians, default 0.5) and cosface (default 0.35)", "M" }, \
+  { "pair-weight", 0, 0, G_OPTION_ARG_DOUBLE, &(o).pair_weight, "With arcface or cosface: add the loss over all pairs of a batch (--pair-loss all|softmax) times W (default 0: none)", "W" }
 
 static long
 peak_resident_mib (void)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "heads.h"
 #include "json-limits.h"
 #include "layers.h"
 #include "parallel.h"
@@ -43,6 +44,7 @@ struct _SfTrainer {
   SfOptimizer *class_optimizer;
   int *classes;               /* [2 × batch] */
   float *embeddings;          /* [2 × batch, D] */
+  float *pair_grads;          /* [2 × batch, D]: the all-pairs loss's part (settings.pair_weight) */
 
   GThread *thread;
   SfTrainCallback callback;
@@ -157,6 +159,10 @@ sf_train_settings_validate (const SfTrainSettings *s, GError **error)
     problem = "the identity loss's scale must be in (0, 1000]";
   else if (s->identity_loss != SF_IDENTITY_LOSS_NONE && !(s->identity_margin >= 0 && s->identity_margin < 3))
     problem = "the identity loss's margin must be in [0, 3)";
+  else if (!(s->pair_weight >= 0 && s->pair_weight <= 1000))
+    problem = "the pair loss's weight must be in [0, 1000]";
+  else if (s->pair_weight > 0 && (s->identity_loss == SF_IDENTITY_LOSS_NONE || !s->all_pairs))
+    problem = "a weight for the pair loss goes with ArcFace or CosFace and the loss over all pairs of a batch";
   else if (s->new_pairs_each_epoch && s->split == SF_SPLIT_PAIRS)
     problem = "new pairs each epoch would leak validation pairs into training with the pairs split: use the images or people split";
   if (problem != NULL)
@@ -221,6 +227,8 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_double_value (b, s->identity_scale);
   json_builder_set_member_name (b, "identity_margin");
   json_builder_add_double_value (b, s->identity_margin);
+  json_builder_set_member_name (b, "pair_weight");
+  json_builder_add_double_value (b, s->pair_weight);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return sf_json_to_string (root);
@@ -319,7 +327,8 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
   if (!get_float (o, "identity_scale", sf_identity_loss_default_scale (result.identity_loss), &result.identity_scale,
                   error)
       || !get_float (o, "identity_margin", sf_identity_loss_default_margin (result.identity_loss),
-                     &result.identity_margin, error))
+                     &result.identity_margin, error)
+      || !get_float (o, "pair_weight", 0, &result.pair_weight, error))
     goto failed;
   if (!sf_json_get_string (o, "augment", "none", &text, NULL, PART, error))
     goto failed;
@@ -384,6 +393,7 @@ setup_identity_loss (SfTrainer *trainer, GError **error)
   sf_l2norm_forward (trainer->class_weights, trainer->class_weights, trainer->n_classes, D);
   trainer->classes = g_new (int, 2 * (gsize) s->batch_size);
   trainer->embeddings = g_new (float, 2 * (gsize) s->batch_size * D);
+  trainer->pair_grads = g_new (float, 2 * (gsize) s->batch_size * D);
   return TRUE;
 }
 
@@ -475,6 +485,7 @@ sf_trainer_free (SfTrainer *trainer)
   sf_optimizer_free (trainer->class_optimizer);
   g_free (trainer->classes);
   g_free (trainer->embeddings);
+  g_free (trainer->pair_grads);
   g_clear_error (&trainer->thread_error);
   g_mutex_clear (&trainer->lock);
   g_cond_clear (&trainer->wake);
@@ -691,15 +702,31 @@ validate (SfTrainer *trainer, double *loss, double *accuracy, GError **error)
   return TRUE;
 }
 
+/* The identity loss of images [first, first + n) of the batch, plus the
+ * weighted all-pairs loss over them when settings.pair_weight asks. */
 static double
 identity_loss_cb (float *dembed, const float *embeddings, int first, int n, float scale, gpointer data)
 {
   SfTrainer *trainer = data;
   const SfTrainSettings *s = &trainer->settings;
-  return sf_identity_loss_forward_backward (dembed, trainer->class_grads, embeddings, trainer->classes + first,
-                                            trainer->class_weights, n, sf_model_get_embedding_size (trainer->model),
-                                            trainer->n_classes, s->identity_loss, s->identity_scale,
-                                            s->identity_margin, scale);
+  int D = sf_model_get_embedding_size (trainer->model);
+  const int *classes = trainer->classes + first;
+  double loss = sf_identity_loss_forward_backward (dembed, trainer->class_grads, embeddings, classes,
+                                                   trainer->class_weights, n, D, trainer->n_classes,
+                                                   s->identity_loss, s->identity_scale, s->identity_margin, scale);
+  if (s->pair_weight > 0)
+    {
+      /* Classes are people: the same class, the same person. */
+      float *dpair = trainer->pair_grads;
+      float w = s->pair_weight;
+      double pairs = s->temperature > 0
+                       ? sf_all_pairs_softmax (dpair, embeddings, classes, n, D, s->temperature, scale * w)
+                       : sf_all_pairs_contrastive (dpair, embeddings, classes, n, D, s->margin, scale * w);
+      for (gsize k = 0; k < (gsize) n * D; k++)
+        dembed[k] += dpair[k];
+      loss += w * pairs;
+    }
+  return loss;
 }
 
 /* One step of the identity loss on the 2n images of the batch's n pairs

@@ -35,6 +35,9 @@ typedef struct {
                                     * (whose score maps distance to [0, 1]) */
   float identity_scale;            /* s of the identity loss, > 0 */
   float identity_margin;           /* m: radians for ArcFace, cosine for CosFace */
+  float pair_weight;               /* with an identity loss and all_pairs: > 0 adds the all-pairs loss
+                                    * (softmax at `temperature`, or contrastive) times this; 0 for the
+                                    * identity loss alone */
 } SfTrainSettings;
 
 /* The compact preset's softmax temperature, chosen over seeds 0-4

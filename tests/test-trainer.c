@@ -471,6 +471,28 @@ test_identity_loss (void)
   double cos_loss = final_loss (cosface, NULL);
   g_assert_true (isfinite (cos_loss) && cos_loss > 0 && cos_loss != first);
 
+  /* With the softmax pair loss added, another loss; its weight is kept,
+   * and refused without an identity loss or with the drawn pairs only. */
+  settings.pair_weight = 0.5f;
+  g_autoptr (SfTrainer) mixed = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (mixed, NULL, NULL, &error));
+  double mixed_loss = final_loss (mixed, NULL);
+  g_assert_true (isfinite (mixed_loss) && mixed_loss > cos_loss);
+  g_autofree char *mixed_json = sf_train_settings_to_json (&settings);
+  g_assert_true (sf_train_settings_from_json (&back, mixed_json, &error));
+  g_assert_cmpfloat (back.pair_weight, ==, 0.5f);
+  settings.all_pairs = FALSE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_assert_nonnull (strstr (error->message, "all pairs"));
+  g_clear_error (&error);
+  settings.all_pairs = TRUE;
+  settings.identity_loss = SF_IDENTITY_LOSS_NONE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_clear_error (&error);
+  settings.identity_loss = SF_IDENTITY_LOSS_COSFACE;
+  settings.pair_weight = 0;
+
   /* Embeddings off the unit sphere; a head with weights of its own. */
   g_free (settings.spec);
   settings.spec = g_strdup (SMALL_SPEC);
@@ -535,6 +557,7 @@ test_settings_json_types (void)
     { "{\"identity_loss\": 2}", "'identity_loss'" },
     { "{\"identity_scale\": \"30\"}", "'identity_scale'" },
     { "{\"identity_margin\": null}", "'identity_margin'" },
+    { "{\"pair_weight\": \"1\"}", "'pair_weight' is a string" },
     { "[1, 2]", "not a JSON object" },
     { "\"compact\"", "not a JSON object" },
     { "{\"spec\": ", "training settings" },
