@@ -2,8 +2,10 @@
  * training settings (presets fill them from the engine); the curves widget
  * on its own (points per history, earlier runs kept faint); the compact
  * preset trains on the demo faces through the window's actions, the history
- * and curves shown being the trainer's, during the run and after; pause,
- * resume and stop; the model saved and reopened shows the same curves,
+ * and curves (learning rate too) shown being the trainer's, during the run
+ * and after, the header saying how it ended; pause, resume and stop, the
+ * stopped run kept aside while the finished one stays the current model
+ * until "Use This Model"; the model saved and reopened shows the same curves,
  * settings and threshold (the session's); bad model files and bad specs give
  * messages; exports; closing while training asks, then stops cleanly. */
 #include <adwaita.h>
@@ -73,6 +75,26 @@ find_in_view (GType type)
 
   g_assert_nonnull (widget);
   return widget;
+}
+
+/* The label under the curves that starts with `prefix`, or NULL. */
+static const char *
+label_text (const char *prefix)
+{
+  GtkWidget *stack[256];
+  int n = 0;
+
+  stack[n++] = GTK_WIDGET (view ());
+  while (n > 0)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (widget)), prefix))
+        return gtk_label_get_label (GTK_LABEL (widget));
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  return NULL;
 }
 
 static void
@@ -174,6 +196,14 @@ assert_curves_show (const SfEpochRecord *history, int n)
           g_assert_cmpfloat (v->y, ==, k == 0 ? history[i].validation_loss : history[i].validation_accuracy);
         }
     }
+
+  /* The schedule beside them: the learning rate each epoch used. */
+  SfPlot *rate_plot = sf_training_curves_get_rate_plot (curves);
+  const SfPlotSeries *rate = sf_plot_get_series (rate_plot, sf_plot_get_n_series (rate_plot) - 1);
+  g_assert_false (rate->faint);
+  g_assert_cmpuint (rate->points->len, ==, n);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpfloat (g_array_index (rate->points, SfPlotPoint, i).y, ==, history[i].learning_rate);
 }
 
 static void
@@ -339,6 +369,8 @@ test_train (void)
   assert_same_history (history, n, trainer_history, n_trainer);
   g_assert_true (history == checkpoint->history);
   assert_curves_show (history, n);
+  g_assert_cmpstr (label_text ("Finished "), ==, "Finished 3 epochs");
+  g_assert_null (label_text ("Epoch "));
 
   SfPlot *loss = sf_training_curves_get_loss_plot (sf_train_view_get_curves (view ()));
   const char *description = sf_plot_get_description (loss);
@@ -393,13 +425,35 @@ some_epochs (gpointer data)
   return n >= GPOINTER_TO_INT (data);
 }
 
+static GtkWidget *
+find_use_button (void)
+{
+  GtkWidget *stack[256];
+  int n = 0;
+
+  stack[n++] = GTK_WIDGET (view ());
+  while (n > 0)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)),
+                                                "train.use-run") == 0)
+        return widget;
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  g_assert_not_reached ();
+}
+
 /* The actions reach the trainer: it stops for the pause (the engine says when
  * it has), and training goes on after resuming. */
 static void
 test_pause_resume_stop (void)
 {
   SfTrainingRun *run = sf_train_view_get_run (view ());
+  const SfCheckpoint *first = sf_session_get_checkpoint (session ());
 
+  g_assert_nonnull (first);
   use_compact (200);
   activate ("train-start");
   sf_test_wait_until (some_epochs, GINT_TO_POINTER (1), "an epoch");
@@ -426,29 +480,35 @@ test_pause_resume_stop (void)
   g_assert_cmpint (n, <, 200);
   assert_same_history (history, n, trainer_history, n_trainer);
   assert_curves_show (history, n);
+  /* Stopping keeps the run's model aside; the current one is still the
+   * finished run's (test_train), though never saved. */
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
-  g_assert_nonnull (checkpoint);
-  g_assert_cmpint (checkpoint->n_history, ==, n);
-}
+  g_assert_true (checkpoint == first);
+  g_assert_cmpint (checkpoint->n_history, ==, 3);
+  g_assert_true (sf_session_get_modified (session ()));
+  const SfCheckpoint *stopped = sf_train_view_get_ended_model (view ());
+  g_assert_nonnull (stopped);
+  g_assert_cmpint (stopped->n_history, ==, n);
+  g_assert_true (gtk_widget_get_visible (find_use_button ()));
 
-/* The label under the curves that starts with `prefix`, or NULL. */
-static const char *
-label_text (const char *prefix)
-{
-  GtkWidget *stack[256];
-  int n = 0;
+  /* The header says what happened, not the epoch it was in. */
+  g_autofree char *header = g_strdup_printf ("Stopped after %d of 200 epochs", n);
+  g_assert_cmpstr (label_text ("Stopped after "), ==, header);
+  g_assert_null (label_text ("Epoch "));
+  g_assert_nonnull (label_text ("Trained for "));
+  g_assert_nonnull (strstr (label_text ("Training stopped."), "The current model stays"));
 
-  stack[n++] = GTK_WIDGET (view ());
-  while (n > 0)
-    {
-      GtkWidget *widget = stack[--n];
-      if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (widget)), prefix))
-        return gtk_label_get_label (GTK_LABEL (widget));
-      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
-           child = gtk_widget_get_next_sibling (child))
-        stack[n++] = child;
-    }
-  return NULL;
+  /* "Use This Model" asks first (the current one is not saved), then swaps. */
+  gtk_widget_activate_action (GTK_WIDGET (view ()), "train.use-run", NULL);
+  g_autofree char *heading = sf_test_answer_dialog ("cancel");
+  g_assert_cmpstr (heading, ==, "Replace the Current Model?");
+  g_assert_true (sf_session_get_checkpoint (session ()) == first);
+  gtk_widget_activate_action (GTK_WIDGET (view ()), "train.use-run", NULL);
+  g_autofree char *again = sf_test_answer_dialog ("replace");
+  g_assert_true (sf_session_get_checkpoint (session ()) == stopped);
+  g_assert_cmpint (sf_session_get_checkpoint (session ())->n_history, ==, n);
+  g_assert_null (sf_train_view_get_ended_model (view ()));
+  g_assert_false (gtk_widget_get_visible (find_use_button ()));
 }
 
 static void
