@@ -60,6 +60,12 @@ activate (const char *action)
 }
 
 static void
+activate_in (GtkWidget *widget, const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (widget, action, NULL));
+}
+
+static void
 use_compact (guint epochs)
 {
   g_settings_set_string (settings, "train-preset", "compact");
@@ -511,6 +517,127 @@ test_pause_resume_stop (void)
   g_assert_false (gtk_widget_get_visible (find_use_button ()));
 }
 
+/* The runs so far (test_train's, finished; the stopped one) in the store
+ * the tests chose, in the Compare Runs table: sorted by a column, overlaid
+ * in distinct colours named in the legend, a bad run folder reported while
+ * the rest still list, exported, opened as the current model, deleted. */
+static void
+test_runs (void)
+{
+  SfRunsView *runs = sf_train_view_get_runs_view (view ());
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 2);
+  const SfRun *finished = sf_runs_view_get_run (runs, 0);
+  const SfRun *stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpint (finished->status, ==, SF_RUN_FINISHED);
+  g_assert_cmpint (finished->n_history, ==, 3);
+  g_assert_cmpint (stopped->status, ==, SF_RUN_STOPPED);
+  g_assert_cmpint (stopped->n_history, >=, 3);
+  g_assert_cmpint (stopped->settings.epochs, ==, 200);
+  g_assert_true (g_str_has_prefix (finished->folder, tmp_dir));
+  g_assert_null (sf_runs_view_get_problems (runs)[0]);
+
+  /* The epochs asked for differ, so the settings columns include them;
+   * sorting by that column (descending) puts the stopped run (200) first. */
+  GtkColumnView *table = sf_runs_view_get_column_view (runs);
+  GListModel *columns = gtk_column_view_get_columns (table);
+  GtkColumnViewColumn *by_epochs = NULL;
+  gboolean has_setting = FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const char *title = gtk_column_view_column_get_title (column);
+      if (g_strcmp0 (title, "epochs") == 0)
+        by_epochs = column;
+      has_setting |= g_strcmp0 (title, "Epochs done") == 0;
+    }
+  g_assert_nonnull (by_epochs);
+  g_assert_true (has_setting);
+  GListModel *rows = G_LIST_MODEL (gtk_column_view_get_model (table));
+  gtk_column_view_sort_by_column (table, by_epochs, GTK_SORT_DESCENDING);
+  drain ();
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 2);
+  guint both[] = { 0, 1 };
+  sf_runs_view_select (runs, both, 2);
+  drain ();
+  SfPlot *loss = sf_runs_view_get_loss_plot (runs);
+  g_assert_cmpuint (sf_plot_get_n_series (loss), ==, 2);
+  const SfPlotSeries *a = sf_plot_get_series (loss, 0), *b = sf_plot_get_series (loss, 1);
+  /* Sorted: the stopped run's curve first. */
+  g_assert_cmpstr (a->name, ==, stopped->name);
+  g_assert_cmpstr (b->name, ==, finished->name);
+  g_assert_cmpstr (a->name, !=, b->name);
+  g_assert_false (a->faint || b->faint);
+  g_assert_true (a->color.red != b->color.red || a->color.green != b->color.green || a->color.blue != b->color.blue);
+  g_assert_cmpuint (a->points->len, ==, stopped->n_history);
+  g_assert_cmpuint (b->points->len, ==, finished->n_history);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "runs-test.png", NULL);
+      gtk_stack_set_visible_child_name (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs))), "runs");
+      sf_test_settle (window);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
+      gtk_stack_set_visible_child_name (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs))), "curves");
+    }
+  gtk_column_view_sort_by_column (table, NULL, GTK_SORT_ASCENDING);
+
+  /* A CSV of the runs selected: a header and a line each. */
+  g_autofree char *csv_path = g_build_filename (tmp_dir, "runs.csv", NULL);
+  g_assert_true (sf_runs_view_export_csv (runs, csv_path, &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (g_strstrip (csv), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+
+  /* A corrupt run folder is named as a problem; the good runs still list. */
+  g_autofree char *bad = g_build_filename (tmp_dir, "runs", "broken-run", NULL);
+  g_autofree char *bad_json = g_build_filename (bad, "run.json", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (bad_json, "{ \"format\": ", -1, NULL));
+  activate_in (GTK_WIDGET (runs), "runs.reload");
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 2);
+  const char *const *problems = sf_runs_view_get_problems (runs);
+  g_assert_nonnull (problems[0]);
+  g_assert_null (problems[1]);
+  g_assert_nonnull (strstr (problems[0], "broken-run"));
+  sf_test_remove_tree (bad);
+  /* Reading again made new runs. */
+  finished = sf_runs_view_get_run (runs, 0);
+  stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpint (finished->status, ==, SF_RUN_FINISHED);
+
+  /* The finished run's model becomes the current one; the current model
+   * (the stopped run's, picked in test_pause_resume_stop) is not saved, so
+   * the view asks first. */
+  guint first[] = { 0 };
+  sf_runs_view_select (runs, first, 1);
+  activate_in (GTK_WIDGET (runs), "runs.use");
+  g_autofree char *heading = sf_test_answer_dialog ("replace");
+  g_assert_cmpstr (heading, ==, "Replace the Current Model?");
+  const SfCheckpoint *current = sf_session_get_checkpoint (session ());
+  g_assert_cmpint (current->n_history, ==, 3);
+  g_assert_null (sf_session_get_model_path (session ()));
+  g_assert_false (sf_session_get_modified (session ()));
+  g_autofree char *model_path = sf_run_get_model_path (finished);
+  g_autoptr (SfCheckpoint) file = sf_checkpoint_load (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), file->threshold, 1e-6);
+  g_assert_true (file->threshold > 0 && file->threshold < 1);
+
+  /* Deleting the stopped run removes its folder. */
+  g_autofree char *stopped_folder = g_strdup (stopped->folder);
+  guint second[] = { 1 };
+  sf_runs_view_select (runs, second, 1);
+  activate_in (GTK_WIDGET (runs), "runs.delete");
+  g_autofree char *asked = sf_test_answer_dialog ("delete");
+  g_assert_cmpstr (asked, ==, "Delete 1 Run?");
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 1);
+  g_assert_false (g_file_test (stopped_folder, G_FILE_TEST_EXISTS));
+
+}
+
 static void
 test_save_reopen (void)
 {
@@ -522,6 +649,12 @@ test_save_reopen (void)
   drain ();
   activate ("train-start");
   sf_test_wait_until (not_running, NULL, "training to finish");
+  /* The current model was picked from the runs (test_runs): the run waits
+   * for "Use This Model" (no question: nothing unsaved is lost). */
+  g_assert_nonnull (sf_train_view_get_ended_model (view ()));
+  g_assert_true (sf_train_view_use_run (view ()));
+  g_assert_null (sf_train_view_get_ended_model (view ()));
+  g_assert_cmpint (sf_session_get_checkpoint (session ())->n_history, ==, 3);
   g_assert_true (sf_session_save (session (), path, &error));
   g_assert_no_error (error);
   g_assert_false (sf_session_get_modified (session ()));
@@ -676,11 +809,14 @@ main (int argc, char *argv[])
   tmp_dir = sf_test_make_tmp_dir ("sf-ui-train-XXXXXX");
   settings = g_settings_new (SF_APPLICATION_ID);
   window = sf_test_open_window (&app);
+  g_autofree char *runs_root = g_build_filename (tmp_dir, "runs", NULL);
+  sf_session_set_run_store_root (session (), runs_root);
 
   g_test_add_func ("/ui/train/presets", test_presets);
   g_test_add_func ("/ui/train/curves", test_curves);
   g_test_add_func ("/ui/train/train", test_train);
   g_test_add_func ("/ui/train/pause-resume-stop", test_pause_resume_stop);
+  g_test_add_func ("/ui/train/runs", test_runs);
   g_test_add_func ("/ui/train/save-reopen", test_save_reopen);
   g_test_add_func ("/ui/train/bad-input", test_bad_model);
   g_test_add_func ("/ui/train/export", test_export);

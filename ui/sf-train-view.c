@@ -15,6 +15,7 @@
 #include "evaluation.h"
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
+#include "sf-runs-view.h"
 #include "sf-training-settings.h"
 
 /* The keys' values in the order of the combo rows. */
@@ -63,6 +64,8 @@ struct _SfTrainView
   GtkProgressBar *epoch_bar;
   GtkLabel *status_label;
   SfTrainingCurves *curves;
+  GtkStack *pages;
+  SfRunsView *runs_view;
   GtkLabel *result_label;
   GtkWidget *use_button;
 
@@ -311,6 +314,11 @@ typedef struct
   gboolean cancelled;
   SfEvaluation *evaluation;    /* of the validation pairs, at the threshold */
   float threshold;
+  SfRunStore *store;           /* the session's (not owned): the run is recorded there */
+  const SfDataset *dataset;    /* the run's, kept alive by the run */
+  double seconds;
+  SfRun *recorded;             /* as recorded, or NULL with record_error */
+  GError *record_error;
 } FinishJob;
 
 static void
@@ -321,6 +329,8 @@ finish_job_free (gpointer data)
   g_clear_object (&job->run);
   g_clear_pointer (&job->checkpoint, sf_checkpoint_free);
   g_clear_pointer (&job->evaluation, sf_evaluation_free);
+  g_clear_pointer (&job->recorded, sf_run_free);
+  g_clear_error (&job->record_error);
   g_free (job);
 }
 
@@ -338,6 +348,12 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       return;
     }
   job->threshold = sf_evaluation_choose_threshold (job->evaluation, SF_THRESHOLD_EER);
+  /* Kept whatever becomes of the model: a run folder with its model. A run
+   * that cannot be recorded still reaches the session. */
+  if (job->store != NULL)
+    job->recorded = sf_run_store_record (job->store, job->trainer, job->dataset,
+                                         job->cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED, NULL, job->seconds,
+                                         job->evaluation, FALSE, &job->record_error);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -425,6 +441,10 @@ finish_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       running_changed_cb (self);
       return;
     }
+  if (job->record_error != NULL)
+    message (self, _("Could Not Keep the Run"), job->record_error->message);
+  else if (job->recorded != NULL)
+    sf_session_runs_changed (self->session);
   /* Said before the session changes: what is replaced, if anything. */
   g_autofree char *replaced = describe_current (self);
   gboolean replace = run_may_replace (self, job->cancelled);
@@ -531,6 +551,9 @@ ended (SfTrainView *self, gboolean cancelled)
   job->trainer = trainer;
   job->checkpoint = checkpoint;
   job->cancelled = cancelled;
+  job->store = self->session != NULL ? sf_session_get_run_store (self->session) : NULL;
+  job->dataset = dataset;
+  job->seconds = sf_training_run_get_active_seconds (self->run);
 
   g_clear_object (&self->finishing);
   self->finishing = g_cancellable_new ();
@@ -581,6 +604,9 @@ checkpoint_changed_cb (SfTrainView *self)
 {
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (self->session);
 
+  /* Once replaced, the session has freed it: never compare with it again. */
+  if (checkpoint != self->trained_checkpoint)
+    self->trained_checkpoint = NULL;
   if (checkpoint == NULL || checkpoint == self->own_checkpoint)
     return;
   self->own_checkpoint = checkpoint;
@@ -899,6 +925,7 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SF_TYPE_TRAINING_CURVES);
+  g_type_ensure (SF_TYPE_RUNS_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/siamesefaces/SiameseFaces/ui/sf-train-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, flap);
@@ -936,6 +963,8 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, use_button);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, status_label);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, curves);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, pages);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, runs_view);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, result_label);
 
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
@@ -1026,6 +1055,14 @@ sf_train_view_get_curves (SfTrainView *self)
   return self->curves;
 }
 
+SfRunsView *
+sf_train_view_get_runs_view (SfTrainView *self)
+{
+  g_return_val_if_fail (SF_IS_TRAIN_VIEW (self), NULL);
+
+  return self->runs_view;
+}
+
 SfTrainingRun *
 sf_train_view_get_run (SfTrainView *self)
 {
@@ -1061,6 +1098,7 @@ sf_train_view_set_session (SfTrainView *self, SfSession *session)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_set_object (&self->session, session);
+  sf_runs_view_set_session (self->runs_view, session);
   if (session != NULL)
     {
       g_signal_connect_swapped (session, "notify::checkpoint", G_CALLBACK (checkpoint_changed_cb), self);

@@ -9,6 +9,7 @@
 
 #include <gtk/gtk.h>
 
+#include "sf-runs-view.h"
 #include "sf-session.h"
 #include "sf-training-curves.h"
 #include "sf-training-run.h"
@@ -41,6 +42,8 @@ const SfCheckpoint *sf_train_view_get_ended_model (SfTrainView *self);
 gboolean   sf_train_view_use_run     (SfTrainView *self);
 
 SfTrainingCurves *sf_train_view_get_curves (SfTrainView *self);
+/* The "Compare Runs" page: every run recorded, ended runs of this view too. */
+SfRunsView *sf_train_view_get_runs_view (SfTrainView *self);
 /* The bridge to the trainer of the current (or last) run. */
 SfTrainingRun *sf_train_view_get_run   (SfTrainView *self);
 /* The history the curves show, read where it lives: the current run's
