@@ -626,6 +626,21 @@ test_runs (void)
   g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), file->threshold, 1e-6);
   g_assert_true (file->threshold > 0 && file->threshold < 1);
 
+  /* Renaming writes the new name into the run's folder. */
+  guint second_run[] = { 1 };
+  sf_runs_view_select (runs, second_run, 1);
+  activate_in (GTK_WIDGET (runs), "runs.rename");
+  sf_test_wait_toplevel_shown (ADW_TYPE_MESSAGE_DIALOG, "the rename dialog");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "  short run ");
+  g_autofree char *rename = sf_test_answer_dialog ("rename");
+  g_assert_cmpstr (rename, ==, "Rename Run");
+  stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpstr (stopped->name, ==, "short run");
+  g_autoptr (SfRun) reread = sf_run_load (stopped->folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reread->name, ==, "short run");
+
   /* Deleting the stopped run removes its folder. */
   g_autofree char *stopped_folder = g_strdup (stopped->folder);
   guint second[] = { 1 };

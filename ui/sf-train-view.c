@@ -314,7 +314,7 @@ typedef struct
   gboolean cancelled;
   SfEvaluation *evaluation;    /* of the validation pairs, at the threshold */
   float threshold;
-  SfRunStore *store;           /* the session's (not owned): the run is recorded there */
+  char *store_root;            /* the session's run store: the run is recorded there */
   const SfDataset *dataset;    /* the run's, kept alive by the run */
   double seconds;
   SfRun *recorded;             /* as recorded, or NULL with record_error */
@@ -330,6 +330,7 @@ finish_job_free (gpointer data)
   g_clear_pointer (&job->checkpoint, sf_checkpoint_free);
   g_clear_pointer (&job->evaluation, sf_evaluation_free);
   g_clear_pointer (&job->recorded, sf_run_free);
+  g_free (job->store_root);
   g_clear_error (&job->record_error);
   g_free (job);
 }
@@ -350,10 +351,14 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   job->threshold = sf_evaluation_choose_threshold (job->evaluation, SF_THRESHOLD_EER);
   /* Kept whatever becomes of the model: a run folder with its model. A run
    * that cannot be recorded still reaches the session. */
-  if (job->store != NULL)
-    job->recorded = sf_run_store_record (job->store, job->trainer, job->dataset,
-                                         job->cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED, NULL, job->seconds,
-                                         job->evaluation, FALSE, &job->record_error);
+  if (job->store_root != NULL)
+    {
+      /* A store of its own on the same folder: the session's may be replaced meanwhile. */
+      g_autoptr (SfRunStore) store = sf_run_store_new (job->store_root);
+      job->recorded = sf_run_store_record (store, job->trainer, job->dataset,
+                                           job->cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED, NULL, job->seconds,
+                                           job->evaluation, FALSE, &job->record_error);
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -551,7 +556,8 @@ ended (SfTrainView *self, gboolean cancelled)
   job->trainer = trainer;
   job->checkpoint = checkpoint;
   job->cancelled = cancelled;
-  job->store = self->session != NULL ? sf_session_get_run_store (self->session) : NULL;
+  if (self->session != NULL)
+    job->store_root = g_strdup (sf_run_store_get_root (sf_session_get_run_store (self->session)));
   job->dataset = dataset;
   job->seconds = sf_training_run_get_active_seconds (self->run);
 
