@@ -548,7 +548,7 @@ test_runs (void)
     {
       g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
       const char *title = gtk_column_view_column_get_title (column);
-      if (g_strcmp0 (title, "epochs") == 0)
+      if (g_strcmp0 (title, "Epochs") == 0)
         by_epochs = column;
       has_setting |= g_strcmp0 (title, "Epochs done") == 0;
     }
@@ -625,6 +625,14 @@ test_runs (void)
   g_assert_no_error (error);
   g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), file->threshold, 1e-6);
   g_assert_true (file->threshold > 0 && file->threshold < 1);
+
+  /* The stopped run's settings fill the form again (it asked for 200 epochs). */
+  use_compact (4);
+  guint stopped_only[] = { 1 };
+  sf_runs_view_select (runs, stopped_only, 1);
+  activate_in (GTK_WIDGET (runs), "runs.use-settings");
+  drain ();
+  g_assert_cmpint (g_settings_get_int (settings, "train-epochs"), ==, 200);
 
   /* Renaming writes the new name into the run's folder. */
   guint second_run[] = { 1 };

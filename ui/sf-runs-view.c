@@ -11,6 +11,7 @@
 
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
+#include "sf-training-settings.h"
 
 /* ---- one run as a list item ---- */
 
@@ -193,6 +194,34 @@ compare_cb (gconstpointer a, gconstpointer b, gpointer data)
   return u < v ? -1 : u > v ? 1 : 0;
 }
 
+/* A setting's column title: the form's words for the usual ones, the
+ * settings JSON's name for the rest. */
+static const char *
+setting_title (const char *name)
+{
+  static const struct { const char *name; const char *title; } titles[] = {
+    { "spec", N_("Tower spec") },
+    { "head", N_("Head") },
+    { "margin", N_("Margin") },
+    { "epochs", N_("Epochs") },
+    { "batch_size", N_("Batch size") },
+    { "optimizer", N_("Optimizer") },
+    { "learning_rate", N_("Learning rate") },
+    { "weight_decay", N_("Weight decay") },
+    { "schedule", N_("Schedule") },
+    { "augment", N_("Augmentation") },
+    { "split", N_("Split") },
+    { "seed", N_("Seed") },
+    { "temperature", N_("Temperature") },
+    { "new_pairs_each_epoch", N_("New pairs each epoch") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    if (g_str_equal (name, titles[i].name))
+      return _(titles[i].title);
+  return name;
+}
+
 static GtkColumnViewColumn *
 make_column (const char *title, const char *key, gboolean expand)
 {
@@ -263,6 +292,7 @@ overlay_selected (SfRunsView *self)
     sf_plot_set_x_range (plots[k], 1, max_epochs);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.rename", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use-settings", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.delete", runs->len > 0);
 }
 
@@ -316,7 +346,7 @@ sf_runs_view_reload (SfRunsView *self)
   for (guint i = 0; differing != NULL && differing[i] != NULL; i++)
     {
       g_autofree char *key = g_strconcat ("setting:", differing[i], NULL);
-      GtkColumnViewColumn *column = make_column (differing[i], key, FALSE);
+      GtkColumnViewColumn *column = make_column (setting_title (differing[i]), key, FALSE);
       gtk_column_view_insert_column (self->column_view, 2 + i, column);
       g_ptr_array_add (self->setting_columns, column);
     }
@@ -402,6 +432,29 @@ static void
 use_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   sf_runs_view_use_selected (SF_RUNS_VIEW (widget));
+}
+
+gboolean
+sf_runs_view_use_settings (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  if (runs->len != 1 || (self->session != NULL && sf_session_get_training (self->session)))
+    return FALSE;
+  const SfRun *run = g_ptr_array_index (runs, 0);
+  g_autoptr (SfTrainingSettings) settings = sf_training_settings_dup_default ();
+  sf_training_settings_set (settings, &run->settings);
+  /* Translators: %s is a run's name. */
+  g_autofree char *text = g_strdup_printf (_("The training settings are now those of “%s”"), run->name);
+  sf_notify_toast (GTK_WIDGET (self), text, 4);
+  return TRUE;
+}
+
+static void
+use_settings_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  sf_runs_view_use_settings (SF_RUNS_VIEW (widget));
 }
 
 static void
@@ -569,11 +622,14 @@ sf_runs_view_class_init (SfRunsViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "runs.use", NULL, use_action);
   gtk_widget_class_install_action (widget_class, "runs.rename", NULL, rename_action);
+  gtk_widget_class_install_action (widget_class, "runs.use-settings", NULL, use_settings_action);
   gtk_widget_class_install_action (widget_class, "runs.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "runs.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "runs.reload", NULL, reload_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "runs.use", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "runs.rename", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_U, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "runs.use-settings", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "runs.delete", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);

@@ -43,5 +43,8 @@ gboolean       sf_runs_view_export_csv       (SfRunsView *self, const char *path
  * asked about first. FALSE when not exactly one run is selected or its model
  * cannot be read (a message says why). */
 gboolean       sf_runs_view_use_selected     (SfRunsView *self);
+/* "Use Its Settings" (runs.use-settings): the one selected run's settings,
+ * seed included, fill the training form (the shared SfTrainingSettings). */
+gboolean       sf_runs_view_use_settings     (SfRunsView *self);
 
 G_END_DECLS
