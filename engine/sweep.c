@@ -223,6 +223,11 @@ sf_sweep_set_seeds (SfSweep *sweep, const char *spec, GError **error)
       for (guint64 s = lo; s <= hi; s++)
         g_array_append_val (seeds, s);
     }
+  if (seeds->len == 0)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("seeds '%s': expected e.g. 0-4 or 0,3,7"), spec);
+      return FALSE;
+    }
   g_array_unref (sweep->seeds);
   sweep->seeds = g_steal_pointer (&seeds);
   return TRUE;
