@@ -421,14 +421,14 @@ sf_run_delete (SfRun *run, GError **error)
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
           int saved = errno;
-          g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), path, g_strerror (saved));
+          g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, g_strerror (saved));
           return FALSE;
         }
     }
   if (g_rmdir (run->folder) != 0)
     {
       int saved = errno;
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), run->folder, g_strerror (saved));
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", run->folder, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -564,7 +564,7 @@ make_run_folder (SfRunStore *store, gint64 created, GError **error)
   if (g_mkdir_with_parents (store->root, 0755) != 0)
     {
       int saved = errno;
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), store->root, g_strerror (saved));
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", store->root, g_strerror (saved));
       return NULL;
     }
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (created);
@@ -579,7 +579,7 @@ make_run_folder (SfRunStore *store, gint64 created, GError **error)
       g_free (folder);
       if (saved != EEXIST)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), store->root, g_strerror (saved));
+          g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", store->root, g_strerror (saved));
           return NULL;
         }
     }
