@@ -421,14 +421,14 @@ sf_run_delete (SfRun *run, GError **error)
       if (g_unlink (path) != 0 && errno != ENOENT)
         {
           int saved = errno;
-          g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), path, g_strerror (saved));
+          g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, g_strerror (saved));
           return FALSE;
         }
     }
   if (g_rmdir (run->folder) != 0)
     {
       int saved = errno;
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), run->folder, g_strerror (saved));
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", run->folder, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -564,7 +564,7 @@ make_run_folder (SfRunStore *store, gint64 created, GError **error)
   if (g_mkdir_with_parents (store->root, 0755) != 0)
     {
       int saved = errno;
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), store->root, g_strerror (saved));
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", store->root, g_strerror (saved));
       return NULL;
     }
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (created);
@@ -579,7 +579,7 @@ make_run_folder (SfRunStore *store, gint64 created, GError **error)
       g_free (folder);
       if (saved != EEXIST)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: %s"), store->root, g_strerror (saved));
+          g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", store->root, g_strerror (saved));
           return NULL;
         }
     }
@@ -781,11 +781,10 @@ sf_run_group_summary_free (SfRunGroupSummary *summary)
   g_free (summary);
 }
 
-static SfRunResult summary_sort_by;
-
 static int
-compare_summaries (gconstpointer a, gconstpointer b)
+compare_summaries (gconstpointer a, gconstpointer b, gpointer data)
 {
+  SfRunResult summary_sort_by = GPOINTER_TO_INT (data);
   const SfRunGroupSummary *x = *(SfRunGroupSummary *const *) a, *y = *(SfRunGroupSummary *const *) b;
   double u = x->mean[summary_sort_by], v = y->mean[summary_sort_by];
   if (isnan (u) || isnan (v))
@@ -842,9 +841,7 @@ sf_runs_summarize (SfRun *const *runs, guint n_runs, SfRunResult sort_by)
           s->sd[r] = n > 1 ? sqrt (sum2 / (n - 1)) : n == 1 ? 0 : NAN;
         }
     }
-  /* g_ptr_array_sort has no user data in GLib 2.74. */
-  summary_sort_by = sort_by;
-  g_ptr_array_sort (summaries, compare_summaries);
+  g_ptr_array_sort_with_data (summaries, compare_summaries, GINT_TO_POINTER (sort_by));
   return summaries;
 }
 
