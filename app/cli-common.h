@@ -5,6 +5,8 @@
 #include <glib.h>
 
 #include "dataset.h"
+#include "evaluation.h"
+#include "trainer.h"
 
 G_BEGIN_DECLS
 
@@ -20,7 +22,33 @@ gboolean    cli_parse_options      (const char *command, const char *args, GOpti
  * refuses more than max_positional positional arguments. */
 SfDataset  *cli_load_dataset       (int argc, char **argv, int dataset_index, int max_positional);
 
+/* train's --runs DIR and --no-run (cli-sweep.c). */
+typedef struct {
+  char *runs_dir;
+  gboolean no_run;
+} CliRunOptions;
+#define CLI_RUN_OPTION_ENTRIES(r) \
+  { "runs", 0, 0, G_OPTION_ARG_FILENAME, &(r).runs_dir, "Record the run in this run store (default: the user's, see 'runs')", "DIR" }, \
+  { "no-run", 0, 0, G_OPTION_ARG_NONE, &(r).no_run, "Do not record the run in a run store", NULL }
+void        cli_run_options_clear  (CliRunOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliRunOptions, cli_run_options_clear)
+/* Records a trainer that is done as a run (unless --no-run); a failure is a
+ * warning on stderr, the model saved with -o stands. */
+void        cli_record_run         (const CliRunOptions *options, SfTrainer *trainer, const SfDataset *dataset,
+                                    gboolean stopped, const SfEvaluation *evaluation);
+
+/* The settings options of train, for sweep (cli-model.c). */
+typedef struct _CliSettingsOptions CliSettingsOptions;
+CliSettingsOptions *cli_settings_options_new     (void);
+/* Its entries, not NULL-terminated; g_free. */
+GOptionEntry       *cli_settings_options_entries (CliSettingsOptions *options, int *n_entries);
+gboolean            cli_settings_options_apply   (CliSettingsOptions *options, SfTrainSettings *settings,
+                                                  GError **error);
+void                cli_settings_options_free    (CliSettingsOptions *options);
+
 int         cli_run_train          (int argc, char **argv);
+int         cli_run_sweep          (int argc, char **argv);
+int         cli_run_runs           (int argc, char **argv);
 int         cli_run_eval           (int argc, char **argv);
 int         cli_run_embed          (int argc, char **argv);
 int         cli_run_similarity     (int argc, char **argv);

@@ -277,11 +277,13 @@ cli_run_train (int argc, char **argv)
   g_autofree char *output = NULL;
   g_autofree char *history_path = NULL;
   gboolean save_on_interrupt = FALSE;
+  g_auto (CliRunOptions) run_options = { 0 };
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the model here (.safetensors)", "MODEL" },
     { "history", 0, 0, G_OPTION_ARG_FILENAME, &history_path, "Write the per-epoch history as CSV", "FILE.csv" },
     { "save-on-interrupt", 0, 0, G_OPTION_ARG_NONE, &save_on_interrupt, "On Ctrl+C, still save what was trained", NULL },
+    CLI_RUN_OPTION_ENTRIES (run_options),
     { NULL }
   };
   int status = 1;
@@ -373,6 +375,7 @@ cli_run_train (int argc, char **argv)
     }
   fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
            peak_resident_mib ());
+  cli_record_run (&run_options, trainer, dataset, run.interrupted, evaluation);
   if (history_path != NULL)
     {
       g_autofree char *csv = sf_history_to_csv (history, n_history);
@@ -386,6 +389,41 @@ cli_run_train (int argc, char **argv)
   status = run.interrupted ? 130 : 0;
   sf_train_settings_clear (&settings);
   return status;
+}
+
+/* The options that shape the settings, for sweep's base settings. */
+struct _CliSettingsOptions {
+  SettingsOptions o;
+};
+
+CliSettingsOptions *
+cli_settings_options_new (void)
+{
+  CliSettingsOptions *options = g_new0 (CliSettingsOptions, 1);
+  options->o.seed = -1;
+  options->o.weight_decay = -1;
+  return options;
+}
+
+GOptionEntry *
+cli_settings_options_entries (CliSettingsOptions *options, int *n_entries)
+{
+  GOptionEntry entries[] = { SETTINGS_OPTION_ENTRIES (options->o) };
+  *n_entries = G_N_ELEMENTS (entries);
+  return g_memdup2 (entries, sizeof entries);
+}
+
+gboolean
+cli_settings_options_apply (CliSettingsOptions *options, SfTrainSettings *settings, GError **error)
+{
+  return settings_from_options (&options->o, settings, error);
+}
+
+void
+cli_settings_options_free (CliSettingsOptions *options)
+{
+  settings_options_clear (&options->o);
+  g_free (options);
 }
 
 /* ---- shared by the commands that take a MODEL ---- */

@@ -2,8 +2,10 @@
  * training settings (presets fill them from the engine); the curves widget
  * on its own (points per history, earlier runs kept faint); the compact
  * preset trains on the demo faces through the window's actions, the history
- * and curves shown being the trainer's, during the run and after; pause,
- * resume and stop; the model saved and reopened shows the same curves,
+ * and curves (learning rate too) shown being the trainer's, during the run
+ * and after, the header saying how it ended; pause, resume and stop, the
+ * stopped run kept aside while the finished one stays the current model
+ * until "Use This Model"; the model saved and reopened shows the same curves,
  * settings and threshold (the session's); bad model files and bad specs give
  * messages; exports; closing while training asks, then stops cleanly. */
 #include <adwaita.h>
@@ -58,6 +60,12 @@ activate (const char *action)
 }
 
 static void
+activate_in (GtkWidget *widget, const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (widget, action, NULL));
+}
+
+static void
 use_compact (guint epochs)
 {
   g_settings_set_string (settings, "train-preset", "compact");
@@ -73,6 +81,26 @@ find_in_view (GType type)
 
   g_assert_nonnull (widget);
   return widget;
+}
+
+/* The label under the curves that starts with `prefix`, or NULL. */
+static const char *
+label_text (const char *prefix)
+{
+  GtkWidget *stack[256];
+  int n = 0;
+
+  stack[n++] = GTK_WIDGET (view ());
+  while (n > 0)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (widget)), prefix))
+        return gtk_label_get_label (GTK_LABEL (widget));
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  return NULL;
 }
 
 static void
@@ -174,6 +202,14 @@ assert_curves_show (const SfEpochRecord *history, int n)
           g_assert_cmpfloat (v->y, ==, k == 0 ? history[i].validation_loss : history[i].validation_accuracy);
         }
     }
+
+  /* The schedule beside them: the learning rate each epoch used. */
+  SfPlot *rate_plot = sf_training_curves_get_rate_plot (curves);
+  const SfPlotSeries *rate = sf_plot_get_series (rate_plot, sf_plot_get_n_series (rate_plot) - 1);
+  g_assert_false (rate->faint);
+  g_assert_cmpuint (rate->points->len, ==, n);
+  for (int i = 0; i < n; i++)
+    g_assert_cmpfloat (g_array_index (rate->points, SfPlotPoint, i).y, ==, history[i].learning_rate);
 }
 
 static void
@@ -339,6 +375,8 @@ test_train (void)
   assert_same_history (history, n, trainer_history, n_trainer);
   g_assert_true (history == checkpoint->history);
   assert_curves_show (history, n);
+  g_assert_cmpstr (label_text ("Finished "), ==, "Finished 3 epochs");
+  g_assert_null (label_text ("Epoch "));
 
   SfPlot *loss = sf_training_curves_get_loss_plot (sf_train_view_get_curves (view ()));
   const char *description = sf_plot_get_description (loss);
@@ -393,13 +431,35 @@ some_epochs (gpointer data)
   return n >= GPOINTER_TO_INT (data);
 }
 
+static GtkWidget *
+find_use_button (void)
+{
+  GtkWidget *stack[256];
+  int n = 0;
+
+  stack[n++] = GTK_WIDGET (view ());
+  while (n > 0)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)),
+                                                "train.use-run") == 0)
+        return widget;
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  g_assert_not_reached ();
+}
+
 /* The actions reach the trainer: it stops for the pause (the engine says when
  * it has), and training goes on after resuming. */
 static void
 test_pause_resume_stop (void)
 {
   SfTrainingRun *run = sf_train_view_get_run (view ());
+  const SfCheckpoint *first = sf_session_get_checkpoint (session ());
 
+  g_assert_nonnull (first);
   use_compact (200);
   activate ("train-start");
   sf_test_wait_until (some_epochs, GINT_TO_POINTER (1), "an epoch");
@@ -426,29 +486,179 @@ test_pause_resume_stop (void)
   g_assert_cmpint (n, <, 200);
   assert_same_history (history, n, trainer_history, n_trainer);
   assert_curves_show (history, n);
+  /* Stopping keeps the run's model aside; the current one is still the
+   * finished run's (test_train), though never saved. */
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
-  g_assert_nonnull (checkpoint);
-  g_assert_cmpint (checkpoint->n_history, ==, n);
+  g_assert_true (checkpoint == first);
+  g_assert_cmpint (checkpoint->n_history, ==, 3);
+  g_assert_true (sf_session_get_modified (session ()));
+  const SfCheckpoint *stopped = sf_train_view_get_ended_model (view ());
+  g_assert_nonnull (stopped);
+  g_assert_cmpint (stopped->n_history, ==, n);
+  g_assert_true (gtk_widget_get_visible (find_use_button ()));
+
+  /* The header says what happened, not the epoch it was in. */
+  g_autofree char *header = g_strdup_printf ("Stopped after %d of 200 epochs", n);
+  g_assert_cmpstr (label_text ("Stopped after "), ==, header);
+  g_assert_null (label_text ("Epoch "));
+  g_assert_nonnull (label_text ("Trained for "));
+  g_assert_nonnull (strstr (label_text ("Training stopped."), "The current model stays"));
+
+  /* "Use This Model" asks first (the current one is not saved), then swaps. */
+  gtk_widget_activate_action (GTK_WIDGET (view ()), "train.use-run", NULL);
+  g_autofree char *heading = sf_test_answer_dialog ("cancel");
+  g_assert_cmpstr (heading, ==, "Replace the Current Model?");
+  g_assert_true (sf_session_get_checkpoint (session ()) == first);
+  gtk_widget_activate_action (GTK_WIDGET (view ()), "train.use-run", NULL);
+  g_autofree char *again = sf_test_answer_dialog ("replace");
+  g_assert_true (sf_session_get_checkpoint (session ()) == stopped);
+  g_assert_cmpint (sf_session_get_checkpoint (session ())->n_history, ==, n);
+  g_assert_null (sf_train_view_get_ended_model (view ()));
+  g_assert_false (gtk_widget_get_visible (find_use_button ()));
 }
 
-/* The label under the curves that starts with `prefix`, or NULL. */
-static const char *
-label_text (const char *prefix)
+/* The runs so far (test_train's, finished; the stopped one) in the store
+ * the tests chose, in the Compare Runs table: sorted by a column, overlaid
+ * in distinct colours named in the legend, a bad run folder reported while
+ * the rest still list, exported, opened as the current model, deleted. */
+static void
+test_runs (void)
 {
-  GtkWidget *stack[256];
-  int n = 0;
+  SfRunsView *runs = sf_train_view_get_runs_view (view ());
+  g_autoptr (GError) error = NULL;
 
-  stack[n++] = GTK_WIDGET (view ());
-  while (n > 0)
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 2);
+  const SfRun *finished = sf_runs_view_get_run (runs, 0);
+  const SfRun *stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpint (finished->status, ==, SF_RUN_FINISHED);
+  g_assert_cmpint (finished->n_history, ==, 3);
+  g_assert_cmpint (stopped->status, ==, SF_RUN_STOPPED);
+  g_assert_cmpint (stopped->n_history, >=, 3);
+  g_assert_cmpint (stopped->settings.epochs, ==, 200);
+  g_assert_true (g_str_has_prefix (finished->folder, tmp_dir));
+  g_assert_null (sf_runs_view_get_problems (runs)[0]);
+
+  /* The epochs asked for differ, so the settings columns include them;
+   * sorting by that column (descending) puts the stopped run (200) first. */
+  GtkColumnView *table = sf_runs_view_get_column_view (runs);
+  GListModel *columns = gtk_column_view_get_columns (table);
+  GtkColumnViewColumn *by_epochs = NULL;
+  gboolean has_setting = FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
     {
-      GtkWidget *widget = stack[--n];
-      if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (widget)), prefix))
-        return gtk_label_get_label (GTK_LABEL (widget));
-      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 256;
-           child = gtk_widget_get_next_sibling (child))
-        stack[n++] = child;
+      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      const char *title = gtk_column_view_column_get_title (column);
+      if (g_strcmp0 (title, "Epochs") == 0)
+        by_epochs = column;
+      has_setting |= g_strcmp0 (title, "Epochs done") == 0;
     }
-  return NULL;
+  g_assert_nonnull (by_epochs);
+  g_assert_true (has_setting);
+  GListModel *rows = G_LIST_MODEL (gtk_column_view_get_model (table));
+  gtk_column_view_sort_by_column (table, by_epochs, GTK_SORT_DESCENDING);
+  drain ();
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, 2);
+  guint both[] = { 0, 1 };
+  sf_runs_view_select (runs, both, 2);
+  drain ();
+  SfPlot *loss = sf_runs_view_get_loss_plot (runs);
+  g_assert_cmpuint (sf_plot_get_n_series (loss), ==, 2);
+  const SfPlotSeries *a = sf_plot_get_series (loss, 0), *b = sf_plot_get_series (loss, 1);
+  /* Sorted: the stopped run's curve first. */
+  g_assert_cmpstr (a->name, ==, stopped->name);
+  g_assert_cmpstr (b->name, ==, finished->name);
+  g_assert_cmpstr (a->name, !=, b->name);
+  g_assert_false (a->faint || b->faint);
+  g_assert_true (a->color.red != b->color.red || a->color.green != b->color.green || a->color.blue != b->color.blue);
+  g_assert_cmpuint (a->points->len, ==, stopped->n_history);
+  g_assert_cmpuint (b->points->len, ==, finished->n_history);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "runs-test.png", NULL);
+      gtk_stack_set_visible_child_name (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs))), "runs");
+      sf_test_settle (window);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
+      gtk_stack_set_visible_child_name (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs))), "curves");
+    }
+  gtk_column_view_sort_by_column (table, NULL, GTK_SORT_ASCENDING);
+
+  /* A CSV of the runs selected: a header and a line each. */
+  g_autofree char *csv_path = g_build_filename (tmp_dir, "runs.csv", NULL);
+  g_assert_true (sf_runs_view_export_csv (runs, csv_path, &error));
+  g_assert_no_error (error);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (g_strstrip (csv), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+
+  /* A corrupt run folder is named as a problem; the good runs still list. */
+  g_autofree char *bad = g_build_filename (tmp_dir, "runs", "broken-run", NULL);
+  g_autofree char *bad_json = g_build_filename (bad, "run.json", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (bad_json, "{ \"format\": ", -1, NULL));
+  activate_in (GTK_WIDGET (runs), "runs.reload");
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 2);
+  const char *const *problems = sf_runs_view_get_problems (runs);
+  g_assert_nonnull (problems[0]);
+  g_assert_null (problems[1]);
+  g_assert_nonnull (strstr (problems[0], "broken-run"));
+  sf_test_remove_tree (bad);
+  /* Reading again made new runs. */
+  finished = sf_runs_view_get_run (runs, 0);
+  stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpint (finished->status, ==, SF_RUN_FINISHED);
+
+  /* The finished run's model becomes the current one; the current model
+   * (the stopped run's, picked in test_pause_resume_stop) is not saved, so
+   * the view asks first. */
+  guint first[] = { 0 };
+  sf_runs_view_select (runs, first, 1);
+  activate_in (GTK_WIDGET (runs), "runs.use");
+  g_autofree char *heading = sf_test_answer_dialog ("replace");
+  g_assert_cmpstr (heading, ==, "Replace the Current Model?");
+  const SfCheckpoint *current = sf_session_get_checkpoint (session ());
+  g_assert_cmpint (current->n_history, ==, 3);
+  g_assert_null (sf_session_get_model_path (session ()));
+  g_assert_false (sf_session_get_modified (session ()));
+  g_autofree char *model_path = sf_run_get_model_path (finished);
+  g_autoptr (SfCheckpoint) file = sf_checkpoint_load (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (sf_session_get_threshold (session ()), file->threshold, 1e-6);
+  g_assert_true (file->threshold > 0 && file->threshold < 1);
+
+  /* The stopped run's settings fill the form again (it asked for 200 epochs). */
+  use_compact (4);
+  guint stopped_only[] = { 1 };
+  sf_runs_view_select (runs, stopped_only, 1);
+  activate_in (GTK_WIDGET (runs), "runs.use-settings");
+  drain ();
+  g_assert_cmpint (g_settings_get_int (settings, "train-epochs"), ==, 200);
+
+  /* Renaming writes the new name into the run's folder. */
+  guint second_run[] = { 1 };
+  sf_runs_view_select (runs, second_run, 1);
+  activate_in (GTK_WIDGET (runs), "runs.rename");
+  sf_test_wait_toplevel_shown (ADW_TYPE_MESSAGE_DIALOG, "the rename dialog");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "  short run ");
+  g_autofree char *rename = sf_test_answer_dialog ("rename");
+  g_assert_cmpstr (rename, ==, "Rename Run");
+  stopped = sf_runs_view_get_run (runs, 1);
+  g_assert_cmpstr (stopped->name, ==, "short run");
+  g_autoptr (SfRun) reread = sf_run_load (stopped->folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reread->name, ==, "short run");
+
+  /* Deleting the stopped run removes its folder. */
+  g_autofree char *stopped_folder = g_strdup (stopped->folder);
+  guint second[] = { 1 };
+  sf_runs_view_select (runs, second, 1);
+  activate_in (GTK_WIDGET (runs), "runs.delete");
+  g_autofree char *asked = sf_test_answer_dialog ("delete");
+  g_assert_cmpstr (asked, ==, "Delete 1 Run?");
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs), ==, 1);
+  g_assert_false (g_file_test (stopped_folder, G_FILE_TEST_EXISTS));
+
 }
 
 static void
@@ -462,6 +672,12 @@ test_save_reopen (void)
   drain ();
   activate ("train-start");
   sf_test_wait_until (not_running, NULL, "training to finish");
+  /* The current model was picked from the runs (test_runs): the run waits
+   * for "Use This Model" (no question: nothing unsaved is lost). */
+  g_assert_nonnull (sf_train_view_get_ended_model (view ()));
+  g_assert_true (sf_train_view_use_run (view ()));
+  g_assert_null (sf_train_view_get_ended_model (view ()));
+  g_assert_cmpint (sf_session_get_checkpoint (session ())->n_history, ==, 3);
   g_assert_true (sf_session_save (session (), path, &error));
   g_assert_no_error (error);
   g_assert_false (sf_session_get_modified (session ()));
@@ -616,11 +832,14 @@ main (int argc, char *argv[])
   tmp_dir = sf_test_make_tmp_dir ("sf-ui-train-XXXXXX");
   settings = g_settings_new (SF_APPLICATION_ID);
   window = sf_test_open_window (&app);
+  g_autofree char *runs_root = g_build_filename (tmp_dir, "runs", NULL);
+  sf_session_set_run_store_root (session (), runs_root);
 
   g_test_add_func ("/ui/train/presets", test_presets);
   g_test_add_func ("/ui/train/curves", test_curves);
   g_test_add_func ("/ui/train/train", test_train);
   g_test_add_func ("/ui/train/pause-resume-stop", test_pause_resume_stop);
+  g_test_add_func ("/ui/train/runs", test_runs);
   g_test_add_func ("/ui/train/save-reopen", test_save_reopen);
   g_test_add_func ("/ui/train/bad-input", test_bad_model);
   g_test_add_func ("/ui/train/export", test_export);

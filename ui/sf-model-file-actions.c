@@ -291,6 +291,28 @@ unsaved_response_cb (AdwMessageDialog *dialog, const char *response, SfWindow *s
     }
 }
 
+/* Which model the close dialog would save: the one current now, named, so
+ * that nobody saves a model they did not mean (a stopped run's never is). */
+static char *
+describe_unsaved (SfSession *session)
+{
+  const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session);
+  const char *path = sf_session_get_model_path (session);
+
+  if (path != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+      /* Translators: %s is a model file name. */
+      return g_strdup_printf (_("The threshold of “%s” has changed and is not saved. "
+                                "Closing without saving loses the change."), name);
+    }
+  return g_strdup_printf (ngettext ("The current model, trained for %d epoch, is not saved. "
+                                    "Closing without saving loses it.",
+                                    "The current model, trained for %d epochs, is not saved. "
+                                    "Closing without saving loses it.", checkpoint->n_history),
+                          checkpoint->n_history);
+}
+
 gboolean
 sf_model_file_actions_close_request (SfWindow *self)
 {
@@ -317,9 +339,8 @@ sf_model_file_actions_close_request (SfWindow *self)
     }
   if (sf_session_get_checkpoint (session) != NULL && sf_session_get_modified (session))
     {
-      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save the Model?"),
-                                                  _("The current model or its threshold has changes that are "
-                                                    "not saved. Closing without saving loses them."));
+      g_autofree char *body = describe_unsaved (session);
+      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save the Model?"), body);
       adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                         "cancel", _("_Cancel"),
                                         "discard", _("_Discard"),

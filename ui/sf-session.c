@@ -17,6 +17,8 @@ struct _SfSession
   gboolean training;
   SfGallery *gallery;
   char *gallery_path;          /* beside the model file; NULL while the model has none */
+  SfRunStore *runs;            /* made on first use */
+  char *runs_root;             /* NULL: the user's data folder */
 };
 
 enum {
@@ -36,6 +38,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   SIGNAL_GALLERY_ERROR,
+  SIGNAL_RUNS_CHANGED,
   N_SIGNALS
 };
 
@@ -53,6 +56,8 @@ sf_session_finalize (GObject *object)
   g_clear_pointer (&self->model_path, g_free);
   g_clear_pointer (&self->gallery, sf_gallery_free);
   g_clear_pointer (&self->gallery_path, g_free);
+  g_clear_pointer (&self->runs, sf_run_store_free);
+  g_clear_pointer (&self->runs_root, g_free);
 
   G_OBJECT_CLASS (sf_session_parent_class)->finalize (object);
 }
@@ -155,6 +160,9 @@ sf_session_class_init (SfSessionClass *klass)
   signals[SIGNAL_GALLERY_ERROR] =
     g_signal_new ("gallery-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_RUNS_CHANGED] =
+    g_signal_new ("runs-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -437,4 +445,33 @@ sf_session_set_training (SfSession *self, gboolean training)
     return;
   self->training = training;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRAINING]);
+}
+
+SfRunStore *
+sf_session_get_run_store (SfSession *self)
+{
+  g_return_val_if_fail (SF_IS_SESSION (self), NULL);
+
+  if (self->runs == NULL)
+    self->runs = sf_run_store_new (self->runs_root);
+  return self->runs;
+}
+
+void
+sf_session_set_run_store_root (SfSession *self, const char *root)
+{
+  g_return_if_fail (SF_IS_SESSION (self));
+
+  g_free (self->runs_root);
+  self->runs_root = g_strdup (root);
+  g_clear_pointer (&self->runs, sf_run_store_free);
+  sf_session_runs_changed (self);
+}
+
+void
+sf_session_runs_changed (SfSession *self)
+{
+  g_return_if_fail (SF_IS_SESSION (self));
+
+  g_signal_emit (self, signals[SIGNAL_RUNS_CHANGED], 0);
 }

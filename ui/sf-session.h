@@ -1,6 +1,6 @@
 /* What the views share: the open dataset, the current model (trained here or
  * opened from a file) with its threshold and history, the people enrolled
- * beside it, and whether training runs. The one owner of each: views read
+ * beside it, whether training runs, and the store of recorded runs. The one owner of each: views read
  * them here and listen to the notify:: signals, they keep no copies.
  * Main thread only. */
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "gallery.h"
+#include "runs.h"
 #include "sf-face-list.h"
 
 G_BEGIN_DECLS
@@ -77,5 +78,13 @@ const char          *sf_session_get_gallery_path  (SfSession *self);
 /* "training": a training run is under way (set by the Train view). */
 gboolean             sf_session_get_training      (SfSession *self);
 void                 sf_session_set_training      (SfSession *self, gboolean training);
+
+/* The run store every run is recorded in: the user's data folder unless a
+ * root was set (tests use a temporary one). "runs-changed" (no arguments)
+ * tells the views to read it again, after a run was recorded, renamed or
+ * deleted; setting the root emits it too. */
+SfRunStore          *sf_session_get_run_store      (SfSession *self);
+void                 sf_session_set_run_store_root (SfSession *self, const char *root);
+void                 sf_session_runs_changed       (SfSession *self);
 
 G_END_DECLS

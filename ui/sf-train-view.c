@@ -1,8 +1,10 @@
 /* SfTrainView: the form of the shared SfTrainingSettings, an SfTrainingRun
  * that trains off the main thread, its progress, the SfTrainingCurves of the
  * run (its history is the run's) or of the session's model (the
- * checkpoint's), and the finished run handed to the session with the
- * threshold the engine's evaluation chooses on a worker thread. */
+ * checkpoint's), and the ended run's model, with the threshold the engine's
+ * evaluation chooses on a worker thread, handed to the session only where
+ * it loses nothing (see run_may_replace); otherwise it is kept here until the
+ * user picks it ("Use This Model"). */
 #include "sf-train-view.h"
 
 #include <adwaita.h>
@@ -13,6 +15,7 @@
 #include "evaluation.h"
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
+#include "sf-runs-view.h"
 #include "sf-training-settings.h"
 
 /* The keys' values in the order of the combo rows. */
@@ -58,9 +61,13 @@ struct _SfTrainView
   GtkLabel *epoch_label;
   GtkAdjustment *smoothing_adjustment;
   GtkProgressBar *progress_bar;
+  GtkProgressBar *epoch_bar;
   GtkLabel *status_label;
   SfTrainingCurves *curves;
+  GtkStack *pages;
+  SfRunsView *runs_view;
   GtkLabel *result_label;
+  GtkWidget *use_button;
 
   /* Owned */
   SfSession *session;
@@ -69,9 +76,11 @@ struct _SfTrainView
   GCancellable *finishing;      /* the threshold task of the run that just ended */
   GtkFileChooserNative *chooser;
   char *export_kind;            /* what the chooser saves: "loss.png", "history.csv", ... */
+  SfCheckpoint *ended_model;    /* the ended run's model when it did not become the session's */
 
   /* Borrowed */
   const SfCheckpoint *own_checkpoint;   /* the last checkpoint this view gave the session */
+  const SfCheckpoint *trained_checkpoint; /* the last run's model it gave the session */
 
   guint status_id;
   gint64 status_us;             /* when update_status last ran for a batch */
@@ -217,7 +226,9 @@ update_status (SfTrainView *self)
   /* Translators: "Epoch 3 of 30". */
   g_autofree char *epoch = g_strdup_printf (_("Epoch %d of %d"), MAX (p->epoch, 1), p->n_epochs);
   gtk_label_set_label (self->epoch_label, epoch);
-  gtk_progress_bar_set_fraction (self->progress_bar, p->n_batches > 0 ? (double) p->batch / n_batches : 0.0);
+  /* The wide bar is the whole run, the thin one the epoch under way. */
+  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (done, 0.0, 1.0));
+  gtk_progress_bar_set_fraction (self->epoch_bar, p->n_batches > 0 ? (double) p->batch / n_batches : 0.0);
 }
 
 static gboolean
@@ -239,6 +250,9 @@ update_actions (SfTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.pause", running && !paused);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", running && paused);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.use-run",
+                                 self->ended_model != NULL && !running && !finishing);
+  gtk_widget_set_visible (self->use_button, self->ended_model != NULL && !running && !finishing);
   gtk_widget_set_visible (self->pause_button, !paused);
   gtk_widget_set_visible (self->resume_button, paused);
   /* Nothing about the network or the data may change mid-run. */
@@ -300,6 +314,11 @@ typedef struct
   gboolean cancelled;
   SfEvaluation *evaluation;    /* of the validation pairs, at the threshold */
   float threshold;
+  char *store_root;            /* the session's run store: the run is recorded there */
+  const SfDataset *dataset;    /* the run's, kept alive by the run */
+  double seconds;
+  SfRun *recorded;             /* as recorded, or NULL with record_error */
+  GError *record_error;
 } FinishJob;
 
 static void
@@ -310,6 +329,9 @@ finish_job_free (gpointer data)
   g_clear_object (&job->run);
   g_clear_pointer (&job->checkpoint, sf_checkpoint_free);
   g_clear_pointer (&job->evaluation, sf_evaluation_free);
+  g_clear_pointer (&job->recorded, sf_run_free);
+  g_free (job->store_root);
+  g_clear_error (&job->record_error);
   g_free (job);
 }
 
@@ -327,7 +349,69 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       return;
     }
   job->threshold = sf_evaluation_choose_threshold (job->evaluation, SF_THRESHOLD_EER);
+  /* Kept whatever becomes of the model: a run folder with its model. A run
+   * that cannot be recorded still reaches the session. */
+  if (job->store_root != NULL)
+    {
+      /* A store of its own on the same folder: the session's may be replaced meanwhile. */
+      g_autoptr (SfRunStore) store = sf_run_store_new (job->store_root);
+      job->recorded = sf_run_store_record (store, job->trainer, job->dataset,
+                                           job->cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED, NULL, job->seconds,
+                                           job->evaluation, FALSE, &job->record_error);
+    }
   g_task_return_boolean (task, TRUE);
+}
+
+/* The current model in words, for saying what a run replaces or leaves in
+ * place; NULL without one. */
+static char *
+describe_current (SfTrainView *self)
+{
+  const SfCheckpoint *current = sf_session_get_checkpoint (self->session);
+  const char *path = sf_session_get_model_path (self->session);
+
+  if (current == NULL)
+    return NULL;
+  if (path != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (path);
+      /* Translators: a model file and how long it was trained, e.g. "“faces.safetensors” (40 epochs)". */
+      return g_strdup_printf (ngettext ("“%s” (%d epoch)", "“%s” (%d epochs)", current->n_history), name,
+                              current->n_history);
+    }
+  if (current == self->trained_checkpoint)
+    return g_strdup_printf (ngettext ("the unsaved model of the previous run (%d epoch)",
+                                      "the unsaved model of the previous run (%d epochs)", current->n_history),
+                            current->n_history);
+  return g_strdup_printf (ngettext ("the unsaved model (%d epoch)", "the unsaved model (%d epochs)",
+                                    current->n_history),
+                          current->n_history);
+}
+
+/* An ended run's model becomes the current one by itself only where nothing
+ * is lost: there is none, or (a run that finished, not one stopped) the
+ * current one is the previous run's, never saved, which the new run takes
+ * the place of. Anything else waits for "Use This Model". */
+static gboolean
+run_may_replace (SfTrainView *self, gboolean cancelled)
+{
+  const SfCheckpoint *current = sf_session_get_checkpoint (self->session);
+
+  if (current == NULL)
+    return TRUE;
+  return !cancelled && current == self->trained_checkpoint && sf_session_get_model_path (self->session) == NULL;
+}
+
+/* Makes `checkpoint` (taken) the session's model, not yet saved. */
+static void
+take_model (SfTrainView *self, SfCheckpoint *checkpoint)
+{
+  self->own_checkpoint = checkpoint;
+  self->trained_checkpoint = checkpoint;
+  sf_session_set_checkpoint (self->session, checkpoint, NULL);
+  sf_session_set_modified (self->session, TRUE);
+  /* The same epochs, now the session's model's. */
+  self->shows_run = FALSE;
 }
 
 static void
@@ -355,16 +439,24 @@ finish_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   SfCheckpoint *checkpoint = g_steal_pointer (&job->checkpoint);
   /* The session takes its threshold from the checkpoint it is given. */
   checkpoint->threshold = job->threshold;
-  self->own_checkpoint = checkpoint;
-  if (self->session != NULL)
+  g_clear_pointer (&self->ended_model, sf_checkpoint_free);
+  if (self->session == NULL)
     {
-      sf_session_set_checkpoint (self->session, checkpoint, NULL);
-      sf_session_set_modified (self->session, TRUE);
-      /* The same epochs, now the session's model's. */
-      self->shows_run = FALSE;
+      sf_checkpoint_free (checkpoint);
+      running_changed_cb (self);
+      return;
     }
+  if (job->record_error != NULL)
+    message (self, _("Could Not Keep the Run"), job->record_error->message);
+  else if (job->recorded != NULL)
+    sf_session_runs_changed (self->session);
+  /* Said before the session changes: what is replaced, if anything. */
+  g_autofree char *replaced = describe_current (self);
+  gboolean replace = run_may_replace (self, job->cancelled);
+  if (replace)
+    take_model (self, checkpoint);
   else
-    sf_checkpoint_free (checkpoint);
+    self->ended_model = checkpoint;
 
   g_autoptr (GString) text = g_string_new (NULL);
   const SfMetrics *metrics = &job->evaluation->metrics;
@@ -376,17 +468,66 @@ finish_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_string_append_printf (text, _("Trained without validation pairs; threshold %.2f"), job->threshold);
   g_autofree char *heading = g_strdup (job->cancelled ? _("Training stopped") : _("Training finished"));
   g_autofree char *label = g_strdup_printf ("%s. %s.", heading, text->str);
-  gtk_label_set_label (self->result_label, label);
+  g_autoptr (GString) outcome = g_string_new (label);
+  if (replace && replaced != NULL)
+    {
+      g_string_append (outcome, " ");
+      /* Translators: %s describes the model replaced, e.g. "the unsaved model of the previous run (40 epochs)". */
+      g_string_append_printf (outcome, _("It replaces %s."), replaced);
+    }
+  else if (!replace)
+    {
+      g_string_append (outcome, " ");
+      /* Translators: %s describes the current model, e.g. "“faces.safetensors” (40 epochs)". */
+      g_string_append_printf (outcome, _("The current model stays: %s."), replaced);
+    }
+  gtk_label_set_label (self->result_label, outcome->str);
 
   AdwToast *t = adw_toast_new (label);
-  adw_toast_set_button_label (t, _("_Save Model…"));
-  adw_toast_set_action_name (t, "win.save-model");
+  if (replace)
+    {
+      adw_toast_set_button_label (t, _("_Save Model…"));
+      adw_toast_set_action_name (t, "win.save-model");
+    }
+  else
+    {
+      adw_toast_set_button_label (t, _("_Use This Model"));
+      adw_toast_set_action_name (t, "train.use-run");
+    }
   adw_toast_set_timeout (t, 6);
   sf_notify_add_toast (GTK_WIDGET (self), t);
   running_changed_cb (self);
 }
 
-/* The run ended with at least one epoch: its model becomes the session's. */
+/* The header, bars and status say how the run ended, not how it went. */
+static void
+show_ended (SfTrainView *self, gboolean cancelled, int n_history)
+{
+  const SfTrainEvent *p = sf_training_run_get_progress (self->run);
+  int n_epochs = MAX (p->n_epochs, n_history);
+  g_autofree char *header = NULL;
+
+  if (cancelled && n_history == 0)
+    header = g_strdup (_("Stopped before the first epoch ended"));
+  else if (cancelled)
+    /* Translators: the header after Stop, e.g. "Stopped after 9 of 40 epochs". */
+    header = g_strdup_printf (ngettext ("Stopped after %d of %d epoch", "Stopped after %d of %d epochs", n_epochs),
+                              n_history, n_epochs);
+  else
+    /* Translators: the header after a run ended, e.g. "Finished 40 epochs". */
+    header = g_strdup_printf (ngettext ("Finished %d epoch", "Finished %d epochs", n_history), n_history);
+  gtk_label_set_label (self->epoch_label, header);
+  gtk_progress_bar_set_fraction (self->progress_bar, n_epochs > 0 ? (double) n_history / n_epochs : 0.0);
+  gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
+
+  g_autofree char *took = format_duration (sf_training_run_get_active_seconds (self->run));
+  /* Translators: the training time of a run that ended, e.g. "Trained for 1:05". */
+  g_autofree char *status = g_strdup_printf (_("Trained for %s"), took);
+  gtk_label_set_label (self->status_label, status);
+}
+
+/* The run ended with at least one epoch: its model, with a threshold, goes
+ * to the session or waits for the user (finish_done_cb). */
 static void
 ended (SfTrainView *self, gboolean cancelled)
 {
@@ -394,8 +535,7 @@ ended (SfTrainView *self, gboolean cancelled)
   int n_history = 0;
   sf_training_run_get_history (self->run, &n_history);
 
-  gtk_progress_bar_set_fraction (self->progress_bar, cancelled ? gtk_progress_bar_get_fraction (self->progress_bar)
-                                                                : 1.0);
+  show_ended (self, cancelled, n_history);
   if (n_history == 0)
     {
       gtk_label_set_label (self->result_label, _("Training stopped before the first epoch ended: no model."));
@@ -416,6 +556,10 @@ ended (SfTrainView *self, gboolean cancelled)
   job->trainer = trainer;
   job->checkpoint = checkpoint;
   job->cancelled = cancelled;
+  if (self->session != NULL)
+    job->store_root = g_strdup (sf_run_store_get_root (sf_session_get_run_store (self->session)));
+  job->dataset = dataset;
+  job->seconds = sf_training_run_get_active_seconds (self->run);
 
   g_clear_object (&self->finishing);
   self->finishing = g_cancellable_new ();
@@ -444,6 +588,8 @@ failed_cb (SfTrainingRun *run, const char *reason, SfTrainView *self)
 {
   g_autofree char *text = g_strdup_printf (_("Training failed: %s"), reason);
 
+  gtk_label_set_label (self->epoch_label, _("Training failed"));
+  gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
   gtk_label_set_label (self->result_label, text);
   message (self, _("Training Failed"), reason);
 }
@@ -464,10 +610,17 @@ checkpoint_changed_cb (SfTrainView *self)
 {
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (self->session);
 
+  /* Once replaced, the session has freed it: never compare with it again. */
+  if (checkpoint != self->trained_checkpoint)
+    self->trained_checkpoint = NULL;
   if (checkpoint == NULL || checkpoint == self->own_checkpoint)
     return;
   self->own_checkpoint = checkpoint;
   self->shows_run = FALSE;
+  /* The curves leave the ended run; its model is no longer what "Use This
+   * Model" would name. */
+  g_clear_pointer (&self->ended_model, sf_checkpoint_free);
+  update_actions (self);
 
   sf_training_settings_set (self->settings, &checkpoint->settings);
   int n_history = 0;
@@ -481,6 +634,7 @@ checkpoint_changed_cb (SfTrainView *self)
                                             name, n_history);
   gtk_label_set_label (self->epoch_label, epoch);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
   gtk_label_set_label (self->status_label, "");
   self->shows_threshold = TRUE;
   threshold_changed_cb (self);
@@ -517,6 +671,10 @@ sf_train_view_start (SfTrainView *self, GError **error)
       sf_training_curves_show_history (self->curves, history, n);
       gtk_label_set_label (self->result_label, "");
       gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+      gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
+      /* The last run's model, never picked, is let go with its curves. */
+      g_clear_pointer (&self->ended_model, sf_checkpoint_free);
+      update_actions (self);
       update_status (self);
     }
   sf_train_settings_clear (&s);
@@ -584,6 +742,74 @@ static void
 stop_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   sf_train_view_stop (SF_TRAIN_VIEW (widget));
+}
+
+static void
+use_ended_model (SfTrainView *self)
+{
+  SfCheckpoint *checkpoint = g_steal_pointer (&self->ended_model);
+  int n = checkpoint->n_history;
+
+  take_model (self, checkpoint);
+  update_actions (self);
+  /* Translators: after "Use This Model"; %d is the epochs of the run's model. */
+  g_autofree char *text = g_strdup_printf (ngettext ("The run’s model (%d epoch) is now the current model",
+                                                     "The run’s model (%d epochs) is now the current model", n),
+                                           n);
+  gtk_label_set_label (self->result_label, text);
+  sf_notify_add_toast (GTK_WIDGET (self), adw_toast_new (text));
+}
+
+static void
+replace_response_cb (AdwMessageDialog *dialog, const char *response, SfTrainView *self)
+{
+  if (g_strcmp0 (response, "replace") == 0 && self->ended_model != NULL)
+    use_ended_model (self);
+}
+
+gboolean
+sf_train_view_use_run (SfTrainView *self)
+{
+  g_return_val_if_fail (SF_IS_TRAIN_VIEW (self), FALSE);
+
+  if (self->ended_model == NULL || self->session == NULL || sf_train_view_get_running (self))
+    return FALSE;
+  if (sf_session_get_checkpoint (self->session) == NULL || !sf_session_get_modified (self->session))
+    {
+      use_ended_model (self);
+      return TRUE;
+    }
+  /* The current model has changes no file holds: say so before they go. */
+  g_autofree char *current = describe_current (self);
+  /* Translators: %s describes the current model, e.g. "the unsaved model of the previous run (40 epochs)". */
+  g_autofree char *body = g_strdup_printf (_("The current model is %s, with changes that are not saved. "
+                                             "Using this run’s model instead loses them."), current);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _("Replace the Current Model?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "replace", _("_Replace"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (replace_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+const SfCheckpoint *
+sf_train_view_get_ended_model (SfTrainView *self)
+{
+  g_return_val_if_fail (SF_IS_TRAIN_VIEW (self), NULL);
+
+  return self->ended_model;
+}
+
+static void
+use_run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  sf_train_view_use_run (SF_TRAIN_VIEW (widget));
 }
 
 gboolean
@@ -663,6 +889,7 @@ sf_train_view_finalize (GObject *object)
   SfTrainView *self = SF_TRAIN_VIEW (object);
 
   g_free (self->export_kind);
+  g_clear_pointer (&self->ended_model, sf_checkpoint_free);
 
   G_OBJECT_CLASS (sf_train_view_parent_class)->finalize (object);
 }
@@ -704,6 +931,7 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SF_TYPE_TRAINING_CURVES);
+  g_type_ensure (SF_TYPE_RUNS_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/siamesefaces/SiameseFaces/ui/sf-train-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, flap);
@@ -737,8 +965,12 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, epoch_label);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, smoothing_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, epoch_bar);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, use_button);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, status_label);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, curves);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, pages);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, runs_view);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, result_label);
 
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
@@ -747,6 +979,8 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.pause-resume", NULL, pause_resume_action);
   gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "train.export-plot", "s", export_plot_action);
+  gtk_widget_class_install_action (widget_class, "train.use-run", NULL, use_run_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "train.use-run", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "trainview");
@@ -827,6 +1061,14 @@ sf_train_view_get_curves (SfTrainView *self)
   return self->curves;
 }
 
+SfRunsView *
+sf_train_view_get_runs_view (SfTrainView *self)
+{
+  g_return_val_if_fail (SF_IS_TRAIN_VIEW (self), NULL);
+
+  return self->runs_view;
+}
+
 SfTrainingRun *
 sf_train_view_get_run (SfTrainView *self)
 {
@@ -862,6 +1104,7 @@ sf_train_view_set_session (SfTrainView *self, SfSession *session)
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_set_object (&self->session, session);
+  sf_runs_view_set_session (self->runs_view, session);
   if (session != NULL)
     {
       g_signal_connect_swapped (session, "notify::checkpoint", G_CALLBACK (checkpoint_changed_cb), self);

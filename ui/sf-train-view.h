@@ -1,11 +1,15 @@
 /* The Train view: the form of the training settings (SfTrainingSettings,
- * shared with the Model and Pairs views), Start/Pause/Resume/Stop, progress,
- * and live loss and accuracy curves. A finished or stopped run becomes the
- * session's model. */
+ * shared with the Model and Pairs views), Start/Pause/Resume/Stop, progress
+ * of the whole run and of the epoch, and live loss, accuracy and learning
+ * rate curves. An ended run's model becomes the session's by itself only
+ * when there is none, or when the run finished and the current model is the
+ * previous run's, never saved; a stopped run never replaces a model. Else it
+ * waits here for "Use This Model". */
 #pragma once
 
 #include <gtk/gtk.h>
 
+#include "sf-runs-view.h"
 #include "sf-session.h"
 #include "sf-training-curves.h"
 #include "sf-training-run.h"
@@ -29,7 +33,17 @@ void       sf_train_view_stop        (SfTrainView *self);
 gboolean   sf_train_view_get_running (SfTrainView *self);
 gboolean   sf_train_view_get_paused  (SfTrainView *self);
 
+/* The last run's model while it is not the session's (the run ended and a
+ * model it may not replace was current), else NULL. */
+const SfCheckpoint *sf_train_view_get_ended_model (SfTrainView *self);
+/* "Use This Model" (train.use-run, Ctrl+U): the ended run's model becomes
+ * the session's; when the current one has unsaved changes, a dialog asks
+ * first. FALSE when there is no such model or a run is under way. */
+gboolean   sf_train_view_use_run     (SfTrainView *self);
+
 SfTrainingCurves *sf_train_view_get_curves (SfTrainView *self);
+/* The "Compare Runs" page: every run recorded, ended runs of this view too. */
+SfRunsView *sf_train_view_get_runs_view (SfTrainView *self);
 /* The bridge to the trainer of the current (or last) run. */
 SfTrainingRun *sf_train_view_get_run   (SfTrainView *self);
 /* The history the curves show, read where it lives: the current run's

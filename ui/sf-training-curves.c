@@ -1,5 +1,6 @@
-/* SfTrainingCurves: the current run is four series (loss and accuracy, each
- * training and validation) whose points are rebuilt from the history given;
+/* SfTrainingCurves: the current run is five series (loss and accuracy, each
+ * training and validation, and the learning rate) whose points are rebuilt
+ * from the history given;
  * begin() turns them faint, as "earlier runs", behind the next ones. */
 #include "sf-training-curves.h"
 
@@ -11,6 +12,7 @@
 /* Blue for training, orange for validation (GNOME palette). */
 static const SfChartColor train_color = { 0.21, 0.52, 0.89, 1.0 };
 static const SfChartColor validation_color = { 0.90, 0.38, 0.0, 1.0 };
+static const SfChartColor rate_color = { 0.57, 0.25, 0.67, 1.0 };
 
 struct _SfTrainingCurves
 {
@@ -19,9 +21,10 @@ struct _SfTrainingCurves
   /* Template widgets */
   SfPlot *loss_plot;
   SfPlot *accuracy_plot;
+  SfPlot *rate_plot;
 
   /* The current run's series in the plots. */
-  guint loss_train, loss_validation, accuracy_train, accuracy_validation;
+  guint loss_train, loss_validation, accuracy_train, accuracy_validation, rate;
   double smoothing;
 };
 
@@ -44,6 +47,7 @@ add_current_series (SfTrainingCurves *self)
   self->accuracy_train = sf_plot_add_series (self->accuracy_plot, _("training"), &train_color, FALSE, FALSE, FALSE);
   self->accuracy_validation = sf_plot_add_series (self->accuracy_plot, _("validation"), &validation_color, TRUE,
                                                   FALSE, FALSE);
+  self->rate = sf_plot_add_series (self->rate_plot, _("learning rate"), &rate_color, FALSE, FALSE, FALSE);
 }
 
 /* The series of `plot` with points, all made faint. */
@@ -69,7 +73,7 @@ sf_training_curves_begin (SfTrainingCurves *self, int n_epochs)
 {
   g_return_if_fail (SF_IS_TRAINING_CURVES (self));
 
-  SfPlot *plots[] = { self->loss_plot, self->accuracy_plot };
+  SfPlot *plots[] = { self->loss_plot, self->accuracy_plot, self->rate_plot };
   for (guint k = 0; k < G_N_ELEMENTS (plots); k++)
     {
       g_autoptr (GPtrArray) keep = faint_copies (plots[k]);
@@ -97,6 +101,7 @@ sf_training_curves_show_history (SfTrainingCurves *self, const SfEpochRecord *hi
   g_autofree SfPlotPoint *accuracy = g_new (SfPlotPoint, MAX (n, 1));
   g_autofree SfPlotPoint *validation_loss = g_new (SfPlotPoint, MAX (n, 1));
   g_autofree SfPlotPoint *validation_accuracy = g_new (SfPlotPoint, MAX (n, 1));
+  g_autofree SfPlotPoint *rate = g_new (SfPlotPoint, MAX (n, 1));
   guint n_loss = 0, n_accuracy = 0;
 
   /* Without validation pairs the validation values are NAN: no points. */
@@ -105,6 +110,7 @@ sf_training_curves_show_history (SfTrainingCurves *self, const SfEpochRecord *hi
       const SfEpochRecord *r = &history[i];
       loss[i] = (SfPlotPoint) { r->epoch, r->loss };
       accuracy[i] = (SfPlotPoint) { r->epoch, r->accuracy };
+      rate[i] = (SfPlotPoint) { r->epoch, r->learning_rate };
       if (isfinite (r->validation_loss))
         validation_loss[n_loss++] = (SfPlotPoint) { r->epoch, r->validation_loss };
       if (isfinite (r->validation_accuracy))
@@ -114,6 +120,7 @@ sf_training_curves_show_history (SfTrainingCurves *self, const SfEpochRecord *hi
   sf_plot_set_points (self->loss_plot, self->loss_validation, validation_loss, n_loss);
   sf_plot_set_points (self->accuracy_plot, self->accuracy_train, accuracy, n);
   sf_plot_set_points (self->accuracy_plot, self->accuracy_validation, validation_accuracy, n_accuracy);
+  sf_plot_set_points (self->rate_plot, self->rate, rate, n);
 }
 
 double
@@ -152,6 +159,14 @@ sf_training_curves_get_accuracy_plot (SfTrainingCurves *self)
   g_return_val_if_fail (SF_IS_TRAINING_CURVES (self), NULL);
 
   return self->accuracy_plot;
+}
+
+SfPlot *
+sf_training_curves_get_rate_plot (SfTrainingCurves *self)
+{
+  g_return_val_if_fail (SF_IS_TRAINING_CURVES (self), NULL);
+
+  return self->rate_plot;
 }
 
 /* Both plots, one above the other, on any cairo surface. */
@@ -272,6 +287,7 @@ sf_training_curves_class_init (SfTrainingCurvesClass *klass)
                                                "/io/github/siamesefaces/SiameseFaces/ui/sf-training-curves.ui");
   gtk_widget_class_bind_template_child (widget_class, SfTrainingCurves, loss_plot);
   gtk_widget_class_bind_template_child (widget_class, SfTrainingCurves, accuracy_plot);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainingCurves, rate_plot);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "trainingcurves");
@@ -292,6 +308,12 @@ sf_training_curves_init (SfTrainingCurves *self)
       sf_plot_set_y_range (plots[k], 0, k == 0 ? NAN : 1);
       sf_plot_set_x_range (plots[k], 1, 2);
     }
+  /* Never smoothed: a step of the schedule would blur into a slope. */
+  sf_plot_set_labels (self->rate_plot, _("Epoch"), _("Learning rate"));
+  sf_plot_set_title (self->rate_plot, _("Learning rate"));
+  sf_plot_set_faint_label (self->rate_plot, _("earlier runs"));
+  sf_plot_set_y_range (self->rate_plot, 0, NAN);
+  sf_plot_set_x_range (self->rate_plot, 1, 2);
   add_current_series (self);
 }
 

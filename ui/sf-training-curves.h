@@ -1,7 +1,8 @@
 /* The loss and accuracy curves of training: two SfPlots, one above the other,
- * of a history (training and validation per epoch), earlier runs kept
- * faintly behind the current one, exponential smoothing, and export of
- * either plot or both in one picture (PNG or SVG). Each plot has the `img`
+ * of a history (training and validation per epoch), and a small third plot of
+ * the learning rate each epoch used (the schedule); earlier runs kept
+ * faintly behind the current one, exponential smoothing of loss and
+ * accuracy, and export of either plot or both in one picture (PNG or SVG). Each plot has the `img`
  * accessible role and a current description. */
 #pragma once
 
@@ -37,6 +38,7 @@ void       sf_training_curves_set_smoothing (SfTrainingCurves *self, double smoo
 
 SfPlot    *sf_training_curves_get_loss_plot     (SfTrainingCurves *self);
 SfPlot    *sf_training_curves_get_accuracy_plot (SfTrainingCurves *self);
+SfPlot    *sf_training_curves_get_rate_plot     (SfTrainingCurves *self);
 
 /* Writes one plot (800 × 450) or both, one above the other (800 × 900), as
  * PNG or, by the .svg suffix, SVG; black on white whatever the theme. */

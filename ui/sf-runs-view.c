@@ -1,0 +1,781 @@
+/* SfRunsView: the session's run store read into a GListStore of SfRunItem
+ * (a GObject holding one SfRun), shown by a GtkColumnView whose setting
+ * columns are rebuilt on each reload (only the settings that differ), sorted
+ * by the columns' own sorters; the selection drives the overlaid curves and
+ * the actions. */
+#include "sf-runs-view.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "sf-file-chooser.h"
+#include "sf-notify.h"
+#include "sf-training-settings.h"
+
+/* ---- one run as a list item ---- */
+
+#define SF_TYPE_RUN_ITEM (sf_run_item_get_type ())
+G_DECLARE_FINAL_TYPE (SfRunItem, sf_run_item, SF, RUN_ITEM, GObject)
+
+struct _SfRunItem
+{
+  GObject parent_instance;
+  SfRun *run;
+  guint position;       /* in the store's order, oldest first */
+};
+
+G_DEFINE_FINAL_TYPE (SfRunItem, sf_run_item, G_TYPE_OBJECT)
+
+static void
+sf_run_item_finalize (GObject *object)
+{
+  g_clear_pointer (&SF_RUN_ITEM (object)->run, sf_run_free);
+  G_OBJECT_CLASS (sf_run_item_parent_class)->finalize (object);
+}
+
+static void
+sf_run_item_class_init (SfRunItemClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sf_run_item_finalize;
+}
+
+static void
+sf_run_item_init (SfRunItem *self)
+{
+}
+
+/* ---- the panel ---- */
+
+/* Distinct colours for the overlaid runs (GNOME palette), reused in turn. */
+static const SfChartColor run_colors[] = {
+  { 0.21, 0.52, 0.89, 1.0 },
+  { 0.90, 0.38, 0.00, 1.0 },
+  { 0.18, 0.76, 0.49, 1.0 },
+  { 0.57, 0.25, 0.67, 1.0 },
+  { 0.88, 0.11, 0.14, 1.0 },
+  { 0.39, 0.27, 0.17, 1.0 },
+  { 0.96, 0.76, 0.07, 1.0 },
+  { 0.37, 0.36, 0.39, 1.0 },
+};
+
+struct _SfRunsView
+{
+  GtkWidget parent_instance;
+
+  /* Template widgets */
+  GtkColumnView *column_view;
+  GtkLabel *problems_label;
+  SfPlot *loss_plot;
+  SfPlot *accuracy_plot;
+
+  /* Owned */
+  SfSession *session;
+  GListStore *store;           /* SfRunItem, oldest first */
+  GtkMultiSelection *selection;
+  GPtrArray *setting_columns;  /* GtkColumnViewColumn, rebuilt per reload */
+  GStrv problems;
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (SfRunsView, sf_runs_view, GTK_TYPE_WIDGET)
+
+static void
+message (SfRunsView *self, const char *heading, const char *body)
+{
+  sf_notify_message (GTK_WIDGET (self), heading, body);
+}
+
+static char *
+format_result (SfRunResult result, double value)
+{
+  if (!isfinite (value))
+    return g_strdup ("—");
+  if (result == SF_RUN_RESULT_SECONDS)
+    {
+      int s = (int) round (value);
+      return s >= 3600 ? g_strdup_printf ("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                       : g_strdup_printf ("%d:%02d", s / 60, s % 60);
+    }
+  return g_strdup_printf ("%.3f", value);
+}
+
+static const char *
+status_text (SfRunStatus status)
+{
+  switch (status)
+    {
+    case SF_RUN_FINISHED:
+      return _("Finished");
+    case SF_RUN_STOPPED:
+      return _("Stopped");
+    case SF_RUN_FAILED:
+    default:
+      return _("Failed");
+    }
+}
+
+/* The text of one cell; `key` is "name", "status", "epochs", a result's
+ * engine name, or "setting:<name>". */
+static char *
+cell_text (const SfRun *run, const char *key)
+{
+  SfRunResult result;
+
+  if (g_str_equal (key, "name"))
+    return g_strdup (run->name);
+  if (g_str_equal (key, "status"))
+    return g_strdup (status_text (run->status));
+  if (g_str_equal (key, "epochs"))
+    return g_strdup_printf ("%d", run->n_history);
+  if (g_str_has_prefix (key, "setting:"))
+    {
+      char *value = sf_run_get_setting (run, key + strlen ("setting:"));
+      return value != NULL ? value : g_strdup ("—");
+    }
+  if (sf_run_result_parse (key, &result))
+    return format_result (result, run->final.values[result]);
+  return g_strdup ("");
+}
+
+static void
+setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  const char *key = data;
+  SfRunItem *run_item = gtk_list_item_get_item (item);
+  g_autofree char *text = cell_text (run_item->run, key);
+
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
+}
+
+/* Orders two runs by a column: results and numbers by value (unmeasured
+ * last), other text alphabetically. */
+static int
+compare_cb (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const char *key = data;
+  const SfRun *x = SF_RUN_ITEM ((gpointer) a)->run, *y = SF_RUN_ITEM ((gpointer) b)->run;
+  SfRunResult result;
+  double u, v;
+
+  if (sf_run_result_parse (key, &result))
+    {
+      u = x->final.values[result];
+      v = y->final.values[result];
+    }
+  else if (g_str_equal (key, "epochs"))
+    {
+      u = x->n_history;
+      v = y->n_history;
+    }
+  else
+    {
+      g_autofree char *s = cell_text (x, key);
+      g_autofree char *t = cell_text (y, key);
+      char *end_s, *end_t;
+      u = g_ascii_strtod (s, &end_s);
+      v = g_ascii_strtod (t, &end_t);
+      if (*s == '\0' || *end_s != '\0' || *t == '\0' || *end_t != '\0')
+        return g_utf8_collate (s, t);
+    }
+  if (!isfinite (u) || !isfinite (v))
+    return isfinite (u) ? -1 : isfinite (v) ? 1 : 0;
+  return u < v ? -1 : u > v ? 1 : 0;
+}
+
+/* A setting's column title: the form's words for the usual ones, the
+ * settings JSON's name for the rest. */
+static const char *
+setting_title (const char *name)
+{
+  static const struct { const char *name; const char *title; } titles[] = {
+    { "spec", N_("Tower spec") },
+    { "head", N_("Head") },
+    { "margin", N_("Margin") },
+    { "epochs", N_("Epochs") },
+    { "batch_size", N_("Batch size") },
+    { "optimizer", N_("Optimizer") },
+    { "learning_rate", N_("Learning rate") },
+    { "weight_decay", N_("Weight decay") },
+    { "schedule", N_("Schedule") },
+    { "augment", N_("Augmentation") },
+    { "split", N_("Split") },
+    { "seed", N_("Seed") },
+    { "temperature", N_("Temperature") },
+    { "new_pairs_each_epoch", N_("New pairs each epoch") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    if (g_str_equal (name, titles[i].name))
+      return _(titles[i].title);
+  return name;
+}
+
+static GtkColumnViewColumn *
+make_column (const char *title, const char *key, gboolean expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  char *data = g_strdup (key);
+
+  g_object_set_data_full (G_OBJECT (factory), "sf-key", data, g_free);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), data);
+  GtkColumnViewColumn *column = gtk_column_view_column_new (title, factory);
+  GtkSorter *sorter = GTK_SORTER (gtk_custom_sorter_new (compare_cb, g_strdup (key), g_free));
+  gtk_column_view_column_set_sorter (column, sorter);
+  g_object_unref (sorter);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  gtk_column_view_column_set_expand (column, expand);
+  return column;
+}
+
+static GPtrArray *
+selected_runs (SfRunsView *self)
+{
+  GPtrArray *runs = g_ptr_array_new ();
+  GListModel *model = G_LIST_MODEL (self->selection);
+  g_autoptr (GtkBitset) set = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  GtkBitsetIter iter;
+  guint i;
+
+  for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &i); ok; ok = gtk_bitset_iter_next (&iter, &i))
+    {
+      g_autoptr (SfRunItem) item = g_list_model_get_item (model, i);
+      g_ptr_array_add (runs, item->run);
+    }
+  return runs;
+}
+
+/* The selected runs' validation curves (training ones without validation),
+ * one colour a run, named in the legend. */
+static void
+overlay_selected (SfRunsView *self)
+{
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  SfPlot *plots[] = { self->loss_plot, self->accuracy_plot };
+  int max_epochs = 2;
+
+  for (guint k = 0; k < 2; k++)
+    sf_plot_clear (plots[k]);
+  for (guint r = 0; r < runs->len; r++)
+    {
+      const SfRun *run = g_ptr_array_index (runs, r);
+      const SfChartColor *color = &run_colors[r % G_N_ELEMENTS (run_colors)];
+      g_autofree SfPlotPoint *loss = g_new (SfPlotPoint, MAX (run->n_history, 1));
+      g_autofree SfPlotPoint *accuracy = g_new (SfPlotPoint, MAX (run->n_history, 1));
+      for (int i = 0; i < run->n_history; i++)
+        {
+          const SfEpochRecord *e = &run->history[i];
+          gboolean validated = isfinite (e->validation_loss);
+          loss[i] = (SfPlotPoint) { e->epoch, validated ? e->validation_loss : e->loss };
+          accuracy[i] = (SfPlotPoint) { e->epoch, validated ? e->validation_accuracy : e->accuracy };
+        }
+      max_epochs = MAX (max_epochs, run->n_history);
+      for (guint k = 0; k < 2; k++)
+        {
+          guint index = sf_plot_add_series (plots[k], run->name, color, FALSE, FALSE, FALSE);
+          sf_plot_set_points (plots[k], index, k == 0 ? loss : accuracy, (guint) run->n_history);
+        }
+    }
+  for (guint k = 0; k < 2; k++)
+    sf_plot_set_x_range (plots[k], 1, max_epochs);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.rename", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use-settings", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.delete", runs->len > 0);
+}
+
+static void
+selection_changed_cb (SfRunsView *self)
+{
+  overlay_selected (self);
+}
+
+void
+sf_runs_view_reload (SfRunsView *self)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+
+  g_autoptr (GPtrArray) problems = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) runs = NULL;
+
+  g_list_store_remove_all (self->store);
+  for (guint i = 0; i < self->setting_columns->len; i++)
+    gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
+  g_ptr_array_set_size (self->setting_columns, 0);
+  g_clear_pointer (&self->problems, g_strfreev);
+  if (self->session == NULL)
+    return;
+
+  runs = sf_run_store_list (sf_session_get_run_store (self->session), &problems, &error);
+  g_autoptr (GStrvBuilder) lines = g_strv_builder_new ();
+  if (runs == NULL)
+    g_strv_builder_add (lines, error->message);
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    g_strv_builder_add (lines, g_ptr_array_index (problems, i));
+  self->problems = g_strv_builder_end (lines);
+  if (self->problems[0] != NULL)
+    {
+      g_autofree char *all = g_strjoinv ("\n", self->problems);
+      /* Translators: above the runs table when some run folders are bad; the reasons follow. */
+      g_autofree char *text = g_strdup_printf (ngettext ("%u run folder could not be read:\n%s",
+                                                         "%u run folders could not be read:\n%s",
+                                                         g_strv_length (self->problems)),
+                                               g_strv_length (self->problems), all);
+      gtk_label_set_label (self->problems_label, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->problems_label), self->problems[0] != NULL);
+  if (runs == NULL)
+    return;
+
+  /* Settings columns go between the status and the results, in the order
+   * the settings are stored. */
+  g_auto (GStrv) differing = sf_runs_differing_settings ((SfRun *const *) runs->pdata, runs->len);
+  for (guint i = 0; differing != NULL && differing[i] != NULL; i++)
+    {
+      g_autofree char *key = g_strconcat ("setting:", differing[i], NULL);
+      GtkColumnViewColumn *column = make_column (setting_title (differing[i]), key, FALSE);
+      gtk_column_view_insert_column (self->column_view, 2 + i, column);
+      g_ptr_array_add (self->setting_columns, column);
+    }
+  /* The store takes the runs. */
+  g_ptr_array_set_free_func (runs, NULL);
+  for (guint i = 0; i < runs->len; i++)
+    {
+      SfRunItem *item = g_object_new (SF_TYPE_RUN_ITEM, NULL);
+      item->run = g_ptr_array_index (runs, i);
+      item->position = i;
+      g_list_store_append (self->store, item);
+      g_object_unref (item);
+    }
+  overlay_selected (self);
+}
+
+static void
+runs_changed_cb (SfRunsView *self)
+{
+  sf_runs_view_reload (self);
+}
+
+/* ---- actions ---- */
+
+static void
+use_run (SfRunsView *self, const SfRun *run)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = sf_run_get_model_path (run);
+  SfCheckpoint *checkpoint = sf_checkpoint_load (path, &error);
+
+  if (checkpoint == NULL)
+    {
+      /* Translators: %s is a run's name. */
+      g_autofree char *heading = g_strdup_printf (_("Could Not Open the Model of “%s”"), run->name);
+      message (self, heading, error->message);
+      return;
+    }
+  /* No model path: saving asks where, never into the run's folder. */
+  sf_session_set_checkpoint (self->session, checkpoint, NULL);
+  /* Translators: %s is a run's name. */
+  g_autofree char *text = g_strdup_printf (_("The model of “%s” is now the current model"), run->name);
+  sf_notify_toast (GTK_WIDGET (self), text, 4);
+}
+
+static void
+use_response_cb (AdwMessageDialog *dialog, const char *response, SfRunsView *self)
+{
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+
+  if (g_strcmp0 (response, "replace") == 0 && runs->len == 1)
+    use_run (self, g_ptr_array_index (runs, 0));
+}
+
+gboolean
+sf_runs_view_use_selected (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  if (runs->len != 1 || self->session == NULL || sf_session_get_training (self->session))
+    return FALSE;
+  if (sf_session_get_checkpoint (self->session) == NULL || !sf_session_get_modified (self->session))
+    {
+      use_run (self, g_ptr_array_index (runs, 0));
+      return TRUE;
+    }
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              _("Replace the Current Model?"),
+                                              _("The current model has changes that are not saved. "
+                                                "Using the run’s model instead loses them."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "replace", _("_Replace"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (use_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static void
+use_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  sf_runs_view_use_selected (SF_RUNS_VIEW (widget));
+}
+
+gboolean
+sf_runs_view_use_settings (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  if (runs->len != 1 || (self->session != NULL && sf_session_get_training (self->session)))
+    return FALSE;
+  const SfRun *run = g_ptr_array_index (runs, 0);
+  g_autoptr (SfTrainingSettings) settings = sf_training_settings_dup_default ();
+  sf_training_settings_set (settings, &run->settings);
+  /* Translators: %s is a run's name. */
+  g_autofree char *text = g_strdup_printf (_("The training settings are now those of “%s”"), run->name);
+  sf_notify_toast (GTK_WIDGET (self), text, 4);
+  return TRUE;
+}
+
+static void
+use_settings_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  sf_runs_view_use_settings (SF_RUNS_VIEW (widget));
+}
+
+static void
+rename_response_cb (AdwMessageDialog *dialog, const char *response, SfRunsView *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  if (g_strcmp0 (response, "rename") != 0 || runs->len != 1 || *name == '\0')
+    return;
+  if (!sf_run_set_name (g_ptr_array_index (runs, 0), name, &error))
+    message (self, _("Could Not Rename the Run"), error->message);
+  sf_session_runs_changed (self->session);
+}
+
+static void
+rename_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SfRunsView *self = SF_RUNS_VIEW (widget);
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+
+  if (runs->len != 1)
+    return;
+  const SfRun *run = g_ptr_array_index (runs, 0);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), _("Rename Run"), NULL);
+  GtkWidget *entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), run->name);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Name of the run"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "rename", _("_Rename"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (rename_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+delete_response_cb (AdwMessageDialog *dialog, const char *response, SfRunsView *self)
+{
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  g_autoptr (GString) failures = g_string_new (NULL);
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  for (guint i = 0; i < runs->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!sf_run_delete (g_ptr_array_index (runs, i), &error))
+        g_string_append_printf (failures, "%s\n", error->message);
+    }
+  if (failures->len > 0)
+    message (self, _("Could Not Delete Every Run"), failures->str);
+  sf_session_runs_changed (self->session);
+}
+
+static void
+delete_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SfRunsView *self = SF_RUNS_VIEW (widget);
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+
+  if (runs->len == 0)
+    return;
+  /* Translators: %u is how many runs are selected. */
+  g_autofree char *heading = g_strdup_printf (ngettext ("Delete %u Run?", "Delete %u Runs?", runs->len), runs->len);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), heading,
+                                              _("Their folders, with their models, are removed for good."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "delete", _("_Delete"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+gboolean
+sf_runs_view_export_csv (SfRunsView *self, const char *path, GError **error)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  g_autoptr (GPtrArray) runs = selected_runs (self);
+  if (runs->len == 0)
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->store)); i++)
+      g_ptr_array_add (runs, (gpointer) sf_runs_view_get_run (self, i));
+  g_autofree char *csv = sf_runs_to_csv ((SfRun *const *) runs->pdata, runs->len);
+  return g_file_set_contents (path, csv, -1, error);
+}
+
+static void
+export_chosen (gpointer owner, const char *const *paths)
+{
+  SfRunsView *self = owner;
+  g_autoptr (GError) error = NULL;
+
+  sf_runs_view_export_csv (self, paths[0], &error);
+  sf_notify_saved (GTK_WIDGET (self), paths[0], error);
+}
+
+static void
+export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SfRunsView *self = SF_RUNS_VIEW (widget);
+
+  sf_file_chooser_save (&self->chooser, widget, _("Export Runs"), _("_Save"), "runs.csv", export_chosen, self);
+}
+
+static void
+reload_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  sf_runs_view_reload (SF_RUNS_VIEW (widget));
+}
+
+/* ---- the object ---- */
+
+static void
+sf_runs_view_dispose (GObject *object)
+{
+  SfRunsView *self = SF_RUNS_VIEW (object);
+  GtkWidget *child;
+
+  sf_file_chooser_clear (&self->chooser);
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->session);
+  gtk_widget_dispose_template (GTK_WIDGET (object), SF_TYPE_RUNS_VIEW);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->setting_columns, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (sf_runs_view_parent_class)->dispose (object);
+}
+
+static void
+sf_runs_view_finalize (GObject *object)
+{
+  g_strfreev (SF_RUNS_VIEW (object)->problems);
+
+  G_OBJECT_CLASS (sf_runs_view_parent_class)->finalize (object);
+}
+
+static void
+sf_runs_view_class_init (SfRunsViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sf_runs_view_dispose;
+  object_class->finalize = sf_runs_view_finalize;
+
+  g_type_ensure (SF_TYPE_PLOT);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/siamesefaces/SiameseFaces/ui/sf-runs-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, SfRunsView, column_view);
+  gtk_widget_class_bind_template_child (widget_class, SfRunsView, problems_label);
+  gtk_widget_class_bind_template_child (widget_class, SfRunsView, loss_plot);
+  gtk_widget_class_bind_template_child (widget_class, SfRunsView, accuracy_plot);
+
+  gtk_widget_class_install_action (widget_class, "runs.use", NULL, use_action);
+  gtk_widget_class_install_action (widget_class, "runs.rename", NULL, rename_action);
+  gtk_widget_class_install_action (widget_class, "runs.use-settings", NULL, use_settings_action);
+  gtk_widget_class_install_action (widget_class, "runs.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "runs.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "runs.reload", NULL, reload_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "runs.use", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "runs.rename", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_U, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "runs.use-settings", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "runs.delete", NULL);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "runsview");
+}
+
+static void
+sf_runs_view_init (SfRunsView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->store = g_list_store_new (SF_TYPE_RUN_ITEM);
+  self->setting_columns = g_ptr_array_new_with_free_func (g_object_unref);
+  GtkSorter *sorter = gtk_column_view_get_sorter (self->column_view);
+  GtkSortListModel *sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),
+                                                      g_object_ref (sorter));
+  self->selection = gtk_multi_selection_new (G_LIST_MODEL (sorted));
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self);
+  g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (selection_changed_cb), self);
+
+  struct { const char *title; const char *key; } fixed[] = {
+    { _("Name"), "name" },
+    { _("Status"), "status" },
+    /* Translators: a column: how many epochs a run trained (a stopped one fewer than asked). */
+    { _("Epochs done"), "epochs" },
+    /* Translators: a column: validation accuracy at the run's threshold. */
+    { _("Accuracy"), "accuracy" },
+    /* Translators: a column: the equal error rate. */
+    { _("EER"), "eer" },
+    /* Translators: a column: area under the ROC curve. */
+    { _("AUC"), "auc" },
+    /* Translators: a column: one-shot rank-1 identification accuracy. */
+    { _("Rank-1"), "rank1" },
+    /* Translators: a column: true accept rate at a false accept rate of 1 %. */
+    { _("TAR at FAR 1 %"), "tar_far_1" },
+    /* Translators: a column: how long the run trained. */
+    { _("Time"), "seconds" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    {
+      GtkColumnViewColumn *column = make_column (fixed[i].title, fixed[i].key, FALSE);
+      /* Names are timestamps until renamed: wide enough to read one. */
+      if (i == 0)
+        gtk_column_view_column_set_fixed_width (column, 150);
+      gtk_column_view_append_column (self->column_view, column);
+      g_object_unref (column);
+    }
+
+  const char *titles[] = { _("Validation loss"), _("Validation accuracy") };
+  SfPlot *plots[] = { self->loss_plot, self->accuracy_plot };
+  for (guint k = 0; k < 2; k++)
+    {
+      sf_plot_set_labels (plots[k], _("Epoch"), titles[k]);
+      sf_plot_set_title (plots[k], titles[k]);
+      sf_plot_set_empty_text (plots[k], _("Select runs to compare their curves"));
+      sf_plot_set_y_range (plots[k], 0, k == 0 ? NAN : 1);
+      sf_plot_set_x_range (plots[k], 1, 2);
+    }
+  overlay_selected (self);
+}
+
+GtkWidget *
+sf_runs_view_new (void)
+{
+  return g_object_new (SF_TYPE_RUNS_VIEW, NULL);
+}
+
+void
+sf_runs_view_set_session (SfRunsView *self, SfSession *session)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_set_object (&self->session, session);
+  if (session != NULL)
+    g_signal_connect_swapped (session, "runs-changed", G_CALLBACK (runs_changed_cb), self);
+  sf_runs_view_reload (self);
+}
+
+guint
+sf_runs_view_get_n_runs (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), 0);
+
+  return g_list_model_get_n_items (G_LIST_MODEL (self->store));
+}
+
+const SfRun *
+sf_runs_view_get_run (SfRunsView *self, guint position)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+
+  g_autoptr (SfRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), position);
+  return item != NULL ? item->run : NULL;
+}
+
+const char *const *
+sf_runs_view_get_problems (SfRunsView *self)
+{
+  static const char *const none[] = { NULL };
+
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+
+  return self->problems != NULL ? (const char *const *) self->problems : none;
+}
+
+GtkColumnView *
+sf_runs_view_get_column_view (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+
+  return self->column_view;
+}
+
+void
+sf_runs_view_select (SfRunsView *self, const guint *positions, guint n_positions)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+
+  GListModel *model = G_LIST_MODEL (self->selection);
+  g_autoptr (GtkBitset) wanted = gtk_bitset_new_empty ();
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (SfRunItem) item = g_list_model_get_item (model, i);
+      for (guint p = 0; p < n_positions; p++)
+        if (item->position == positions[p])
+          gtk_bitset_add (wanted, i);
+    }
+  g_autoptr (GtkBitset) all = gtk_bitset_new_range (0, g_list_model_get_n_items (model));
+  gtk_selection_model_set_selection (GTK_SELECTION_MODEL (self->selection), wanted, all);
+}
+
+SfPlot *
+sf_runs_view_get_loss_plot (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+
+  return self->loss_plot;
+}
+
+SfPlot *
+sf_runs_view_get_accuracy_plot (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+
+  return self->accuracy_plot;
+}
