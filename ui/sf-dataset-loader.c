@@ -4,6 +4,7 @@
 #include "sf-dataset-loader.h"
 
 #include "error.h"
+#include "sf-worker.h"
 
 typedef struct
 {
@@ -272,7 +273,7 @@ sf_dataset_loader_load (SfDatasetLoader *self, const char *path, int size)
   g_task_set_task_data (task, job, load_job_free);
   /* The result is checked against the generation instead. */
   g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, load_thread);
+  sf_worker_run_in_thread (task, load_thread);
 }
 
 void

@@ -17,6 +17,7 @@
 #include "sf-notify.h"
 #include "sf-runs-view.h"
 #include "sf-training-settings.h"
+#include "sf-worker.h"
 
 /* The keys' values in the order of the combo rows. */
 static const char *const preset_names[] = { "compact", "article", "custom", NULL };
@@ -566,7 +567,7 @@ ended (SfTrainView *self, gboolean cancelled)
   g_autoptr (GTask) task = g_task_new (self, self->finishing, finish_done_cb, NULL);
   g_task_set_task_data (task, job, finish_job_free);
   g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, finish_thread);
+  sf_worker_run_in_thread (task, finish_thread);
   gtk_label_set_label (self->result_label, _("Choosing a threshold on the validation pairs…"));
   running_changed_cb (self);
 }

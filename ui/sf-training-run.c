@@ -13,6 +13,7 @@
 #endif
 
 #include "error.h"
+#include "sf-worker.h"
 
 typedef struct
 {
@@ -287,6 +288,7 @@ reap_thread (gpointer data)
   channel_unref (orphan->channel);
   g_object_unref (orphan->faces);
   g_free (orphan);
+  sf_worker_release ();
   return NULL;
 }
 
@@ -303,6 +305,7 @@ release_trainer (SfTrainingRun *self)
       orphan->trainer = g_steal_pointer (&self->trainer);
       orphan->faces = g_steal_pointer (&self->faces);
       orphan->channel = g_steal_pointer (&self->trainer_channel);
+      sf_worker_hold ();
       g_thread_unref (g_thread_new ("sf-trainer-reap", reap_thread, orphan));
     }
   else
