@@ -124,6 +124,10 @@ typedef struct {
   gboolean new_pairs;
   char *pair_loss;
   double temperature;
+  char *loss;
+  double loss_scale;
+  double loss_margin;         /* < 0: the loss's default */
+  double pair_weight;
 } SettingsOptions;
 
 static void
@@ -137,6 +141,7 @@ settings_options_clear (SettingsOptions *o)
   g_free (o->split);
   g_free (o->augment);
   g_free (o->pair_loss);
+  g_free (o->loss);
 }
 
 /* Preset first, then every option given on top of it. */
@@ -215,6 +220,22 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     }
   if (o->temperature != 0)
     settings->temperature = (float) o->temperature;
+  if (o->loss != NULL)
+    {
+      if (!sf_identity_loss_parse (o->loss, &settings->identity_loss))
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--loss %s: expected pairs, arcface or cosface", o->loss);
+          return FALSE;
+        }
+      settings->identity_scale = sf_identity_loss_default_scale (settings->identity_loss);
+      settings->identity_margin = sf_identity_loss_default_margin (settings->identity_loss);
+    }
+  if (o->loss_scale != 0)
+    settings->identity_scale = (float) o->loss_scale;
+  if (o->loss_margin >= 0)
+    settings->identity_margin = (float) o->loss_margin;
+  if (o->pair_weight != 0)
+    settings->pair_weight = (float) o->pair_weight;
   return sf_train_settings_validate (settings, error);
 }
 
@@ -231,11 +252,15 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &(o).weight_decay, "L2 weight decay", "X" }, \
   { "split", 0, 0, G_OPTION_ARG_STRING, &(o).split, "Validation: pairs, images or people", "KIND" }, \
   { "share", 0, 0, G_OPTION_ARG_DOUBLE, &(o).share, "Share held out for validation", "X" }, \
-  { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all, or a list of flip,shift,rotate,scale,light", "LIST" }, \
+  { "augment", 0, 0, G_OPTION_ARG_STRING, &(o).augment, "none, all (flip,shift,rotate,scale,light: the compact preset's), or a list of flip, shift, rotate, scale, light, crop, gamma, erase; shift, rotate, scale, crop, gamma and erase take a strength, e.g. crop=0.3,erase=0.25", "LIST" }, \
   { "seed", 0, 0, G_OPTION_ARG_INT64, &(o).seed, "Seed of pairs, weights, dropout and augmentation", "N" }, \
   { "new-pairs", 0, 0, G_OPTION_ARG_NONE, &(o).new_pairs, "Draw new training pairs every epoch", NULL }, \
   { "pair-loss", 0, 0, G_OPTION_ARG_STRING, &(o).pair_loss, "Loss over the drawn pairs only, the contrastive loss over all pairs of a batch's images, or the softmax loss over them (towers ending with l2norm; the compact preset)", "drawn|all|softmax" }, \
-  { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.3)", "T" }
+  { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &(o).temperature, "Temperature of the softmax pair loss (the compact preset: 0.3)", "T" }, \
+  { "loss", 0, 0, G_OPTION_ARG_STRING, &(o).loss, "pairs (the pair loss of --pair-loss; default), or a margin softmax over the training people instead: arcface (s·cos(θ+m)) or cosface (s·(cos θ−m)); towers ending with l2norm, contrastive head", "pairs|arcface|cosface" }, \
+  { "loss-scale", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_scale, "Scale s of arcface and cosface (default 30)", "S" }, \
+  { "loss-margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_margin, "Margin m of arcface (radians, default 0.5) and cosface (default 0.35)", "M" }, \
+  { "pair-weight", 0, 0, G_OPTION_ARG_DOUBLE, &(o).pair_weight, "With arcface or cosface: add the loss over all pairs of a batch (--pair-loss all|softmax) times W (default 0: none)", "W" }
 
 static long
 peak_resident_mib (void)
@@ -248,7 +273,7 @@ peak_resident_mib (void)
 int
 cli_run_train (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1 };
+  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
   g_autofree char *output = NULL;
   g_autofree char *history_path = NULL;
   gboolean save_on_interrupt = FALSE;
@@ -375,8 +400,8 @@ CliSettingsOptions *
 cli_settings_options_new (void)
 {
   CliSettingsOptions *options = g_new0 (CliSettingsOptions, 1);
-  options->o.seed = -1;
-  options->o.weight_decay = -1;
+  /* The same defaults as train's. */
+  options->o = (SettingsOptions) { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
   return options;
 }
 
@@ -623,7 +648,7 @@ bench_dataset (int size, GError **error)
 int
 cli_run_bench (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1 };
+  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),

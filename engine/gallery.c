@@ -5,9 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "atomic-file.h"
 #include "dataset.h"
 #include "error.h"
-#include "atomic-file.h"
 #include "image.h"
 #include "json-limits.h"
 #include "safetensors.h"

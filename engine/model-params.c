@@ -32,6 +32,43 @@ add_tensor (GArray *table, gsize *offset, int op, const char *suffix, gboolean t
   g_array_append_val (table, t);
 }
 
+/* A block's tensors, tower.<op>.<part>.<tensor>, in the order of its parts. */
+static void
+add_part_tensors (GArray *table, gsize *offset, int k, const SfOp *op)
+{
+  for (int i = 0; i < op->n_parts; i++)
+    {
+      const SfOpPart *part = &op->parts[i];
+      int c = part->in.c;
+      if (part->name == NULL)
+        continue;
+      g_autofree char *weight = g_strdup_printf ("%s.weight", part->name);
+      g_autofree char *bias = g_strdup_printf ("%s.bias", part->name);
+      g_autofree char *running_mean = g_strdup_printf ("%s.running_mean", part->name);
+      g_autofree char *running_var = g_strdup_printf ("%s.running_var", part->name);
+      switch (part->kind)
+        {
+        case SF_OP_CONV:
+          add_tensor (table, offset, k, weight, TRUE, 4, part->units, c / part->groups, part->kernel, part->kernel);
+          if (part->bias)
+            add_tensor (table, offset, k, bias, TRUE, 1, part->units, 0, 0, 0);
+          break;
+        case SF_OP_DENSE:
+          add_tensor (table, offset, k, weight, TRUE, 2, part->units, c, 0, 0);
+          add_tensor (table, offset, k, bias, TRUE, 1, part->units, 0, 0, 0);
+          break;
+        case SF_OP_BATCHNORM:
+          add_tensor (table, offset, k, weight, TRUE, 1, c, 0, 0, 0);
+          add_tensor (table, offset, k, bias, TRUE, 1, c, 0, 0, 0);
+          add_tensor (table, offset, k, running_mean, FALSE, 1, c, 0, 0, 0);
+          add_tensor (table, offset, k, running_var, FALSE, 1, c, 0, 0, 0);
+          break;
+        default:
+          break;
+        }
+    }
+}
+
 static void
 build_tensors (SfModel *model)
 {
@@ -57,6 +94,11 @@ build_tensors (SfModel *model)
           add_tensor (table, &offset, k, "bias", TRUE, 1, c, 0, 0, 0);
           add_tensor (table, &offset, k, "running_mean", FALSE, 1, c, 0, 0, 0);
           add_tensor (table, &offset, k, "running_var", FALSE, 1, c, 0, 0, 0);
+          break;
+        case SF_OP_RESIDUAL:
+        case SF_OP_SEPARABLE:
+        case SF_OP_SQUEEZE_EXCITE:
+          add_part_tensors (table, &offset, k, op);
           break;
         default:
           break;
@@ -102,9 +144,9 @@ _sf_model_build_params (SfModel *model, GError **error)
 gsize
 _sf_model_tensor_offset (const SfModel *model, int op, const char *suffix)
 {
+  g_autofree char *name = g_strdup_printf ("tower.%d.%s", op, suffix);
   for (int k = 0; k < model->n_tensors; k++)
-    if (model->tensors[k].op == op && g_str_has_suffix (model->tensors[k].name, suffix)
-        && model->tensors[k].name[strlen (model->tensors[k].name) - strlen (suffix) - 1] == '.')
+    if (model->tensors[k].op == op && strcmp (model->tensors[k].name, name) == 0)
       return model->tensors[k].offset;
   g_assert_not_reached ();
   return 0;
@@ -205,8 +247,8 @@ sf_model_to_python (const SfModel *model)
 {
   const SfTower *tower = model->tower;
   GString *s = g_string_new ("import torch\nimport torch.nn as nn\n\n\n");
-  if (sf_tower_has_op (tower, SF_OP_L2NORM))
-    g_string_append (s, SF_TORCH_L2NORM "\n\n");
+  g_autofree char *classes = sf_tower_torch_classes (tower);
+  g_string_append (s, classes);
   g_string_append_printf (s, "class Siamese(nn.Module):\n"
                              "    \"\"\"%s; head %s; input 1×%d×%d\"\"\"\n\n"
                              "    def __init__(self):\n"

@@ -92,6 +92,13 @@ _sf_model_plan_stages (SfModel *model, GError **error)
         {
         case SF_OP_CONV:
           {
+            if (op->stride != 1)
+              {
+                g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "“%s”: this engine cannot run strides yet",
+                             tower->spec);
+                g_array_unref (stages);
+                return FALSE;
+              }
             st.kind = STAGE_CONV;
             ConvStage *cs = &st.u.conv;
             SfConvShape shape = { op->in.c, op->in.h, op->in.w, op->units, op->kernel };
@@ -157,6 +164,14 @@ _sf_model_plan_stages (SfModel *model, GError **error)
         case SF_OP_L2NORM:
           st.kind = STAGE_L2NORM;
           break;
+        case SF_OP_AVGPOOL_WINDOW:
+        case SF_OP_RESIDUAL:
+        case SF_OP_SEPARABLE:
+        case SF_OP_SQUEEZE_EXCITE:
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "“%s”: this engine cannot run %s yet", tower->spec,
+                       sf_op_torch_class (op));
+          g_array_unref (stages);
+          return FALSE;
         case SF_OP_FLATTEN:
         default:
           /* Flatten moves no memory: no stage. */

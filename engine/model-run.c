@@ -472,3 +472,34 @@ _sf_model_backward (SfModel *model, int n)
       cur = 1 - cur;
     }
 }
+
+gboolean
+sf_model_train_embeddings (SfModel *model, const float *images, int n, SfRng *rng, SfEmbeddingLossFunc loss,
+                           gpointer user_data, float *embeddings, double *mean_loss, GError **error)
+{
+  g_return_val_if_fail (n >= 1 && n <= G_MAXINT / 4 && rng != NULL && loss != NULL, FALSE);
+  /* Batch norm needs the whole batch at once; without it, pieces of 128
+   * images (sf_model_train_batch's 64 pairs) keep memory bounded. */
+  int group = model->has_batchnorm ? n : MIN (n, 128);
+  if (!_sf_model_ensure_capacity (model, group, error))
+    return FALSE;
+  gsize size = (gsize) model->tower->input_size * model->tower->input_size;
+  int D = model->tower->embedding_size;
+  memset (model->grads, 0, sizeof (float) * model->n_params);
+  _sf_model_prepare_weights (model);
+  double total = 0;
+  for (int start = 0; start < n; start += group)
+    {
+      int m = MIN (group, n - start);
+      memcpy (model->input, images + start * size, sizeof (float) * m * size);
+      const float *e = _sf_model_forward (model, m, TRUE, rng);
+      if (embeddings != NULL)
+        memcpy (embeddings + (gsize) start * D, e, sizeof (float) * m * D);
+      total += m * loss (model->grad_buf[0], e, start, m, (float) m / n, user_data);
+      _sf_model_backward (model, m);
+    }
+  model->steps++;
+  if (mean_loss != NULL)
+    *mean_loss = total / n;
+  return TRUE;
+}

@@ -114,6 +114,21 @@ gboolean            sf_model_train_batch_all_pairs (SfModel *model, const float 
                                                     const float *targets, const int *labels_a, const int *labels_b,
                                                     int n, float temperature, SfRng *rng, float *scores, double *loss,
                                                     GError **error);
+/* A loss on embeddings that its caller computes: writes dembed[n, D] =
+ * scale × the gradient of its mean over images [first, first + n) of the
+ * batch, and returns that mean. */
+typedef double    (*SfEmbeddingLossFunc)      (float *dembed, const float *embeddings, int first, int n, float scale,
+                                               gpointer user_data);
+/* One training step with such a loss (the trainer's ArcFace and CosFace,
+ * identity-loss.h): zeroes the gradients, runs images[n] [n, size, size] in
+ * training mode (in one piece when the tower has batch norm, in pieces of
+ * 128 images otherwise), calls loss on each piece with scale = the piece's
+ * share of the batch, and backpropagates what it returns into the tower's
+ * gradients (the head gets none). Writes embeddings[n, D] (may be NULL) and
+ * the mean loss. */
+gboolean            sf_model_train_embeddings (SfModel *model, const float *images, int n, SfRng *rng,
+                                               SfEmbeddingLossFunc loss, gpointer user_data, float *embeddings,
+                                               double *mean_loss, GError **error);
 /* Evaluation mode (no dropout, running statistics), in groups of 64 pairs:
  * scores[n] (may be NULL) and, if targets is not NULL and loss is not NULL,
  * the mean loss. */

@@ -75,15 +75,24 @@ shape_size (const SfShape *s)
 }
 
 static gboolean
-push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShape *out)
+check_size (Parser *p, const SfShape *out)
 {
-  SfOp op = { .kind = kind, .token = p->index, .units = units, .kernel = kernel, .value = value,
-              .in = p->shape, .out = *out };
-  gsize in_size = shape_size (&op.in), out_size = shape_size (out);
+  gsize out_size = shape_size (out);
   if (out_size > SF_SPEC_MAX_ACTIVATION)
     return fail (p, SF_ERROR_TOO_LARGE,
                  _("its output of %zu floats per image is more than the limit of %zu"),
                  out_size, SF_SPEC_MAX_ACTIVATION);
+  return TRUE;
+}
+
+static gboolean
+push_stride (Parser *p, SfOpKind kind, int units, int kernel, int stride, float value, const SfShape *out)
+{
+  SfOp op = { .kind = kind, .token = p->index, .units = units, .kernel = kernel, .stride = stride, .value = value,
+              .in = p->shape, .out = *out };
+  gsize in_size = shape_size (&op.in);
+  if (!check_size (p, out))
+    return FALSE;
   switch (kind)
     {
     case SF_OP_CONV:
@@ -111,6 +120,7 @@ push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShap
     case SF_OP_MAXPOOL:
     case SF_OP_DROPOUT:
     case SF_OP_AVGPOOL:
+    case SF_OP_AVGPOOL_WINDOW:
     default:
       op.flops = (double) in_size;
       break;
@@ -118,6 +128,256 @@ push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShap
   g_array_append_val (p->ops, op);
   p->shape = *out;
   return TRUE;
+}
+
+static gboolean
+push (Parser *p, SfOpKind kind, int units, int kernel, float value, const SfShape *out)
+{
+  return push_stride (p, kind, units, kernel, 1, value, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Blocks                                                                   */
+
+/* The output side of a K×K window at stride S with padding K/2 (K odd). */
+static int
+strided_side (int side, int stride)
+{
+  return (side - 1) / stride + 1;
+}
+
+/* Appends a part to a block op, with its counts; returns its output shape. */
+static SfShape
+add_part (SfOp *op, const char *name, SfOpKind kind, int units, int kernel, int stride, int groups,
+          gboolean shortcut, const SfShape *in)
+{
+  g_assert (op->n_parts < SF_OP_MAX_PARTS);
+  SfOpPart *part = &op->parts[op->n_parts++];
+  *part = (SfOpPart) { .name = name, .kind = kind, .units = units, .kernel = kernel, .stride = stride,
+                       .groups = groups, .shortcut = shortcut, .in = *in, .out = *in };
+  gsize in_size = shape_size (in);
+  switch (kind)
+    {
+    case SF_OP_CONV:
+      part->out = (SfShape) { units, strided_side (in->h, stride), strided_side (in->w, stride), FALSE };
+      part->n_params = (gsize) units * (in->c / groups) * kernel * kernel;
+      part->flops = 2.0 * (in->c / groups) * kernel * kernel * units * part->out.h * part->out.w;
+      break;
+    case SF_OP_BATCHNORM:
+      part->n_params = 2 * (gsize) in->c;
+      part->n_buffers = 2 * (gsize) in->c;
+      part->flops = 2.0 * in_size;
+      break;
+    case SF_OP_DENSE:
+      part->out = (SfShape) { units, 1, 1, TRUE };
+      part->bias = TRUE;
+      part->n_params = (gsize) units * in->c + units;
+      part->flops = 2.0 * in->c * units;
+      break;
+    case SF_OP_AVGPOOL:
+      part->out = (SfShape) { in->c, 1, 1, TRUE };
+      part->flops = (double) in_size;
+      break;
+    case SF_OP_RELU:
+    case SF_OP_SIGMOID:
+    case SF_OP_ADD:
+    case SF_OP_SCALE:
+    default:
+      part->flops = (double) in_size;
+      break;
+    }
+  op->n_params += part->n_params;
+  op->n_buffers += part->n_buffers;
+  op->flops += part->flops;
+  return part->out;
+}
+
+/* res<F>[s<S>]: ResNet's BasicBlock, as SF_TORCH_BASIC_BLOCK builds it. */
+static gboolean
+push_residual (Parser *p, int units, int stride)
+{
+  SfShape in = p->shape;
+  SfOp op = { .kind = SF_OP_RESIDUAL, .token = p->index, .units = units, .kernel = 3, .stride = stride,
+              .projection = stride != 1 || in.c != units, .in = in };
+  SfShape x = add_part (&op, "conv1", SF_OP_CONV, units, 3, stride, 1, FALSE, &in);
+  x = add_part (&op, "bn1", SF_OP_BATCHNORM, 0, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, NULL, SF_OP_RELU, 0, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, "conv2", SF_OP_CONV, units, 3, 1, 1, FALSE, &x);
+  x = add_part (&op, "bn2", SF_OP_BATCHNORM, 0, 0, 1, 1, FALSE, &x);
+  if (op.projection)
+    {
+      SfShape s = add_part (&op, "shortcut.0", SF_OP_CONV, units, 1, stride, 1, TRUE, &in);
+      add_part (&op, "shortcut.1", SF_OP_BATCHNORM, 0, 0, 1, 1, TRUE, &s);
+    }
+  x = add_part (&op, NULL, SF_OP_ADD, 0, 0, 1, 1, FALSE, &x);
+  op.out = add_part (&op, NULL, SF_OP_RELU, 0, 0, 1, 1, FALSE, &x);
+  if (!check_size (p, &op.out))
+    return FALSE;
+  g_array_append_val (p->ops, op);
+  p->shape = op.out;
+  return TRUE;
+}
+
+/* sep<F>k<K>[s<S>], as SF_TORCH_SEPARABLE_CONV builds it. */
+static gboolean
+push_separable (Parser *p, int units, int kernel, int stride)
+{
+  SfShape in = p->shape;
+  SfOp op = { .kind = SF_OP_SEPARABLE, .token = p->index, .units = units, .kernel = kernel, .stride = stride,
+              .in = in };
+  SfShape x = add_part (&op, "depthwise", SF_OP_CONV, in.c, kernel, stride, in.c, FALSE, &in);
+  if (!check_size (p, &x))
+    return FALSE;
+  x = add_part (&op, "bn1", SF_OP_BATCHNORM, 0, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, NULL, SF_OP_RELU, 0, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, "pointwise", SF_OP_CONV, units, 1, 1, 1, FALSE, &x);
+  x = add_part (&op, "bn2", SF_OP_BATCHNORM, 0, 0, 1, 1, FALSE, &x);
+  op.out = add_part (&op, NULL, SF_OP_RELU, 0, 0, 1, 1, FALSE, &x);
+  if (!check_size (p, &op.out))
+    return FALSE;
+  g_array_append_val (p->ops, op);
+  p->shape = op.out;
+  return TRUE;
+}
+
+/* se<R>, as SF_TORCH_SQUEEZE_EXCITE builds it. */
+static gboolean
+push_squeeze_excite (Parser *p, int reduction)
+{
+  SfShape in = p->shape;
+  int hidden = in.c / reduction;
+  SfOp op = { .kind = SF_OP_SQUEEZE_EXCITE, .token = p->index, .units = hidden, .stride = 1,
+              .value = (float) reduction, .in = in };
+  SfShape x = add_part (&op, NULL, SF_OP_AVGPOOL, 0, 0, 1, 1, FALSE, &in);
+  x = add_part (&op, "fc1", SF_OP_DENSE, hidden, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, NULL, SF_OP_RELU, 0, 0, 1, 1, FALSE, &x);
+  x = add_part (&op, "fc2", SF_OP_DENSE, in.c, 0, 1, 1, FALSE, &x);
+  add_part (&op, NULL, SF_OP_SIGMOID, 0, 0, 1, 1, FALSE, &x);
+  op.out = add_part (&op, NULL, SF_OP_SCALE, 0, 0, 1, 1, FALSE, &in);
+  g_array_append_val (p->ops, op);
+  p->shape = op.out;
+  return TRUE;
+}
+
+/* text is <a>[<letters[0]><b>][<letters[1]><c>]...: plain decimal integers,
+ * the first required, each other one optional but in that order; present[i]
+ * says which were given. */
+static gboolean
+parse_fields (const char *text, const char *letters, int *values, gboolean *present)
+{
+  int n = (int) strlen (letters);
+  const char *c = text;
+  for (int f = 0; f <= n; f++)
+    {
+      present[f] = FALSE;
+      if (f > 0)
+        {
+          if (*c != letters[f - 1])
+            continue;
+          c++;
+        }
+      const char *start = c;
+      while (g_ascii_isdigit (*c))
+        c++;
+      g_autofree char *digits = g_strndup (start, c - start);
+      if (!parse_int (digits, &values[f]))
+        return FALSE;
+      present[f] = TRUE;
+    }
+  return *c == '\0';
+}
+
+static gboolean
+check_units (Parser *p, int units)
+{
+  if (units < 1 || units > SF_SPEC_MAX_UNITS)
+    return fail (p, SF_ERROR_INVALID, _("the number of filters must be 1 to %d"), SF_SPEC_MAX_UNITS);
+  return TRUE;
+}
+
+static gboolean
+check_kernel (Parser *p, int kernel)
+{
+  if (kernel < 1 || kernel > SF_SPEC_MAX_KERNEL || kernel % 2 == 0)
+    return fail (p, SF_ERROR_INVALID, _("the kernel size must be odd, 1 to %d (same padding)"), SF_SPEC_MAX_KERNEL);
+  return TRUE;
+}
+
+static gboolean
+check_stride (Parser *p, int stride)
+{
+  if (stride < 1 || stride > SF_SPEC_MAX_STRIDE)
+    return fail (p, SF_ERROR_INVALID, _("the stride must be 1 to %d"), SF_SPEC_MAX_STRIDE);
+  return TRUE;
+}
+
+/* FALSE with the message when the input is flat. */
+static gboolean
+check_image (Parser *p, const char *message)
+{
+  if (p->shape.flat)
+    return fail (p, SF_ERROR_INVALID, "%s", message);
+  return TRUE;
+}
+
+/* res, sep, se and avgpool: TRUE with *handled when word is one of them. */
+static gboolean
+parse_block (Parser *p, const char *word, gboolean *handled)
+{
+  int v[3];
+  gboolean given[3];
+  *handled = TRUE;
+  if (g_str_has_prefix (word, "res"))
+    {
+      if (!parse_fields (word + 3, "s", v, given))
+        return fail (p, SF_ERROR_INVALID,
+                     _("write a residual block as res<filters> or res<filters>s<stride>, as in res32 or res64s2"));
+      int stride = given[1] ? v[1] : 1;
+      if (!check_units (p, v[0]) || !check_stride (p, stride)
+          || !check_image (p, _("a residual block needs an image input, but its input is flat")))
+        return FALSE;
+      return push_residual (p, v[0], stride);
+    }
+  if (g_str_has_prefix (word, "sep"))
+    {
+      if (!parse_fields (word + 3, "ks", v, given) || !given[1])
+        return fail (p, SF_ERROR_INVALID,
+                     _("write a separable convolution as sep<filters>k<kernel> or sep<filters>k<kernel>s<stride>, "
+                       "as in sep64k3 or sep64k3s2"));
+      int stride = given[2] ? v[2] : 1;
+      if (!check_units (p, v[0]) || !check_kernel (p, v[1]) || !check_stride (p, stride)
+          || !check_image (p, _("a separable convolution needs an image input, but its input is flat")))
+        return FALSE;
+      return push_separable (p, v[0], v[1], stride);
+    }
+  if (g_str_has_prefix (word, "se"))
+    {
+      if (!parse_int (word + 2, &v[0]))
+        return fail (p, SF_ERROR_INVALID,
+                     _("write squeeze-and-excitation as se<reduction>, as in se4"));
+      if (!check_image (p, _("squeeze-and-excitation needs an image input, but its input is flat")))
+        return FALSE;
+      if (v[0] < 1 || v[0] > p->shape.c)
+        return fail (p, SF_ERROR_INVALID, _("the reduction must be 1 to the %d channels of its input"), p->shape.c);
+      return push_squeeze_excite (p, v[0]);
+    }
+  if (g_str_has_prefix (word, "avgpool"))
+    {
+      int size;
+      if (!parse_int (word + 7, &size))
+        return fail (p, SF_ERROR_INVALID, _("write an average pool as avgpool<size>, as in avgpool2"));
+      if (size < 2 || size > SF_SPEC_MAX_POOL)
+        return fail (p, SF_ERROR_INVALID, _("the pool size must be 2 to %d"), SF_SPEC_MAX_POOL);
+      if (!check_image (p, _("an average pool needs an image input, but its input is flat")))
+        return FALSE;
+      if (p->shape.h < size || p->shape.w < size)
+        return fail (p, SF_ERROR_INVALID, _("its %d×%d input is smaller than the %d×%d window"), p->shape.h,
+                     p->shape.w, size, size);
+      SfShape out = { p->shape.c, p->shape.h / size, p->shape.w / size, FALSE };
+      return push (p, SF_OP_AVGPOOL_WINDOW, 0, size, 0, &out);
+    }
+  *handled = FALSE;
+  return FALSE;
 }
 
 static gboolean
@@ -186,19 +446,19 @@ parse_token (Parser *p, const char *token)
 
   if (conv)
     {
-      int units, kernel;
-      const char *k = strchr (word + 4, 'k');
-      g_autofree char *filters = k != NULL ? g_strndup (word + 4, k - (word + 4)) : NULL;
-      if (k == NULL || !parse_int (filters, &units) || !parse_int (k + 1, &kernel))
-        return fail (p, SF_ERROR_INVALID, _("write a convolution as conv<filters>k<kernel>, as in conv32k3"));
-      if (units < 1 || units > SF_SPEC_MAX_UNITS)
-        return fail (p, SF_ERROR_INVALID, _("the number of filters must be 1 to %d"), SF_SPEC_MAX_UNITS);
-      if (kernel < 1 || kernel > SF_SPEC_MAX_KERNEL || kernel % 2 == 0)
-        return fail (p, SF_ERROR_INVALID, _("the kernel size must be odd, 1 to %d (same padding)"), SF_SPEC_MAX_KERNEL);
+      int v[3];
+      gboolean given[3];
+      if (!parse_fields (word + 4, "ks", v, given) || !given[1])
+        return fail (p, SF_ERROR_INVALID,
+                     _("write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, as in "
+                       "conv32k3 or conv32k3s2"));
+      int units = v[0], kernel = v[1], stride = given[2] ? v[2] : 1;
+      if (!check_units (p, units) || !check_kernel (p, kernel) || !check_stride (p, stride))
+        return FALSE;
       if (p->shape.flat)
         return fail (p, SF_ERROR_INVALID, _("a convolution needs an image input, but its input is flat"));
-      out = (SfShape) { units, p->shape.h, p->shape.w, FALSE };
-      if (!push (p, SF_OP_CONV, units, kernel, 0, &out))
+      out = (SfShape) { units, strided_side (p->shape.h, stride), strided_side (p->shape.w, stride), FALSE };
+      if (!push_stride (p, SF_OP_CONV, units, kernel, stride, 0, &out))
         return FALSE;
     }
   else if (dense)
@@ -263,12 +523,16 @@ parse_token (Parser *p, const char *token)
     return fail (p, SF_ERROR_INVALID, _("linear only follows conv or dense, as in dense128-linear"));
   else
     {
+      gboolean ok = parse_block (p, word, &handled);
+      if (handled)
+        return ok;
       if (parse_norm_or_activation (p, word, &handled))
         return TRUE;
       if (handled)
         return FALSE;
       return fail (p, SF_ERROR_INVALID,
-                   _("unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, relu, leaky or elu"));
+                   _("unknown layer; use conv, dense, pool, avgpool, drop, gap, flatten, l2norm, bn, relu, leaky, "
+                     "elu, res, sep or se"));
     }
 
   /* conv or dense: the suffixes, then conv's default activation. */
@@ -425,6 +689,42 @@ sf_op_torch_class (const SfOp *op)
       return "Linear";
     case SF_OP_L2NORM:
       return "L2Norm";
+    case SF_OP_AVGPOOL_WINDOW:
+      return "AvgPool2d";
+    case SF_OP_RESIDUAL:
+      return "BasicBlock";
+    case SF_OP_SEPARABLE:
+      return "SeparableConv";
+    case SF_OP_SQUEEZE_EXCITE:
+      return "SqueezeExcite";
+    case SF_OP_SIGMOID:
+      return "Sigmoid";
+    default:
+      return "Identity";
+    }
+}
+
+const char *
+sf_op_part_torch_class (const SfOpPart *part)
+{
+  switch (part->kind)
+    {
+    case SF_OP_CONV:
+      return "Conv2d";
+    case SF_OP_BATCHNORM:
+      return "BatchNorm2d";
+    case SF_OP_RELU:
+      return "ReLU";
+    case SF_OP_DENSE:
+      return "Linear";
+    case SF_OP_SIGMOID:
+      return "Sigmoid";
+    case SF_OP_AVGPOOL:
+      return "mean";
+    case SF_OP_ADD:
+      return "add";
+    case SF_OP_SCALE:
+      return "mul";
     default:
       return "Identity";
     }
@@ -435,16 +735,18 @@ sf_op_to_python (const SfOp *op)
 {
   const char *name = sf_op_torch_class (op);
   char number[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *stride = op->stride > 1 ? g_strdup_printf (", stride=%d", op->stride) : g_strdup ("");
   switch (op->kind)
     {
     case SF_OP_CONV:
-      return g_strdup_printf ("nn.%s(%d, %d, kernel_size=%d, padding=%d)", name, op->in.c, op->units, op->kernel,
-                              op->kernel / 2);
+      return g_strdup_printf ("nn.%s(%d, %d, kernel_size=%d%s, padding=%d)", name, op->in.c, op->units, op->kernel,
+                              stride, op->kernel / 2);
     case SF_OP_DENSE:
       return g_strdup_printf ("nn.%s(%d, %d)", name, op->in.c, op->units);
     case SF_OP_BATCHNORM:
       return g_strdup_printf ("nn.%s(%d)", name, op->in.c);
     case SF_OP_MAXPOOL:
+    case SF_OP_AVGPOOL_WINDOW:
       return g_strdup_printf ("nn.%s(%d)", name, op->kernel);
     case SF_OP_AVGPOOL:
       return g_strdup_printf ("nn.%s(1)", name);
@@ -455,6 +757,12 @@ sf_op_to_python (const SfOp *op)
       return g_strdup_printf ("nn.%s(%s)", name, number);
     case SF_OP_L2NORM:
       return g_strdup_printf ("%s()", name);
+    case SF_OP_RESIDUAL:
+      return g_strdup_printf ("%s(%d, %d%s)", name, op->in.c, op->units, stride);
+    case SF_OP_SEPARABLE:
+      return g_strdup_printf ("%s(%d, %d, kernel_size=%d%s)", name, op->in.c, op->units, op->kernel, stride);
+    case SF_OP_SQUEEZE_EXCITE:
+      return g_strdup_printf ("%s(%d, reduction=%d)", name, op->in.c, (int) op->value);
     case SF_OP_RELU:
     case SF_OP_FLATTEN:
     default:
@@ -471,11 +779,30 @@ sf_shape_to_string (const SfShape *shape)
 }
 
 char *
+sf_tower_torch_classes (const SfTower *tower)
+{
+  static const struct {
+    SfOpKind kind;
+    const char *source;
+  } classes[] = {
+    { SF_OP_RESIDUAL, SF_TORCH_BASIC_BLOCK },
+    { SF_OP_SEPARABLE, SF_TORCH_SEPARABLE_CONV },
+    { SF_OP_SQUEEZE_EXCITE, SF_TORCH_SQUEEZE_EXCITE },
+    { SF_OP_L2NORM, SF_TORCH_L2NORM },
+  };
+  GString *s = g_string_new (NULL);
+  for (guint k = 0; k < G_N_ELEMENTS (classes); k++)
+    if (sf_tower_has_op (tower, classes[k].kind))
+      g_string_append_printf (s, "%s\n\n", classes[k].source);
+  return g_string_free (s, FALSE);
+}
+
+char *
 sf_tower_to_python (const SfTower *tower)
 {
   GString *s = g_string_new ("import torch.nn as nn\n\n");
-  if (sf_tower_has_op (tower, SF_OP_L2NORM))
-    g_string_append (s, SF_TORCH_L2NORM "\n\n");
+  g_autofree char *classes = sf_tower_torch_classes (tower);
+  g_string_append (s, classes);
   g_string_append_printf (s, "# %s\n# input: 1×%d×%d\n", tower->spec, tower->input_size, tower->input_size);
   g_string_append (s, "tower = nn.Sequential(\n");
   for (int k = 0; k < tower->n_ops; k++)

@@ -3,11 +3,15 @@
  * whoever started it. */
 #include "trainer.h"
 
+#include <float.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "error.h"
+#include "heads.h"
+#include "json-limits.h"
+#include "layers.h"
 #include "parallel.h"
 #include "spec.h"
 
@@ -20,7 +24,8 @@ struct _SfTrainer {
   SfRng rng;
   GArray *history;            /* SfEpochRecord */
 
-  /* Batch workspace: [batch, H, W] each. */
+  /* Batch workspace: [batch, H, W] each; images_b follows images_a in one
+   * block, so the identity loss can run the 2n images as one batch. */
   float *images_a;
   float *images_b;
   float *targets;
@@ -28,6 +33,18 @@ struct _SfTrainer {
   int *labels_a;
   int *labels_b;
   int *order;
+
+  /* The identity loss (settings.identity_loss): one class per training
+   * person, its direction a row of W [n_classes, D], trained with the tower
+   * by an optimizer of its own and never saved with the model. */
+  int n_classes;
+  int *class_of_label;        /* [dataset->n_people]: the person's class, -1 when held out */
+  float *class_weights;       /* W */
+  float *class_grads;         /* [n_classes, D] */
+  SfOptimizer *class_optimizer;
+  int *classes;               /* [2 × batch] */
+  float *embeddings;          /* [2 × batch, D] */
+  float *pair_grads;          /* [2 × batch, D]: the all-pairs loss's part (settings.pair_weight) */
 
   GThread *thread;
   SfTrainCallback callback;
@@ -134,6 +151,18 @@ sf_train_settings_validate (const SfTrainSettings *s, GError **error)
     problem = "the softmax temperature must be 0 (contrastive) or positive";
   else if (s->split_share >= 1)
     problem = "the held-out share must be below 1";
+  else if ((guint) s->identity_loss > SF_IDENTITY_LOSS_COSFACE)
+    problem = "unknown identity loss";
+  else if (s->identity_loss != SF_IDENTITY_LOSS_NONE && s->head != SF_HEAD_CONTRASTIVE)
+    problem = "ArcFace and CosFace train the tower only: use the contrastive head, whose score is a fixed map of the distance";
+  else if (s->identity_loss != SF_IDENTITY_LOSS_NONE && !(s->identity_scale > 0 && s->identity_scale <= 1000))
+    problem = "the identity loss's scale must be in (0, 1000]";
+  else if (s->identity_loss != SF_IDENTITY_LOSS_NONE && !(s->identity_margin >= 0 && s->identity_margin < 3))
+    problem = "the identity loss's margin must be in [0, 3)";
+  else if (!(s->pair_weight >= 0 && s->pair_weight <= 1000))
+    problem = "the pair loss's weight must be in [0, 1000]";
+  else if (s->pair_weight > 0 && (s->identity_loss == SF_IDENTITY_LOSS_NONE || !s->all_pairs))
+    problem = "a weight for the pair loss goes with ArcFace or CosFace and the loss over all pairs of a batch";
   else if (s->new_pairs_each_epoch && s->split == SF_SPLIT_PAIRS)
     problem = "new pairs each epoch would leak validation pairs into training with the pairs split: use the images or people split";
   if (problem != NULL)
@@ -192,72 +221,181 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_boolean_value (b, s->all_pairs);
   json_builder_set_member_name (b, "temperature");
   json_builder_add_double_value (b, s->temperature);
+  json_builder_set_member_name (b, "identity_loss");
+  json_builder_add_string_value (b, sf_identity_loss_name (s->identity_loss));
+  json_builder_set_member_name (b, "identity_scale");
+  json_builder_add_double_value (b, s->identity_scale);
+  json_builder_set_member_name (b, "identity_margin");
+  json_builder_add_double_value (b, s->identity_margin);
+  json_builder_set_member_name (b, "pair_weight");
+  json_builder_add_double_value (b, s->pair_weight);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  return sf_json_to_string (root);
 }
+
+/* Settings come from files people send each other: json-limits.h parses
+ * them within bounds and checks every member's type; a wrong one is an
+ * error naming it. The settings object is flat: no nesting is needed. */
+#define PART "training settings"
+static const SfJsonLimits settings_limits = { .max_bytes = 1 << 20, .max_depth = 2, .max_values = 4096 };
+
+static gboolean
+get_float (JsonObject *o, const char *member, double fallback, float *value, GError **error)
+{
+  double v;
+  if (!sf_json_get_double (o, member, fallback, -FLT_MAX, FLT_MAX, &v, NULL, PART, error))
+    return FALSE;
+  *value = (float) v;
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonObject *o, const char *member, gint64 fallback, int min, int max, int *value, GError **error)
+{
+  gint64 v;
+  if (!sf_json_get_int (o, member, fallback, min, max, &v, NULL, PART, error))
+    return FALSE;
+  *value = (int) v;
+  return TRUE;
+}
+
+/* A member naming one of a list: parse is the kind's own parser. */
+#define GET_NAME(o, member, fallback, parse, out, expected, error)                                         \
+  G_STMT_START                                                                                             \
+  {                                                                                                        \
+    const char *name_;                                                                                     \
+    if (!sf_json_get_string (o, member, fallback, &name_, NULL, PART, error))                              \
+      goto failed;                                                                                         \
+    if (!parse (name_, out))                                                                               \
+      {                                                                                                    \
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": '%s' is '%s', expected %s", member, name_,  \
+                     expected);                                                                            \
+        goto failed;                                                                                       \
+      }                                                                                                    \
+  }                                                                                                        \
+  G_STMT_END
 
 gboolean
 sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *local = NULL;
-  if (!json_parser_load_from_data (parser, json, -1, &local))
+  g_autoptr (JsonNode) root = sf_json_parse (json, -1, &settings_limits, NULL, PART, error);
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: %s", local->message);
-      g_error_free (local);
-      return FALSE;
-    }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: not a JSON object");
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": not a JSON object");
       return FALSE;
     }
   JsonObject *o = json_node_get_object (root);
   SfTrainSettings result = { 0 };
   sf_train_settings_init_preset (&result, SF_PRESET_ARTICLE);
+  SfOptimizerSettings *opt = &result.optimizer;
+  const char *text;
+  gint64 seed;
+  GError *local = NULL;
+  if (!sf_json_get_string (o, "spec", "", &text, NULL, PART, error))
+    goto failed;
   g_free (result.spec);
-  result.spec = g_strdup (json_object_get_string_member_with_default (o, "spec", ""));
-  const char *name = json_object_get_string_member_with_default (o, "head", "bce");
-  gboolean ok = sf_head_kind_parse (name, &result.head);
-  result.margin = (float) json_object_get_double_member_with_default (o, "margin", 1.0);
-  result.epochs = (int) json_object_get_int_member_with_default (o, "epochs", 100);
-  result.batch_size = (int) json_object_get_int_member_with_default (o, "batch_size", 64);
-  name = json_object_get_string_member_with_default (o, "optimizer", "adam");
-  ok = ok && sf_optimizer_kind_parse (name, &result.optimizer.kind);
-  result.optimizer.learning_rate = (float) json_object_get_double_member_with_default (o, "learning_rate", 1e-3);
-  result.optimizer.beta1 = (float) json_object_get_double_member_with_default (o, "beta1", 0.9);
-  result.optimizer.beta2 = (float) json_object_get_double_member_with_default (o, "beta2", 0.999);
-  result.optimizer.epsilon = (float) json_object_get_double_member_with_default (o, "epsilon", 1e-7);
-  result.optimizer.weight_decay = (float) json_object_get_double_member_with_default (o, "weight_decay", 0);
-  name = json_object_get_string_member_with_default (o, "schedule", "constant");
-  ok = ok && sf_schedule_kind_parse (name, &result.optimizer.schedule);
-  result.optimizer.step_epochs = (int) json_object_get_int_member_with_default (o, "step_epochs", 10);
-  result.optimizer.step_gamma = (float) json_object_get_double_member_with_default (o, "step_gamma", 0.5);
-  name = json_object_get_string_member_with_default (o, "split", "pairs");
-  ok = ok && sf_split_kind_parse (name, &result.split);
-  result.split_share = json_object_get_double_member_with_default (o, "split_share", 0);
-  result.seed = (guint64) json_object_get_int_member_with_default (o, "seed", 0);
-  result.new_pairs_each_epoch = json_object_get_boolean_member_with_default (o, "new_pairs_each_epoch", FALSE);
-  result.all_pairs = json_object_get_boolean_member_with_default (o, "all_pairs", FALSE);
-  result.temperature = (float) json_object_get_double_member_with_default (o, "temperature", 0);
-  GError *augment_error = NULL;
-  ok = ok && sf_augment_settings_parse (json_object_get_string_member_with_default (o, "augment", "none"),
-                                        &result.augment, &augment_error);
-  g_clear_error (&augment_error);
-  if (!ok)
+  result.spec = g_strdup (text);
+  GET_NAME (o, "head", "bce", sf_head_kind_parse, &result.head, "bce or contrastive", error);
+  if (!get_float (o, "margin", 1.0, &result.margin, error)
+      || !get_int (o, "epochs", 100, 1, 100000, &result.epochs, error)
+      || !get_int (o, "batch_size", 64, 1, 4096, &result.batch_size, error))
+    goto failed;
+  GET_NAME (o, "optimizer", "adam", sf_optimizer_kind_parse, &opt->kind, "adam, rmsprop or sgd", error);
+  if (!get_float (o, "learning_rate", 1e-3, &opt->learning_rate, error)
+      || !get_float (o, "beta1", 0.9, &opt->beta1, error)
+      || !get_float (o, "beta2", 0.999, &opt->beta2, error)
+      || !get_float (o, "epsilon", 1e-7, &opt->epsilon, error)
+      || !get_float (o, "weight_decay", 0, &opt->weight_decay, error))
+    goto failed;
+  GET_NAME (o, "schedule", "constant", sf_schedule_kind_parse, &opt->schedule, "constant, step or cosine", error);
+  if (!get_int (o, "step_epochs", 10, 0, 100000, &opt->step_epochs, error)
+      || !get_float (o, "step_gamma", 0.5, &opt->step_gamma, error))
+    goto failed;
+  GET_NAME (o, "split", "pairs", sf_split_kind_parse, &result.split, "pairs, images or people", error);
+  if (!sf_json_get_double (o, "split_share", 0, -G_MAXDOUBLE, G_MAXDOUBLE, &result.split_share, NULL, PART, error)
+      || !sf_json_get_int (o, "seed", 0, G_MININT64, G_MAXINT64, &seed, NULL, PART, error)
+      || !sf_json_get_boolean (o, "new_pairs_each_epoch", FALSE, &result.new_pairs_each_epoch, NULL, PART, error)
+      || !sf_json_get_boolean (o, "all_pairs", FALSE, &result.all_pairs, NULL, PART, error)
+      || !get_float (o, "temperature", 0, &result.temperature, error))
+    goto failed;
+  result.seed = (guint64) seed;
+  GET_NAME (o, "identity_loss", "pairs", sf_identity_loss_parse, &result.identity_loss, "pairs, arcface or cosface",
+            error);
+  if (!get_float (o, "identity_scale", sf_identity_loss_default_scale (result.identity_loss), &result.identity_scale,
+                  error)
+      || !get_float (o, "identity_margin", sf_identity_loss_default_margin (result.identity_loss),
+                     &result.identity_margin, error)
+      || !get_float (o, "pair_weight", 0, &result.pair_weight, error))
+    goto failed;
+  if (!sf_json_get_string (o, "augment", "none", &text, NULL, PART, error))
+    goto failed;
+  if (!sf_augment_settings_parse (text, &result.augment, &local))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "training settings: an unknown head, optimizer, schedule, split or augmentation name");
-      sf_train_settings_clear (&result);
-      return FALSE;
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": %s", local->message);
+      g_error_free (local);
+      goto failed;
     }
   sf_train_settings_clear (s);
   *s = result;
   return TRUE;
+
+failed:
+  sf_train_settings_clear (&result);
+  return FALSE;
 }
 
 /* ---- The trainer ---- */
+
+/* The classes of the identity loss: every person with an image outside the
+ * held-out part (the people split's validation people are never classes),
+ * their directions W drawn at random on the unit sphere. */
+static gboolean
+setup_identity_loss (SfTrainer *trainer, GError **error)
+{
+  const SfTrainSettings *s = &trainer->settings;
+  const SfTower *tower = sf_model_get_tower (trainer->model);
+  if (tower->ops[tower->n_ops - 1].kind != SF_OP_L2NORM)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
+                   "%s needs embeddings on the unit sphere: end the tower spec with l2norm",
+                   s->identity_loss == SF_IDENTITY_LOSS_ARCFACE ? "ArcFace" : "CosFace");
+      return FALSE;
+    }
+  const SfDataset *dataset = trainer->dataset;
+  trainer->class_of_label = g_new (int, MAX (dataset->n_people, 1));
+  for (int p = 0; p < dataset->n_people; p++)
+    trainer->class_of_label[p] = -1;
+  for (int i = 0; i < dataset->n_images; i++)
+    if (!trainer->pairs->held_out[i] && trainer->class_of_label[dataset->labels[i]] < 0)
+      trainer->class_of_label[dataset->labels[i]] = trainer->n_classes++;
+  if (trainer->n_classes < 2)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, "%s needs at least two people to train on, not %d",
+                   s->identity_loss == SF_IDENTITY_LOSS_ARCFACE ? "ArcFace" : "CosFace", trainer->n_classes);
+      return FALSE;
+    }
+  int D = sf_model_get_embedding_size (trainer->model);
+  gsize size = (gsize) trainer->n_classes * D;
+  trainer->class_optimizer = sf_optimizer_new (&s->optimizer, size, error);
+  if (trainer->class_optimizer == NULL)
+    return FALSE;
+  trainer->class_weights = g_new (float, size);
+  trainer->class_grads = g_new0 (float, size);
+  /* A stream of its own: the pairs, weights, dropout and augmentation draw
+   * what they draw with any loss. */
+  SfRng rng;
+  sf_rng_seed (&rng, s->seed ^ G_GUINT64_CONSTANT (0x2545f4914f6cdd1d));
+  for (gsize k = 0; k < size; k++)
+    trainer->class_weights[k] = (float) sf_rng_normal (&rng);
+  sf_l2norm_forward (trainer->class_weights, trainer->class_weights, trainer->n_classes, D);
+  trainer->classes = g_new (int, 2 * (gsize) s->batch_size);
+  trainer->embeddings = g_new (float, 2 * (gsize) s->batch_size * D);
+  trainer->pair_grads = g_new (float, 2 * (gsize) s->batch_size * D);
+  return TRUE;
+}
 
 SfTrainer *
 sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GError **error)
@@ -302,8 +440,8 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
   sf_rng_seed (&trainer->rng, settings->seed ^ G_GUINT64_CONSTANT (0x5f3759df5f3759df));
   gsize image_size = (gsize) dataset->height * dataset->width;
   gsize batch = (gsize) settings->batch_size;
-  trainer->images_a = g_new (float, batch * image_size);
-  trainer->images_b = g_new (float, batch * image_size);
+  trainer->images_a = g_new (float, 2 * batch * image_size);
+  trainer->images_b = trainer->images_a + batch * image_size;
   trainer->targets = g_new (float, batch);
   trainer->labels_a = g_new (int, batch);
   trainer->labels_b = g_new (int, batch);
@@ -312,6 +450,11 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
   g_mutex_init (&trainer->lock);
   g_cond_init (&trainer->wake);
   g_cond_init (&trainer->state_changed);
+  if (settings->identity_loss != SF_IDENTITY_LOSS_NONE && !setup_identity_loss (trainer, error))
+    {
+      sf_trainer_free (trainer);
+      return NULL;
+    }
   return trainer;
 }
 
@@ -331,12 +474,18 @@ sf_trainer_free (SfTrainer *trainer)
   sf_optimizer_free (trainer->optimizer);
   g_array_unref (trainer->history);
   g_free (trainer->images_a);
-  g_free (trainer->images_b);
   g_free (trainer->targets);
   g_free (trainer->labels_a);
   g_free (trainer->labels_b);
   g_free (trainer->scores);
   g_free (trainer->order);
+  g_free (trainer->class_of_label);
+  g_free (trainer->class_weights);
+  g_free (trainer->class_grads);
+  sf_optimizer_free (trainer->class_optimizer);
+  g_free (trainer->classes);
+  g_free (trainer->embeddings);
+  g_free (trainer->pair_grads);
   g_clear_error (&trainer->thread_error);
   g_mutex_clear (&trainer->lock);
   g_cond_clear (&trainer->wake);
@@ -366,6 +515,14 @@ const SfDataset *
 sf_trainer_get_dataset (SfTrainer *trainer)
 {
   return trainer->dataset;
+}
+
+int
+sf_trainer_get_identity_classes (SfTrainer *trainer, const int **class_of_person)
+{
+  if (class_of_person != NULL)
+    *class_of_person = trainer->class_of_label;
+  return trainer->n_classes;
 }
 
 const SfEpochRecord *
@@ -545,6 +702,64 @@ validate (SfTrainer *trainer, double *loss, double *accuracy, GError **error)
   return TRUE;
 }
 
+/* The identity loss of images [first, first + n) of the batch, plus the
+ * weighted all-pairs loss over them when settings.pair_weight asks. */
+static double
+identity_loss_cb (float *dembed, const float *embeddings, int first, int n, float scale, gpointer data)
+{
+  SfTrainer *trainer = data;
+  const SfTrainSettings *s = &trainer->settings;
+  int D = sf_model_get_embedding_size (trainer->model);
+  const int *classes = trainer->classes + first;
+  double loss = sf_identity_loss_forward_backward (dembed, trainer->class_grads, embeddings, classes,
+                                                   trainer->class_weights, n, D, trainer->n_classes,
+                                                   s->identity_loss, s->identity_scale, s->identity_margin, scale);
+  if (s->pair_weight > 0)
+    {
+      /* Classes are people: the same class, the same person. */
+      float *dpair = trainer->pair_grads;
+      float w = s->pair_weight;
+      double pairs = s->temperature > 0
+                       ? sf_all_pairs_softmax (dpair, embeddings, classes, n, D, s->temperature, scale * w)
+                       : sf_all_pairs_contrastive (dpair, embeddings, classes, n, D, s->margin, scale * w);
+      for (gsize k = 0; k < (gsize) n * D; k++)
+        dembed[k] += dpair[k];
+      loss += w * pairs;
+    }
+  return loss;
+}
+
+/* One step of the identity loss on the 2n images of the batch's n pairs
+ * (filled by fill_batch); scores[n] of the drawn pairs from the same
+ * embeddings. The class directions take their step here, the tower's in the
+ * caller. */
+static gboolean
+train_identity_batch (SfTrainer *trainer, int n, float rate, double *loss, GError **error)
+{
+  const SfDataset *dataset = trainer->dataset;
+  gsize image_size = (gsize) dataset->height * dataset->width;
+  SfModel *model = trainer->model;
+  int D = sf_model_get_embedding_size (model);
+  /* The b images right after the a's: [2n, H, W]. */
+  if (n < trainer->settings.batch_size)
+    memmove (trainer->images_a + n * image_size, trainer->images_b, sizeof (float) * n * image_size);
+  for (int k = 0; k < n; k++)
+    {
+      trainer->classes[k] = trainer->class_of_label[trainer->labels_a[k]];
+      trainer->classes[n + k] = trainer->class_of_label[trainer->labels_b[k]];
+      g_assert (trainer->classes[k] >= 0 && trainer->classes[n + k] >= 0);
+    }
+  memset (trainer->class_grads, 0, sizeof (float) * trainer->n_classes * D);
+  if (!sf_model_train_embeddings (model, trainer->images_a, 2 * n, &trainer->rng, identity_loss_cb, trainer,
+                                  trainer->embeddings, loss, error))
+    return FALSE;
+  for (int k = 0; k < n; k++)
+    trainer->scores[k] = sf_model_score_distance (
+      model, sf_model_distance (model, trainer->embeddings + (gsize) k * D, trainer->embeddings + (gsize) (n + k) * D));
+  sf_optimizer_step (trainer->class_optimizer, trainer->class_weights, trainer->class_grads, NULL, rate);
+  return TRUE;
+}
+
 /* Draws a new set of training pairs for epoch `epoch` (validation unchanged). */
 static gboolean
 redraw_training_pairs (SfTrainer *trainer, int epoch, GError **error)
@@ -610,7 +825,8 @@ run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GE
           fill_batch (trainer, pairs->train, trainer->order + start, n, augment);
           double batch_loss = 0;
           gboolean trained =
-            s->all_pairs ? sf_model_train_batch_all_pairs (trainer->model, trainer->images_a, trainer->images_b,
+            s->identity_loss != SF_IDENTITY_LOSS_NONE ? train_identity_batch (trainer, n, rate, &batch_loss, error)
+            : s->all_pairs ? sf_model_train_batch_all_pairs (trainer->model, trainer->images_a, trainer->images_b,
                                                            trainer->targets, trainer->labels_a, trainer->labels_b, n,
                                                            s->temperature, &trainer->rng, trainer->scores,
                                                            &batch_loss, error)

@@ -5,6 +5,7 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "identity-loss.h"
 #include "model.h"
 #include "optimizer.h"
 #include "pairs.h"
@@ -29,6 +30,14 @@ typedef struct {
                                     * softmax loss at this temperature (sf_all_pairs_softmax; the
                                     * margin then only scales the score), 0 for the contrastive loss
                                     * over the pairs (always used by other towers) */
+  SfIdentityLoss identity_loss;    /* not NONE: ArcFace or CosFace over the training people instead of
+                                    * the pair loss; a tower ending with l2norm and the contrastive head
+                                    * (whose score maps distance to [0, 1]) */
+  float identity_scale;            /* s of the identity loss, > 0 */
+  float identity_margin;           /* m: radians for ArcFace, cosine for CosFace */
+  float pair_weight;               /* with an identity loss and all_pairs: > 0 adds the all-pairs loss
+                                    * (softmax at `temperature`, or contrastive) times this; 0 for the
+                                    * identity loss alone */
 } SfTrainSettings;
 
 /* The compact preset's softmax temperature, chosen over seeds 0-4
@@ -121,6 +130,10 @@ SfModel        *sf_trainer_get_model  (SfTrainer *trainer);
 const SfPairSet *sf_trainer_get_pairs (SfTrainer *trainer);
 const SfTrainSettings *sf_trainer_get_settings (SfTrainer *trainer);
 const SfDataset *sf_trainer_get_dataset (SfTrainer *trainer);
+/* The identity loss's classes: the number of people it trains on, and
+ * (class_of_person may be NULL) each dataset person's class, -1 for people
+ * who are not classes (held out). 0 and NULL without an identity loss. */
+int             sf_trainer_get_identity_classes (SfTrainer *trainer, const int **class_of_person);
 /* The epochs completed so far (read it when the trainer is not running). */
 const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
 

@@ -19,7 +19,7 @@ if ! "$app" --screenshots "$out"; then
 fi
 
 status=0
-for name in dataset pairs model train similarity people pair preferences shortcuts about; do
+for name in dataset pairs model train similarity people pair preferences shortcuts about model-residual; do
   file="$out/$name.png"
   if [ ! -s "$file" ]; then
     echo "missing: $file" >&2

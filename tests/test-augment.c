@@ -1,5 +1,7 @@
 /* Augmentation: identity when off, exact flips, bounded output, repeatable
- * for a seed, and parsing, with a value of the wrong type from a model file. */
+ * for a seed; crop, gamma and erasing, and the stream of their own that
+ * leaves the other kinds' numbers alone; parsing with strengths, and with a
+ * value of the wrong type from a model file. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -108,6 +110,163 @@ test_parse (void)
   g_clear_error (&error);
 }
 
+/* The kinds added later draw from a stream of their own: the seven numbers
+ * the first kinds draw are the same with or without them (so the warp is
+ * too), and one more draw seeds the second stream. */
+static void
+test_second_stream_leaves_the_first_alone (void)
+{
+  float src[H * W], plain[H * W], erased[H * W];
+  fill_ramp (src);
+  SfAugmentSettings with, without;
+  sf_augment_settings_init_default (&without);
+  with = without;
+  with.erase = 1;
+  for (guint64 seed = 1; seed <= 20; seed++)
+    {
+      SfRng r1, r2, counter;
+      sf_rng_seed (&r1, seed);
+      sf_rng_seed (&r2, seed);
+      sf_rng_seed (&counter, seed);
+      sf_augment_image (&without, &r1, src, plain, H, W);
+      sf_augment_image (&with, &r2, src, erased, H, W);
+      for (int k = 0; k < 7; k++)
+        sf_rng_next (&counter);
+      g_assert_cmpmem (r1.s, sizeof r1.s, counter.s, sizeof counter.s);
+      sf_rng_next (&counter);
+      g_assert_cmpmem (r2.s, sizeof r2.s, counter.s, sizeof counter.s);
+      /* Erasing changes one rectangle, nothing else. */
+      int x0 = W, x1 = -1, y0 = H, y1 = -1;
+      for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+          if (plain[y * W + x] != erased[y * W + x])
+            {
+              x0 = MIN (x0, x), x1 = MAX (x1, x), y0 = MIN (y0, y), y1 = MAX (y1, y);
+              g_assert_cmpfloat (erased[y * W + x], >=, 0.0f);
+              g_assert_cmpfloat (erased[y * W + x], <, 1.0f);
+            }
+      g_assert_cmpint (x1, >=, x0);
+      int area = (x1 - x0 + 1) * (y1 - y0 + 1);
+      g_assert_cmpint (area, >=, 1);
+      g_assert_cmpint (area, <=, 0.2 * H * W * 1.3);  /* 20 % at most, rounded to whole pixels */
+    }
+}
+
+static void
+test_erase_probability (void)
+{
+  float src[H * W], dst[H * W];
+  fill_ramp (src);
+  SfAugmentSettings erase = { .erase = 0.25f };
+  SfRng rng;
+  sf_rng_seed (&rng, 3);
+  int erased = 0;
+  for (int trial = 0; trial < 400; trial++)
+    {
+      sf_augment_image (&erase, &rng, src, dst, H, W);
+      erased += memcmp (src, dst, sizeof src) != 0;
+    }
+  g_assert_cmpint (erased, >, 60);
+  g_assert_cmpint (erased, <, 140);
+}
+
+/* Gamma raises every pixel to one power, between 1/(1 + g) and 1 + g. */
+static void
+test_gamma (void)
+{
+  float src[H * W], dst[H * W];
+  for (int k = 0; k < H * W; k++)
+    src[k] = 0.25f;
+  SfAugmentSettings gamma = { .gamma = 0.3f };
+  SfRng rng;
+  sf_rng_seed (&rng, 4);
+  int darker = 0, lighter = 0;
+  for (int trial = 0; trial < 50; trial++)
+    {
+      sf_augment_image (&gamma, &rng, src, dst, H, W);
+      double power = log (dst[0]) / log (0.25);
+      g_assert_cmpfloat (power, >=, 1 / 1.3 - 1e-5);
+      g_assert_cmpfloat (power, <=, 1.3 + 1e-5);
+      for (int k = 1; k < H * W; k++)
+        g_assert_cmpfloat (dst[k], ==, dst[0]);
+      darker += dst[0] < 0.25f;
+      lighter += dst[0] > 0.25f;
+    }
+  g_assert_cmpint (darker, >, 10);
+  g_assert_cmpint (lighter, >, 10);
+}
+
+/* A random resized crop stretches part of the face over the whole: on a
+ * ramp, the ramp stays increasing, gets no steeper, and is cut. */
+static void
+test_crop (void)
+{
+  float src[H * W], dst[H * W];
+  fill_ramp (src);
+  float step = 1.0f / (W + 2 * H);  /* the ramp's rise per pixel along x */
+  SfAugmentSettings crop = { .crop = 0.4f };
+  SfRng rng;
+  sf_rng_seed (&rng, 5);
+  int cut = 0;
+  for (int trial = 0; trial < 30; trial++)
+    {
+      sf_augment_image (&crop, &rng, src, dst, H, W);
+      float lo = 1, hi = 0;
+      for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+          {
+            float v = dst[y * W + x];
+            lo = MIN (lo, v), hi = MAX (hi, v);
+            if (x > 0)
+              {
+                float rise = v - dst[y * W + x - 1];
+                g_assert_cmpfloat (rise, >=, -1e-6);
+                g_assert_cmpfloat (rise, <=, step * 1.0001f);
+              }
+          }
+      g_assert_cmpfloat (lo, >=, src[0] - 1e-6);
+      g_assert_cmpfloat (hi, <=, src[H * W - 1] + 1e-6);
+      cut += hi - lo < 0.97f * (src[H * W - 1] - src[0]);
+    }
+  g_assert_cmpint (cut, >, 15);
+}
+
+static void
+test_parse_strengths (void)
+{
+  SfAugmentSettings s, back;
+  GError *error = NULL;
+  g_assert_true (sf_augment_settings_parse ("crop, gamma=0.5,erase=0.25", &s, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (s.crop, ==, 0.2f);
+  g_assert_cmpfloat (s.gamma, ==, 0.5f);
+  g_assert_cmpfloat (s.erase, ==, 0.25f);
+  g_assert_false (s.flip);
+  g_autofree char *text = sf_augment_settings_to_string (&s);
+  g_assert_cmpstr (text, ==, "crop,gamma=0.5,erase=0.25");
+  /* "all" is the defaults; the later kinds come on top, in their place in the text. */
+  g_assert_true (sf_augment_settings_parse ("erase,all,shift=0.1,rotate=12.5", &s, &error));
+  g_autofree char *mixed = sf_augment_settings_to_string (&s);
+  g_assert_cmpstr (mixed, ==, "flip,shift=0.1,rotate=12.5,scale,light,erase");
+  g_assert_true (sf_augment_settings_parse (mixed, &back, &error));
+  g_assert_cmpmem (&s, sizeof s, &back, sizeof back);
+  /* A strength that needs every digit still reads back. */
+  s.crop = 1.0f / 3;
+  g_autofree char *third = sf_augment_settings_to_string (&s);
+  g_assert_true (sf_augment_settings_parse (third, &back, &error));
+  g_assert_cmpfloat (back.crop, ==, s.crop);
+
+  static const char *bad[] = { "erase=2", "erase=", "erase=0", "gamma=abc", "crop=0.2x", "flip=1", "cropx",
+                               "light=0.3" };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      g_assert_false (sf_augment_settings_parse (bad[k], &s, &error));
+      g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, bad[k]));
+      g_clear_error (&error);
+    }
+}
+
 /* "augment": 1 in a model's settings: json-glib's string getters give NULL
  * for it, which once went on to g_strsplit (NULL) and crashed. */
 static void
@@ -158,6 +317,11 @@ main (int argc, char **argv)
   g_test_add_func ("/augment/flip", test_flip_mirrors_exactly);
   g_test_add_func ("/augment/bounded-repeatable", test_all_bounded_and_repeatable);
   g_test_add_func ("/augment/parse", test_parse);
+  g_test_add_func ("/augment/second-stream", test_second_stream_leaves_the_first_alone);
+  g_test_add_func ("/augment/erase-probability", test_erase_probability);
+  g_test_add_func ("/augment/gamma", test_gamma);
+  g_test_add_func ("/augment/crop", test_crop);
+  g_test_add_func ("/augment/parse-strengths", test_parse_strengths);
   g_test_add_func ("/augment/wrong-type", test_wrong_type);
   return g_test_run ();
 }

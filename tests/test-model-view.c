@@ -9,6 +9,7 @@
 #include "sf-application.h"
 #include "sf-model-view.h"
 #include "sf-network-diagram.h"
+#include "sf-screenshots.h"
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
 #include "sf-training-settings.h"
@@ -135,6 +136,169 @@ test_counts (void)
   g_assert_nonnull (strstr (description, "2,036,930 parameters"));
 }
 
+/* Every layer's box says its parameters and FLOPs (per image): the
+ * figures worked out by hand for this tiny tower at 16 × 16. */
+static void
+test_layer_counts (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse ("conv8k3-bn pool2 gap dense4", 16, &error);
+  const char *expected[] = {
+    /* conv 2·(1·3·3)·8·16·16 = 36,864, bn 2·8·16·16 = 4,096, relu 8·16·16 = 2,048;
+     * 8·9 + 8 + 2·8 parameters */
+    "(1, 16, 16), output: (8, 16, 16); 96 parameters, 43.0 kFLOPs per image",
+    /* one per input element */
+    "(8, 16, 16), output: (8, 8, 8); no parameters, 2.0 kFLOPs per image",
+    "(8, 8, 8), output: (8); no parameters, 512 FLOPs per image",
+    /* 2·8·4; 8·4 + 4 parameters */
+    "(8), output: (4); 36 parameters, 64 FLOPs per image",
+  };
+
+  g_assert_no_error (error);
+  g_autofree char *layers = sf_network_describe_layers (tower);
+  g_auto (GStrv) lines = g_strsplit (layers, "\n", -1);
+  g_test_message ("%s", layers);
+  g_assert_cmpuint (g_strv_length (lines), ==, G_N_ELEMENTS (expected) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *number = g_strdup_printf ("%u. ", i + 1);
+      g_assert_true (g_str_has_prefix (lines[i], number));
+      g_assert_true (g_str_has_suffix (lines[i], expected[i]));
+    }
+
+  /* The SVG says it too. */
+  g_autofree char *svg = g_build_filename (tmp_dir, "counts.svg", NULL);
+  g_autofree char *svg_data = NULL;
+  g_assert_true (sf_network_diagram_save (svg, SF_DIAGRAM_SVG, tower, SF_HEAD_CONTRASTIVE, 1.0, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (svg, &svg_data, NULL, NULL));
+  g_assert_nonnull (strstr (svg_data, "96 parameters, 43.0 kFLOPs per image"));
+  g_remove (svg);
+}
+
+/* Pixels in the export style's accent (blue #1c71d8) in rows y0..y1: in
+ * the tower only a block's branch is drawn in it. */
+static int
+accent_pixels (cairo_surface_t *surface, int y0, int y1)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int n = 0;
+
+  for (int y = y0; y <= y1; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint32 pixel = *(const guint32 *) (data + y * stride + 4 * x);
+        int red = (pixel >> 16) & 0xff, blue = pixel & 0xff;
+        if (blue > 150 && blue - red > 90)
+          n++;
+      }
+  return n;
+}
+
+/* A residual block is one box of the picture, with its shortcut drawn inside
+ * it; so is squeeze-and-excitation with its attention branch. */
+static void
+test_blocks (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse ("conv8k3-bn pool2 res16s2 res16 se4 gap dense8", 32, &error);
+  gboolean block[] = { FALSE, FALSE, TRUE, TRUE, TRUE, FALSE, FALSE };
+  SfDiagramStyle style;
+  int width, height;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_network_n_layers (tower), ==, G_N_ELEMENTS (block));
+  sf_network_diagram_style_init_export (&style);
+  sf_network_diagram_get_natural_size (tower, SF_HEAD_CONTRASTIVE, 1.0, &width, &height);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_t *cr = cairo_create (surface);
+  sf_network_diagram_draw (cr, width, height, tower, SF_HEAD_CONTRASTIVE, 1.0, &style);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  /* Down the middle: each layer's box once, in order, one box per token
+   * (the block's nine modules are not boxes of their own). */
+  int next = 0, current = -1, top = 0;
+  int tops[G_N_ELEMENTS (block)], bottoms[G_N_ELEMENTS (block)];
+  for (int y = 0; y <= height; y++)
+    {
+      int layer = y < height ? sf_network_diagram_layer_at (tower, SF_HEAD_CONTRASTIVE, 1.0, width, height,
+                                                              width / 2.0, y)
+                             : -1;
+      if (layer == current)
+        continue;
+      if (current >= 0)
+        {
+          tops[current] = top;
+          bottoms[current] = y - 1;
+        }
+      if (layer >= 0)
+        {
+          g_assert_cmpint (layer, ==, next);
+          next++;
+          top = y;
+        }
+      current = layer;
+    }
+  g_assert_cmpint (next, ==, G_N_ELEMENTS (block));
+  g_assert_cmpint (sf_network_diagram_layer_at (tower, SF_HEAD_CONTRASTIVE, 1.0, width, height, 1, 1), ==,
+                   -1);
+
+  /* The blocks' branches are drawn inside their boxes, and nothing else there is. */
+  for (guint i = 0; i < G_N_ELEMENTS (block); i++)
+    {
+      int accent = accent_pixels (surface, tops[i], bottoms[i]);
+      g_test_message ("layer %u: rows %d..%d, %d accent pixels", i, tops[i], bottoms[i], accent);
+      /* A block's box is taller than a plain layer's: its inside is drawn under the header. */
+      if (block[i])
+        {
+          g_assert_cmpint (accent, >, 150);
+          g_assert_cmpint (bottoms[i] - tops[i], >, bottoms[0] - tops[0] + 40);
+        }
+      else
+        {
+          g_assert_cmpint (accent, ==, 0);
+          g_assert_cmpint (bottoms[i] - tops[i], ==, bottoms[0] - tops[0]);
+        }
+    }
+  cairo_surface_destroy (surface);
+
+  /* What the boxes say: the shortcut, shapes, parameters and FLOPs. By
+   * hand: conv1 8·16·9, conv2 16·16·9, shortcut 8·16 weights, three batch
+   * norms of 2·16; FLOPs 2 per multiply-add (147,456 + 294,912 + 16,384), 2
+   * per element of each batch norm (3 · 2,048), 1 per element for the ReLUs
+   * and the sum (3 · 1,024) = 467,968. */
+  g_autofree char *projection = sf_network_describe_layer (tower, 2);
+  g_autofree char *identity = sf_network_describe_layer (tower, 3);
+  g_autofree char *attention = sf_network_describe_layer (tower, 4);
+  g_test_message ("%s\n%s\n%s", projection, identity, attention);
+  g_assert_true (g_str_has_prefix (projection, "3. BasicBlock: "));
+  g_assert_nonnull (strstr (projection, "+ projection shortcut: Conv2d 1×1, stride 2 · BatchNorm2d → ReLU"));
+  g_assert_nonnull (strstr (projection, "input: (8, 16, 16), output: (16, 8, 8); 3,680 parameters, "
+                                        "468.0 kFLOPs per image"));
+  g_assert_nonnull (strstr (projection, "tower.4.shortcut.0 Conv2d 1×1, stride 2: 128 parameters, "
+                                        "16.4 kFLOPs"));
+  g_assert_nonnull (strstr (identity, "+ identity shortcut → ReLU"));
+  g_assert_null (strstr (identity, "projection"));
+  g_assert_true (g_str_has_prefix (attention, "5. SqueezeExcite: "));
+  g_assert_nonnull (strstr (attention, "× channel attention: mean over 8×8 → Linear 16 → 4 · ReLU → "
+                                       "Linear 4 → 16 · Sigmoid"));
+  g_assert_null (sf_network_describe_layer (tower, G_N_ELEMENTS (block)));
+
+  /* The other new tokens are boxes like the old ones. */
+  g_autoptr (SfTower) other = sf_tower_parse ("conv8k3s2 sep16k3s2 avgpool2 gap dense8", 32, &error);
+  g_assert_no_error (error);
+  g_autofree char *layers = sf_network_describe_layers (other);
+  g_test_message ("%s", layers);
+  g_assert_nonnull (strstr (layers, "1. Conv2d + ReLU: 8 filters 3×3, stride 2; input: (1, 32, 32), "
+                                    "output: (8, 16, 16)"));
+  g_assert_nonnull (strstr (layers, "2. SeparableConv: depthwise 3×3, stride 2 → pointwise 1×1 to 16"));
+  g_assert_nonnull (strstr (layers, "3. AvgPool2d: window 2×2; input: (16, 8, 8), output: (16, 4, 4)"));
+}
+
 static void
 test_export (void)
 {
@@ -197,6 +361,49 @@ model_view (void)
   return SF_MODEL_VIEW (view);
 }
 
+/* The first label at or under root that says text, depth first. */
+static GtkLabel *
+find_label (GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
+    return GTK_LABEL (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child, text);
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+/* The preset dropdown: the one that lists Compact, Article, Custom. */
+static GtkDropDown *
+find_preset_dropdown (GtkWidget *root)
+{
+  if (GTK_IS_DROP_DOWN (root)
+      && g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (root))) == 3)
+    return GTK_DROP_DOWN (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkDropDown *dropdown = find_preset_dropdown (child);
+      if (dropdown != NULL)
+        return dropdown;
+    }
+  return NULL;
+}
+
+/* What the dropdown shows: its selected row's words. */
+static const char *
+dropdown_text (GtkDropDown *dropdown)
+{
+  gpointer item = gtk_drop_down_get_selected_item (dropdown);
+
+  g_assert_true (GTK_IS_STRING_OBJECT (item));
+  return gtk_string_object_get_string (item);
+}
+
 static void
 test_window_spec (void)
 {
@@ -242,17 +449,26 @@ test_window_spec (void)
   g_autofree char *description = sf_network_describe (tower, SF_HEAD_CONTRASTIVE,
                                                           g_settings_get_double (settings, "train-margin"));
   gtk_test_accessible_assert_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_LABEL, description);
+  /* Its layers, each with its parameters and FLOPs, for screen readers. */
+  g_autofree char *layers = sf_network_describe_layers (tower);
+  g_assert_nonnull (strstr (layers, "FLOPs per image"));
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (area), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, layers);
   g_assert_cmpint (gtk_widget_get_width (area), >, 300);
 
-  /* Typing in the entry: a valid edit is saved and makes the preset custom. */
+  /* Typing in the entry: a valid edit is saved and makes the preset custom,
+   * and the dropdown says so. */
   GtkWidget *entry = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY, NULL);
+  GtkDropDown *preset_dropdown = find_preset_dropdown (GTK_WIDGET (view));
   g_settings_set_string (settings, "train-preset", "compact");
+  sf_test_settle (window);
+  g_assert_cmpstr (dropdown_text (preset_dropdown), ==, "Compact");
   gtk_editable_set_text (GTK_EDITABLE (entry), "conv4k3 gap dense8");
   sf_test_settle (window);
   g_autofree char *saved = g_settings_get_string (settings, "train-spec");
   g_autofree char *preset = g_settings_get_string (settings, "train-preset");
   g_assert_cmpstr (saved, ==, "conv4k3 gap dense8");
   g_assert_cmpstr (preset, ==, "custom");
+  g_assert_cmpstr (dropdown_text (preset_dropdown), ==, "Custom");
   /* The Train view's form shares the settings. */
   GtkWidget *train_spec = sf_test_find_widget (GTK_WIDGET (sf_window_get_train_view (window)), ADW_TYPE_ENTRY_ROW,
                                                NULL);
@@ -367,6 +583,136 @@ test_window_model (void)
   g_assert_cmpstr (sf_model_view_get_tower (view)->spec, ==, SF_SPEC_COMPACT);
 }
 
+/* The line of counts under the title is read whole at the window's default
+ * size, also with the Showing dropdown beside the title (a model open). */
+static void
+test_window_summary (void)
+{
+  SfModelView *view = model_view ();
+  SfSession *session = sf_window_get_session (window);
+  g_autoptr (GError) error = NULL;
+  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
+  int width, height;
+
+  /* Small, so the other views' work on it ends soon, with a summary as long as the presets'. */
+  checkpoint->model = sf_model_new ("conv8k3 pool2 conv16k3 gap dense128", SF_HEAD_BCE, 1.0f, 32, 1, &error);
+  g_assert_no_error (error);
+  sf_train_settings_init_preset (&checkpoint->settings, SF_PRESET_COMPACT);
+  checkpoint->threshold = 0.5f;
+  sf_session_set_checkpoint (session, checkpoint, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "model"));
+  sf_test_settle (window);
+  sf_test_settle (window);
+  g_assert_true (sf_model_view_get_showing_model (view));
+
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_test_message ("window %d × %d (default %d × %d)", gtk_widget_get_width (GTK_WIDGET (window)),
+                  gtk_widget_get_height (GTK_WIDGET (window)), width, height);
+  const char *summary = sf_model_view_get_summary (view);
+  g_test_message ("%s", summary);
+  g_assert_nonnull (strstr (summary, "binary cross-entropy head"));
+  GtkLabel *label = find_label (GTK_WIDGET (view), summary);
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (label)));
+
+  PangoLayout *layout = gtk_label_get_layout (label);
+  int text_width, text_height;
+  pango_layout_get_pixel_size (layout, &text_width, &text_height);
+  g_test_message ("summary %d × %d in %d × %d", text_width, text_height,
+                  gtk_widget_get_width (GTK_WIDGET (label)), gtk_widget_get_height (GTK_WIDGET (label)));
+  g_assert_false (pango_layout_is_ellipsized (layout));
+  g_assert_cmpint (text_width, <=, gtk_widget_get_width (GTK_WIDGET (label)));
+  g_assert_cmpint (text_height, <=, gtk_widget_get_height (GTK_WIDGET (label)));
+
+  /* The softmax pair loss of an l2norm tower is named as the picture names it. */
+  sf_model_view_set_showing_model (view, FALSE);
+  sf_test_settle (window);
+  g_assert_nonnull (strstr (sf_model_view_get_summary (view), "softmax pair loss"));
+}
+
+typedef struct
+{
+  char **paths;
+  GError *error;
+  gboolean done;
+} Shots;
+
+static void
+shots_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Shots *shots = data;
+
+  shots->paths = sf_screenshots_take_finish (SF_WINDOW (source), result, &shots->error);
+  shots->done = TRUE;
+}
+
+static gboolean
+shots_done (gpointer data)
+{
+  return ((Shots *) data)->done;
+}
+
+/* Clearly blue pixels of a screenshot: in the Model view, the accent of the
+ * input boxes and of a block's branch. */
+static int
+blue_pixels (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  int n = 0;
+
+  g_assert_no_error (error);
+  int width = gdk_texture_get_width (texture), height = gdk_texture_get_height (texture);
+  g_autofree guint8 *data = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, data, (gsize) width * 4);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    {
+      guint32 pixel;
+      memcpy (&pixel, data + 4 * i, 4);
+      int red = (pixel >> 16) & 0xff, blue = pixel & 0xff;
+      if (blue > 150 && blue - red > 90)
+        n++;
+    }
+  return n;
+}
+
+/* --screenshots' picture of a residual network for the README: the Model
+ * view draws it from the training settings, which come back afterwards,
+ * as does the model the view showed. */
+static void
+test_window_screenshot (void)
+{
+  g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
+  SfModelView *view = model_view ();
+  g_autofree char *dir = g_build_filename (tmp_dir, "screenshots", NULL);
+  Shots shots = { 0 };
+
+  g_settings_set_string (settings, "train-preset", "article");
+  sf_model_view_set_showing_model (view, TRUE);
+  sf_test_settle (window);
+  g_assert_true (sf_model_view_get_showing_model (view));
+  const SfTower *model_tower = sf_model_view_get_tower (view);
+
+  sf_screenshots_take_async (window, dir, NULL, shots_done_cb, &shots);
+  sf_test_wait_until (shots_done, &shots, "the screenshots");
+  g_assert_no_error (shots.error);
+  guint n = g_strv_length (shots.paths);
+  g_assert_cmpuint (n, >, 2);
+  g_assert_true (g_str_has_suffix (shots.paths[n - 1], "/model-residual.png"));
+  g_autofree char *model_png = g_build_filename (dir, "model.png", NULL);
+  int residual_blue = blue_pixels (shots.paths[n - 1]), model_blue = blue_pixels (model_png);
+  g_test_message ("blue pixels: %d in model-residual.png, %d in model.png", residual_blue, model_blue);
+  g_assert_cmpint (residual_blue, >, model_blue + 300);
+  g_strfreev (shots.paths);
+
+  g_autofree char *preset = g_settings_get_string (settings, "train-preset");
+  g_autofree char *spec = g_settings_get_string (settings, "train-spec");
+  g_assert_cmpstr (preset, ==, "article");
+  g_assert_cmpstr (spec, ==, SF_SPEC_ARTICLE);
+  g_assert_true (sf_model_view_get_showing_model (view));
+  g_assert_true (sf_model_view_get_tower (view) == model_tower);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -377,6 +723,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/model-view/draw", test_draw);
   g_test_add_func ("/model-view/natural-size", test_natural_size);
   g_test_add_func ("/model-view/counts", test_counts);
+  g_test_add_func ("/model-view/layer-counts", test_layer_counts);
+  g_test_add_func ("/model-view/blocks", test_blocks);
   g_test_add_func ("/model-view/export", test_export);
   if (display)
     {
@@ -385,6 +733,8 @@ main (int argc, char *argv[])
       g_test_add_func ("/model-view/window/spec", test_window_spec);
       g_test_add_func ("/model-view/window/preset", test_window_preset);
       g_test_add_func ("/model-view/window/model", test_window_model);
+      g_test_add_func ("/model-view/window/summary", test_window_summary);
+      g_test_add_func ("/model-view/window/screenshot", test_window_screenshot);
     }
   else
     g_test_message ("no display: the window tests are skipped (run under xvfb-run)");

@@ -689,8 +689,8 @@ test_errors (void)
   g_assert_null (sf_model_new ("conv8k3 bogus", SF_HEAD_BCE, 1, 32, 1, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
   g_assert_cmpstr (error->message, ==,
-                   "tower spec: “bogus” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, "
-                   "relu, leaky or elu");
+                   "tower spec: “bogus” (token 2): unknown layer; use conv, dense, pool, avgpool, drop, gap, flatten, "
+                   "l2norm, bn, relu, leaky, elu, res, sep or se");
   g_clear_error (&error);
   g_assert_null (sf_model_new ("conv8k3 gap", SF_HEAD_CONTRASTIVE, 0, 32, 1, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);

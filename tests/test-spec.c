@@ -178,6 +178,160 @@ test_suffix_grammar (void)
   g_assert_null (strstr (flat_python, "L2Norm"));
 }
 
+/* Strided convolutions, average pools and the blocks: shapes as PyTorch
+ * gives them, counts summed from the parts, the PyTorch source. */
+static void
+test_blocks (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse ("conv16k3s2-bn-relu res16 res32s2 sep64k3s2 se4 avgpool2 gap dense8", 32,
+                                              &error);
+  g_assert_no_error (error);
+  static const struct {
+    SfOpKind kind;
+    int c, h, w, stride, n_parts;
+    gsize params, buffers;
+  } want[] = {
+    { SF_OP_CONV, 16, 16, 16, 2, 0, 16 * 9 + 16, 0 },
+    { SF_OP_BATCHNORM, 16, 16, 16, 1, 0, 32, 32 },
+    { SF_OP_RELU, 16, 16, 16, 1, 0, 0, 0 },
+    { SF_OP_RESIDUAL, 16, 16, 16, 1, 7, 2 * 16 * 16 * 9 + 4 * 16, 4 * 16 },
+    { SF_OP_RESIDUAL, 32, 8, 8, 2, 9, 32 * 16 * 9 + 32 * 32 * 9 + 32 * 16 + 6 * 32, 6 * 32 },
+    { SF_OP_SEPARABLE, 64, 4, 4, 2, 6, 32 * 9 + 2 * 32 + 64 * 32 + 2 * 64, 2 * 32 + 2 * 64 },
+    { SF_OP_SQUEEZE_EXCITE, 64, 4, 4, 1, 6, 64 * 16 + 16 + 16 * 64 + 64, 0 },
+    { SF_OP_AVGPOOL_WINDOW, 64, 2, 2, 1, 0, 0, 0 },
+    { SF_OP_AVGPOOL, 64, 1, 1, 1, 0, 0, 0 },
+    { SF_OP_FLATTEN, 64, 1, 1, 1, 0, 0, 0 },
+    { SF_OP_DENSE, 8, 1, 1, 1, 0, 64 * 8 + 8, 0 },
+  };
+  g_assert_cmpint (tower->n_ops, ==, G_N_ELEMENTS (want));
+  gsize params = 0, buffers = 0;
+  for (int k = 0; k < tower->n_ops; k++)
+    {
+      const SfOp *op = &tower->ops[k];
+      g_assert_cmpint (op->kind, ==, want[k].kind);
+      g_assert_cmpint (op->out.c, ==, want[k].c);
+      g_assert_cmpint (op->out.h, ==, want[k].h);
+      g_assert_cmpint (op->out.w, ==, want[k].w);
+      g_assert_cmpint (op->stride, ==, want[k].stride);
+      g_assert_cmpint (op->n_parts, ==, want[k].n_parts);
+      g_assert_cmpuint (op->n_params, ==, want[k].params);
+      g_assert_cmpuint (op->n_buffers, ==, want[k].buffers);
+      params += op->n_params;
+      buffers += op->n_buffers;
+      /* A block's counts are its parts' (its sum or scaling has FLOPs, no parameters). */
+      gsize part_params = 0;
+      double part_flops = 0;
+      for (int i = 0; i < op->n_parts; i++)
+        {
+          part_params += op->parts[i].n_params;
+          part_flops += op->parts[i].flops;
+        }
+      if (op->n_parts > 0)
+        {
+          g_assert_cmpuint (part_params, ==, op->n_params);
+          g_assert_cmpfloat (part_flops, ==, op->flops);
+          g_assert_true (op->parts[0].in.c == op->in.c && op->parts[0].in.h == op->in.h);
+          g_assert_true (op->parts[op->n_parts - 1].out.c == op->out.c && op->parts[op->n_parts - 1].out.h == op->out.h);
+        }
+    }
+  g_assert_cmpuint (tower->n_params, ==, params);
+  g_assert_cmpuint (tower->n_buffers, ==, buffers);
+  g_assert_cmpint (tower->embedding_size, ==, 8);
+
+  /* The identity residual block: conv1, bn1, ReLU, conv2, bn2, the sum, ReLU. */
+  const SfOp *res = &tower->ops[3];
+  g_assert_false (res->projection);
+  static const SfOpKind res_kinds[] = { SF_OP_CONV, SF_OP_BATCHNORM, SF_OP_RELU, SF_OP_CONV, SF_OP_BATCHNORM,
+                                        SF_OP_ADD, SF_OP_RELU };
+  static const char *const res_names[] = { "conv1", "bn1", NULL, "conv2", "bn2", NULL, NULL };
+  for (int i = 0; i < res->n_parts; i++)
+    {
+      g_assert_cmpint (res->parts[i].kind, ==, res_kinds[i]);
+      g_assert_cmpstr (res->parts[i].name, ==, res_names[i]);
+      g_assert_false (res->parts[i].shortcut);
+    }
+  /* 2·(16·9·16·16²) per convolution, 2·4096 per batch norm, 4096 per ReLU and for the sum. */
+  g_assert_cmpfloat (res->flops, ==, 2 * 2.0 * 16 * 9 * 16 * 256 + 2 * 2.0 * 4096 + 3 * 4096.0);
+  g_assert_cmpstr (sf_op_part_torch_class (&res->parts[5]), ==, "add");
+
+  /* The projection: its shortcut conv1×1 with the block's stride, and batch norm. */
+  const SfOp *down = &tower->ops[4];
+  g_assert_true (down->projection);
+  g_assert_cmpint (down->parts[0].stride, ==, 2);
+  g_assert_cmpint (down->parts[0].out.h, ==, 8);
+  g_assert_cmpint (down->parts[3].stride, ==, 1);
+  g_assert_cmpstr (down->parts[5].name, ==, "shortcut.0");
+  g_assert_true (down->parts[5].shortcut);
+  g_assert_cmpint (down->parts[5].kernel, ==, 1);
+  g_assert_cmpint (down->parts[5].stride, ==, 2);
+  g_assert_cmpint (down->parts[5].out.c, ==, 32);
+  g_assert_cmpint (down->parts[5].out.h, ==, 8);
+  g_assert_cmpstr (down->parts[6].name, ==, "shortcut.1");
+  g_assert_true (down->parts[6].shortcut);
+  g_assert_false (down->parts[7].shortcut);
+  g_assert_cmpint (down->parts[7].kind, ==, SF_OP_ADD);
+
+  /* Separable: depthwise (groups = C) with the stride, then pointwise. */
+  const SfOp *sep = &tower->ops[5];
+  g_assert_cmpstr (sep->parts[0].name, ==, "depthwise");
+  g_assert_cmpint (sep->parts[0].groups, ==, 32);
+  g_assert_cmpint (sep->parts[0].out.c, ==, 32);
+  g_assert_cmpint (sep->parts[0].out.h, ==, 4);
+  g_assert_cmpfloat (sep->parts[0].flops, ==, 2.0 * 9 * 32 * 16);
+  g_assert_cmpstr (sep->parts[3].name, ==, "pointwise");
+  g_assert_cmpint (sep->parts[3].groups, ==, 1);
+  g_assert_cmpint (sep->parts[3].kind, ==, SF_OP_CONV);
+
+  /* Squeeze-and-excitation: 64 channels squeezed to 16. */
+  const SfOp *se = &tower->ops[6];
+  g_assert_cmpint (se->units, ==, 16);
+  g_assert_cmpfloat (se->value, ==, 4);
+  g_assert_true (se->parts[0].out.flat);
+  g_assert_cmpint (se->parts[1].out.c, ==, 16);
+  g_assert_cmpstr (se->parts[3].name, ==, "fc2");
+  g_assert_cmpint (se->parts[4].kind, ==, SF_OP_SIGMOID);
+  g_assert_cmpint (se->parts[5].kind, ==, SF_OP_SCALE);
+
+  g_autofree char *python = sf_tower_to_python (tower);
+  g_assert_nonnull (strstr (python, "class BasicBlock(nn.Module):"));
+  g_assert_nonnull (strstr (python, "class SeparableConv(nn.Module):"));
+  g_assert_nonnull (strstr (python, "class SqueezeExcite(nn.Module):"));
+  g_assert_null (strstr (python, "L2Norm"));
+  g_assert_nonnull (strstr (python, "    nn.Conv2d(1, 16, kernel_size=3, stride=2, padding=1),  # 0: 16×16×16, 160 parameters\n"));
+  g_assert_nonnull (strstr (python, "    BasicBlock(16, 16),  # 3: 16×16×16, 4672 parameters\n"));
+  g_assert_nonnull (strstr (python, "    BasicBlock(16, 32, stride=2),  # 4: 32×8×8, 14528 parameters\n"));
+  g_assert_nonnull (strstr (python, "    SeparableConv(32, 64, kernel_size=3, stride=2),  # 5: 64×4×4, 2528 parameters\n"));
+  g_assert_nonnull (strstr (python, "    SqueezeExcite(64, reduction=4),  # 6: 64×4×4, 2128 parameters\n"));
+  g_assert_nonnull (strstr (python, "    nn.AvgPool2d(2),  # 7: 64×2×2\n"));
+
+  /* Output sizes of strided windows on odd sides: floor((H + 2·(K/2) - K) / S) + 1. */
+  static const struct {
+    const char *spec;
+    int size, side;
+  } sides[] = {
+    { "conv4k3s2 gap", 7, 4 }, { "conv4k5s3 gap", 10, 4 }, { "conv4k1s2 gap", 5, 3 }, { "conv4k7s4 gap", 9, 3 },
+    { "res4s2 gap", 7, 4 },    { "res4s3 gap", 1, 1 },     { "sep4k5s2 gap", 9, 5 },  { "avgpool3 gap", 8, 2 },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (sides); k++)
+    {
+      g_autoptr (SfTower) t = sf_tower_parse (sides[k].spec, sides[k].size, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (t->ops[0].out.h, ==, sides[k].side);
+      g_assert_cmpint (t->ops[0].out.w, ==, sides[k].side);
+    }
+  /* A stride of 1 written out is the plain layer; stride on a 1×1 image still projects, as in PyTorch. */
+  g_autoptr (SfTower) one = sf_tower_parse ("conv4k3s1 res4s1 res4s3 gap", 1, &error);
+  g_assert_no_error (error);
+  g_autofree char *one_python = sf_tower_to_python (one);
+  g_assert_nonnull (strstr (one_python, "nn.Conv2d(1, 4, kernel_size=3, padding=1),"));
+  g_assert_nonnull (strstr (one_python, "BasicBlock(4, 4),"));
+  g_assert_false (one->ops[2].projection);
+  g_assert_true (one->ops[3].projection);
+  g_assert_true (sf_tower_has_op (one, SF_OP_RESIDUAL));
+  g_assert_false (sf_tower_has_op (one, SF_OP_SEPARABLE));
+}
+
 static void
 test_bad_specs (void)
 {
@@ -190,18 +344,22 @@ test_bad_specs (void)
     { "", 64, SF_ERROR_INVALID, "tower spec: empty; give layers, as in “conv32k3 pool2 gap dense64”" },
     { "   ", 64, SF_ERROR_INVALID, "tower spec: empty; give layers, as in “conv32k3 pool2 gap dense64”" },
     { "conv8k3 foo gap", 64, SF_ERROR_INVALID,
-      "tower spec: “foo” (token 2): unknown layer; use conv, dense, pool, drop, gap, flatten, l2norm, bn, relu, leaky or elu" },
+      "tower spec: “foo” (token 2): unknown layer; use conv, dense, pool, avgpool, drop, gap, flatten, l2norm, bn, relu, "
+      "leaky, elu, res, sep or se" },
     { "conv8k3 l2norm gap", 64, SF_ERROR_INVALID,
       "tower spec: “l2norm” (token 2): l2norm needs a flat input; put it after gap, flatten or dense" },
     { "conv8x3 gap", 64, SF_ERROR_INVALID,
-      "tower spec: “conv8x3” (token 1): write a convolution as conv<filters>k<kernel>, as in conv32k3" },
+      "tower spec: “conv8x3” (token 1): write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, "
+      "as in conv32k3 or conv32k3s2" },
     { "conv8k gap", 64, SF_ERROR_INVALID,
-      "tower spec: “conv8k” (token 1): write a convolution as conv<filters>k<kernel>, as in conv32k3" },
+      "tower spec: “conv8k” (token 1): write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, "
+      "as in conv32k3 or conv32k3s2" },
     { "conv8k4 gap", 64, SF_ERROR_INVALID,
       "tower spec: “conv8k4” (token 1): the kernel size must be odd, 1 to 31 (same padding)" },
     { "conv0k3 gap", 64, SF_ERROR_INVALID, "tower spec: “conv0k3” (token 1): the number of filters must be 1 to 16384" },
     { "conv-8k3 gap", 64, SF_ERROR_INVALID,
-      "tower spec: “conv-8k3” (token 1): write a convolution as conv<filters>k<kernel>, as in conv32k3" },
+      "tower spec: “conv-8k3” (token 1): write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, "
+      "as in conv32k3 or conv32k3s2" },
     { "conv8k3 dense10", 64, SF_ERROR_INVALID,
       "tower spec: “dense10” (token 2): a dense layer needs a flat input; put gap or flatten before it" },
     { "gap conv8k3", 64, SF_ERROR_INVALID,
@@ -242,6 +400,49 @@ test_bad_specs (void)
     { "conv8k3 gap", 0, SF_ERROR_INVALID, "tower spec: the input size must be 1 to 1024, not 0" },
     { "flatten dense16384 dense16384", 64, SF_ERROR_TOO_LARGE,
       "tower spec: “dense16384” (token 3): the tower would have more than 268435456 parameters" },
+    { "conv8k3s0 gap", 64, SF_ERROR_INVALID, "tower spec: “conv8k3s0” (token 1): the stride must be 1 to 8" },
+    { "conv8k3s9 gap", 64, SF_ERROR_INVALID, "tower spec: “conv8k3s9” (token 1): the stride must be 1 to 8" },
+    { "conv8k3s gap", 64, SF_ERROR_INVALID,
+      "tower spec: “conv8k3s” (token 1): write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, "
+      "as in conv32k3 or conv32k3s2" },
+    { "conv8s2k3 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “conv8s2k3” (token 1): write a convolution as conv<filters>k<kernel> or conv<filters>k<kernel>s<stride>, "
+      "as in conv32k3 or conv32k3s2" },
+    { "res gap", 64, SF_ERROR_INVALID,
+      "tower spec: “res” (token 1): write a residual block as res<filters> or res<filters>s<stride>, as in res32 or "
+      "res64s2" },
+    { "res16k3 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “res16k3” (token 1): write a residual block as res<filters> or res<filters>s<stride>, as in res32 or "
+      "res64s2" },
+    { "res0 gap", 64, SF_ERROR_INVALID, "tower spec: “res0” (token 1): the number of filters must be 1 to 16384" },
+    { "res16s9 gap", 64, SF_ERROR_INVALID, "tower spec: “res16s9” (token 1): the stride must be 1 to 8" },
+    { "gap res16", 64, SF_ERROR_INVALID,
+      "tower spec: “res16” (token 2): a residual block needs an image input, but its input is flat" },
+    { "res16-bn gap", 64, SF_ERROR_INVALID,
+      "tower spec: “res16-bn” (token 1): only conv and dense take “-” suffixes; write “res16-bn” as separate tokens" },
+    { "sep16 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “sep16” (token 1): write a separable convolution as sep<filters>k<kernel> or "
+      "sep<filters>k<kernel>s<stride>, as in sep64k3 or sep64k3s2" },
+    { "sep16k4 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “sep16k4” (token 1): the kernel size must be odd, 1 to 31 (same padding)" },
+    { "sep16k3s0 gap", 64, SF_ERROR_INVALID, "tower spec: “sep16k3s0” (token 1): the stride must be 1 to 8" },
+    { "flatten sep16k3", 64, SF_ERROR_INVALID,
+      "tower spec: “sep16k3” (token 2): a separable convolution needs an image input, but its input is flat" },
+    { "conv8k3 se gap", 64, SF_ERROR_INVALID,
+      "tower spec: “se” (token 2): write squeeze-and-excitation as se<reduction>, as in se4" },
+    { "conv8k3 se0 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “se0” (token 2): the reduction must be 1 to the 8 channels of its input" },
+    { "conv8k3 se9 gap", 64, SF_ERROR_INVALID,
+      "tower spec: “se9” (token 2): the reduction must be 1 to the 8 channels of its input" },
+    { "conv8k3 gap se2", 64, SF_ERROR_INVALID,
+      "tower spec: “se2” (token 3): squeeze-and-excitation needs an image input, but its input is flat" },
+    { "avgpool gap", 64, SF_ERROR_INVALID,
+      "tower spec: “avgpool” (token 1): write an average pool as avgpool<size>, as in avgpool2" },
+    { "avgpool1 gap", 64, SF_ERROR_INVALID, "tower spec: “avgpool1” (token 1): the pool size must be 2 to 8" },
+    { "avgpool4 gap", 3, SF_ERROR_INVALID,
+      "tower spec: “avgpool4” (token 1): its 3×3 input is smaller than the 4×4 window" },
+    { "flatten avgpool2", 64, SF_ERROR_INVALID,
+      "tower spec: “avgpool2” (token 2): an average pool needs an image input, but its input is flat" },
     { "conv16384k31 gap", 1024, SF_ERROR_TOO_LARGE,
       "tower spec: “conv16384k31” (token 1): its output of 17179869184 floats per image is more than the limit of "
       "67108864" },
@@ -263,6 +464,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/article", test_article);
   g_test_add_func ("/spec/compact-and-presets", test_compact_and_presets);
   g_test_add_func ("/spec/suffix-grammar", test_suffix_grammar);
+  g_test_add_func ("/spec/blocks", test_blocks);
   g_test_add_func ("/spec/bad", test_bad_specs);
   return g_test_run ();
 }

@@ -1,10 +1,13 @@
 /* The trainer: same seed same history, cancel and pause within a batch (waited
- * on, never slept on), NaN stops it, settings JSON. */
+ * on, never slept on), NaN stops it, settings JSON (wrong types included),
+ * the pair losses and the identity losses. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "error.h"
+#include "sf-test-files.h"
 #include "trainer.h"
 
 #define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
@@ -368,6 +371,234 @@ test_softmax_pair_loss (void)
   sf_train_settings_clear (&back);
 }
 
+static double
+final_loss (SfTrainer *trainer, double *first)
+{
+  int n_epochs = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_epochs);
+  g_assert_cmpint (n_epochs, >, 0);
+  if (first != NULL)
+    *first = history[0].loss;
+  return history[n_epochs - 1].loss;
+}
+
+/* ArcFace and CosFace: the held-out people are never classes, training
+ * lowers the loss and repeats for a seed, the settings survive JSON, and a
+ * tower without l2norm or the bce head is refused, saying why. */
+static void
+test_identity_loss (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  SfTrainSettings settings, back = { 0 };
+  small_settings (&settings);
+  g_free (settings.spec);
+  settings.spec = g_strdup (SMALL_SPEC " l2norm");
+  settings.identity_loss = SF_IDENTITY_LOSS_ARCFACE;
+  settings.identity_scale = 16;
+  settings.identity_margin = 0.3f;
+  settings.epochs = 6;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+
+  const int *class_of_person = NULL;
+  int n_classes = sf_trainer_get_identity_classes (trainer, &class_of_person);
+  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
+  g_assert_cmpint (settings.split, ==, SF_SPLIT_PEOPLE);
+  g_assert_cmpint (n_classes, >=, 2);
+  g_assert_cmpint (n_classes, <, dataset->n_people);
+  gboolean *seen = g_new0 (gboolean, n_classes);
+  for (int p = 0; p < dataset->n_people; p++)
+    {
+      gboolean trains = FALSE;
+      for (int i = 0; i < dataset->n_images; i++)
+        trains = trains || (dataset->labels[i] == p && !pairs->held_out[i]);
+      g_assert_cmpint (class_of_person[p] >= 0, ==, trains);
+      if (class_of_person[p] >= 0)
+        {
+          g_assert_cmpint (class_of_person[p], <, n_classes);
+          g_assert_false (seen[class_of_person[p]]);
+          seen[class_of_person[p]] = TRUE;
+        }
+    }
+  g_free (seen);
+
+  g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+  g_assert_no_error (error);
+  double first = 0, last = final_loss (trainer, &first);
+  g_assert_true (isfinite (last));
+  g_assert_cmpfloat (last, <, 0.8 * first);
+  g_autoptr (SfTrainer) again = sf_trainer_new (dataset, &settings, &error);
+  g_assert_true (sf_trainer_run (again, NULL, NULL, &error));
+  g_assert_cmpfloat (final_loss (again, NULL), ==, last);
+
+  g_autofree char *json = sf_train_settings_to_json (&settings);
+  g_assert_true (sf_train_settings_from_json (&back, json, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (back.identity_loss, ==, SF_IDENTITY_LOSS_ARCFACE);
+  g_assert_cmpfloat (back.identity_scale, ==, 16);
+  g_assert_cmpfloat (back.identity_margin, ==, 0.3f);
+  /* Older files have no identity loss: the pair loss, as before. */
+  g_assert_true (sf_train_settings_from_json (&back, "{\"spec\": \"gap dense4\"}", &error));
+  g_assert_cmpint (back.identity_loss, ==, SF_IDENTITY_LOSS_NONE);
+  g_assert_true (sf_train_settings_from_json (&back, "{\"identity_loss\": \"cosface\"}", &error));
+  g_assert_cmpfloat (back.identity_scale, ==, sf_identity_loss_default_scale (SF_IDENTITY_LOSS_COSFACE));
+  g_assert_cmpfloat (back.identity_margin, ==, 0.35f);
+
+  /* The identity loss and the augmentation strengths are kept in a model file. */
+  GError *aug_error = NULL;
+  g_assert_true (sf_augment_settings_parse ("flip,crop=0.3,gamma,erase=0.25", &settings.augment, &aug_error));
+  g_assert_no_error (aug_error);
+  g_autofree char *dir = sf_test_make_tmp_dir ("sf-trainer-XXXXXX");
+  g_autofree char *path = g_build_filename (dir, "arcface.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (path, sf_trainer_get_model (trainer), &settings, NULL, 0, 0.5f, NULL, NULL,
+                                     &error));
+  g_assert_no_error (error);
+  g_autoptr (SfCheckpoint) saved = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saved->settings.identity_loss, ==, SF_IDENTITY_LOSS_ARCFACE);
+  g_assert_cmpfloat (saved->settings.identity_scale, ==, 16);
+  g_assert_cmpfloat (saved->settings.identity_margin, ==, 0.3f);
+  g_assert_cmpmem (&saved->settings.augment, sizeof (SfAugmentSettings), &settings.augment,
+                   sizeof (SfAugmentSettings));
+  sf_test_remove_tree (dir);
+
+  /* CosFace trains too, with other numbers. */
+  settings.identity_loss = SF_IDENTITY_LOSS_COSFACE;
+  settings.epochs = 1;
+  g_autoptr (SfTrainer) cosface = sf_trainer_new (dataset, &settings, &error);
+  g_assert_true (sf_trainer_run (cosface, NULL, NULL, &error));
+  double cos_loss = final_loss (cosface, NULL);
+  g_assert_true (isfinite (cos_loss) && cos_loss > 0 && cos_loss != first);
+
+  /* With the softmax pair loss added, another loss; its weight is kept,
+   * and refused without an identity loss or with the drawn pairs only. */
+  settings.pair_weight = 0.5f;
+  g_autoptr (SfTrainer) mixed = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (mixed, NULL, NULL, &error));
+  double mixed_loss = final_loss (mixed, NULL);
+  g_assert_true (isfinite (mixed_loss) && mixed_loss > cos_loss);
+  g_autofree char *mixed_json = sf_train_settings_to_json (&settings);
+  g_assert_true (sf_train_settings_from_json (&back, mixed_json, &error));
+  g_assert_cmpfloat (back.pair_weight, ==, 0.5f);
+  settings.all_pairs = FALSE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_assert_nonnull (strstr (error->message, "all pairs"));
+  g_clear_error (&error);
+  settings.all_pairs = TRUE;
+  settings.identity_loss = SF_IDENTITY_LOSS_NONE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_clear_error (&error);
+  settings.identity_loss = SF_IDENTITY_LOSS_COSFACE;
+  settings.pair_weight = 0;
+
+  /* Embeddings off the unit sphere; a head with weights of its own. */
+  g_free (settings.spec);
+  settings.spec = g_strdup (SMALL_SPEC);
+  g_assert_null (sf_trainer_new (dataset, &settings, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "l2norm"));
+  g_clear_error (&error);
+  settings.head = SF_HEAD_BCE;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_assert_nonnull (strstr (error->message, "contrastive head"));
+  g_clear_error (&error);
+  settings.head = SF_HEAD_CONTRASTIVE;
+  settings.identity_scale = 0;
+  g_assert_false (sf_train_settings_validate (&settings, &error));
+  g_clear_error (&error);
+
+  sf_train_settings_clear (&settings);
+  sf_train_settings_clear (&back);
+}
+
+/* Settings from a file someone sent: every field of the wrong type is an
+ * error naming the field, nesting deeper than the flat settings need one
+ * saying so; never a crash or a CRITICAL (the tests run with fatal
+ * criticals). */
+static void
+test_settings_json_types (void)
+{
+  static const struct {
+    const char *json;
+    const char *named;   /* in the message */
+  } cases[] = {
+    { "{\"augment\": 1}", "'augment' is an integer, expected a string" },
+    { "{\"augment\": null}", "'augment' is null" },
+    { "{\"augment\": \"flip,juggle\"}", "juggle" },
+    { "{\"epochs\": []}", "'epochs' is an array, expected an integer" },
+    { "{\"epochs\": 2.5}", "'epochs' is a number, expected an integer" },
+    { "{\"epochs\": 10000000000}", "'epochs' is 10000000000" },
+    { "{\"batch_size\": \"64\"}", "'batch_size' is a string" },
+    { "{\"spec\": {\"conv\": 3}}", "'spec' is an object" },
+    { "{\"spec\": {\"conv\": [1, [2, {\"x\": []}]]}}", "nested deeper than 2 levels" },
+    { "{\"head\": true}", "'head' is a boolean" },
+    { "{\"head\": \"magic\"}", "'head' is 'magic'" },
+    { "{\"margin\": \"2\"}", "'margin' is a string, expected a number" },
+    { "{\"optimizer\": [\"adam\"]}", "'optimizer' is an array" },
+    { "{\"learning_rate\": false}", "'learning_rate' is a boolean" },
+    { "{\"beta1\": {}}", "'beta1'" },
+    { "{\"beta2\": null}", "'beta2'" },
+    { "{\"epsilon\": []}", "'epsilon'" },
+    { "{\"weight_decay\": \"0\"}", "'weight_decay'" },
+    { "{\"schedule\": 3}", "'schedule'" },
+    { "{\"step_epochs\": 1.5}", "'step_epochs'" },
+    { "{\"step_gamma\": [0.5]}", "'step_gamma'" },
+    { "{\"split\": \"halves\"}", "'split' is 'halves'" },
+    { "{\"split_share\": true}", "'split_share'" },
+    { "{\"seed\": \"7\"}", "'seed'" },
+    { "{\"seed\": 7.5}", "'seed'" },
+    { "{\"new_pairs_each_epoch\": 1}", "'new_pairs_each_epoch' is an integer, expected a boolean" },
+    { "{\"all_pairs\": \"yes\"}", "'all_pairs'" },
+    { "{\"temperature\": [0.3]}", "'temperature' is an array" },
+    { "{\"temperature\": 1e300}", "'temperature' is 1e+300" },
+    { "{\"identity_loss\": \"sphereface\"}", "'identity_loss' is 'sphereface'" },
+    { "{\"identity_loss\": 2}", "'identity_loss'" },
+    { "{\"identity_scale\": \"30\"}", "'identity_scale'" },
+    { "{\"identity_margin\": null}", "'identity_margin'" },
+    { "{\"pair_weight\": \"1\"}", "'pair_weight' is a string" },
+    { "[1, 2]", "not a JSON object" },
+    { "\"compact\"", "not a JSON object" },
+    { "{\"spec\": ", "training settings" },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      SfTrainSettings settings = { 0 };
+      sf_train_settings_init_preset (&settings, SF_PRESET_COMPACT);
+      GError *error = NULL;
+      g_test_message ("%s", cases[k].json);
+      g_assert_false (sf_train_settings_from_json (&settings, cases[k].json, &error));
+      g_assert_error (error, SF_ERROR, SF_ERROR_FORMAT);
+      g_assert_nonnull (strstr (error->message, cases[k].named));
+      g_assert_true (g_str_has_prefix (error->message, "training settings: "));
+      /* What was there stays. */
+      g_assert_cmpstr (settings.spec, ==, SF_SPEC_COMPACT);
+      g_clear_error (&error);
+      sf_train_settings_clear (&settings);
+    }
+  /* 100,000 brackets, which would overflow json-glib's recursive parser:
+   * refused before it sees them. */
+  GString *deep = g_string_new ("{\"spec\": ");
+  for (int k = 0; k < 100000; k++)
+    g_string_append_c (deep, '[');
+  SfTrainSettings nested = { 0 };
+  GError *nested_error = NULL;
+  g_assert_false (sf_train_settings_from_json (&nested, deep->str, &nested_error));
+  g_assert_error (nested_error, SF_ERROR, SF_ERROR_FORMAT);
+  g_assert_nonnull (strstr (nested_error->message, "nested deeper"));
+  g_clear_error (&nested_error);
+  g_string_free (deep, TRUE);
+
+  /* Integers are numbers where a number is expected. */
+  SfTrainSettings settings = { 0 };
+  GError *error = NULL;
+  g_assert_true (sf_train_settings_from_json (&settings, "{\"margin\": 2, \"learning_rate\": 1}", &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (settings.margin, ==, 2);
+  sf_train_settings_clear (&settings);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -379,5 +610,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/settings", test_settings_json_and_validation);
   g_test_add_func ("/trainer/all-pairs", test_all_pairs);
   g_test_add_func ("/trainer/softmax-pair-loss", test_softmax_pair_loss);
+  g_test_add_func ("/trainer/identity-loss", test_identity_loss);
+  g_test_add_func ("/trainer/settings-json-types", test_settings_json_types);
   return g_test_run ();
 }

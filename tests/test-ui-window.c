@@ -491,7 +491,7 @@ test_screenshots (void)
   g_assert_no_error (shots.error);
   g_assert_nonnull (shots.paths);
 
-  static const char * const extras[] = { "pair", "preferences", "shortcuts", "about" };
+  static const char * const extras[] = { "pair", "preferences", "shortcuts", "about", "model-residual" };
   guint n_views = g_strv_length ((char **) sf_window_view_names);
   g_assert_cmpuint (g_strv_length (shots.paths), ==, n_views + G_N_ELEMENTS (extras));
   for (guint i = 0; i < n_views; i++)

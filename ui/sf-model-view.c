@@ -97,6 +97,8 @@ refresh (SfModelView *self)
       gtk_drawing_area_set_content_width (self->drawing_area, 0);
       gtk_drawing_area_set_content_height (self->drawing_area, 0);
       gtk_accessible_reset_property (GTK_ACCESSIBLE (self->drawing_area), GTK_ACCESSIBLE_PROPERTY_LABEL);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->drawing_area),
+                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
       return;
     }
 
@@ -109,12 +111,11 @@ refresh (SfModelView *self)
   g_autofree char *flops_text = g_strdup_printf (_("%s per pair"), flops);
   g_autofree char *embedding = g_strdup_printf (_("embedding size %d"), tower->embedding_size);
   g_autofree char *input = g_strdup_printf (_("input %d × %d"), tower->input_size, tower->input_size);
-  const char *head_text = head == SF_HEAD_BCE ? _("binary cross-entropy head") : _("contrastive head");
-  /* Translators: "2,036,930 parameters · 15.21 GFLOPs per pair · embedding size 128 · input 64 × 64 · contrastive head". */
+  /* Translators: "2,036,930 parameters · 15.21 GFLOPs per pair · embedding size 128 · input 64 × 64 ·
+   * contrastive loss". */
   self->summary = g_strdup_printf (_("%s · %s · %s · %s · %s"), params_text, flops_text, embedding, input,
-                                   head_text);
+                                   sf_network_head_name (tower, head));
   gtk_label_set_label (self->summary_label, self->summary);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->summary_label), self->summary);
 
   sf_network_diagram_get_natural_size (tower, head, margin, &self->natural_width, &self->natural_height);
   gtk_drawing_area_set_content_width (self->drawing_area, (int) ceil (self->natural_width * self->zoom));
@@ -122,8 +123,10 @@ refresh (SfModelView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->drawing_area));
 
   g_autofree char *description = sf_network_describe (tower, head, margin);
+  g_autofree char *layers = sf_network_describe_layers (tower);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->drawing_area),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, layers, -1);
 }
 
 static void
@@ -260,6 +263,27 @@ draw_cb (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data
   sf_network_diagram_draw (cr, width / self->zoom, height / self->zoom, tower, head, margin, &style);
 }
 
+/* Over a layer: its modules, their tensors' names, parameters and FLOPs. */
+static gboolean
+query_tooltip_cb (GtkWidget *area, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
+{
+  SfModelView *self = SF_MODEL_VIEW (data);
+  SfHeadKind head;
+  double margin;
+  const SfTower *tower = current (self, &head, &margin);
+
+  if (tower == NULL || keyboard)
+    return FALSE;
+  int layer = sf_network_diagram_layer_at (tower, head, margin, gtk_widget_get_width (area) / self->zoom,
+                                           gtk_widget_get_height (area) / self->zoom, x / self->zoom,
+                                           y / self->zoom);
+  g_autofree char *text = layer >= 0 ? sf_network_describe_layer (tower, layer) : NULL;
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 export_chosen (gpointer owner, const char *const *paths)
 {
@@ -375,6 +399,8 @@ sf_model_view_init (SfModelView *self)
   self->zoom = 1.0;
   self->settings = sf_training_settings_dup_default ();
   gtk_drawing_area_set_draw_func (self->drawing_area, draw_cb, self, NULL);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->drawing_area), TRUE);
+  g_signal_connect (self->drawing_area, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
 
   /* Choosing a preset here fills every setting (the store does). */
   sf_training_settings_bind_choice (self->settings, "train-preset", self->preset_dropdown, "selected", preset_names);

@@ -7,11 +7,16 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sf-model-view.h"
+#include "sf-training-settings.h"
+
 #define READY_TIMEOUT_US (120 * G_USEC_PER_SEC)
 #define SETTLE_FRAMES 4
 #define SETTLE_US (300 * 1000)
 /* How long a window that is up but has drawn nothing yet gets to draw. */
 #define DRAW_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* The README's picture of a residual network in the Model view. */
+#define RESIDUAL_SPEC "conv16k3s2-bn-relu res16 res32s2 res64s2 se4 gap dense128 l2norm"
 
 typedef struct
 {
@@ -25,7 +30,11 @@ typedef struct
   guint timeout_id;
   guint tick_id;
   GtkWidget *ticking;  /* the widget whose tick callback runs */
+  SfTrainSettings saved;       /* the training settings a scene changed, given back after it */
+  gboolean saved_showing_model;
 } Walk;
+
+static void restore_settings (SfWindow *window, Walk *walk);
 
 static void
 walk_free (gpointer data)
@@ -38,11 +47,16 @@ walk_free (gpointer data)
   g_clear_object (&walk->ticking);
   if (walk->extra_window != NULL)
     {
-      gtk_window_close (walk->extra_window);
+      /* A scene of the main window (the only one: the residual network) is undone, a window closed. */
+      if (SF_IS_WINDOW (walk->extra_window))
+        restore_settings (SF_WINDOW (walk->extra_window), walk);
+      else
+        gtk_window_close (walk->extra_window);
       g_object_unref (walk->extra_window);
     }
   g_free (walk->dir);
   g_ptr_array_unref (walk->paths);
+  sf_train_settings_clear (&walk->saved);
   g_free (walk);
 }
 
@@ -109,43 +123,91 @@ find_toplevel (GType type)
 }
 
 static GtkWindow *
-open_pair (SfWindow *window)
+open_pair (SfWindow *window, Walk *walk)
 {
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "pairs");
   return sf_pairs_view_open_pair (sf_window_get_pairs_view (window), 0);
 }
 
 static GtkWindow *
-open_preferences (SfWindow *window)
+open_preferences (SfWindow *window, Walk *walk)
 {
   gtk_widget_activate_action (GTK_WIDGET (window), "app.preferences", NULL);
   return find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
 }
 
 static GtkWindow *
-open_shortcuts (SfWindow *window)
+open_shortcuts (SfWindow *window, Walk *walk)
 {
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL);
   return find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
 }
 
 static GtkWindow *
-open_about (SfWindow *window)
+open_about (SfWindow *window, Walk *walk)
 {
   gtk_widget_activate_action (GTK_WIDGET (window), "app.about", NULL);
   return find_toplevel (ADW_TYPE_ABOUT_WINDOW);
 }
 
-/* After the views: windows the main window opens, each saved as DIR/<name>.png. */
+static SfModelView *
+find_model_view (GtkWidget *widget)
+{
+  if (SF_IS_MODEL_VIEW (widget))
+    return SF_MODEL_VIEW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      SfModelView *view = find_model_view (child);
+      if (view != NULL)
+        return view;
+    }
+  return NULL;
+}
+
+/* The Model view drawing a residual network: the training settings get its
+ * spec (their own come back after the picture). */
+static GtkWindow *
+show_residual_model (SfWindow *window, Walk *walk)
+{
+  g_autoptr (SfTrainingSettings) settings = sf_training_settings_dup_default ();
+  SfModelView *view = find_model_view (GTK_WIDGET (window));
+
+  if (view == NULL)
+    return NULL;
+  sf_train_settings_clear (&walk->saved);
+  sf_training_settings_get (settings, &walk->saved);
+  walk->saved_showing_model = sf_model_view_get_showing_model (view);
+  sf_training_settings_set_spec (settings, RESIDUAL_SPEC);
+  sf_model_view_set_showing_model (view, FALSE);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "model");
+  return GTK_WINDOW (window);
+}
+
+static void
+restore_settings (SfWindow *window, Walk *walk)
+{
+  g_autoptr (SfTrainingSettings) settings = sf_training_settings_dup_default ();
+  SfModelView *view = find_model_view (GTK_WIDGET (window));
+
+  sf_training_settings_set (settings, &walk->saved);
+  sf_model_view_set_showing_model (view, walk->saved_showing_model);
+}
+
+/* After the views: windows the main window opens, and scenes of the main
+ * window itself, each saved as DIR/<name>.png. A window is closed after its
+ * picture; a scene is undone by its `restore`. */
 static const struct
 {
   const char *name;
-  GtkWindow *(*open) (SfWindow *window);
+  GtkWindow *(*open) (SfWindow *window, Walk *walk);
+  void (*restore) (SfWindow *window, Walk *walk);
 } extras[] = {
-  { "pair", open_pair },
-  { "preferences", open_preferences },
-  { "shortcuts", open_shortcuts },
-  { "about", open_about },
+  { "pair", open_pair, NULL },
+  { "preferences", open_preferences, NULL },
+  { "shortcuts", open_shortcuts, NULL },
+  { "about", open_about, NULL },
+  { "model-residual", show_residual_model, restore_settings },
 };
 
 /* Whether a snapshot of `widget` would hold anything: a window just opened
@@ -236,8 +298,11 @@ walk_step (GTask *task)
       else if (walk->extra_window != NULL)
         {
           gboolean saved = save (task, GTK_WIDGET (walk->extra_window), extras[shown - n_views].name);
-          /* Close, not destroy: the shortcuts window belongs to the main window and only hides. */
-          gtk_window_close (walk->extra_window);
+          if (extras[shown - n_views].restore != NULL)
+            extras[shown - n_views].restore (window, walk);
+          else
+            /* Close, not destroy: the shortcuts window belongs to the main window and only hides. */
+            gtk_window_close (walk->extra_window);
           g_clear_object (&walk->extra_window);
           if (!saved)
             return;
@@ -253,7 +318,7 @@ walk_step (GTask *task)
           settle_then_step (task, GTK_WIDGET (window));
           return;
         }
-      GtkWindow *opened = extras[step - n_views].open (window);
+      GtkWindow *opened = extras[step - n_views].open (window, walk);
       if (opened != NULL)
         {
           walk->extra_window = g_object_ref (opened);
