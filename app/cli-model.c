@@ -128,6 +128,8 @@ typedef struct {
   double loss_scale;
   double loss_margin;         /* < 0: the loss's default */
   double pair_weight;
+  char *keep_best;
+  int patience;
 } SettingsOptions;
 
 static void
@@ -141,6 +143,7 @@ settings_options_clear (SettingsOptions *o)
   g_free (o->split);
   g_free (o->augment);
   g_free (o->pair_loss);
+  g_free (o->keep_best);
   g_free (o->loss);
 }
 
@@ -236,6 +239,13 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     settings->identity_margin = (float) o->loss_margin;
   if (o->pair_weight != 0)
     settings->pair_weight = (float) o->pair_weight;
+  if (o->keep_best != NULL && !sf_keep_best_parse (o->keep_best, &settings->keep_best))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "--keep-best %s: expected last, loss or eer", o->keep_best);
+      return FALSE;
+    }
+  if (o->patience != 0)
+    settings->patience = o->patience;
   return sf_train_settings_validate (settings, error);
 }
 
@@ -260,7 +270,9 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
   { "loss", 0, 0, G_OPTION_ARG_STRING, &(o).loss, "pairs (the pair loss of --pair-loss; default), or a margin softmax over the training people instead: arcface (s·cos(θ+m)) or cosface (s·(cos θ−m)); towers ending with l2norm, contrastive head", "pairs|arcface|cosface" }, \
   { "loss-scale", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_scale, "Scale s of arcface and cosface (default 30)", "S" }, \
   { "loss-margin", 0, 0, G_OPTION_ARG_DOUBLE, &(o).loss_margin, "Margin m of arcface (radians, default 0.5) and cosface (default 0.35)", "M" }, \
-  { "pair-weight", 0, 0, G_OPTION_ARG_DOUBLE, &(o).pair_weight, "With arcface or cosface: add the loss over all pairs of a batch (--pair-loss all|softmax) times W (default 0: none)", "W" }
+  { "pair-weight", 0, 0, G_OPTION_ARG_DOUBLE, &(o).pair_weight, "With arcface or cosface: add the loss over all pairs of a batch (--pair-loss all|softmax) times W (default 0: none)", "W" }, \
+  { "keep-best", 0, 0, G_OPTION_ARG_STRING, &(o).keep_best, "End with the weights of the last epoch (default) or of the best by validation loss or EER", "last|loss|eer" }, \
+  { "patience", 0, 0, G_OPTION_ARG_INT, &(o).patience, "With --keep-best loss|eer: stop after N epochs without a better one", "N" }
 
 static long
 peak_resident_mib (void)
@@ -400,8 +412,8 @@ CliSettingsOptions *
 cli_settings_options_new (void)
 {
   CliSettingsOptions *options = g_new0 (CliSettingsOptions, 1);
-  options->o.seed = -1;
-  options->o.weight_decay = -1;
+  /* The same defaults as train's. */
+  options->o = (SettingsOptions) { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
   return options;
 }
 

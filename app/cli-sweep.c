@@ -47,7 +47,8 @@ cli_record_run (const CliRunOptions *options, SfTrainer *trainer, const SfDatase
       g_error_free (error);
       return;
     }
-  fprintf (stderr, "Recorded run %s in %s\n", run->id, sf_run_store_get_root (store));
+  fprintf (stderr, "Recorded run %s in %s (the weights of epoch %d of %d)\n", run->id, sf_run_store_get_root (store),
+           run->final.epoch, run->n_history);
 }
 
 /* ---- printing runs and summaries ---- */

@@ -635,8 +635,8 @@ sf_run_store_record (SfRunStore *store, SfTrainer *trainer, const SfDataset *dat
     with_rank1 = sf_evaluation_new (model, dataset, settings, run->dataset_fingerprint, run->threshold,
                                     SF_EVALUATION_RANK1, NULL);
   metrics_from_evaluation (&run->final, with_rank1 != NULL ? with_rank1 : evaluation);
-  run->final.epoch = n_history;
-  run->final.validation_loss = n_history > 0 ? history[n_history - 1].validation_loss : NAN;
+  run->final.epoch = sf_trainer_get_model_epoch (trainer);
+  run->final.validation_loss = run->final.epoch > 0 ? history[run->final.epoch - 1].validation_loss : NAN;
   run->final.values[SF_RUN_RESULT_SECONDS] = duration_seconds;
 
   /* The best epoch by validation loss, from the history. */

@@ -12,6 +12,7 @@
 #include "heads.h"
 #include "json-limits.h"
 #include "layers.h"
+#include "metrics.h"
 #include "parallel.h"
 #include "spec.h"
 
@@ -45,6 +46,14 @@ struct _SfTrainer {
   int *classes;               /* [2 × batch] */
   float *embeddings;          /* [2 × batch, D] */
   float *pair_grads;          /* [2 × batch, D]: the all-pairs loss's part (settings.pair_weight) */
+
+  /* settings.keep_best: the best epoch's weights so far. */
+  float *best_params;
+  double best_value;
+  int best_epoch;
+  int model_epoch;
+  float *validation_scores;   /* [n_validation], for the EER */
+  float *validation_truths;
 
   GThread *thread;
   SfTrainCallback callback;
@@ -163,6 +172,10 @@ sf_train_settings_validate (const SfTrainSettings *s, GError **error)
     problem = "the pair loss's weight must be in [0, 1000]";
   else if (s->pair_weight > 0 && (s->identity_loss == SF_IDENTITY_LOSS_NONE || !s->all_pairs))
     problem = "a weight for the pair loss goes with ArcFace or CosFace and the loss over all pairs of a batch";
+  else if ((guint) s->keep_best > SF_KEEP_BEST_EER)
+    problem = "unknown rule for the epoch to keep";
+  else if (s->patience < 0 || (s->patience > 0 && s->keep_best == SF_KEEP_LAST))
+    problem = "early stopping (patience) needs the best epoch kept, by validation loss or EER";
   else if (s->new_pairs_each_epoch && s->split == SF_SPLIT_PAIRS)
     problem = "new pairs each epoch would leak validation pairs into training with the pairs split: use the images or people split";
   if (problem != NULL)
@@ -229,9 +242,33 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_double_value (b, s->identity_margin);
   json_builder_set_member_name (b, "pair_weight");
   json_builder_add_double_value (b, s->pair_weight);
+  json_builder_set_member_name (b, "keep_best");
+  json_builder_add_string_value (b, sf_keep_best_name (s->keep_best));
+  json_builder_set_member_name (b, "patience");
+  json_builder_add_int_value (b, s->patience);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return sf_json_to_string (root);
+}
+
+static const char *const keep_best_names[] = { "last", "loss", "eer" };
+
+gboolean
+sf_keep_best_parse (const char *name, SfKeepBest *keep)
+{
+  for (guint k = 0; k < G_N_ELEMENTS (keep_best_names); k++)
+    if (g_strcmp0 (name, keep_best_names[k]) == 0)
+      {
+        *keep = (SfKeepBest) k;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+sf_keep_best_name (SfKeepBest keep)
+{
+  return (guint) keep < G_N_ELEMENTS (keep_best_names) ? keep_best_names[keep] : "last";
 }
 
 /* Settings come from files people send each other: json-limits.h parses
@@ -329,6 +366,9 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
       || !get_float (o, "identity_margin", sf_identity_loss_default_margin (result.identity_loss),
                      &result.identity_margin, error)
       || !get_float (o, "pair_weight", 0, &result.pair_weight, error))
+    goto failed;
+  GET_NAME (o, "keep_best", "last", sf_keep_best_parse, &result.keep_best, "last, loss or eer", error);
+  if (!get_int (o, "patience", 0, 0, 100000, &result.patience, error))
     goto failed;
   if (!sf_json_get_string (o, "augment", "none", &text, NULL, PART, error))
     goto failed;
@@ -446,6 +486,8 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
   trainer->labels_a = g_new (int, batch);
   trainer->labels_b = g_new (int, batch);
   trainer->scores = g_new (float, batch);
+  trainer->validation_scores = g_new (float, MAX (trainer->pairs->n_validation, 1));
+  trainer->validation_truths = g_new (float, MAX (trainer->pairs->n_validation, 1));
   trainer->order = g_new (int, MAX (trainer->pairs->n_train, 1));
   g_mutex_init (&trainer->lock);
   g_cond_init (&trainer->wake);
@@ -473,6 +515,9 @@ sf_trainer_free (SfTrainer *trainer)
   sf_pair_set_free (trainer->pairs);
   sf_optimizer_free (trainer->optimizer);
   g_array_unref (trainer->history);
+  g_free (trainer->best_params);
+  g_free (trainer->validation_scores);
+  g_free (trainer->validation_truths);
   g_free (trainer->images_a);
   g_free (trainer->targets);
   g_free (trainer->labels_a);
@@ -696,6 +741,8 @@ validate (SfTrainer *trainer, double *loss, double *accuracy, GError **error)
         return FALSE;
       loss_sum += batch_loss * n;
       right += count_right (trainer->scores, trainer->targets, n);
+      memcpy (trainer->validation_scores + start, trainer->scores, sizeof (float) * n);
+      memcpy (trainer->validation_truths + start, trainer->targets, sizeof (float) * n);
     }
   *loss = loss_sum / pairs->n_validation;
   *accuracy = (double) right / pairs->n_validation;
@@ -782,6 +829,50 @@ redraw_training_pairs (SfTrainer *trainer, int epoch, GError **error)
   return TRUE;
 }
 
+/* settings.keep_best: keeps the weights of an epoch better than every
+ * earlier one; TRUE when settings.patience epochs passed without one. */
+static gboolean
+track_best (SfTrainer *trainer, const SfEpochRecord *record)
+{
+  const SfTrainSettings *s = &trainer->settings;
+  if (s->keep_best == SF_KEEP_LAST || trainer->pairs->n_validation == 0)
+    return FALSE;
+  double value = record->validation_loss;
+  SfMetrics metrics;
+  if (s->keep_best == SF_KEEP_BEST_EER)
+    value = sf_metrics_compute (trainer->validation_scores, trainer->validation_truths,
+                                trainer->pairs->n_validation, 0.5f, &metrics, NULL)
+              ? metrics.eer
+              : NAN;
+  if (isfinite (value) && (trainer->best_epoch == 0 || value < trainer->best_value))
+    {
+      gsize n = sf_model_n_params (trainer->model);
+      if (trainer->best_params == NULL)
+        trainer->best_params = g_new (float, n);
+      memcpy (trainer->best_params, sf_model_params (trainer->model), sizeof (float) * n);
+      trainer->best_value = value;
+      trainer->best_epoch = record->epoch;
+    }
+  return s->patience > 0 && trainer->best_epoch > 0 && record->epoch - trainer->best_epoch >= s->patience;
+}
+
+/* The run is over: the model takes the best epoch's weights. */
+static void
+restore_best (SfTrainer *trainer)
+{
+  if (trainer->best_params == NULL || trainer->best_epoch == trainer->model_epoch)
+    return;
+  memcpy (sf_model_params (trainer->model), trainer->best_params,
+          sizeof (float) * sf_model_n_params (trainer->model));
+  trainer->model_epoch = trainer->best_epoch;
+}
+
+int
+sf_trainer_get_model_epoch (SfTrainer *trainer)
+{
+  return trainer->model_epoch;
+}
+
 static gboolean
 run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GError **error)
 {
@@ -814,6 +905,7 @@ run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GE
         {
           if (wait_while_paused (trainer))
             {
+              restore_best (trainer);
               SfTrainEvent cancelled = { .kind = SF_TRAIN_EVENT_CANCELLED, .epoch = epoch + 1,
                                          .n_epochs = s->epochs, .batch = batch, .n_batches = n_batches,
                                          .elapsed_seconds = (g_get_monotonic_time () - run_start) / 1e6 };
@@ -868,13 +960,18 @@ run_epochs (SfTrainer *trainer, SfTrainCallback callback, gpointer user_data, GE
       record.seconds = (g_get_monotonic_time () - epoch_start) / 1e6;
       record.pairs_per_second = record.seconds > 0 ? (pairs->n_train + pairs->n_validation) / record.seconds : 0;
       g_array_append_val (trainer->history, record);
+      trainer->model_epoch = epoch + 1;
+      gboolean patience_over = track_best (trainer, &record);
       SfTrainEvent done = { .kind = SF_TRAIN_EVENT_EPOCH, .epoch = epoch + 1, .n_epochs = s->epochs,
                             .batch = n_batches, .n_batches = n_batches, .epoch_loss = record.loss,
                             .epoch_accuracy = record.accuracy, .record = record,
                             .elapsed_seconds = (g_get_monotonic_time () - run_start) / 1e6 };
       emit (trainer, &done);
+      if (patience_over)
+        break;
     }
 
+  restore_best (trainer);
   SfTrainEvent finished = { .kind = SF_TRAIN_EVENT_FINISHED, .epoch = s->epochs, .n_epochs = s->epochs,
                             .elapsed_seconds = (g_get_monotonic_time () - run_start) / 1e6 };
   emit (trainer, &finished);

@@ -12,6 +12,17 @@
 
 G_BEGIN_DECLS
 
+/* The weights a run ends with: the last epoch's, or those of the epoch with
+ * the lowest validation loss or EER (scored as in training, unmirrored). */
+typedef enum {
+  SF_KEEP_LAST,
+  SF_KEEP_BEST_LOSS,
+  SF_KEEP_BEST_EER,
+} SfKeepBest;
+
+gboolean     sf_keep_best_parse (const char *name, SfKeepBest *keep);  /* "last", "loss", "eer" */
+const char  *sf_keep_best_name  (SfKeepBest keep);
+
 typedef struct {
   char *spec;                      /* tower spec (owned) */
   SfHeadKind head;
@@ -38,6 +49,9 @@ typedef struct {
   float pair_weight;               /* with an identity loss and all_pairs: > 0 adds the all-pairs loss
                                     * (softmax at `temperature`, or contrastive) times this; 0 for the
                                     * identity loss alone */
+  SfKeepBest keep_best;            /* which epoch's weights the model ends with */
+  int patience;                    /* with keep_best: stop after this many epochs without a better
+                                    * validation value; 0 never stops early */
 } SfTrainSettings;
 
 /* The compact preset's softmax temperature, chosen over seeds 0-4
@@ -134,6 +148,10 @@ const SfDataset *sf_trainer_get_dataset (SfTrainer *trainer);
  * (class_of_person may be NULL) each dataset person's class, -1 for people
  * who are not classes (held out). 0 and NULL without an identity loss. */
 int             sf_trainer_get_identity_classes (SfTrainer *trainer, const int **class_of_person);
+/* The epoch whose weights the model holds (1-based; 0 before the first):
+ * the last one, or with settings.keep_best the best one once the run is
+ * over. Read it when the trainer is not running. */
+int             sf_trainer_get_model_epoch (SfTrainer *trainer);
 /* The epochs completed so far (read it when the trainer is not running). */
 const SfEpochRecord *sf_trainer_get_history (SfTrainer *trainer, int *n_epochs);
 

@@ -379,6 +379,76 @@ test_bad_run_folders (void)
   sf_test_remove_tree (root);
 }
 
+/* ---- best epoch ---- */
+
+static void
+test_keep_best (void)
+{
+  g_autoptr (SfDataset) dataset = tiny_dataset ();
+  GError *error = NULL;
+  for (SfKeepBest keep = SF_KEEP_BEST_LOSS; keep <= SF_KEEP_BEST_EER; keep++)
+    {
+      SfTrainSettings settings;
+      tiny_settings (&settings);
+      settings.epochs = 12;
+      settings.optimizer.schedule = SF_SCHEDULE_CONSTANT;
+      settings.optimizer.learning_rate = 0.03f;  /* jumpy: later epochs are not always better */
+      settings.keep_best = keep;
+      settings.patience = 2;
+      g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+      g_assert_no_error (error);
+      g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+      int n = 0;
+      const SfEpochRecord *history = sf_trainer_get_history (trainer, &n);
+      int best = sf_trainer_get_model_epoch (trainer);
+      g_assert_cmpint (best, >=, 1);
+      g_assert_cmpint (best, <=, n);
+      /* Stopped early exactly `patience` epochs after the best, or ran to the end. */
+      g_assert_true (n == settings.epochs || n - best == settings.patience);
+      if (keep == SF_KEEP_BEST_LOSS)
+        for (int e = 0; e < n; e++)
+          g_assert_cmpfloat (history[e].validation_loss, >=, history[best - 1].validation_loss);
+
+      /* The model holds that epoch's weights: those of the same run stopped there. */
+      SfTrainSettings shorter;
+      memset (&shorter, 0, sizeof shorter);
+      sf_train_settings_copy (&shorter, &settings);
+      shorter.epochs = best;
+      shorter.keep_best = SF_KEEP_LAST;
+      shorter.patience = 0;
+      g_autoptr (SfTrainer) reference = sf_trainer_new (dataset, &shorter, &error);
+      g_assert_no_error (error);
+      g_assert_true (sf_trainer_run (reference, NULL, NULL, &error));
+      g_assert_cmpint (sf_trainer_get_model_epoch (reference), ==, best);
+      SfModel *a = sf_trainer_get_model (trainer), *b = sf_trainer_get_model (reference);
+      g_assert_true (memcmp (sf_model_params (a), sf_model_params (b), sizeof (float) * sf_model_n_params (a)) == 0);
+
+      /* And the run says so. */
+      g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+      g_autoptr (SfRunStore) store = sf_run_store_new (root);
+      g_autoptr (SfRun) run = sf_run_store_record (store, trainer, dataset, SF_RUN_FINISHED, NULL, 1, NULL, FALSE,
+                                                   &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (run->final.epoch, ==, best);
+      g_autoptr (SfRun) back = sf_run_load (run->folder, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->settings.keep_best, ==, keep);
+      g_assert_cmpint (back->settings.patience, ==, 2);
+      g_assert_cmpint (back->final.epoch, ==, best);
+      sf_test_remove_tree (root);
+      sf_train_settings_clear (&shorter);
+      sf_train_settings_clear (&settings);
+    }
+  /* Patience without a rule for the best epoch means nothing: refused. */
+  SfTrainSettings bad;
+  tiny_settings (&bad);
+  bad.patience = 3;
+  g_assert_false (sf_train_settings_validate (&bad, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_clear_error (&error);
+  sf_train_settings_clear (&bad);
+}
+
 /* ---- comparing ---- */
 
 static SfRun *
@@ -489,6 +559,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runs/resume", test_resume);
   g_test_add_func ("/runs/persistence", test_persistence);
   g_test_add_func ("/runs/bad-run-folders", test_bad_run_folders);
+  g_test_add_func ("/runs/keep-best", test_keep_best);
   g_test_add_func ("/runs/csv-columns", test_csv_columns);
   g_test_add_func ("/runs/group-summary", test_group_summary);
   return g_test_run ();
