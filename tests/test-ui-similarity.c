@@ -520,6 +520,67 @@ test_picker (void)
   g_assert_cmpuint (g_list_model_get_n_items (sf_similarity_view_get_cards (view)), ==, dataset ()->n_people);
 }
 
+/* The held-out people are the honest test: with a model trained on this
+ * dataset under the people split, the default test face is one of them, the
+ * person picker and the cards say which people were held out, and the
+ * picker's faces of a held-out person are marked. */
+static void
+test_held_out (void)
+{
+  g_autoptr (GError) error = NULL;
+  SfCheckpoint *checkpoint = sf_test_train_checkpoint (dataset (), 2, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (checkpoint);
+  g_assert_cmpint (checkpoint->settings.split, ==, SF_SPLIT_PEOPLE);
+  const SfDataset *d = dataset ();
+  g_autoptr (SfPairSet) split = sf_pairs_generate (d, checkpoint->settings.split, checkpoint->settings.split_share,
+                                                   checkpoint->settings.seed, &error);
+  g_assert_no_error (error);
+  g_autofree gboolean *held = g_new0 (gboolean, d->n_people);
+  int n_held = 0;
+  for (int i = 0; i < d->n_images; i++)
+    if (split->held_out[i] && !held[d->labels[i]])
+      {
+        held[d->labels[i]] = TRUE;
+        n_held++;
+      }
+  g_assert_cmpint (n_held, >, 0);
+  g_assert_cmpint (n_held, <, d->n_people);
+  g_assert_false (held[d->labels[0]]);   /* else the old default (image 0) would pass */
+
+  sf_session_set_checkpoint (session (), checkpoint, NULL);
+  wait_scored ("the held-out default's scores");
+  int test = sf_similarity_view_get_test_face (view);
+  g_assert_cmpint (test, >=, 0);
+  g_assert_true (held[d->labels[test]]);
+  const char *title = gtk_label_get_text (GTK_LABEL (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LABEL, "test-title")));
+  g_assert_nonnull (strstr (title, "held out"));
+
+  GtkDropDown *people = GTK_DROP_DOWN (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, "person-picker"));
+  GListModel *names = gtk_drop_down_get_model (people);
+  g_assert_cmpuint (g_list_model_get_n_items (names), ==, d->n_people);
+  for (int p = 0; p < d->n_people; p++)
+    {
+      const char *name = gtk_string_list_get_string (GTK_STRING_LIST (names), p);
+      g_assert_true (g_str_has_prefix (name, d->person_names[p]));
+      g_assert_cmpint (strstr (name, "held out") != NULL, ==, held[p]);
+    }
+  GtkFlowBox *faces = GTK_FLOW_BOX (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_FLOW_BOX, "face-picker"));
+  int n_faces = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (faces)); child != NULL;
+       child = gtk_widget_get_next_sibling (child), n_faces++)
+    g_assert_true (gtk_widget_has_css_class (child, "held-out"));   /* the test face's person is held out */
+  g_assert_cmpint (n_faces, >, 0);
+
+  g_autoptr (GPtrArray) cards = shown_cards ();
+  g_assert_cmpuint (cards->len, ==, d->n_people);
+  for (guint i = 0; i < cards->len; i++)
+    {
+      SfScoreItem *item = sf_score_card_get_item (cards->pdata[i]);
+      g_assert_cmpint (gtk_widget_has_css_class (cards->pdata[i], "held-out"), ==, held[sf_score_item_get_person (item)]);
+    }
+}
+
 /* The cards equal the engine's article test of the same probe: the same
  * partner images, one per person, with the same scores. */
 static void
@@ -860,6 +921,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/similarity/score-panel", test_score_panel);
   g_test_add_func ("/ui/similarity/face-picker", test_face_picker);
   g_test_add_func ("/ui/similarity/no-model", test_no_model);
+  g_test_add_func ("/ui/similarity/held-out", test_held_out);
   g_test_add_func ("/ui/similarity/scores", test_scores);
   g_test_add_func ("/ui/similarity/picker", test_picker);
   g_test_add_func ("/ui/similarity/outside-image", test_outside_image);

@@ -10,6 +10,7 @@
 
 #include "sf-face-image.h"
 #include "sf-face-picker.h"
+#include "sf-held-out.h"
 #include "sf-score-card.h"
 #include "sf-score-item.h"
 #include "sf-score-panel.h"
@@ -46,6 +47,7 @@ struct _SfSimilarityView
   GtkCustomFilter *filter;
   GtkCustomSorter *sorter;
   char *score_error;
+  SfHeldOut *held_out;          /* of the current model on the current dataset; NULL: none */
 
   guint model_key;              /* bumped when the model or the dataset changes */
   guint evaluation_key;         /* the model_key the panel's evaluation belongs to */
@@ -54,6 +56,7 @@ struct _SfSimilarityView
   gboolean busy;                /* scoring || the picker loading a file */
   gboolean scoring;
   gboolean only_matches;
+  gboolean test_chosen;         /* the test face was chosen, not defaulted to a held-out one */
   SfSimilaritySort sort;
   /* The threshold the cards were last filtered at, only to tell the filter
    * whether a new one is stricter or looser; the session owns the threshold. */
@@ -295,6 +298,13 @@ update_header (SfSimilarityView *self)
   if (sf_face_picker_get_index (self->picker) >= 0)
     {
       g_autofree char *description = sf_face_dup_description (face);
+      if (sf_held_out_has_image (self->held_out, sf_face_picker_get_index (self->picker)))
+        {
+          char *marked = description;
+          /* Translators: a face's description (e.g. "Image 3, s5") for a face held out of training. */
+          description = g_strdup_printf (_("%s, held out of training"), marked);
+          g_free (marked);
+        }
       /* Translators: the test face, e.g. "Test face: Image 12, s3". */
       title = g_strdup_printf (_("Test face: %s"), description);
       /* Translators: how many people the test face is paired with. */
@@ -339,6 +349,7 @@ show_test (SfSimilarityView *self, const SfProbeTest *test)
           g_autoptr (SfFace) partner = sf_face_new (current_faces (self), match->image);
           int truth = test->probe_person < 0 ? -1 : match->person == test->probe_person;
           SfScoreItem *item = sf_score_item_new (probe, partner, match->score, truth);
+          sf_score_item_set_held_out (item, sf_held_out_has_person (self->held_out, match->person));
           sf_score_item_set_threshold (item, threshold);
           g_ptr_array_add (items, item);
         }
@@ -426,6 +437,7 @@ start_scoring (SfSimilarityView *self)
 static void
 face_chosen_cb (SfFacePicker *picker, int index, SfFace *face, SfSimilarityView *self)
 {
+  self->test_chosen = TRUE;
   start_scoring (self);
 }
 
@@ -526,6 +538,14 @@ model_or_faces_changed (SfSimilarityView *self)
   self->model_key++;
   show_evaluation (self, NULL, NULL);
   sf_face_picker_set_faces (self->picker, self->session != NULL ? sf_session_get_faces (self->session) : NULL);
+  /* The honest test first: until a face is chosen, the test face is one of a
+   * person the model never saw (the default split holds whole people out). */
+  g_clear_pointer (&self->held_out, sf_held_out_free);
+  self->held_out = sf_held_out_new (current_checkpoint (self), current_dataset (self));
+  sf_face_picker_set_held_out (self->picker, self->held_out);
+  if (!self->test_chosen && self->held_out != NULL && self->held_out->first_image >= 0
+      && !sf_held_out_has_image (self->held_out, sf_face_picker_get_index (self->picker)))
+    sf_face_picker_set_index (self->picker, self->held_out->first_image);
   g_list_store_remove_all (self->items);
   g_clear_pointer (&self->score_error, g_free);
   update_page (self);
@@ -543,6 +563,7 @@ checkpoint_changed_cb (SfSession *session, GParamSpec *pspec, SfSimilarityView *
 static void
 faces_changed_cb (SfSession *session, GParamSpec *pspec, SfSimilarityView *self)
 {
+  self->test_chosen = FALSE;   /* another dataset: its own held-out default */
   model_or_faces_changed (self);
 }
 
@@ -589,6 +610,7 @@ sf_similarity_view_finalize (GObject *object)
   SfSimilarityView *self = SF_SIMILARITY_VIEW (object);
 
   g_free (self->score_error);
+  sf_held_out_free (self->held_out);
 
   G_OBJECT_CLASS (sf_similarity_view_parent_class)->finalize (object);
 }
@@ -710,6 +732,7 @@ sf_similarity_view_set_test_face (SfSimilarityView *self, int index)
   const SfDataset *dataset = current_dataset (self);
   g_return_if_fail (dataset != NULL && index >= 0 && index < dataset->n_images);
 
+  self->test_chosen = TRUE;
   gboolean scored = index == sf_face_picker_get_index (self->picker) && !self->busy
                     && g_list_model_get_n_items (G_LIST_MODEL (self->items)) > 0;
   sf_face_picker_set_index (self->picker, index);   /* a pending image load no longer wins */
