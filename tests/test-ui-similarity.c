@@ -581,6 +581,87 @@ test_held_out (void)
     }
 }
 
+static gboolean
+window_height_at_most (gpointer data)
+{
+  return gtk_widget_get_height (GTK_WIDGET (window)) <= GPOINTER_TO_INT (data);
+}
+
+/* The widget lies wholly inside the window: seen without scrolling. */
+static void
+assert_in_view (const char *name, GType type)
+{
+  GtkWidget *widget = sf_test_find_widget (GTK_WIDGET (view), type, name);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (widget);
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
+  g_test_message ("%s at %.0f,%.0f %.0f×%.0f in a window of %d×%d", name, bounds.origin.x, bounds.origin.y,
+                  bounds.size.width, bounds.size.height, gtk_widget_get_width (GTK_WIDGET (window)),
+                  gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.x, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (GTK_WIDGET (window)));
+}
+
+static char *
+percent (double value)
+{
+  return g_strdup_printf ("%.1f %%", 100.0 * value);
+}
+
+/* At 1280 × 800 the numbers that matter (validation accuracy, FAR, FRR at
+ * the threshold, TAR at FAR 1 %) and the EER and best-accuracy buttons are
+ * in sight next to the slider, and the numbers follow the threshold. */
+static void
+test_numbers_in_sight (void)
+{
+  int width, height;
+
+  g_assert_nonnull (sf_similarity_view_get_evaluation (view));
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  gtk_window_unmaximize (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  sf_test_wait_until (window_height_at_most, GINT_TO_POINTER (800), "the 1280 × 800 window");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "similarity");
+  sf_test_settle (window);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *kept = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "similarity-1280x800.png", NULL);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), kept, NULL));
+    }
+  assert_in_view ("validation-numbers", GTK_TYPE_LABEL);
+  assert_in_view ("quick-eer-threshold", GTK_TYPE_BUTTON);
+  assert_in_view ("quick-best-threshold", GTK_TYPE_BUTTON);
+
+  const double thresholds[] = { sf_similarity_view_get_evaluation (view)->metrics.eer_threshold, 1.0 };
+  for (guint k = 0; k < G_N_ELEMENTS (thresholds); k++)
+    {
+      set_threshold (thresholds[k]);
+      const SfMetrics *counts = sf_similarity_view_get_counts (view);
+      g_assert_nonnull (counts);
+      g_autofree char *accuracy = percent ((double) (counts->true_accepts + counts->true_rejects) / counts->n_pairs);
+      g_autofree char *far = percent ((double) counts->false_accepts / counts->n_different);
+      g_autofree char *frr = percent ((double) counts->false_rejects / counts->n_same);
+      g_autofree char *tar = percent (sf_similarity_view_get_evaluation (view)->metrics.tar_at_far_1);
+      const char *text = label_text ("validation-numbers");
+      g_test_message ("%s", text);
+      g_autofree char *a = g_strdup_printf ("accuracy %s", accuracy);
+      g_autofree char *f = g_strdup_printf ("FAR %s", far);
+      g_autofree char *r = g_strdup_printf ("FRR %s", frr);
+      g_autofree char *t = g_strdup_printf ("TAR at FAR 1 %%: %s", tar);
+      g_assert_nonnull (strstr (text, a));
+      g_assert_nonnull (strstr (text, f));
+      g_assert_nonnull (strstr (text, r));
+      g_assert_nonnull (strstr (text, t));
+    }
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  sf_test_settle (window);
+}
+
 /* The cards equal the engine's article test of the same probe: the same
  * partner images, one per person, with the same scores. */
 static void
@@ -923,6 +1004,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/similarity/no-model", test_no_model);
   g_test_add_func ("/ui/similarity/held-out", test_held_out);
   g_test_add_func ("/ui/similarity/scores", test_scores);
+  g_test_add_func ("/ui/similarity/numbers-in-sight", test_numbers_in_sight);
   g_test_add_func ("/ui/similarity/picker", test_picker);
   g_test_add_func ("/ui/similarity/outside-image", test_outside_image);
   g_test_add_func ("/ui/similarity/other-dataset", test_other_dataset);

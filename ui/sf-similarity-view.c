@@ -7,6 +7,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "sf-face-image.h"
 #include "sf-face-picker.h"
@@ -28,6 +29,7 @@ struct _SfSimilarityView
   SfFacePicker *picker;         /* holds the dataset shown and the test face */
   GtkAdjustment *threshold_adjustment;
   GtkScale *threshold_scale;
+  GtkLabel *numbers_label;
   GtkLabel *summary_label;
   GtkToggleButton *only_matches_button;
   GtkDropDown *sort_dropdown;
@@ -229,8 +231,46 @@ update_summary (SfSimilarityView *self)
     gtk_stack_set_visible_child_name (self->cards_stack, "cards");
 }
 
+static char *
+percent_text (double value)
+{
+  if (!isfinite (value))
+    /* Translators: a rate that cannot be told (no pairs of that kind). */
+    return g_strdup (_("n/a"));
+  /* Translators: a percentage, e.g. "92.5 %". */
+  return g_strdup_printf (_("%.1f %%"), 100.0 * value);
+}
+
+/* The validation numbers that matter, next to the slider: accuracy, FAR and
+ * FRR at the threshold, and the TAR at FAR 1 % (a point of the ROC curve,
+ * the same at any threshold). Taken here rather than read from the panel,
+ * which may not have followed the threshold yet. */
+static void
+update_numbers (SfSimilarityView *self)
+{
+  const SfEvaluation *evaluation = sf_score_panel_get_evaluation (self->score_panel);
+
+  if (evaluation == NULL || evaluation->n_pairs == 0)
+    {
+      gtk_label_set_label (self->numbers_label, _("Validation: not scored yet"));
+      return;
+    }
+  SfMetrics counts;
+  sf_evaluation_at_threshold (evaluation, current_threshold (self), &counts);
+  g_autofree char *accuracy = percent_text (counts.accuracy);
+  g_autofree char *far = percent_text (counts.n_different > 0 ? (double) counts.false_accepts / counts.n_different : NAN);
+  g_autofree char *frr = percent_text (counts.n_same > 0 ? (double) counts.false_rejects / counts.n_same : NAN);
+  g_autofree char *tar = percent_text (evaluation->metrics.tar_at_far_1);
+  /* Translators: the validation pairs' numbers at the current threshold; FAR false accept rate,
+   * FRR false reject rate, TAR true accept rate. Each %s is a percentage such as "92.5 %". */
+  g_autofree char *text = g_strdup_printf (_("Validation: accuracy %s · FAR %s · FRR %s · TAR at FAR 1 %%: %s"),
+                                           accuracy, far, frr, tar);
+  gtk_label_set_label (self->numbers_label, text);
+}
+
 /* Everything in the view that follows the threshold: the cards' verdicts,
- * the filter, the summary. The panel follows it by its binding. */
+ * the filter, the summary, the validation numbers. The panel follows it by
+ * its binding. */
 static void
 apply_threshold (SfSimilarityView *self)
 {
@@ -248,6 +288,7 @@ apply_threshold (SfSimilarityView *self)
                                                      : GTK_FILTER_CHANGE_LESS_STRICT);
   self->filtered_threshold = threshold;
   update_summary (self);
+  update_numbers (self);
 }
 
 /* The EER and best-accuracy points of the panel's evaluation, as marks on
@@ -277,6 +318,7 @@ show_evaluation (SfSimilarityView *self, SfEvaluation *evaluation, const char *t
   sf_score_panel_set_evaluation (self->score_panel, evaluation);
   sf_score_panel_set_placeholder (self->score_panel, text);
   update_rule_points (self);
+  update_numbers (self);
 }
 
 static void
@@ -658,6 +700,7 @@ sf_similarity_view_class_init (SfSimilarityViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, picker);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, threshold_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, threshold_scale);
+  gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, numbers_label);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, only_matches_button);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, sort_dropdown);
