@@ -9,7 +9,10 @@
  * drawn on an image surface. */
 #include <math.h>
 #include <string.h>
+#include <adwaita.h>
 #include <glib/gstdio.h>
+
+#include "pairs.h"
 
 #include "sf-application.h"
 #include "sf-embedding-map.h"
@@ -344,11 +347,105 @@ test_gallery_follows_model (void)
   assert_map_matches ();
 }
 
+/* Held-out people are marked: the map's points carry the split's held-out
+ * marks and the map can hide either part; enrolled people of a held-out
+ * dataset name say so. */
+static void
+test_held_out (void)
+{
+  const SfDataset *d = dataset ();
+  const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
+  GError *error = NULL;
+
+  sf_test_wait_until (view_idle, NULL, "the map");
+  sf_test_settle (window);
+  g_assert_cmpint (checkpoint->settings.split, ==, SF_SPLIT_PEOPLE);
+  g_autoptr (SfPairSet) split = sf_pairs_generate (d, checkpoint->settings.split, checkpoint->settings.split_share,
+                                                   checkpoint->settings.seed, &error);
+  g_assert_no_error (error);
+  SfMapData *data = map_data ();
+  g_assert_nonnull (data);
+  int n_held = 0;
+  for (int i = 0; i < d->n_images; i++)
+    {
+      g_assert_cmpint (data->points[i].held_out, ==, split->held_out[i]);
+      n_held += split->held_out[i];
+    }
+  g_assert_cmpint (n_held, >, 0);
+  g_assert_cmpint (n_held, <, d->n_images);
+
+  /* The people list: a row is marked exactly when its name is a held-out person's. */
+  GtkWidget *list = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_BOX, "people-list");
+  g_assert_nonnull (list);
+  int n_rows = 0, n_marked = 0;
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
+    {
+      if (!ADW_IS_ACTION_ROW (row))
+        continue;
+      const char *name = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
+      gboolean held = FALSE;
+      for (int i = 0; i < d->n_images; i++)
+        held |= split->held_out[i] && g_strcmp0 (d->person_names[d->labels[i]], name) == 0;
+      g_assert_cmpint (gtk_widget_has_css_class (row, "held-out"), ==, held);
+      g_assert_cmpint (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "held out") != NULL, ==, held);
+      n_rows++;
+      n_marked += held;
+    }
+  g_assert_cmpint (n_rows, >, 0);
+  g_assert_cmpint (n_marked, >, 0);
+
+  /* Show or hide either part. */
+  SfEmbeddingMap *map = sf_people_view_get_map (view);
+  GtkCheckButton *held_check = GTK_CHECK_BUTTON (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_CHECK_BUTTON,
+                                                                      "map-show-held-out"));
+  GtkCheckButton *training_check = GTK_CHECK_BUTTON (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_CHECK_BUTTON,
+                                                                          "map-show-training"));
+  g_assert_nonnull (held_check);
+  g_assert_nonnull (training_check);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_ALL);
+  gtk_check_button_set_active (held_check, FALSE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_TRAINING);
+  gtk_check_button_set_active (held_check, TRUE);
+  gtk_check_button_set_active (training_check, FALSE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_HELD_OUT);
+  gtk_check_button_set_active (training_check, TRUE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_ALL);
+
+  /* Hidden points are not drawn and cannot be hit; the layout stays. */
+  SfMapPoint points[] = {
+    { 0, 0, 0, FALSE, FALSE }, { 1, 0, 1, FALSE, TRUE }, { 0, 1, 2, FALSE, FALSE }, { 1, 1, 3, TRUE, FALSE },
+  };
+  double xs[4], ys[4];
+  sf_embedding_map_layout (points, 4, 200, 200, xs, ys);
+  const SfMapShow shows[] = { SF_MAP_SHOW_TRAINING, SF_MAP_SHOW_HELD_OUT };
+  for (guint k = 0; k < G_N_ELEMENTS (shows); k++)
+    {
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+      cairo_t *cr = cairo_create (surface);
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_paint (cr);
+      sf_embedding_map_draw_shown (cr, 200, 200, points, 4, -1, FALSE, shows[k]);
+      cairo_destroy (cr);
+      cairo_surface_flush (surface);
+      const guint8 *pixels = cairo_image_surface_get_data (surface);
+      int stride = cairo_image_surface_get_stride (surface);
+      for (int i = 0; i < 4; i++)
+        {
+          gboolean shown = points[i].enrolled || (points[i].held_out ? shows[k] == SF_MAP_SHOW_HELD_OUT
+                                                                     : shows[k] == SF_MAP_SHOW_TRAINING);
+          guint32 pixel = *((const guint32 *) (pixels + (int) ys[i] * stride) + (int) xs[i]) & 0xffffff;
+          g_assert_cmpint (pixel != 0xffffff, ==, shown);
+          g_assert_cmpint (sf_embedding_map_hit_shown (points, 4, 200, 200, xs[i], ys[i], 6, shows[k]) == i, ==, shown);
+        }
+      cairo_surface_destroy (surface);
+    }
+}
+
 static void
 test_map_drawing (void)
 {
   SfMapPoint points[] = {
-    { 0, 0, 0, FALSE }, { 1, 0, 1, FALSE }, { 0, 1, 2, FALSE }, { 1, 1, 3, TRUE },
+    { 0, 0, 0, FALSE, FALSE }, { 1, 0, 1, FALSE, FALSE }, { 0, 1, 2, FALSE, FALSE }, { 1, 1, 3, TRUE, FALSE },
   };
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
   cairo_t *cr = cairo_create (surface);
@@ -395,6 +492,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/model-and-dialog", test_model_and_dialog);
   g_test_add_func ("/ui/people/identify", test_identify);
   g_test_add_func ("/ui/people/enroll-dataset-and-new-model", test_enroll_dataset_and_new_model);
+  g_test_add_func ("/ui/people/held-out", test_held_out);
   g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
   int status = g_test_run ();

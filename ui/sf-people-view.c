@@ -12,6 +12,7 @@
 #include "sf-embedding-map.h"
 #include "sf-face-paint.h"
 #include "sf-file-chooser.h"
+#include "sf-held-out.h"
 #include "sf-notify.h"
 #include "sf-people-job.h"
 #include "sf-person-dialog.h"
@@ -34,6 +35,8 @@ struct _SfPeopleView
   GtkListBox *candidates_list;
   GtkWidget *candidates_scroller;
   SfEmbeddingMap *map;
+  GtkCheckButton *show_training_check;
+  GtkCheckButton *show_held_out_check;
 
   /* Owned */
   SfSession *session;
@@ -48,6 +51,7 @@ struct _SfPeopleView
   int n_candidates;
   char *last_error;
   GtkFileChooserNative *chooser;
+  SfHeldOut *held_out;         /* of the current model on the session's dataset; NULL: none */
 };
 
 enum {
@@ -191,6 +195,21 @@ icon_button (const char *icon_name, const char *tooltip, const char *person_name
   return button;
 }
 
+/* An enrolled name is a held-out person's when the dataset has a person of
+ * that name the model never saw. */
+static gboolean
+held_out_name (SfPeopleView *self, const char *name)
+{
+  const SfDataset *data = dataset (self);
+
+  if (self->held_out == NULL || data == NULL)
+    return FALSE;
+  for (int p = 0; p < data->n_people; p++)
+    if (g_strcmp0 (data->person_names[p], name) == 0)
+      return sf_held_out_has_person (self->held_out, p);
+  return FALSE;
+}
+
 static void
 update_people (SfPeopleView *self)
 {
@@ -209,6 +228,14 @@ update_people (SfPeopleView *self)
       g_autofree char *escaped = g_markup_escape_text (name, -1);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
       g_autofree char *subtitle = g_strdup_printf (ngettext ("%d image", "%d images", n), n);
+      if (held_out_name (self, name))
+        {
+          char *plain = subtitle;
+          /* Translators: an enrolled person's image count (e.g. "3 images"), the dataset person of that name held out of training. */
+          subtitle = g_strdup_printf (_("%s · held out of training"), plain);
+          g_free (plain);
+          gtk_widget_add_css_class (row, "held-out");
+        }
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       int face = sf_gallery_get_person_face (people, p);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), face_picture (sf_gallery_get_face_pixels (people, face),
@@ -410,6 +437,10 @@ refresh (SfPeopleView *self)
       show_error (self, _("Out of memory for a copy of the model"));
       return;
     }
+  g_clear_pointer (&self->held_out, sf_held_out_free);
+  self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self));
+  sf_people_job_set_held_out (job, self->held_out != NULL ? self->held_out->images : NULL);
+  update_people (self);
   set_busy (self, TRUE);
   sf_people_job_run_async (job, self, self->cancellable, job_done_cb, GUINT_TO_POINTER (++self->generation));
 }
@@ -584,6 +615,18 @@ probe_drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, S
 /* ---- session ---- */
 
 static void
+map_show_toggled_cb (SfPeopleView *self)
+{
+  SfMapShow show = 0;
+
+  if (gtk_check_button_get_active (self->show_training_check))
+    show |= SF_MAP_SHOW_TRAINING;
+  if (gtk_check_button_get_active (self->show_held_out_check))
+    show |= SF_MAP_SHOW_HELD_OUT;
+  sf_embedding_map_set_show (self->map, show);
+}
+
+static void
 checkpoint_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self)
 {
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session);
@@ -695,6 +738,7 @@ sf_people_view_finalize (GObject *object)
   g_free (self->probe);
   g_free (self->candidates);
   g_free (self->last_error);
+  sf_held_out_free (self->held_out);
 
   G_OBJECT_CLASS (sf_people_view_parent_class)->finalize (object);
 }
@@ -742,6 +786,9 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_scroller);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_list);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, map);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_training_check);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_held_out_check);
+  gtk_widget_class_bind_template_callback (widget_class, map_show_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "people.add-person", NULL, add_person_action);
   gtk_widget_class_install_action (widget_class, "people.enroll-dataset", NULL, enroll_dataset_action);
