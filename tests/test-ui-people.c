@@ -245,14 +245,41 @@ test_identify (void)
   g_assert_cmpint (n, ==, 1);
 }
 
+/* Enrol Dataset asks first: answers with `shots` images each (or cancels
+ * when there is nobody to enrol) and returns what the dialog said. */
+static char *
+enrol_dataset_through_dialog (int shots, gboolean expect_anyone)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  sf_test_wait_toplevel_shown (ADW_TYPE_MESSAGE_DIALOG, "the Enrol Dataset dialog");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  char *body = g_strdup (adw_message_dialog_get_body (dialog));
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (sf_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON, "enrol-shots"));
+  g_assert_nonnull (spin);
+  gtk_spin_button_set_value (spin, shots);
+  g_assert_cmpint (adw_message_dialog_get_response_enabled (dialog, "enrol"), ==, expect_anyone);
+  adw_message_dialog_response (dialog, expect_anyone ? "enrol" : "cancel");
+  gtk_window_close (GTK_WINDOW (dialog));
+  sf_test_wait_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "the Enrol Dataset dialog to close");
+  return body;
+}
+
 static void
 test_enroll_dataset_and_new_model (void)
 {
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  /* Ann was enrolled from copies of person 0's images: the dialog says so,
+   * and she is not enrolled a second time under the dataset's name. */
+  g_assert_cmpint (sf_people_view_find_enrolled (view, 0), ==, sf_gallery_find_person (gallery (), "Ann"));
+  g_assert_cmpint (sf_people_view_find_enrolled (view, 1), ==, -1);
+  g_autofree char *body = enrol_dataset_through_dialog (2, TRUE);
+  g_autofree char *as_ann = g_strdup_printf ("%s as Ann", dataset ()->person_names[0]);
+  g_assert_nonnull (strstr (body, as_ann));
   sf_test_wait_until (view_idle, NULL, "the dataset's people");
   sf_test_settle (window);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
-  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_find_person (gallery (), dataset ()->person_names[0]), ==, -1);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, 2 * dataset ()->n_people);   /* two shots each */
+  g_assert_cmpint (sf_gallery_get_person_n_faces (gallery (), sf_gallery_find_person (gallery (), dataset ()->person_names[5])), ==, 2);
   assert_map_matches ();
   /* A dataset person enrolled keeps their colour on the map. */
   SfMapData *data = map_data ();
@@ -260,17 +287,18 @@ test_enroll_dataset_and_new_model (void)
   int face = sf_gallery_get_person_face (gallery (), person);
   g_assert_cmpint (data->points[dataset ()->n_images + face].colour, ==, 3);
   /* Again: nobody twice. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  g_autofree char *again = enrol_dataset_through_dialog (1, FALSE);
+  g_assert_nonnull (strstr (again, "Everyone"));
   sf_test_wait_until (view_idle, NULL, "the dataset's people again");
-  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, 2 * dataset ()->n_people);
 
-  /* Probes of a dataset person are identified among 21 people. */
+  /* Probes of a dataset person are identified among everyone (Ann for person 0). */
   sf_session_set_threshold (session (), 0.0);
   g_autofree char *probe = write_pgm (tmp_dir, "probe3.pgm", image_of (3, 0));
   g_assert_true (sf_people_view_identify_file (view, probe));
   int n = 0;
   const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
-  g_assert_cmpint (n, ==, dataset ()->n_people + 1);
+  g_assert_cmpint (n, ==, dataset ()->n_people);
   g_assert_cmpstr (sf_gallery_get_person_name (gallery (), candidates[0].person), ==, dataset ()->person_names[3]);
 
   /* A new model with no file: the same people, embedded by it, kept in memory. */
@@ -281,7 +309,7 @@ test_enroll_dataset_and_new_model (void)
   sf_session_set_checkpoint (session (), checkpoint, NULL);
   sf_test_wait_until (view_idle, NULL, "re-embedding");
   sf_test_settle (window);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
   g_assert_true (sf_gallery_is_current (gallery (), model));
   g_assert_null (sf_session_get_gallery_path (session ()));
   g_assert_true (has_label (GTK_WIDGET (view), "Kept in memory"));
@@ -305,8 +333,8 @@ test_enroll_dataset_and_new_model (void)
 
   sf_people_view_remove_person (view, 0);
   sf_test_wait_until (view_idle, NULL, "the map after removing");
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
-  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people - 1);
+  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + 2 * (dataset ()->n_people - 1));
   assert_map_matches ();
 }
 
@@ -326,7 +354,7 @@ test_gallery_follows_model (void)
   g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, other_gallery);
   g_autoptr (SfGallery) saved = sf_gallery_load (other_gallery, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, dataset ()->n_people - 1);
   sf_test_settle (window);
   g_assert_true (has_label (GTK_WIDGET (view), "other.gallery"));
 
@@ -337,7 +365,7 @@ test_gallery_follows_model (void)
   sf_window_open_model (window, first);
   g_assert_cmpstr (sf_session_get_model_path (session ()), ==, first);
   g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, first_gallery);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
   g_assert_cmpint (sf_gallery_find_person (gallery (), "Ann"), ==, 0);
   g_assert_cmpint (sf_gallery_find_person (gallery (), "Ada Lovelace"), ==, -1);
   sf_test_wait_until (view_idle, NULL, "the reopened model's map");

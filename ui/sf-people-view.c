@@ -8,6 +8,7 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "sf-embedding-map.h"
 #include "sf-face-paint.h"
@@ -459,8 +460,59 @@ sf_people_view_enroll_files (SfPeopleView *self, const char *name, const char *c
   refresh (self);
 }
 
+/* The gallery person a dataset person is enrolled as, or -1: under the
+ * same name, or under any name from one of their images (the same file, or
+ * the same pixels to within 8-bit rounding: a copy of the file). */
+static int
+enrolled_as (SfPeopleView *self, int p)
+{
+  const SfDataset *data = dataset (self);
+  const SfGallery *people = gallery (self);
+
+  if (people == NULL || data == NULL)
+    return -1;
+  int found = sf_gallery_find_person (people, data->person_names[p]);
+  if (found >= 0)
+    return found;
+  int n_faces = sf_gallery_get_n_faces (people);
+  int size = sf_gallery_get_image_size (people);
+  gsize area = (gsize) size * size;
+  for (int i = 0; i < data->n_images; i++)
+    {
+      if (data->labels[i] != p)
+        continue;
+      const char *path = data->image_paths != NULL ? data->image_paths[i] : NULL;
+      const float *image = sf_dataset_image (data, i);
+      for (int f = 0; f < n_faces; f++)
+        {
+          const char *face_path = sf_gallery_get_face_path (people, f);
+          if (path != NULL && face_path != NULL && g_strcmp0 (path, face_path) == 0)
+            return sf_gallery_get_face_person (people, f);
+          if (data->width != size || data->height != size)
+            continue;
+          const float *pixels = sf_gallery_get_face_pixels (people, f);
+          gsize k = 0;
+          while (k < area && fabsf (pixels[k] - image[k]) <= 1.5f / 255.0f)
+            k++;
+          if (k == area)
+            return sf_gallery_get_face_person (people, f);
+        }
+    }
+  return -1;
+}
+
+int
+sf_people_view_find_enrolled (SfPeopleView *self, int dataset_person)
+{
+  g_return_val_if_fail (SF_IS_PEOPLE_VIEW (self), -1);
+  const SfDataset *data = dataset (self);
+  g_return_val_if_fail (data != NULL && dataset_person >= 0 && dataset_person < data->n_people, -1);
+
+  return enrolled_as (self, dataset_person);
+}
+
 void
-sf_people_view_enroll_dataset (SfPeopleView *self)
+sf_people_view_enroll_dataset (SfPeopleView *self, int shots)
 {
   g_return_if_fail (SF_IS_PEOPLE_VIEW (self));
 
@@ -470,16 +522,17 @@ sf_people_view_enroll_dataset (SfPeopleView *self)
   int added = 0;
   for (int p = 0; p < data->n_people; p++)
     {
-      if (sf_gallery_find_person (gallery (self), data->person_names[p]) >= 0)
+      if (enrolled_as (self, p) >= 0)
         continue;
-      for (int i = 0; i < data->n_images; i++)
+      int taken = 0;
+      for (int i = 0; i < data->n_images && (shots <= 0 || taken < shots); i++)
         if (data->labels[i] == p)
           {
             g_ptr_array_add (self->pending, sf_enrolment_new_face (data->person_names[p], sf_dataset_image (data, i),
                                                                    data->width, data->image_paths[i]));
-            added++;
-            break;
+            taken++;
           }
+      added += taken > 0;
     }
   if (added > 0)
     refresh (self);
@@ -578,9 +631,82 @@ add_person_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 }
 
 static void
+enroll_response_cb (AdwMessageDialog *dialog, const char *response, SfPeopleView *self)
+{
+  GtkSpinButton *shots = g_object_get_data (G_OBJECT (dialog), "shots");
+
+  if (g_strcmp0 (response, "enrol") == 0)
+    sf_people_view_enroll_dataset (self, gtk_spin_button_get_value_as_int (shots));
+}
+
+/* Asks first: how many images of each person, and says who is enrolled
+ * already (by name or from their images) and will be left as they are. */
+static void
 enroll_dataset_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  sf_people_view_enroll_dataset (SF_PEOPLE_VIEW (widget));
+  SfPeopleView *self = SF_PEOPLE_VIEW (widget);
+  const SfDataset *data = dataset (self);
+
+  if (self->model == NULL || data == NULL || data->width != data->height)
+    return;
+  g_autoptr (GString) already = g_string_new (NULL);
+  int n_new = 0, n_already = 0, most = 1;
+  g_autofree int *counts = g_new0 (int, MAX (data->n_people, 1));
+  for (int i = 0; i < data->n_images; i++)
+    most = MAX (most, ++counts[data->labels[i]]);
+  for (int p = 0; p < data->n_people; p++)
+    {
+      int as = enrolled_as (self, p);
+      if (as < 0)
+        {
+          n_new++;
+          continue;
+        }
+      const char *name = sf_gallery_get_person_name (gallery (self), as);
+      if (n_already++ > 0)
+        g_string_append (already, ", ");
+      if (g_strcmp0 (name, data->person_names[p]) == 0)
+        g_string_append (already, name);
+      else
+        /* Translators: a dataset person already enrolled under another name, e.g. "s1 as Alice". */
+        g_string_append_printf (already, _("%s as %s"), data->person_names[p], name);
+    }
+
+  g_autofree char *body = NULL;
+  if (n_new == 0)
+    body = g_strdup (_("Everyone in the dataset is enrolled already."));
+  else if (n_already == 0)
+    /* Translators: how many dataset people are about to be enrolled. */
+    body = g_strdup_printf (ngettext ("%d person will be enrolled.", "%d people will be enrolled.", n_new), n_new);
+  else
+    /* Translators: %d people to enrol; then the names of those enrolled already (by name or from their images). */
+    body = g_strdup_printf (ngettext ("%d person will be enrolled. Enrolled already, and left as they are: %s.",
+                                      "%d people will be enrolled. Enrolled already, and left as they are: %s.", n_new),
+                            n_new, already->str);
+
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                              _("Enrol the Dataset’s People?"), body);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("_Images per person"));
+  GtkWidget *spin = gtk_spin_button_new_with_range (1, most, 1);
+  gtk_widget_set_name (spin, "enrol-shots");
+  gtk_widget_set_tooltip_text (spin, _("How many images of each person to enrol, as the command line’s --shots"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), spin);
+  gtk_widget_set_sensitive (box, n_new > 0);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "enrol", _("_Enrol"), NULL);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "enrol", n_new > 0);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "enrol", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), n_new > 0 ? "enrol" : "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "shots", spin);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (enroll_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
