@@ -16,6 +16,7 @@
 
 #include "sf-application.h"
 #include "sf-embedding-map.h"
+#include "sf-face-picker.h"
 #include "sf-people-view.h"
 #include "sf-person-dialog.h"
 #include "sf-screenshots.h"
@@ -469,6 +470,34 @@ test_held_out (void)
     }
 }
 
+/* Identify takes a dataset face from the picker, not only a file. */
+static void
+test_identify_from_dataset (void)
+{
+  SfFacePicker *picker = SF_FACE_PICKER (sf_test_find_widget (GTK_WIDGET (view), SF_TYPE_FACE_PICKER, "probe-picker"));
+  g_assert_nonnull (picker);
+  g_assert_true (sf_face_picker_get_faces (picker) == sf_window_get_faces (window));
+  GtkDropDown *people = GTK_DROP_DOWN (sf_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_DROP_DOWN, "person-picker"));
+  GtkFlowBox *faces = GTK_FLOW_BOX (sf_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_FLOW_BOX, "face-picker"));
+  g_assert_nonnull (people);
+  g_assert_nonnull (faces);
+
+  sf_test_wait_until (view_idle, NULL, "the view to go idle");
+  sf_session_set_threshold (session (), 0.0);
+  /* Person 7: the last probe (test_enroll_dataset_and_new_model) was person 3. */
+  gtk_drop_down_set_selected (people, 7);
+  GtkWidget *first = gtk_widget_get_first_child (GTK_WIDGET (faces));
+  g_assert_nonnull (first);
+  g_signal_emit_by_name (faces, "child-activated", first);
+  sf_test_settle (window);
+  g_assert_cmpint (sf_face_picker_get_index (picker), ==, image_of (7, 0));
+  int n = 0;
+  const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
+  g_assert_cmpint (n, ==, sf_gallery_get_n_people (gallery ()));
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery (), candidates[0].person), ==, dataset ()->person_names[7]);
+  g_assert_true (has_label (GTK_WIDGET (view), "Identified:"));
+}
+
 static void
 test_map_drawing (void)
 {
@@ -520,6 +549,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/model-and-dialog", test_model_and_dialog);
   g_test_add_func ("/ui/people/identify", test_identify);
   g_test_add_func ("/ui/people/enroll-dataset-and-new-model", test_enroll_dataset_and_new_model);
+  g_test_add_func ("/ui/people/identify-from-dataset", test_identify_from_dataset);
   g_test_add_func ("/ui/people/held-out", test_held_out);
   g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);

@@ -10,8 +10,10 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "image.h"
 #include "sf-embedding-map.h"
 #include "sf-face-paint.h"
+#include "sf-face-picker.h"
 #include "sf-file-chooser.h"
 #include "sf-held-out.h"
 #include "sf-notify.h"
@@ -37,6 +39,7 @@ struct _SfPeopleView
   GtkWidget *candidates_scroller;
   SfEmbeddingMap *map;
   GtkCheckButton *show_training_check;
+  SfFacePicker *probe_picker;
   GtkCheckButton *show_held_out_check;
 
   /* Owned */
@@ -374,6 +377,30 @@ identify (SfPeopleView *self)
   update_candidates (self);
 }
 
+/* A face chosen in the picker (a dataset face or an image file it read),
+ * at the model's input size, as the probe. */
+static void
+probe_face_chosen_cb (SfFacePicker *picker, int index, SfFace *face, SfPeopleView *self)
+{
+  int width = 0, height = 0;
+  const float *pixels = sf_face_get_pixels (face, &width, &height);
+
+  if (self->model == NULL || pixels == NULL)
+    return;
+  int size = sf_model_get_input_size (self->model);
+  float *probe = g_new (float, (gsize) size * size);
+  if (width == size && height == size)
+    memcpy (probe, pixels, sizeof (float) * size * size);
+  else
+    sf_image_resize_area (pixels, width, height, probe, size, size);
+  g_free (self->probe);
+  self->probe = probe;
+  self->probe_size = size;
+  g_autoptr (GdkTexture) texture = sf_face_texture_new (probe, size, size);
+  gtk_picture_set_paintable (self->probe_picture, GDK_PAINTABLE (texture));
+  identify (self);
+}
+
 gboolean
 sf_people_view_identify_file (SfPeopleView *self, const char *path)
 {
@@ -441,6 +468,7 @@ refresh (SfPeopleView *self)
   g_clear_pointer (&self->held_out, sf_held_out_free);
   self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self));
   sf_people_job_set_held_out (job, self->held_out != NULL ? self->held_out->images : NULL);
+  sf_face_picker_set_held_out (self->probe_picker, self->held_out);
   update_people (self);
   set_busy (self, TRUE);
   sf_people_job_run_async (job, self, self->cancellable, job_done_cb, GUINT_TO_POINTER (++self->generation));
@@ -798,6 +826,7 @@ gallery_error_cb (SfSession *session, const char *message, SfPeopleView *self)
 static void
 faces_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self)
 {
+  sf_face_picker_set_faces (self->probe_picker, sf_session_get_faces (session));
   refresh (self);
 }
 
@@ -829,6 +858,7 @@ sf_people_view_set_session (SfPeopleView *self, SfSession *session)
   g_signal_connect (session, "notify::threshold", G_CALLBACK (threshold_changed_cb), self);
   update_storage (self);
   update_people (self);
+  sf_face_picker_set_faces (self->probe_picker, sf_session_get_faces (session));
   checkpoint_changed_cb (session, NULL, self);
 }
 
@@ -899,6 +929,7 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SF_TYPE_EMBEDDING_MAP);
+  g_type_ensure (SF_TYPE_FACE_PICKER);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/siamesefaces/SiameseFaces/ui/sf-people-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, stack);
@@ -913,6 +944,8 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_list);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, map);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_training_check);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, probe_picker);
+  gtk_widget_class_bind_template_callback (widget_class, probe_face_chosen_cb);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_held_out_check);
   gtk_widget_class_bind_template_callback (widget_class, map_show_toggled_cb);
 
