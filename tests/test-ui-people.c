@@ -499,6 +499,55 @@ test_identify_from_dataset (void)
 }
 
 static void
+collect_accelerators (GtkWidget *widget, GPtrArray *accelerators)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      char *accelerator = NULL, *action = NULL;
+      g_object_get (widget, "accelerator", &accelerator, "action-name", &action, NULL);
+      if (accelerator != NULL)
+        g_ptr_array_add (accelerators, accelerator);
+      if (action != NULL)
+        {
+          g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+          for (int i = 0; accels != NULL && accels[i] != NULL; i++)
+            g_ptr_array_add (accelerators, g_strdup (accels[i]));
+          g_free (action);
+        }
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_accelerators (child, accelerators);
+}
+
+/* The Keyboard Shortcuts window names the People view's own keys. */
+static void
+test_shortcuts_window (void)
+{
+  g_autoptr (GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/siamesefaces/SiameseFaces/gtk/help-overlay.ui");
+  GtkWidget *overlay = GTK_WIDGET (gtk_builder_get_object (builder, "help_overlay"));
+  g_assert_nonnull (overlay);
+  g_autoptr (GPtrArray) accelerators = g_ptr_array_new_with_free_func (g_free);
+  collect_accelerators (overlay, accelerators);
+  const char *wanted[] = { "<Control>n", "<Control>i" };
+  for (guint k = 0; k < G_N_ELEMENTS (wanted); k++)
+    {
+      guint key = 0;
+      GdkModifierType mods = 0;
+      g_assert_true (gtk_accelerator_parse (wanted[k], &key, &mods));
+      gboolean found = FALSE;
+      for (guint i = 0; i < accelerators->len; i++)
+        {
+          guint k2 = 0;
+          GdkModifierType m2 = 0;
+          found |= gtk_accelerator_parse (accelerators->pdata[i], &k2, &m2) && k2 == key && m2 == mods;
+        }
+      if (!found)
+        g_error ("the shortcuts window omits %s", wanted[k]);
+    }
+  gtk_window_destroy (GTK_WINDOW (overlay));
+}
+
+static void
 test_map_drawing (void)
 {
   SfMapPoint points[] = {
@@ -553,6 +602,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/held-out", test_held_out);
   g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
+  g_test_add_func ("/ui/people/shortcuts-window", test_shortcuts_window);
   int status = g_test_run ();
 
   sf_test_wait_until (view_idle, NULL, "the view to go idle");
