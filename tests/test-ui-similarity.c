@@ -223,6 +223,63 @@ test_charts (void)
 
 /* ---- the view in the window ---- */
 
+/* The histogram's legend covers no bar: with tall bars in every bin, the
+ * legend box (found by a fill colour of its own) has no bar pixel above it in
+ * its columns, where a bar reaching the top of the plot would show in the
+ * margin between the plot's top and the box. */
+static void
+test_histogram_legend (void)
+{
+  enum { W = 320, H = 200, N = 400 };
+  float scores[N], truths[N];
+  for (int i = 0; i < N; i++)
+    {
+      scores[i] = (i + 0.5f) / N;
+      truths[i] = i % 2;
+    }
+  SfScoreChartStyle style;
+  sf_score_chart_style_init_default (&style);
+  style.background = (GdkRGBA) { 1.0, 0.0, 1.0, 1.0 };   /* the legend's fill: magenta, maybe translucent */
+  style.same = (GdkRGBA) { 0.0, 0.8, 0.0, 1.0 };
+  style.different = (GdkRGBA) { 0.0, 0.0, 0.8, 1.0 };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, W, H);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  sf_score_histogram_draw (cr, W, H, &style, scores, truths, N, 0.999);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+#define PIXEL(x, y) (((const guint32 *) (data + (y) * stride))[x] & 0xffffff)
+  int x0 = W, x1 = -1, y0 = H;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      if (((PIXEL (x, y) >> 16) & 0xff) > 180 && (PIXEL (x, y) & 0xff) > 180 && ((PIXEL (x, y) >> 8) & 0xff) < 150)
+        {
+          x0 = MIN (x0, x);
+          x1 = MAX (x1, x);
+          y0 = MIN (y0, y);
+        }
+  g_assert_cmpint (x1, >, x0 + 20);   /* the legend box is there */
+  int bar_pixels = 0;
+  for (int y = 0; y < y0; y++)
+    for (int x = x0; x <= x1; x++)
+      {
+        guint32 p = PIXEL (x, y);
+        int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+        bar_pixels += (g > r + 40 || b > r + 40);
+      }
+#undef PIXEL
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *kept = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "histogram-legend.png", NULL);
+      cairo_surface_write_to_png (surface, kept);
+    }
+  cairo_surface_destroy (surface);
+  g_assert_cmpint (bar_pixels, ==, 0);
+}
+
 static void
 test_no_model (void)
 {
@@ -999,6 +1056,7 @@ main (int argc, char *argv[])
   g_assert_nonnull (view);
 
   g_test_add_func ("/ui/similarity/charts", test_charts);
+  g_test_add_func ("/ui/similarity/histogram-legend", test_histogram_legend);
   g_test_add_func ("/ui/similarity/score-panel", test_score_panel);
   g_test_add_func ("/ui/similarity/face-picker", test_face_picker);
   g_test_add_func ("/ui/similarity/no-model", test_no_model);
