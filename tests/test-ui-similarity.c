@@ -27,6 +27,7 @@
 #include "sf-test-files.h"
 #include "sf-test-model.h"
 #include "sf-test-ui.h"
+#include "sf-training-curves.h"
 #include "sf-window.h"
 
 static SfApplication *app;
@@ -278,6 +279,20 @@ test_histogram_legend (void)
     }
   cairo_surface_destroy (surface);
   g_assert_cmpint (bar_pixels, ==, 0);
+}
+
+/* The accuracy curves say at which threshold they count (the trainer's fixed
+ * 0.5), since the end-of-run summary and this view use the model's own. */
+static void
+test_curves_threshold_label (void)
+{
+  SfTrainingCurves *curves = SF_TRAINING_CURVES (sf_test_find_widget (GTK_WIDGET (window), SF_TYPE_TRAINING_CURVES, NULL));
+  g_assert_nonnull (curves);
+  SfPlot *accuracy = sf_training_curves_get_accuracy_plot (curves);
+  guint n = sf_plot_get_n_series (accuracy);
+  g_assert_cmpuint (n, >=, 2);
+  for (guint k = n - 2; k < n; k++)
+    g_assert_nonnull (strstr (sf_plot_get_series (accuracy, k)->name, "0.5"));
 }
 
 static void
@@ -1057,6 +1072,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/ui/similarity/charts", test_charts);
   g_test_add_func ("/ui/similarity/histogram-legend", test_histogram_legend);
+  g_test_add_func ("/ui/similarity/curves-threshold-label", test_curves_threshold_label);
   g_test_add_func ("/ui/similarity/score-panel", test_score_panel);
   g_test_add_func ("/ui/similarity/face-picker", test_face_picker);
   g_test_add_func ("/ui/similarity/no-model", test_no_model);
