@@ -9,10 +9,14 @@
  * drawn on an image surface. */
 #include <math.h>
 #include <string.h>
+#include <adwaita.h>
 #include <glib/gstdio.h>
+
+#include "pairs.h"
 
 #include "sf-application.h"
 #include "sf-embedding-map.h"
+#include "sf-face-picker.h"
 #include "sf-people-view.h"
 #include "sf-person-dialog.h"
 #include "sf-screenshots.h"
@@ -242,14 +246,41 @@ test_identify (void)
   g_assert_cmpint (n, ==, 1);
 }
 
+/* Enrol Dataset asks first: answers with `shots` images each (or cancels
+ * when there is nobody to enrol) and returns what the dialog said. */
+static char *
+enrol_dataset_through_dialog (int shots, gboolean expect_anyone)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  sf_test_wait_toplevel_shown (ADW_TYPE_MESSAGE_DIALOG, "the Enrol Dataset dialog");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (sf_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  char *body = g_strdup (adw_message_dialog_get_body (dialog));
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (sf_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SPIN_BUTTON, "enrol-shots"));
+  g_assert_nonnull (spin);
+  gtk_spin_button_set_value (spin, shots);
+  g_assert_cmpint (adw_message_dialog_get_response_enabled (dialog, "enrol"), ==, expect_anyone);
+  adw_message_dialog_response (dialog, expect_anyone ? "enrol" : "cancel");
+  gtk_window_close (GTK_WINDOW (dialog));
+  sf_test_wait_toplevel_gone (ADW_TYPE_MESSAGE_DIALOG, "the Enrol Dataset dialog to close");
+  return body;
+}
+
 static void
 test_enroll_dataset_and_new_model (void)
 {
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  /* Ann was enrolled from copies of person 0's images: the dialog says so,
+   * and she is not enrolled a second time under the dataset's name. */
+  g_assert_cmpint (sf_people_view_find_enrolled (view, 0), ==, sf_gallery_find_person (gallery (), "Ann"));
+  g_assert_cmpint (sf_people_view_find_enrolled (view, 1), ==, -1);
+  g_autofree char *body = enrol_dataset_through_dialog (2, TRUE);
+  g_autofree char *as_ann = g_strdup_printf ("%s as Ann", dataset ()->person_names[0]);
+  g_assert_nonnull (strstr (body, as_ann));
   sf_test_wait_until (view_idle, NULL, "the dataset's people");
   sf_test_settle (window);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
-  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_find_person (gallery (), dataset ()->person_names[0]), ==, -1);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, 2 * dataset ()->n_people);   /* two shots each */
+  g_assert_cmpint (sf_gallery_get_person_n_faces (gallery (), sf_gallery_find_person (gallery (), dataset ()->person_names[5])), ==, 2);
   assert_map_matches ();
   /* A dataset person enrolled keeps their colour on the map. */
   SfMapData *data = map_data ();
@@ -257,17 +288,18 @@ test_enroll_dataset_and_new_model (void)
   int face = sf_gallery_get_person_face (gallery (), person);
   g_assert_cmpint (data->points[dataset ()->n_images + face].colour, ==, 3);
   /* Again: nobody twice. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "people.enroll-dataset", NULL));
+  g_autofree char *again = enrol_dataset_through_dialog (1, FALSE);
+  g_assert_nonnull (strstr (again, "Everyone"));
   sf_test_wait_until (view_idle, NULL, "the dataset's people again");
-  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, dataset ()->n_people + 2);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery ()), ==, 2 * dataset ()->n_people);
 
-  /* Probes of a dataset person are identified among 21 people. */
+  /* Probes of a dataset person are identified among everyone (Ann for person 0). */
   sf_session_set_threshold (session (), 0.0);
   g_autofree char *probe = write_pgm (tmp_dir, "probe3.pgm", image_of (3, 0));
   g_assert_true (sf_people_view_identify_file (view, probe));
   int n = 0;
   const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
-  g_assert_cmpint (n, ==, dataset ()->n_people + 1);
+  g_assert_cmpint (n, ==, dataset ()->n_people);
   g_assert_cmpstr (sf_gallery_get_person_name (gallery (), candidates[0].person), ==, dataset ()->person_names[3]);
 
   /* A new model with no file: the same people, embedded by it, kept in memory. */
@@ -278,7 +310,7 @@ test_enroll_dataset_and_new_model (void)
   sf_session_set_checkpoint (session (), checkpoint, NULL);
   sf_test_wait_until (view_idle, NULL, "re-embedding");
   sf_test_settle (window);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
   g_assert_true (sf_gallery_is_current (gallery (), model));
   g_assert_null (sf_session_get_gallery_path (session ()));
   g_assert_true (has_label (GTK_WIDGET (view), "Kept in memory"));
@@ -302,8 +334,8 @@ test_enroll_dataset_and_new_model (void)
 
   sf_people_view_remove_person (view, 0);
   sf_test_wait_until (view_idle, NULL, "the map after removing");
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
-  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people - 1);
+  g_assert_cmpint (n_map_points (), ==, dataset ()->n_images + 2 * (dataset ()->n_people - 1));
   assert_map_matches ();
 }
 
@@ -323,7 +355,7 @@ test_gallery_follows_model (void)
   g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, other_gallery);
   g_autoptr (SfGallery) saved = sf_gallery_load (other_gallery, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, dataset ()->n_people);
+  g_assert_cmpint (sf_gallery_get_n_people (saved), ==, dataset ()->n_people - 1);
   sf_test_settle (window);
   g_assert_true (has_label (GTK_WIDGET (view), "other.gallery"));
 
@@ -334,7 +366,7 @@ test_gallery_follows_model (void)
   sf_window_open_model (window, first);
   g_assert_cmpstr (sf_session_get_model_path (session ()), ==, first);
   g_assert_cmpstr (sf_session_get_gallery_path (session ()), ==, first_gallery);
-  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people + 1);
+  g_assert_cmpint (sf_gallery_get_n_people (gallery ()), ==, dataset ()->n_people);
   g_assert_cmpint (sf_gallery_find_person (gallery (), "Ann"), ==, 0);
   g_assert_cmpint (sf_gallery_find_person (gallery (), "Ada Lovelace"), ==, -1);
   sf_test_wait_until (view_idle, NULL, "the reopened model's map");
@@ -344,11 +376,182 @@ test_gallery_follows_model (void)
   assert_map_matches ();
 }
 
+/* Held-out people are marked: the map's points carry the split's held-out
+ * marks and the map can hide either part; enrolled people of a held-out
+ * dataset name say so. */
+static void
+test_held_out (void)
+{
+  const SfDataset *d = dataset ();
+  const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
+  GError *error = NULL;
+
+  sf_test_wait_until (view_idle, NULL, "the map");
+  sf_test_settle (window);
+  g_assert_cmpint (checkpoint->settings.split, ==, SF_SPLIT_PEOPLE);
+  g_autoptr (SfPairSet) split = sf_pairs_generate (d, checkpoint->settings.split, checkpoint->settings.split_share,
+                                                   checkpoint->settings.seed, &error);
+  g_assert_no_error (error);
+  SfMapData *data = map_data ();
+  g_assert_nonnull (data);
+  int n_held = 0;
+  for (int i = 0; i < d->n_images; i++)
+    {
+      g_assert_cmpint (data->points[i].held_out, ==, split->held_out[i]);
+      n_held += split->held_out[i];
+    }
+  g_assert_cmpint (n_held, >, 0);
+  g_assert_cmpint (n_held, <, d->n_images);
+
+  /* The people list: a row is marked exactly when its name is a held-out person's. */
+  GtkWidget *list = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_BOX, "people-list");
+  g_assert_nonnull (list);
+  int n_rows = 0, n_marked = 0;
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
+    {
+      if (!ADW_IS_ACTION_ROW (row))
+        continue;
+      const char *name = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
+      gboolean held = FALSE;
+      for (int i = 0; i < d->n_images; i++)
+        held |= split->held_out[i] && g_strcmp0 (d->person_names[d->labels[i]], name) == 0;
+      g_assert_cmpint (gtk_widget_has_css_class (row, "held-out"), ==, held);
+      g_assert_cmpint (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "held out") != NULL, ==, held);
+      n_rows++;
+      n_marked += held;
+    }
+  g_assert_cmpint (n_rows, >, 0);
+  g_assert_cmpint (n_marked, >, 0);
+
+  /* Show or hide either part. */
+  SfEmbeddingMap *map = sf_people_view_get_map (view);
+  GtkCheckButton *held_check = GTK_CHECK_BUTTON (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_CHECK_BUTTON,
+                                                                      "map-show-held-out"));
+  GtkCheckButton *training_check = GTK_CHECK_BUTTON (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_CHECK_BUTTON,
+                                                                          "map-show-training"));
+  g_assert_nonnull (held_check);
+  g_assert_nonnull (training_check);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_ALL);
+  gtk_check_button_set_active (held_check, FALSE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_TRAINING);
+  gtk_check_button_set_active (held_check, TRUE);
+  gtk_check_button_set_active (training_check, FALSE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_HELD_OUT);
+  gtk_check_button_set_active (training_check, TRUE);
+  g_assert_cmpint (sf_embedding_map_get_show (map), ==, SF_MAP_SHOW_ALL);
+
+  /* Hidden points are not drawn and cannot be hit; the layout stays. */
+  SfMapPoint points[] = {
+    { 0, 0, 0, FALSE, FALSE }, { 1, 0, 1, FALSE, TRUE }, { 0, 1, 2, FALSE, FALSE }, { 1, 1, 3, TRUE, FALSE },
+  };
+  double xs[4], ys[4];
+  sf_embedding_map_layout (points, 4, 200, 200, xs, ys);
+  const SfMapShow shows[] = { SF_MAP_SHOW_TRAINING, SF_MAP_SHOW_HELD_OUT };
+  for (guint k = 0; k < G_N_ELEMENTS (shows); k++)
+    {
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+      cairo_t *cr = cairo_create (surface);
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_paint (cr);
+      sf_embedding_map_draw_shown (cr, 200, 200, points, 4, -1, FALSE, shows[k]);
+      cairo_destroy (cr);
+      cairo_surface_flush (surface);
+      const guint8 *pixels = cairo_image_surface_get_data (surface);
+      int stride = cairo_image_surface_get_stride (surface);
+      for (int i = 0; i < 4; i++)
+        {
+          gboolean shown = points[i].enrolled || (points[i].held_out ? shows[k] == SF_MAP_SHOW_HELD_OUT
+                                                                     : shows[k] == SF_MAP_SHOW_TRAINING);
+          guint32 pixel = *((const guint32 *) (pixels + (int) ys[i] * stride) + (int) xs[i]) & 0xffffff;
+          g_assert_cmpint (pixel != 0xffffff, ==, shown);
+          g_assert_cmpint (sf_embedding_map_hit_shown (points, 4, 200, 200, xs[i], ys[i], 6, shows[k]) == i, ==, shown);
+        }
+      cairo_surface_destroy (surface);
+    }
+}
+
+/* Identify takes a dataset face from the picker, not only a file. */
+static void
+test_identify_from_dataset (void)
+{
+  SfFacePicker *picker = SF_FACE_PICKER (sf_test_find_widget (GTK_WIDGET (view), SF_TYPE_FACE_PICKER, "probe-picker"));
+  g_assert_nonnull (picker);
+  g_assert_true (sf_face_picker_get_faces (picker) == sf_window_get_faces (window));
+  GtkDropDown *people = GTK_DROP_DOWN (sf_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_DROP_DOWN, "person-picker"));
+  GtkFlowBox *faces = GTK_FLOW_BOX (sf_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_FLOW_BOX, "face-picker"));
+  g_assert_nonnull (people);
+  g_assert_nonnull (faces);
+
+  sf_test_wait_until (view_idle, NULL, "the view to go idle");
+  sf_session_set_threshold (session (), 0.0);
+  /* Person 7: the last probe (test_enroll_dataset_and_new_model) was person 3. */
+  gtk_drop_down_set_selected (people, 7);
+  GtkWidget *first = gtk_widget_get_first_child (GTK_WIDGET (faces));
+  g_assert_nonnull (first);
+  g_signal_emit_by_name (faces, "child-activated", first);
+  sf_test_settle (window);
+  g_assert_cmpint (sf_face_picker_get_index (picker), ==, image_of (7, 0));
+  int n = 0;
+  const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
+  g_assert_cmpint (n, ==, sf_gallery_get_n_people (gallery ()));
+  g_assert_cmpstr (sf_gallery_get_person_name (gallery (), candidates[0].person), ==, dataset ()->person_names[7]);
+  g_assert_true (has_label (GTK_WIDGET (view), "Identified:"));
+}
+
+static void
+collect_accelerators (GtkWidget *widget, GPtrArray *accelerators)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      char *accelerator = NULL, *action = NULL;
+      g_object_get (widget, "accelerator", &accelerator, "action-name", &action, NULL);
+      if (accelerator != NULL)
+        g_ptr_array_add (accelerators, accelerator);
+      if (action != NULL)
+        {
+          g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+          for (int i = 0; accels != NULL && accels[i] != NULL; i++)
+            g_ptr_array_add (accelerators, g_strdup (accels[i]));
+          g_free (action);
+        }
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_accelerators (child, accelerators);
+}
+
+/* The Keyboard Shortcuts window names the People view's own keys. */
+static void
+test_shortcuts_window (void)
+{
+  g_autoptr (GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/siamesefaces/SiameseFaces/gtk/help-overlay.ui");
+  GtkWidget *overlay = GTK_WIDGET (gtk_builder_get_object (builder, "help_overlay"));
+  g_assert_nonnull (overlay);
+  g_autoptr (GPtrArray) accelerators = g_ptr_array_new_with_free_func (g_free);
+  collect_accelerators (overlay, accelerators);
+  const char *wanted[] = { "<Control>n", "<Control>i" };
+  for (guint k = 0; k < G_N_ELEMENTS (wanted); k++)
+    {
+      guint key = 0;
+      GdkModifierType mods = 0;
+      g_assert_true (gtk_accelerator_parse (wanted[k], &key, &mods));
+      gboolean found = FALSE;
+      for (guint i = 0; i < accelerators->len; i++)
+        {
+          guint k2 = 0;
+          GdkModifierType m2 = 0;
+          found |= gtk_accelerator_parse (accelerators->pdata[i], &k2, &m2) && k2 == key && m2 == mods;
+        }
+      if (!found)
+        g_error ("the shortcuts window omits %s", wanted[k]);
+    }
+  gtk_window_destroy (GTK_WINDOW (overlay));
+}
+
 static void
 test_map_drawing (void)
 {
   SfMapPoint points[] = {
-    { 0, 0, 0, FALSE }, { 1, 0, 1, FALSE }, { 0, 1, 2, FALSE }, { 1, 1, 3, TRUE },
+    { 0, 0, 0, FALSE, FALSE }, { 1, 0, 1, FALSE, FALSE }, { 0, 1, 2, FALSE, FALSE }, { 1, 1, 3, TRUE, FALSE },
   };
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
   cairo_t *cr = cairo_create (surface);
@@ -395,8 +598,11 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/model-and-dialog", test_model_and_dialog);
   g_test_add_func ("/ui/people/identify", test_identify);
   g_test_add_func ("/ui/people/enroll-dataset-and-new-model", test_enroll_dataset_and_new_model);
+  g_test_add_func ("/ui/people/identify-from-dataset", test_identify_from_dataset);
+  g_test_add_func ("/ui/people/held-out", test_held_out);
   g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
+  g_test_add_func ("/ui/people/shortcuts-window", test_shortcuts_window);
   int status = g_test_run ();
 
   sf_test_wait_until (view_idle, NULL, "the view to go idle");

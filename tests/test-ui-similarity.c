@@ -27,6 +27,7 @@
 #include "sf-test-files.h"
 #include "sf-test-model.h"
 #include "sf-test-ui.h"
+#include "sf-training-curves.h"
 #include "sf-window.h"
 
 static SfApplication *app;
@@ -222,6 +223,77 @@ test_charts (void)
 }
 
 /* ---- the view in the window ---- */
+
+/* The histogram's legend covers no bar: with tall bars in every bin, the
+ * legend box (found by a fill colour of its own) has no bar pixel above it in
+ * its columns, where a bar reaching the top of the plot would show in the
+ * margin between the plot's top and the box. */
+static void
+test_histogram_legend (void)
+{
+  enum { W = 320, H = 200, N = 400 };
+  float scores[N], truths[N];
+  for (int i = 0; i < N; i++)
+    {
+      scores[i] = (i + 0.5f) / N;
+      truths[i] = i % 2;
+    }
+  SfScoreChartStyle style;
+  sf_score_chart_style_init_default (&style);
+  style.background = (GdkRGBA) { 1.0, 0.0, 1.0, 1.0 };   /* the legend's fill: magenta, maybe translucent */
+  style.same = (GdkRGBA) { 0.0, 0.8, 0.0, 1.0 };
+  style.different = (GdkRGBA) { 0.0, 0.0, 0.8, 1.0 };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, W, H);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  sf_score_histogram_draw (cr, W, H, &style, scores, truths, N, 0.999);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+#define PIXEL(x, y) (((const guint32 *) (data + (y) * stride))[x] & 0xffffff)
+  int x0 = W, x1 = -1, y0 = H;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      if (((PIXEL (x, y) >> 16) & 0xff) > 180 && (PIXEL (x, y) & 0xff) > 180 && ((PIXEL (x, y) >> 8) & 0xff) < 150)
+        {
+          x0 = MIN (x0, x);
+          x1 = MAX (x1, x);
+          y0 = MIN (y0, y);
+        }
+  g_assert_cmpint (x1, >, x0 + 20);   /* the legend box is there */
+  int bar_pixels = 0;
+  for (int y = 0; y < y0; y++)
+    for (int x = x0; x <= x1; x++)
+      {
+        guint32 p = PIXEL (x, y);
+        int r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+        bar_pixels += (g > r + 40 || b > r + 40);
+      }
+#undef PIXEL
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *kept = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "histogram-legend.png", NULL);
+      cairo_surface_write_to_png (surface, kept);
+    }
+  cairo_surface_destroy (surface);
+  g_assert_cmpint (bar_pixels, ==, 0);
+}
+
+/* The accuracy curves say at which threshold they count (the trainer's fixed
+ * 0.5), since the end-of-run summary and this view use the model's own. */
+static void
+test_curves_threshold_label (void)
+{
+  SfTrainingCurves *curves = SF_TRAINING_CURVES (sf_test_find_widget (GTK_WIDGET (window), SF_TYPE_TRAINING_CURVES, NULL));
+  g_assert_nonnull (curves);
+  SfPlot *accuracy = sf_training_curves_get_accuracy_plot (curves);
+  guint n = sf_plot_get_n_series (accuracy);
+  g_assert_cmpuint (n, >=, 2);
+  for (guint k = n - 2; k < n; k++)
+    g_assert_nonnull (strstr (sf_plot_get_series (accuracy, k)->name, "0.5"));
+}
 
 static void
 test_no_model (void)
@@ -518,6 +590,148 @@ test_picker (void)
   int picked = sf_similarity_view_get_test_face (view);
   g_assert_cmpint (picked, ==, sf_test_image_of (dataset (), 4, 2));
   g_assert_cmpuint (g_list_model_get_n_items (sf_similarity_view_get_cards (view)), ==, dataset ()->n_people);
+}
+
+/* The held-out people are the honest test: with a model trained on this
+ * dataset under the people split, the default test face is one of them, the
+ * person picker and the cards say which people were held out, and the
+ * picker's faces of a held-out person are marked. */
+static void
+test_held_out (void)
+{
+  g_autoptr (GError) error = NULL;
+  SfCheckpoint *checkpoint = sf_test_train_checkpoint (dataset (), 2, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (checkpoint);
+  g_assert_cmpint (checkpoint->settings.split, ==, SF_SPLIT_PEOPLE);
+  const SfDataset *d = dataset ();
+  g_autoptr (SfPairSet) split = sf_pairs_generate (d, checkpoint->settings.split, checkpoint->settings.split_share,
+                                                   checkpoint->settings.seed, &error);
+  g_assert_no_error (error);
+  g_autofree gboolean *held = g_new0 (gboolean, d->n_people);
+  int n_held = 0;
+  for (int i = 0; i < d->n_images; i++)
+    if (split->held_out[i] && !held[d->labels[i]])
+      {
+        held[d->labels[i]] = TRUE;
+        n_held++;
+      }
+  g_assert_cmpint (n_held, >, 0);
+  g_assert_cmpint (n_held, <, d->n_people);
+  g_assert_false (held[d->labels[0]]);   /* else the old default (image 0) would pass */
+
+  sf_session_set_checkpoint (session (), checkpoint, NULL);
+  wait_scored ("the held-out default's scores");
+  int test = sf_similarity_view_get_test_face (view);
+  g_assert_cmpint (test, >=, 0);
+  g_assert_true (held[d->labels[test]]);
+  const char *title = gtk_label_get_text (GTK_LABEL (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LABEL, "test-title")));
+  g_assert_nonnull (strstr (title, "held out"));
+
+  GtkDropDown *people = GTK_DROP_DOWN (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_DROP_DOWN, "person-picker"));
+  GListModel *names = gtk_drop_down_get_model (people);
+  g_assert_cmpuint (g_list_model_get_n_items (names), ==, d->n_people);
+  for (int p = 0; p < d->n_people; p++)
+    {
+      const char *name = gtk_string_list_get_string (GTK_STRING_LIST (names), p);
+      g_assert_true (g_str_has_prefix (name, d->person_names[p]));
+      g_assert_cmpint (strstr (name, "held out") != NULL, ==, held[p]);
+    }
+  GtkFlowBox *faces = GTK_FLOW_BOX (sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_FLOW_BOX, "face-picker"));
+  int n_faces = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (faces)); child != NULL;
+       child = gtk_widget_get_next_sibling (child), n_faces++)
+    g_assert_true (gtk_widget_has_css_class (child, "held-out"));   /* the test face's person is held out */
+  g_assert_cmpint (n_faces, >, 0);
+
+  g_autoptr (GPtrArray) cards = shown_cards ();
+  g_assert_cmpuint (cards->len, ==, d->n_people);
+  for (guint i = 0; i < cards->len; i++)
+    {
+      SfScoreItem *item = sf_score_card_get_item (cards->pdata[i]);
+      g_assert_cmpint (gtk_widget_has_css_class (cards->pdata[i], "held-out"), ==, held[sf_score_item_get_person (item)]);
+    }
+}
+
+static gboolean
+window_height_at_most (gpointer data)
+{
+  return gtk_widget_get_height (GTK_WIDGET (window)) <= GPOINTER_TO_INT (data);
+}
+
+/* The widget lies wholly inside the window: seen without scrolling. */
+static void
+assert_in_view (const char *name, GType type)
+{
+  GtkWidget *widget = sf_test_find_widget (GTK_WIDGET (view), type, name);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (widget);
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &bounds));
+  g_test_message ("%s at %.0f,%.0f %.0f×%.0f in a window of %d×%d", name, bounds.origin.x, bounds.origin.y,
+                  bounds.size.width, bounds.size.height, gtk_widget_get_width (GTK_WIDGET (window)),
+                  gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_cmpfloat (bounds.origin.y, >=, 0);
+  g_assert_cmpfloat (bounds.origin.x, >=, 0);
+  g_assert_cmpfloat (bounds.origin.y + bounds.size.height, <=, gtk_widget_get_height (GTK_WIDGET (window)));
+  g_assert_cmpfloat (bounds.origin.x + bounds.size.width, <=, gtk_widget_get_width (GTK_WIDGET (window)));
+}
+
+static char *
+percent (double value)
+{
+  return g_strdup_printf ("%.1f %%", 100.0 * value);
+}
+
+/* At 1280 × 800 the numbers that matter (validation accuracy, FAR, FRR at
+ * the threshold, TAR at FAR 1 %) and the EER and best-accuracy buttons are
+ * in sight next to the slider, and the numbers follow the threshold. */
+static void
+test_numbers_in_sight (void)
+{
+  int width, height;
+
+  g_assert_nonnull (sf_similarity_view_get_evaluation (view));
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  gtk_window_unmaximize (GTK_WINDOW (window));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  sf_test_wait_until (window_height_at_most, GINT_TO_POINTER (800), "the 1280 × 800 window");
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "similarity");
+  sf_test_settle (window);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *kept = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "similarity-1280x800.png", NULL);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), kept, NULL));
+    }
+  assert_in_view ("validation-numbers", GTK_TYPE_LABEL);
+  assert_in_view ("quick-eer-threshold", GTK_TYPE_BUTTON);
+  assert_in_view ("quick-best-threshold", GTK_TYPE_BUTTON);
+
+  const double thresholds[] = { sf_similarity_view_get_evaluation (view)->metrics.eer_threshold, 1.0 };
+  for (guint k = 0; k < G_N_ELEMENTS (thresholds); k++)
+    {
+      set_threshold (thresholds[k]);
+      const SfMetrics *counts = sf_similarity_view_get_counts (view);
+      g_assert_nonnull (counts);
+      g_autofree char *accuracy = percent ((double) (counts->true_accepts + counts->true_rejects) / counts->n_pairs);
+      g_autofree char *far = percent ((double) counts->false_accepts / counts->n_different);
+      g_autofree char *frr = percent ((double) counts->false_rejects / counts->n_same);
+      g_autofree char *tar = percent (sf_similarity_view_get_evaluation (view)->metrics.tar_at_far_1);
+      const char *text = label_text ("validation-numbers");
+      g_test_message ("%s", text);
+      g_autofree char *a = g_strdup_printf ("accuracy %s", accuracy);
+      g_autofree char *f = g_strdup_printf ("FAR %s", far);
+      g_autofree char *r = g_strdup_printf ("FRR %s", frr);
+      g_autofree char *t = g_strdup_printf ("TAR at FAR 1 %%: %s", tar);
+      g_assert_nonnull (strstr (text, a));
+      g_assert_nonnull (strstr (text, f));
+      g_assert_nonnull (strstr (text, r));
+      g_assert_nonnull (strstr (text, t));
+    }
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  sf_test_settle (window);
 }
 
 /* The cards equal the engine's article test of the same probe: the same
@@ -857,10 +1071,14 @@ main (int argc, char *argv[])
   g_assert_nonnull (view);
 
   g_test_add_func ("/ui/similarity/charts", test_charts);
+  g_test_add_func ("/ui/similarity/histogram-legend", test_histogram_legend);
+  g_test_add_func ("/ui/similarity/curves-threshold-label", test_curves_threshold_label);
   g_test_add_func ("/ui/similarity/score-panel", test_score_panel);
   g_test_add_func ("/ui/similarity/face-picker", test_face_picker);
   g_test_add_func ("/ui/similarity/no-model", test_no_model);
+  g_test_add_func ("/ui/similarity/held-out", test_held_out);
   g_test_add_func ("/ui/similarity/scores", test_scores);
+  g_test_add_func ("/ui/similarity/numbers-in-sight", test_numbers_in_sight);
   g_test_add_func ("/ui/similarity/picker", test_picker);
   g_test_add_func ("/ui/similarity/outside-image", test_outside_image);
   g_test_add_func ("/ui/similarity/other-dataset", test_other_dataset);

@@ -593,6 +593,34 @@ test_close_saves_size (void)
   g_assert_null (gtk_application_get_active_window (GTK_APPLICATION (app)));
 }
 
+/* A preset chosen elsewhere rewrites the default split and seed with the
+ * values they have: the split and seed chosen in the Pairs view stay; a real
+ * change of a default is followed. */
+static void
+test_pairs_keep_their_choice (void)
+{
+  SfPairsView *view = sf_window_get_pairs_view (window);
+  g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);
+  guint seed = g_settings_get_uint (settings, "default-seed");
+  int split = g_settings_get_enum (settings, "default-split");
+  SfSplitKind other = split == SF_SPLIT_IMAGES ? SF_SPLIT_PAIRS : SF_SPLIT_IMAGES;
+
+  sf_test_wait_until (pairs_idle, view, "the pairs");
+  sf_pairs_view_set_split_kind (view, other);
+  sf_pairs_view_set_seed (view, seed + 5);
+  g_settings_set_uint (settings, "default-seed", seed);
+  g_settings_set_enum (settings, "default-split", split);
+  sf_test_wait_until (pairs_idle, view, "the pairs chosen here");
+  g_assert_cmpuint (sf_pairs_view_get_seed (view), ==, seed + 5);
+  g_assert_cmpint (sf_pairs_view_get_split_kind (view), ==, other);
+
+  g_settings_set_uint (settings, "default-seed", seed + 1);
+  g_assert_cmpuint (sf_pairs_view_get_seed (view), ==, seed + 1);
+  g_settings_set_uint (settings, "default-seed", seed);
+  sf_pairs_view_set_split_kind (view, (SfSplitKind) split);
+  sf_test_wait_until (pairs_idle, view, "the pairs again");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -613,6 +641,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/window/orl-folder", test_orl_folder);
   g_test_add_func ("/ui/window/screenshots", test_screenshots);
   g_test_add_func ("/ui/window/narrow", test_narrow);
+  g_test_add_func ("/ui/window/pairs-keep-their-choice", test_pairs_keep_their_choice);
   g_test_add_func ("/ui/window/close-saves-size", test_close_saves_size);
 
   int status = g_test_run ();

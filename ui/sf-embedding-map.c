@@ -134,9 +134,24 @@ draw_point (cairo_t *cr, const SfMapPoint *point, double x, double y, gboolean h
   cairo_new_path (cr);
 }
 
+gboolean
+sf_map_point_shown (const SfMapPoint *point, SfMapShow show)
+{
+  if (point->enrolled)
+    return TRUE;
+  return (show & (point->held_out ? SF_MAP_SHOW_HELD_OUT : SF_MAP_SHOW_TRAINING)) != 0;
+}
+
 void
 sf_embedding_map_draw (cairo_t *cr, double width, double height, const SfMapPoint *points, int n_points, int hover,
                        gboolean dark)
+{
+  sf_embedding_map_draw_shown (cr, width, height, points, n_points, hover, dark, SF_MAP_SHOW_ALL);
+}
+
+void
+sf_embedding_map_draw_shown (cairo_t *cr, double width, double height, const SfMapPoint *points, int n_points,
+                             int hover, gboolean dark, SfMapShow show)
 {
   if (n_points <= 0 || width <= 0 || height <= 0)
     return;
@@ -146,9 +161,9 @@ sf_embedding_map_draw (cairo_t *cr, double width, double height, const SfMapPoin
   cairo_save (cr);
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < n_points; i++)
-      if (points[i].enrolled == (pass == 1) && i != hover)
+      if (points[i].enrolled == (pass == 1) && i != hover && sf_map_point_shown (&points[i], show))
         draw_point (cr, &points[i], xs[i], ys[i], FALSE, dark);
-  if (hover >= 0 && hover < n_points)
+  if (hover >= 0 && hover < n_points && sf_map_point_shown (&points[hover], show))
     draw_point (cr, &points[hover], xs[hover], ys[hover], TRUE, dark);
   cairo_restore (cr);
 }
@@ -156,6 +171,13 @@ sf_embedding_map_draw (cairo_t *cr, double width, double height, const SfMapPoin
 int
 sf_embedding_map_hit (const SfMapPoint *points, int n_points, double width, double height, double x, double y,
                       double radius)
+{
+  return sf_embedding_map_hit_shown (points, n_points, width, height, x, y, radius, SF_MAP_SHOW_ALL);
+}
+
+int
+sf_embedding_map_hit_shown (const SfMapPoint *points, int n_points, double width, double height, double x, double y,
+                            double radius, SfMapShow show)
 {
   if (n_points <= 0)
     return -1;
@@ -170,7 +192,7 @@ sf_embedding_map_hit (const SfMapPoint *points, int n_points, double width, doub
       double best_d = limit * limit;
       for (int i = 0; i < n_points; i++)
         {
-          if (pass == 0 && !points[i].enrolled)
+          if ((pass == 0 && !points[i].enrolled) || !sf_map_point_shown (&points[i], show))
             continue;
           double d = (xs[i] - x) * (xs[i] - x) + (ys[i] - y) * (ys[i] - y);
           if (d <= best_d)
@@ -191,6 +213,7 @@ struct _SfEmbeddingMap
 
   SfMapData *data;     /* owned reference; NULL while there is nothing to show */
   int hover;           /* the point under the pointer, -1 if none */
+  SfMapShow show;
   char *description;
 };
 
@@ -220,8 +243,9 @@ hit (SfEmbeddingMap *self, double x, double y)
 {
   if (self->data == NULL)
     return -1;
-  return sf_embedding_map_hit (self->data->points, self->data->n_points, gtk_widget_get_width (GTK_WIDGET (self)),
-                               gtk_widget_get_height (GTK_WIDGET (self)), x, y, HIT_RADIUS);
+  return sf_embedding_map_hit_shown (self->data->points, self->data->n_points,
+                                     gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
+                                     x, y, HIT_RADIUS, self->show);
 }
 
 static void
@@ -294,7 +318,8 @@ sf_embedding_map_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->data == NULL || self->data->n_points == 0 || width <= 0 || height <= 0)
     return;
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  sf_embedding_map_draw (cr, width, height, self->data->points, self->data->n_points, self->hover, is_dark (self));
+  sf_embedding_map_draw_shown (cr, width, height, self->data->points, self->data->n_points, self->hover,
+                               is_dark (self), self->show);
   cairo_destroy (cr);
 }
 
@@ -348,6 +373,7 @@ static void
 sf_embedding_map_init (SfEmbeddingMap *self)
 {
   self->hover = -1;
+  self->show = SF_MAP_SHOW_ALL;
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
 
   GtkEventController *motion = gtk_event_controller_motion_new ();
@@ -377,6 +403,26 @@ sf_embedding_map_get_data (SfEmbeddingMap *self)
   g_return_val_if_fail (SF_IS_EMBEDDING_MAP (self), NULL);
 
   return self->data;
+}
+
+SfMapShow
+sf_embedding_map_get_show (SfEmbeddingMap *self)
+{
+  g_return_val_if_fail (SF_IS_EMBEDDING_MAP (self), SF_MAP_SHOW_ALL);
+
+  return self->show;
+}
+
+void
+sf_embedding_map_set_show (SfEmbeddingMap *self, SfMapShow show)
+{
+  g_return_if_fail (SF_IS_EMBEDDING_MAP (self));
+
+  if (self->show == show)
+    return;
+  self->show = show;
+  self->hover = -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 const char *

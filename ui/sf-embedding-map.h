@@ -15,7 +15,19 @@ typedef struct {
   float x, y;        /* the projection, any range */
   int colour;        /* index of the person's colour */
   gboolean enrolled; /* a gallery face rather than a dataset face */
+  gboolean held_out; /* a dataset face held out of the model's training */
 } SfMapPoint;
+
+/* Which dataset faces are drawn (enrolled faces always are). Hidden points
+ * keep their place in the layout, so the map does not move. */
+typedef enum {
+  SF_MAP_SHOW_TRAINING = 1 << 0,
+  SF_MAP_SHOW_HELD_OUT = 1 << 1,
+  SF_MAP_SHOW_ALL = SF_MAP_SHOW_TRAINING | SF_MAP_SHOW_HELD_OUT,
+} SfMapShow;
+
+/* Point i is drawn (and can be hit) under `show`. */
+gboolean    sf_map_point_shown               (const SfMapPoint *point, SfMapShow show);
 
 /* What the map shows. Filled by whoever makes it, then never changed once
  * shared (sf_map_data_ref); freed with the last reference. */
@@ -40,9 +52,15 @@ void        sf_embedding_map_layout          (const SfMapPoint *points, int n_po
  * -1) is drawn highlighted. dark: light points on a dark background. */
 void        sf_embedding_map_draw            (cairo_t *cr, double width, double height, const SfMapPoint *points,
                                               int n_points, int hover, gboolean dark);
+/* As sf_embedding_map_draw, only the points `show` shows. */
+void        sf_embedding_map_draw_shown      (cairo_t *cr, double width, double height, const SfMapPoint *points,
+                                              int n_points, int hover, gboolean dark, SfMapShow show);
 /* The point nearest (x, y) within `radius` pixels, -1 if none; enrolled points win ties. */
 int         sf_embedding_map_hit             (const SfMapPoint *points, int n_points, double width, double height,
                                               double x, double y, double radius);
+/* As sf_embedding_map_hit, among the points `show` shows. */
+int         sf_embedding_map_hit_shown       (const SfMapPoint *points, int n_points, double width, double height,
+                                              double x, double y, double radius, SfMapShow show);
 /* A distinct colour for person index `colour` (golden-ratio hues). */
 void        sf_embedding_map_colour          (int colour, gboolean dark, double *r, double *g, double *b);
 
@@ -55,6 +73,9 @@ GtkWidget  *sf_embedding_map_new             (void);
 void        sf_embedding_map_set_data        (SfEmbeddingMap *self, SfMapData *data);
 /* What is shown, NULL when nothing is. */
 SfMapData  *sf_embedding_map_get_data        (SfEmbeddingMap *self);
+/* "show": which dataset faces are drawn; SF_MAP_SHOW_ALL at first. */
+SfMapShow   sf_embedding_map_get_show        (SfEmbeddingMap *self);
+void        sf_embedding_map_set_show        (SfEmbeddingMap *self, SfMapShow show);
 /* "description": what the map shows, in a sentence; also its accessible description. */
 const char *sf_embedding_map_get_description (SfEmbeddingMap *self);
 

@@ -10,6 +10,7 @@
 #include "sf-face-image.h"
 #include "sf-face-paint.h"
 #include "sf-file-chooser.h"
+#include "sf-held-out.h"
 #include "sf-notify.h"
 
 struct _SfFacePicker
@@ -29,6 +30,7 @@ struct _SfFacePicker
   SfFace *outside_face;         /* it at the dataset's size, in a list of its own */
   GtkFileChooserNative *chooser;
   char *last_error;
+  SfHeldOut *held_out;          /* NULL: nothing to mark */
 
   int index;                    /* -1: the image file */
   guint load_generation;
@@ -151,6 +153,14 @@ fill_face_box (SfFacePicker *self, int person)
         continue;
       g_autoptr (SfFace) face = sf_face_new (self->faces, i);
       g_autofree char *description = sf_face_dup_description (face);
+      gboolean held = sf_held_out_has_image (self->held_out, i);
+      if (held)
+        {
+          char *marked = description;
+          /* Translators: a face's description (e.g. "Image 3, s5") for a face held out of training. */
+          description = g_strdup_printf (_("%s, held out of training"), marked);
+          g_free (marked);
+        }
       GtkWidget *image = sf_face_image_new ();
       sf_face_image_set_face (SF_FACE_IMAGE (image), face);
       sf_face_image_set_zoom (SF_FACE_IMAGE (image), sf_zoom_for_target (dataset->width, 64));
@@ -159,6 +169,8 @@ fill_face_box (SfFacePicker *self, int person)
       gtk_widget_set_tooltip_text (cell, description);
       gtk_accessible_update_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
       g_object_set_data (G_OBJECT (cell), "sf-image-index", GINT_TO_POINTER (i));
+      if (held)
+        gtk_widget_add_css_class (cell, "held-out");
       gtk_flow_box_append (self->face_box, cell);
       if (i == self->index)
         gtk_flow_box_select_child (self->face_box, GTK_FLOW_BOX_CHILD (cell));
@@ -174,7 +186,10 @@ rebuild_people (SfFacePicker *self)
 
   if (dataset != NULL)
     for (int p = 0; p < dataset->n_people; p++)
-      gtk_string_list_append (names, dataset->person_names[p]);
+      {
+        g_autofree char *name = sf_held_out_name (self->held_out, p, dataset->person_names[p]);
+        gtk_string_list_append (names, name);
+      }
   g_autoptr (GtkExpression) expression = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
   gtk_drop_down_set_expression (self->person_dropdown, expression);
   gtk_drop_down_set_model (self->person_dropdown, G_LIST_MODEL (names));
@@ -300,6 +315,7 @@ sf_face_picker_dispose (GObject *object)
   g_clear_object (&self->faces);
   g_clear_object (&self->outside_face);
   g_clear_pointer (&self->outside, sf_image_free);
+  g_clear_pointer (&self->held_out, sf_held_out_free);
 
   G_OBJECT_CLASS (sf_face_picker_parent_class)->dispose (object);
 }
@@ -427,6 +443,17 @@ sf_face_picker_set_faces (SfFacePicker *self, SfFaceList *faces)
     set_index (self, 0);
   sync_popover (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FACES]);
+}
+
+void
+sf_face_picker_set_held_out (SfFacePicker *self, const SfHeldOut *held_out)
+{
+  g_return_if_fail (SF_IS_FACE_PICKER (self));
+
+  g_clear_pointer (&self->held_out, sf_held_out_free);
+  self->held_out = sf_held_out_copy (held_out);
+  rebuild_people (self);
+  sync_popover (self);
 }
 
 int

@@ -7,6 +7,7 @@
 
 #include "sf-face-list.h"
 #include "sf-face.h"
+#include "sf-held-out.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,10 @@ GtkWidget  *sf_face_picker_new            (void);
  * resized to the new dataset's size. */
 SfFaceList *sf_face_picker_get_faces      (SfFacePicker *self);
 void        sf_face_picker_set_faces      (SfFacePicker *self, SfFaceList *faces);
+
+/* Marks the held-out people in the person list and the held-out faces (a
+ * copy is kept; NULL: none). Call it after sf_face_picker_set_faces. */
+void        sf_face_picker_set_held_out   (SfFacePicker *self, const SfHeldOut *held_out);
 
 /* "index": the dataset face chosen, or -1 while the image file is. Setting it
  * shows that face in the popover, drops a pending file load and does not emit

@@ -50,6 +50,11 @@ struct _SfPairsView
   GtkSingleSelection *selection;
   GCancellable *cancellable;
   GSettings *settings;
+  /* The defaults last followed: GSettings says "changed" on every write, and
+   * a preset chosen elsewhere rewrites every training key, so only a real
+   * change of a default replaces the split or seed chosen here. */
+  int followed_split;
+  guint followed_seed;
 
   guint generation;
   gboolean busy;
@@ -290,13 +295,23 @@ generation_settings_changed_cb (SfPairsView *self)
 static void
 default_split_changed_cb (SfPairsView *self)
 {
-  sf_pairs_view_set_split_kind (self, (SfSplitKind) g_settings_get_enum (self->settings, "default-split"));
+  int split = g_settings_get_enum (self->settings, "default-split");
+
+  if (split == self->followed_split)
+    return;
+  self->followed_split = split;
+  sf_pairs_view_set_split_kind (self, (SfSplitKind) split);
 }
 
 static void
 default_seed_changed_cb (SfPairsView *self)
 {
-  sf_pairs_view_set_seed (self, g_settings_get_uint (self->settings, "default-seed"));
+  guint seed = g_settings_get_uint (self->settings, "default-seed");
+
+  if (seed == self->followed_seed)
+    return;
+  self->followed_seed = seed;
+  sf_pairs_view_set_seed (self, seed);
 }
 
 static void
@@ -462,9 +477,10 @@ sf_pairs_view_init (SfPairsView *self)
   self->settings = g_settings_new (APP_ID);
 
   self->updating_controls = TRUE;
-  gtk_drop_down_set_selected (self->split_dropdown,
-                              (guint) g_settings_get_enum (self->settings, "default-split"));
-  gtk_spin_button_set_value (self->seed_spin, g_settings_get_uint (self->settings, "default-seed"));
+  self->followed_split = g_settings_get_enum (self->settings, "default-split");
+  self->followed_seed = g_settings_get_uint (self->settings, "default-seed");
+  gtk_drop_down_set_selected (self->split_dropdown, (guint) self->followed_split);
+  gtk_spin_button_set_value (self->seed_spin, self->followed_seed);
   self->updating_controls = FALSE;
 
   g_signal_connect_object (self->settings, "changed::default-split",

@@ -17,6 +17,7 @@ struct _SfPeopleJob
   int n_dataset;
   int dataset_size;
   int *labels;                /* [n_dataset] */
+  gboolean *held_out;         /* [n_dataset] or NULL */
   char **person_names;        /* [n_people + 1] */
   int n_people;
 
@@ -120,6 +121,7 @@ sf_people_job_free (SfPeopleJob *job)
   g_ptr_array_unref (job->enrolments);
   g_free (job->dataset_pixels);
   g_free (job->labels);
+  g_free (job->held_out);
   g_strfreev (job->person_names);
   g_ptr_array_unref (job->errors);
   g_clear_pointer (&job->map, sf_map_data_unref);
@@ -238,7 +240,13 @@ project (SfPeopleJob *job, GCancellable *cancellable)
       if (!point->enrolled)
         {
           point->colour = job->labels[i];
-          map->labels[i] = g_strdup_printf (_("%s, dataset image %d"), job->person_names[job->labels[i]], i);
+          point->held_out = job->held_out != NULL && job->held_out[i];
+          if (point->held_out)
+            /* Translators: a point of the map: a person's name and a dataset image number, held out of training. */
+            map->labels[i] = g_strdup_printf (_("%s, dataset image %d, held out of training"),
+                                              job->person_names[job->labels[i]], i);
+          else
+            map->labels[i] = g_strdup_printf (_("%s, dataset image %d"), job->person_names[job->labels[i]], i);
           memcpy (map->faces + i * area, faces + i * area, sizeof (float) * area);
         }
       else
@@ -252,6 +260,16 @@ project (SfPeopleJob *job, GCancellable *cancellable)
         }
     }
   job->map = map;
+}
+
+void
+sf_people_job_set_held_out (SfPeopleJob *job, const gboolean *held_out)
+{
+  g_return_if_fail (job != NULL);
+
+  g_clear_pointer (&job->held_out, g_free);
+  if (held_out != NULL && job->n_dataset > 0)
+    job->held_out = g_memdup2 (held_out, sizeof (gboolean) * job->n_dataset);
 }
 
 void

@@ -36,6 +36,9 @@ typedef struct _SfPeopleJob SfPeopleJob;
 SfPeopleJob *sf_people_job_new        (const SfModel *model, const SfGallery *gallery, GPtrArray *enrolments,
                                        const SfDataset *dataset);
 void         sf_people_job_free       (SfPeopleJob *job);
+/* Marks the dataset faces held out of training on the map (a copy is kept;
+ * held_out[n_images] of the job's dataset, NULL: none). */
+void         sf_people_job_set_held_out (SfPeopleJob *job, const gboolean *held_out);
 
 /* The work, on whatever thread calls it; stops early when cancelled. */
 void         sf_people_job_run        (SfPeopleJob *job, GCancellable *cancellable);

@@ -8,10 +8,14 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
+#include "image.h"
 #include "sf-embedding-map.h"
 #include "sf-face-paint.h"
+#include "sf-face-picker.h"
 #include "sf-file-chooser.h"
+#include "sf-held-out.h"
 #include "sf-notify.h"
 #include "sf-people-job.h"
 #include "sf-person-dialog.h"
@@ -34,6 +38,9 @@ struct _SfPeopleView
   GtkListBox *candidates_list;
   GtkWidget *candidates_scroller;
   SfEmbeddingMap *map;
+  GtkCheckButton *show_training_check;
+  SfFacePicker *probe_picker;
+  GtkCheckButton *show_held_out_check;
 
   /* Owned */
   SfSession *session;
@@ -48,6 +55,7 @@ struct _SfPeopleView
   int n_candidates;
   char *last_error;
   GtkFileChooserNative *chooser;
+  SfHeldOut *held_out;         /* of the current model on the session's dataset; NULL: none */
 };
 
 enum {
@@ -191,6 +199,21 @@ icon_button (const char *icon_name, const char *tooltip, const char *person_name
   return button;
 }
 
+/* An enrolled name is a held-out person's when the dataset has a person of
+ * that name the model never saw. */
+static gboolean
+held_out_name (SfPeopleView *self, const char *name)
+{
+  const SfDataset *data = dataset (self);
+
+  if (self->held_out == NULL || data == NULL)
+    return FALSE;
+  for (int p = 0; p < data->n_people; p++)
+    if (g_strcmp0 (data->person_names[p], name) == 0)
+      return sf_held_out_has_person (self->held_out, p);
+  return FALSE;
+}
+
 static void
 update_people (SfPeopleView *self)
 {
@@ -209,6 +232,14 @@ update_people (SfPeopleView *self)
       g_autofree char *escaped = g_markup_escape_text (name, -1);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
       g_autofree char *subtitle = g_strdup_printf (ngettext ("%d image", "%d images", n), n);
+      if (held_out_name (self, name))
+        {
+          char *plain = subtitle;
+          /* Translators: an enrolled person's image count (e.g. "3 images"), the dataset person of that name held out of training. */
+          subtitle = g_strdup_printf (_("%s · held out of training"), plain);
+          g_free (plain);
+          gtk_widget_add_css_class (row, "held-out");
+        }
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       int face = sf_gallery_get_person_face (people, p);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), face_picture (sf_gallery_get_face_pixels (people, face),
@@ -346,6 +377,30 @@ identify (SfPeopleView *self)
   update_candidates (self);
 }
 
+/* A face chosen in the picker (a dataset face or an image file it read),
+ * at the model's input size, as the probe. */
+static void
+probe_face_chosen_cb (SfFacePicker *picker, int index, SfFace *face, SfPeopleView *self)
+{
+  int width = 0, height = 0;
+  const float *pixels = sf_face_get_pixels (face, &width, &height);
+
+  if (self->model == NULL || pixels == NULL)
+    return;
+  int size = sf_model_get_input_size (self->model);
+  float *probe = g_new (float, (gsize) size * size);
+  if (width == size && height == size)
+    memcpy (probe, pixels, sizeof (float) * size * size);
+  else
+    sf_image_resize_area (pixels, width, height, probe, size, size);
+  g_free (self->probe);
+  self->probe = probe;
+  self->probe_size = size;
+  g_autoptr (GdkTexture) texture = sf_face_texture_new (probe, size, size);
+  gtk_picture_set_paintable (self->probe_picture, GDK_PAINTABLE (texture));
+  identify (self);
+}
+
 gboolean
 sf_people_view_identify_file (SfPeopleView *self, const char *path)
 {
@@ -410,6 +465,11 @@ refresh (SfPeopleView *self)
       show_error (self, _("Out of memory for a copy of the model"));
       return;
     }
+  g_clear_pointer (&self->held_out, sf_held_out_free);
+  self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self));
+  sf_people_job_set_held_out (job, self->held_out != NULL ? self->held_out->images : NULL);
+  sf_face_picker_set_held_out (self->probe_picker, self->held_out);
+  update_people (self);
   set_busy (self, TRUE);
   sf_people_job_run_async (job, self, self->cancellable, job_done_cb, GUINT_TO_POINTER (++self->generation));
 }
@@ -428,8 +488,59 @@ sf_people_view_enroll_files (SfPeopleView *self, const char *name, const char *c
   refresh (self);
 }
 
+/* The gallery person a dataset person is enrolled as, or -1: under the
+ * same name, or under any name from one of their images (the same file, or
+ * the same pixels to within 8-bit rounding: a copy of the file). */
+static int
+enrolled_as (SfPeopleView *self, int p)
+{
+  const SfDataset *data = dataset (self);
+  const SfGallery *people = gallery (self);
+
+  if (people == NULL || data == NULL)
+    return -1;
+  int found = sf_gallery_find_person (people, data->person_names[p]);
+  if (found >= 0)
+    return found;
+  int n_faces = sf_gallery_get_n_faces (people);
+  int size = sf_gallery_get_image_size (people);
+  gsize area = (gsize) size * size;
+  for (int i = 0; i < data->n_images; i++)
+    {
+      if (data->labels[i] != p)
+        continue;
+      const char *path = data->image_paths != NULL ? data->image_paths[i] : NULL;
+      const float *image = sf_dataset_image (data, i);
+      for (int f = 0; f < n_faces; f++)
+        {
+          const char *face_path = sf_gallery_get_face_path (people, f);
+          if (path != NULL && face_path != NULL && g_strcmp0 (path, face_path) == 0)
+            return sf_gallery_get_face_person (people, f);
+          if (data->width != size || data->height != size)
+            continue;
+          const float *pixels = sf_gallery_get_face_pixels (people, f);
+          gsize k = 0;
+          while (k < area && fabsf (pixels[k] - image[k]) <= 1.5f / 255.0f)
+            k++;
+          if (k == area)
+            return sf_gallery_get_face_person (people, f);
+        }
+    }
+  return -1;
+}
+
+int
+sf_people_view_find_enrolled (SfPeopleView *self, int dataset_person)
+{
+  g_return_val_if_fail (SF_IS_PEOPLE_VIEW (self), -1);
+  const SfDataset *data = dataset (self);
+  g_return_val_if_fail (data != NULL && dataset_person >= 0 && dataset_person < data->n_people, -1);
+
+  return enrolled_as (self, dataset_person);
+}
+
 void
-sf_people_view_enroll_dataset (SfPeopleView *self)
+sf_people_view_enroll_dataset (SfPeopleView *self, int shots)
 {
   g_return_if_fail (SF_IS_PEOPLE_VIEW (self));
 
@@ -439,16 +550,17 @@ sf_people_view_enroll_dataset (SfPeopleView *self)
   int added = 0;
   for (int p = 0; p < data->n_people; p++)
     {
-      if (sf_gallery_find_person (gallery (self), data->person_names[p]) >= 0)
+      if (enrolled_as (self, p) >= 0)
         continue;
-      for (int i = 0; i < data->n_images; i++)
+      int taken = 0;
+      for (int i = 0; i < data->n_images && (shots <= 0 || taken < shots); i++)
         if (data->labels[i] == p)
           {
             g_ptr_array_add (self->pending, sf_enrolment_new_face (data->person_names[p], sf_dataset_image (data, i),
                                                                    data->width, data->image_paths[i]));
-            added++;
-            break;
+            taken++;
           }
+      added += taken > 0;
     }
   if (added > 0)
     refresh (self);
@@ -547,9 +659,82 @@ add_person_action (GtkWidget *widget, const char *action_name, GVariant *paramet
 }
 
 static void
+enroll_response_cb (AdwMessageDialog *dialog, const char *response, SfPeopleView *self)
+{
+  GtkSpinButton *shots = g_object_get_data (G_OBJECT (dialog), "shots");
+
+  if (g_strcmp0 (response, "enrol") == 0)
+    sf_people_view_enroll_dataset (self, gtk_spin_button_get_value_as_int (shots));
+}
+
+/* Asks first: how many images of each person, and says who is enrolled
+ * already (by name or from their images) and will be left as they are. */
+static void
 enroll_dataset_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  sf_people_view_enroll_dataset (SF_PEOPLE_VIEW (widget));
+  SfPeopleView *self = SF_PEOPLE_VIEW (widget);
+  const SfDataset *data = dataset (self);
+
+  if (self->model == NULL || data == NULL || data->width != data->height)
+    return;
+  g_autoptr (GString) already = g_string_new (NULL);
+  int n_new = 0, n_already = 0, most = 1;
+  g_autofree int *counts = g_new0 (int, MAX (data->n_people, 1));
+  for (int i = 0; i < data->n_images; i++)
+    most = MAX (most, ++counts[data->labels[i]]);
+  for (int p = 0; p < data->n_people; p++)
+    {
+      int as = enrolled_as (self, p);
+      if (as < 0)
+        {
+          n_new++;
+          continue;
+        }
+      const char *name = sf_gallery_get_person_name (gallery (self), as);
+      if (n_already++ > 0)
+        g_string_append (already, ", ");
+      if (g_strcmp0 (name, data->person_names[p]) == 0)
+        g_string_append (already, name);
+      else
+        /* Translators: a dataset person already enrolled under another name, e.g. "s1 as Alice". */
+        g_string_append_printf (already, _("%s as %s"), data->person_names[p], name);
+    }
+
+  g_autofree char *body = NULL;
+  if (n_new == 0)
+    body = g_strdup (_("Everyone in the dataset is enrolled already."));
+  else if (n_already == 0)
+    /* Translators: how many dataset people are about to be enrolled. */
+    body = g_strdup_printf (ngettext ("%d person will be enrolled.", "%d people will be enrolled.", n_new), n_new);
+  else
+    /* Translators: %d people to enrol; then the names of those enrolled already (by name or from their images). */
+    body = g_strdup_printf (ngettext ("%d person will be enrolled. Enrolled already, and left as they are: %s.",
+                                      "%d people will be enrolled. Enrolled already, and left as they are: %s.", n_new),
+                            n_new, already->str);
+
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                              _("Enrol the Dataset’s People?"), body);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("_Images per person"));
+  GtkWidget *spin = gtk_spin_button_new_with_range (1, most, 1);
+  gtk_widget_set_name (spin, "enrol-shots");
+  gtk_widget_set_tooltip_text (spin, _("How many images of each person to enrol, as the command line’s --shots"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), spin);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), spin);
+  gtk_widget_set_sensitive (box, n_new > 0);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "enrol", _("_Enrol"), NULL);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "enrol", n_new > 0);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "enrol", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), n_new > 0 ? "enrol" : "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "shots", spin);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (enroll_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -582,6 +767,18 @@ probe_drop_cb (GtkDropTarget *target, const GValue *value, double x, double y, S
 }
 
 /* ---- session ---- */
+
+static void
+map_show_toggled_cb (SfPeopleView *self)
+{
+  SfMapShow show = 0;
+
+  if (gtk_check_button_get_active (self->show_training_check))
+    show |= SF_MAP_SHOW_TRAINING;
+  if (gtk_check_button_get_active (self->show_held_out_check))
+    show |= SF_MAP_SHOW_HELD_OUT;
+  sf_embedding_map_set_show (self->map, show);
+}
 
 static void
 checkpoint_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self)
@@ -629,6 +826,7 @@ gallery_error_cb (SfSession *session, const char *message, SfPeopleView *self)
 static void
 faces_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self)
 {
+  sf_face_picker_set_faces (self->probe_picker, sf_session_get_faces (session));
   refresh (self);
 }
 
@@ -660,6 +858,7 @@ sf_people_view_set_session (SfPeopleView *self, SfSession *session)
   g_signal_connect (session, "notify::threshold", G_CALLBACK (threshold_changed_cb), self);
   update_storage (self);
   update_people (self);
+  sf_face_picker_set_faces (self->probe_picker, sf_session_get_faces (session));
   checkpoint_changed_cb (session, NULL, self);
 }
 
@@ -695,6 +894,7 @@ sf_people_view_finalize (GObject *object)
   g_free (self->probe);
   g_free (self->candidates);
   g_free (self->last_error);
+  sf_held_out_free (self->held_out);
 
   G_OBJECT_CLASS (sf_people_view_parent_class)->finalize (object);
 }
@@ -729,6 +929,7 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SF_TYPE_EMBEDDING_MAP);
+  g_type_ensure (SF_TYPE_FACE_PICKER);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/siamesefaces/SiameseFaces/ui/sf-people-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, stack);
@@ -742,6 +943,11 @@ sf_people_view_class_init (SfPeopleViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_scroller);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, candidates_list);
   gtk_widget_class_bind_template_child (widget_class, SfPeopleView, map);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_training_check);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, probe_picker);
+  gtk_widget_class_bind_template_callback (widget_class, probe_face_chosen_cb);
+  gtk_widget_class_bind_template_child (widget_class, SfPeopleView, show_held_out_check);
+  gtk_widget_class_bind_template_callback (widget_class, map_show_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "people.add-person", NULL, add_person_action);
   gtk_widget_class_install_action (widget_class, "people.enroll-dataset", NULL, enroll_dataset_action);

@@ -25,8 +25,13 @@ void               sf_people_view_set_session      (SfPeopleView *self, SfSessio
  * in sf_people_view_get_last_error); the session keeps the result. What the
  * Add Person dialog calls. */
 void               sf_people_view_enroll_files     (SfPeopleView *self, const char *name, const char *const *paths);
-/* Every dataset person not enrolled yet, with their first image. */
-void               sf_people_view_enroll_dataset   (SfPeopleView *self);
+/* Every dataset person not enrolled yet (sf_people_view_find_enrolled),
+ * with their first `shots` images (<= 0: all). The "people.enroll-dataset"
+ * action asks for `shots` in a dialog that names who is enrolled already. */
+void               sf_people_view_enroll_dataset   (SfPeopleView *self, int shots);
+/* The gallery person a dataset person is enrolled as, or -1: the same name,
+ * or any name given to one of their images (the same file or pixels). */
+int                sf_people_view_find_enrolled    (SfPeopleView *self, int dataset_person);
 void               sf_people_view_remove_person    (SfPeopleView *self, int person);
 /* FALSE with the reason (also shown as a toast) for an empty or taken name. */
 gboolean           sf_people_view_rename_person    (SfPeopleView *self, int person, const char *name,

@@ -155,7 +155,15 @@ sf_score_card_new (SfScoreItem *item)
   sf_face_image_set_face (self->face_test, test);
   sf_face_image_set_face (self->face_partner, partner);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->face_partner), partner_text);
-  gtk_label_set_label (self->person_label, sf_face_get_person_name (partner));
+  if (sf_score_item_get_held_out (item))
+    {
+      /* Translators: a person never seen in training (the validation part of the split), e.g. "s3 (held out)". */
+      g_autofree char *name = g_strdup_printf (_("%s (held out)"), sf_face_get_person_name (partner));
+      gtk_label_set_label (self->person_label, name);
+      gtk_widget_add_css_class (GTK_WIDGET (self), "held-out");
+    }
+  else
+    gtk_label_set_label (self->person_label, sf_face_get_person_name (partner));
   gtk_label_set_label (self->score_label, score_text);
   gtk_level_bar_set_value (self->score_bar, CLAMP (score, 0.0f, 1.0f));
   self->accepted_handler = g_signal_connect (item, "notify::accepted", G_CALLBACK (accepted_changed_cb), self);

@@ -120,6 +120,34 @@ draw_vertical_line (cairo_t *cr, const SfChartFrame *frame, double x, double wid
   cairo_set_dash (cr, NULL, 0, 0);
 }
 
+/* The size of the legend box sf_chart_draw_legend draws for `items`
+ * (its text laid out as the chart primitives lay it out). */
+static void
+legend_size (cairo_t *cr, const SfChartStyle *chart, const SfChartLegendItem *items, int n_items, double *width,
+             double *height)
+{
+  const double mark_width = 18, gap = 6, pad = 6;
+  double line_height = 0, text_width = 0;
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_new ();
+
+  pango_font_description_set_family (font, chart->font_family != NULL ? chart->font_family : "Sans");
+  pango_font_description_set_absolute_size (font, chart->font_size * 4.0 / 3.0 * PANGO_SCALE);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  for (int i = 0; i < n_items; i++)
+    {
+      int w, h;
+      pango_layout_set_text (layout, items[i].name, -1);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      text_width = MAX (text_width, w);
+      line_height = MAX (line_height, h);
+    }
+  g_object_unref (layout);
+  *width = round (pad + mark_width + gap + text_width + pad);
+  *height = round (pad + n_items * line_height + pad);
+}
+
 void
 sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartStyle *style,
                          const float *scores, const float *truths, int n, double threshold)
@@ -142,9 +170,41 @@ sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartS
   chart_style (style, x_title, _("Pairs"), &chart);
   chart.y_min_step = 1;
   chart.round_out_y = TRUE;
-  sf_chart_frame_init (&frame, cr, &chart, width, height, 0.0, 1.0, 0.0, max);
-  if (!frame_fits (&frame))
-    return;
+  /* The legend goes in the top corner with fewer tall bars, and the y axis
+   * reaches high enough that no bar under it rises into it. */
+  int left_height = 0, right_height = 0;
+  for (int b = 0; b < SF_SCORE_HISTOGRAM_BINS / 2; b++)
+    {
+      left_height = MAX (left_height, MAX (same[b], different[b]));
+      int r = SF_SCORE_HISTOGRAM_BINS - 1 - b;
+      right_height = MAX (right_height, MAX (same[r], different[r]));
+    }
+  gboolean legend_left = left_height <= right_height;
+  SfChartLegendItem items[] = {
+    { _("Same person"), chart_color (&style->same, 0.7), SF_CHART_MARK_BOX, FALSE, FALSE },
+    { _("Different people"), chart_color (&style->different, 0.7), SF_CHART_MARK_BOX, FALSE, FALSE },
+  };
+  double legend_w = 0, legend_h = 0;
+  const double legend_margin = 8, clearance = 3;
+  legend_size (cr, &chart, items, G_N_ELEMENTS (items), &legend_w, &legend_h);
+  double y_max = max;
+  for (int pass = 0; pass < 3; pass++)
+    {
+      sf_chart_frame_init (&frame, cr, &chart, width, height, 0.0, 1.0, 0.0, y_max);
+      if (!frame_fits (&frame))
+        return;
+      double x0 = legend_left ? frame.left + legend_margin : frame.left + frame.width - legend_margin - legend_w;
+      double bin_w = frame.width / SF_SCORE_HISTOGRAM_BINS;
+      int b0 = CLAMP ((int) floor ((x0 - frame.left) / bin_w), 0, SF_SCORE_HISTOGRAM_BINS - 1);
+      int b1 = CLAMP ((int) floor ((x0 + legend_w - frame.left) / bin_w), 0, SF_SCORE_HISTOGRAM_BINS - 1);
+      int under = 0;
+      for (int b = b0; b <= b1; b++)
+        under = MAX (under, MAX (same[b], different[b]));
+      double room = frame.height - (legend_margin + legend_h + clearance);
+      if (under == 0 || room <= 0 || sf_chart_frame_y (&frame, under) >= frame.top + frame.height - room)
+        break;
+      y_max = MAX (y_max, ceil (under * frame.height / room));
+    }
 
   cairo_save (cr);
   sf_chart_draw_frame (cr, &frame, &chart);
@@ -177,20 +237,8 @@ sf_score_histogram_draw (cairo_t *cr, int width, int height, const SfScoreChartS
   set_color (cr, &style->foreground, 0.9);
   draw_vertical_line (cr, &frame, t, 1.5);
 
-  /* The legend in the top corner with fewer tall bars. */
-  int left_height = 0, right_height = 0;
-  for (int b = 0; b < SF_SCORE_HISTOGRAM_BINS / 2; b++)
-    {
-      left_height = MAX (left_height, MAX (same[b], different[b]));
-      int r = SF_SCORE_HISTOGRAM_BINS - 1 - b;
-      right_height = MAX (right_height, MAX (same[r], different[r]));
-    }
-  SfChartLegendItem items[] = {
-    { _("Same person"), chart_color (&style->same, 0.7), SF_CHART_MARK_BOX, FALSE, FALSE },
-    { _("Different people"), chart_color (&style->different, 0.7), SF_CHART_MARK_BOX, FALSE, FALSE },
-  };
   sf_chart_draw_legend (cr, &frame, &chart, items, G_N_ELEMENTS (items),
-                        left_height <= right_height ? SF_CHART_CORNER_TOP_LEFT : SF_CHART_CORNER_TOP_RIGHT);
+                        legend_left ? SF_CHART_CORNER_TOP_LEFT : SF_CHART_CORNER_TOP_RIGHT);
 
 
   cairo_restore (cr);

@@ -13,6 +13,7 @@ struct _SfScoreItem
   float score;
   int truth;
   gboolean accepted;
+  gboolean held_out;
 };
 
 enum {
@@ -109,6 +110,22 @@ sf_score_item_get_person (SfScoreItem *self)
   g_return_val_if_fail (SF_IS_SCORE_ITEM (self), -1);
 
   return sf_face_get_person (self->partner);
+}
+
+gboolean
+sf_score_item_get_held_out (SfScoreItem *self)
+{
+  g_return_val_if_fail (SF_IS_SCORE_ITEM (self), FALSE);
+
+  return self->held_out;
+}
+
+void
+sf_score_item_set_held_out (SfScoreItem *self, gboolean held_out)
+{
+  g_return_if_fail (SF_IS_SCORE_ITEM (self));
+
+  self->held_out = !!held_out;
 }
 
 gboolean

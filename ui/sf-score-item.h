@@ -20,6 +20,9 @@ SfFace      *sf_score_item_get_partner   (SfScoreItem *self);
 float        sf_score_item_get_score     (SfScoreItem *self);
 int          sf_score_item_get_truth     (SfScoreItem *self);
 int          sf_score_item_get_person    (SfScoreItem *self);
+/* The partner's person was held out of training (set before a card shows it). */
+gboolean     sf_score_item_get_held_out  (SfScoreItem *self);
+void         sf_score_item_set_held_out  (SfScoreItem *self, gboolean held_out);
 /* "accepted": score >= the threshold last set (notifies only on a change). */
 gboolean     sf_score_item_get_accepted  (SfScoreItem *self);
 void         sf_score_item_set_threshold (SfScoreItem *self, float threshold);

@@ -7,9 +7,11 @@
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "sf-face-image.h"
 #include "sf-face-picker.h"
+#include "sf-held-out.h"
 #include "sf-score-card.h"
 #include "sf-score-item.h"
 #include "sf-score-panel.h"
@@ -27,6 +29,7 @@ struct _SfSimilarityView
   SfFacePicker *picker;         /* holds the dataset shown and the test face */
   GtkAdjustment *threshold_adjustment;
   GtkScale *threshold_scale;
+  GtkLabel *numbers_label;
   GtkLabel *summary_label;
   GtkToggleButton *only_matches_button;
   GtkDropDown *sort_dropdown;
@@ -46,6 +49,7 @@ struct _SfSimilarityView
   GtkCustomFilter *filter;
   GtkCustomSorter *sorter;
   char *score_error;
+  SfHeldOut *held_out;          /* of the current model on the current dataset; NULL: none */
 
   guint model_key;              /* bumped when the model or the dataset changes */
   guint evaluation_key;         /* the model_key the panel's evaluation belongs to */
@@ -54,6 +58,7 @@ struct _SfSimilarityView
   gboolean busy;                /* scoring || the picker loading a file */
   gboolean scoring;
   gboolean only_matches;
+  gboolean test_chosen;         /* the test face was chosen, not defaulted to a held-out one */
   SfSimilaritySort sort;
   /* The threshold the cards were last filtered at, only to tell the filter
    * whether a new one is stricter or looser; the session owns the threshold. */
@@ -226,8 +231,46 @@ update_summary (SfSimilarityView *self)
     gtk_stack_set_visible_child_name (self->cards_stack, "cards");
 }
 
+static char *
+percent_text (double value)
+{
+  if (!isfinite (value))
+    /* Translators: a rate that cannot be told (no pairs of that kind). */
+    return g_strdup (_("n/a"));
+  /* Translators: a percentage, e.g. "92.5 %". */
+  return g_strdup_printf (_("%.1f %%"), 100.0 * value);
+}
+
+/* The validation numbers that matter, next to the slider: accuracy, FAR and
+ * FRR at the threshold, and the TAR at FAR 1 % (a point of the ROC curve,
+ * the same at any threshold). Taken here rather than read from the panel,
+ * which may not have followed the threshold yet. */
+static void
+update_numbers (SfSimilarityView *self)
+{
+  const SfEvaluation *evaluation = sf_score_panel_get_evaluation (self->score_panel);
+
+  if (evaluation == NULL || evaluation->n_pairs == 0)
+    {
+      gtk_label_set_label (self->numbers_label, _("Validation: not scored yet"));
+      return;
+    }
+  SfMetrics counts;
+  sf_evaluation_at_threshold (evaluation, current_threshold (self), &counts);
+  g_autofree char *accuracy = percent_text (counts.accuracy);
+  g_autofree char *far = percent_text (counts.n_different > 0 ? (double) counts.false_accepts / counts.n_different : NAN);
+  g_autofree char *frr = percent_text (counts.n_same > 0 ? (double) counts.false_rejects / counts.n_same : NAN);
+  g_autofree char *tar = percent_text (evaluation->metrics.tar_at_far_1);
+  /* Translators: the validation pairs' numbers at the current threshold; FAR false accept rate,
+   * FRR false reject rate, TAR true accept rate. Each %s is a percentage such as "92.5 %". */
+  g_autofree char *text = g_strdup_printf (_("Validation: accuracy %s · FAR %s · FRR %s · TAR at FAR 1 %%: %s"),
+                                           accuracy, far, frr, tar);
+  gtk_label_set_label (self->numbers_label, text);
+}
+
 /* Everything in the view that follows the threshold: the cards' verdicts,
- * the filter, the summary. The panel follows it by its binding. */
+ * the filter, the summary, the validation numbers. The panel follows it by
+ * its binding. */
 static void
 apply_threshold (SfSimilarityView *self)
 {
@@ -245,6 +288,7 @@ apply_threshold (SfSimilarityView *self)
                                                      : GTK_FILTER_CHANGE_LESS_STRICT);
   self->filtered_threshold = threshold;
   update_summary (self);
+  update_numbers (self);
 }
 
 /* The EER and best-accuracy points of the panel's evaluation, as marks on
@@ -274,6 +318,7 @@ show_evaluation (SfSimilarityView *self, SfEvaluation *evaluation, const char *t
   sf_score_panel_set_evaluation (self->score_panel, evaluation);
   sf_score_panel_set_placeholder (self->score_panel, text);
   update_rule_points (self);
+  update_numbers (self);
 }
 
 static void
@@ -295,6 +340,13 @@ update_header (SfSimilarityView *self)
   if (sf_face_picker_get_index (self->picker) >= 0)
     {
       g_autofree char *description = sf_face_dup_description (face);
+      if (sf_held_out_has_image (self->held_out, sf_face_picker_get_index (self->picker)))
+        {
+          char *marked = description;
+          /* Translators: a face's description (e.g. "Image 3, s5") for a face held out of training. */
+          description = g_strdup_printf (_("%s, held out of training"), marked);
+          g_free (marked);
+        }
       /* Translators: the test face, e.g. "Test face: Image 12, s3". */
       title = g_strdup_printf (_("Test face: %s"), description);
       /* Translators: how many people the test face is paired with. */
@@ -339,6 +391,7 @@ show_test (SfSimilarityView *self, const SfProbeTest *test)
           g_autoptr (SfFace) partner = sf_face_new (current_faces (self), match->image);
           int truth = test->probe_person < 0 ? -1 : match->person == test->probe_person;
           SfScoreItem *item = sf_score_item_new (probe, partner, match->score, truth);
+          sf_score_item_set_held_out (item, sf_held_out_has_person (self->held_out, match->person));
           sf_score_item_set_threshold (item, threshold);
           g_ptr_array_add (items, item);
         }
@@ -426,6 +479,7 @@ start_scoring (SfSimilarityView *self)
 static void
 face_chosen_cb (SfFacePicker *picker, int index, SfFace *face, SfSimilarityView *self)
 {
+  self->test_chosen = TRUE;
   start_scoring (self);
 }
 
@@ -526,6 +580,14 @@ model_or_faces_changed (SfSimilarityView *self)
   self->model_key++;
   show_evaluation (self, NULL, NULL);
   sf_face_picker_set_faces (self->picker, self->session != NULL ? sf_session_get_faces (self->session) : NULL);
+  /* The honest test first: until a face is chosen, the test face is one of a
+   * person the model never saw (the default split holds whole people out). */
+  g_clear_pointer (&self->held_out, sf_held_out_free);
+  self->held_out = sf_held_out_new (current_checkpoint (self), current_dataset (self));
+  sf_face_picker_set_held_out (self->picker, self->held_out);
+  if (!self->test_chosen && self->held_out != NULL && self->held_out->first_image >= 0
+      && !sf_held_out_has_image (self->held_out, sf_face_picker_get_index (self->picker)))
+    sf_face_picker_set_index (self->picker, self->held_out->first_image);
   g_list_store_remove_all (self->items);
   g_clear_pointer (&self->score_error, g_free);
   update_page (self);
@@ -543,6 +605,7 @@ checkpoint_changed_cb (SfSession *session, GParamSpec *pspec, SfSimilarityView *
 static void
 faces_changed_cb (SfSession *session, GParamSpec *pspec, SfSimilarityView *self)
 {
+  self->test_chosen = FALSE;   /* another dataset: its own held-out default */
   model_or_faces_changed (self);
 }
 
@@ -589,6 +652,7 @@ sf_similarity_view_finalize (GObject *object)
   SfSimilarityView *self = SF_SIMILARITY_VIEW (object);
 
   g_free (self->score_error);
+  sf_held_out_free (self->held_out);
 
   G_OBJECT_CLASS (sf_similarity_view_parent_class)->finalize (object);
 }
@@ -636,6 +700,7 @@ sf_similarity_view_class_init (SfSimilarityViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, picker);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, threshold_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, threshold_scale);
+  gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, numbers_label);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, only_matches_button);
   gtk_widget_class_bind_template_child (widget_class, SfSimilarityView, sort_dropdown);
@@ -710,6 +775,7 @@ sf_similarity_view_set_test_face (SfSimilarityView *self, int index)
   const SfDataset *dataset = current_dataset (self);
   g_return_if_fail (dataset != NULL && index >= 0 && index < dataset->n_images);
 
+  self->test_chosen = TRUE;
   gboolean scored = index == sf_face_picker_get_index (self->picker) && !self->busy
                     && g_list_model_get_n_items (G_LIST_MODEL (self->items)) > 0;
   sf_face_picker_set_index (self->picker, index);   /* a pending image load no longer wins */

@@ -44,9 +44,14 @@ add_current_series (SfTrainingCurves *self)
   self->loss_train = sf_plot_add_series (self->loss_plot, _("training"), &train_color, FALSE, FALSE, FALSE);
   self->loss_validation = sf_plot_add_series (self->loss_plot, _("validation"), &validation_color, TRUE, FALSE,
                                               FALSE);
-  self->accuracy_train = sf_plot_add_series (self->accuracy_plot, _("training"), &train_color, FALSE, FALSE, FALSE);
-  self->accuracy_validation = sf_plot_add_series (self->accuracy_plot, _("validation"), &validation_color, TRUE,
-                                                  FALSE, FALSE);
+  /* The trainer counts a pair right at the fixed threshold 0.5, not at the
+   * threshold the run ends with: say so where the curves are read. */
+  /* Translators: the accuracy curve of the training pairs, counted at the fixed threshold 0.5. */
+  self->accuracy_train = sf_plot_add_series (self->accuracy_plot, _("training (at 0.5)"), &train_color, FALSE, FALSE,
+                                             FALSE);
+  /* Translators: the accuracy curve of the validation pairs, counted at the fixed threshold 0.5. */
+  self->accuracy_validation = sf_plot_add_series (self->accuracy_plot, _("validation (at 0.5)"), &validation_color,
+                                                  TRUE, FALSE, FALSE);
   self->rate = sf_plot_add_series (self->rate_plot, _("learning rate"), &rate_color, FALSE, FALSE, FALSE);
 }
 
