@@ -12,6 +12,7 @@
 #include "sf-file-chooser.h"
 #include "sf-held-out.h"
 #include "sf-notify.h"
+#include "sf-worker.h"
 
 struct _SfFacePicker
 {
@@ -516,7 +517,7 @@ sf_face_picker_open_image (SfFacePicker *self, const char *path)
   g_task_set_source_tag (task, sf_face_picker_open_image);
   g_task_set_task_data (task, job, load_job_free);
   set_loading (self, TRUE);
-  g_task_run_in_thread (task, load_thread);
+  sf_worker_run_in_thread (task, load_thread);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 #include "sf-pair-row.h"
 #include "sf-pair-window.h"
 #include "sf-strings.h"
+#include "sf-worker.h"
 
 #define APP_ID "io.github.siamesefaces.SiameseFaces"
 /* Pair rows show faces at about this many pixels. */
@@ -271,7 +272,7 @@ generate (SfPairsView *self)
   g_task_set_source_tag (task, generate);
   g_task_set_task_data (task, job, generate_job_free);
   g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, generate_thread);
+  sf_worker_run_in_thread (task, generate_thread);
 }
 
 static void

@@ -6,6 +6,7 @@
 
 #include "image.h"
 #include "pca.h"
+#include "sf-worker.h"
 
 struct _SfPeopleJob
 {
@@ -310,7 +311,7 @@ sf_people_job_run_async (SfPeopleJob *job, gpointer source_object, GCancellable 
   GTask *task = g_task_new (source_object, cancellable, callback, user_data);
   g_task_set_source_tag (task, sf_people_job_run_async);
   g_task_set_task_data (task, job, (GDestroyNotify) sf_people_job_free);
-  g_task_run_in_thread (task, run_in_thread);
+  sf_worker_run_in_thread (task, run_in_thread);
   g_object_unref (task);
 }
 

@@ -15,6 +15,7 @@
 #include "sf-score-card.h"
 #include "sf-score-item.h"
 #include "sf-score-panel.h"
+#include "sf-worker.h"
 
 struct _SfSimilarityView
 {
@@ -471,7 +472,7 @@ start_scoring (SfSimilarityView *self)
   g_autoptr (GTask) task = g_task_new (self, NULL, score_done_cb, NULL);
   g_task_set_source_tag (task, start_scoring);
   g_task_set_task_data (task, job, score_job_free);
-  g_task_run_in_thread (task, score_thread);
+  sf_worker_run_in_thread (task, score_thread);
 }
 
 /* ---- the test face ---- */
