@@ -72,15 +72,17 @@ parse_strength (const char *word, SfAugmentSettings *result, const SfAugmentSett
       double value = g_ascii_strtod (equals + 1, &end);
       if (end == equals + 1 || *end != '\0' || !(value > 0 && value <= strengths[k].max))
         {
+          g_autofree char *shown = g_strescape (word, NULL);  /* from a file, to a terminal */
           g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "augment: '%s': the strength must be a number in (0, %g]",
-                       word, strengths[k].max);
+                       shown, strengths[k].max);
           return FALSE;
         }
       STRENGTH (result, k) = (float) value;
       return TRUE;
     }
+  g_autofree char *shown = g_strescape (word, NULL);  /* from a file, to a terminal */
   g_set_error (error, SF_ERROR, SF_ERROR_INVALID,
-               "augment: '%s' is not an augmentation; expected none, all, or a list of " KINDS, word);
+               "augment: '%s' is not an augmentation; expected none, all, or a list of " KINDS, shown);
   return FALSE;
 }
 

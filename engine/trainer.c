@@ -306,7 +306,9 @@ get_int (JsonObject *o, const char *member, gint64 fallback, int min, int max, i
       goto failed;                                                                                         \
     if (!parse (name_, out))                                                                               \
       {                                                                                                    \
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": '%s' is '%s', expected %s", member, name_,  \
+        /* Escaped: the text comes from a file, and goes to a terminal. */                                 \
+        g_autofree char *shown_ = g_strescape (name_, NULL);                                               \
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, PART ": '%s' is '%s', expected %s", member, shown_, \
                      expected);                                                                            \
         goto failed;                                                                                       \
       }                                                                                                    \

@@ -265,6 +265,11 @@ test_parse_strengths (void)
       g_assert_nonnull (strstr (error->message, bad[k]));
       g_clear_error (&error);
     }
+  /* Words from a file reach a terminal escaped. */
+  g_assert_false (sf_augment_settings_parse ("flip,\033]0;x\007", &s, &error));
+  g_assert_nonnull (strstr (error->message, "'\\033]0;x\\007'"));
+  g_assert_null (strchr (error->message, '\033'));
+  g_clear_error (&error);
 }
 
 /* "augment": 1 in a model's settings: json-glib's string getters give NULL

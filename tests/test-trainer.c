@@ -546,6 +546,7 @@ test_settings_json_types (void)
     { "{\"step_epochs\": 1.5}", "'step_epochs'" },
     { "{\"step_gamma\": [0.5]}", "'step_gamma'" },
     { "{\"split\": \"halves\"}", "'split' is 'halves'" },
+    { "{\"split\": \"\\u001b[2J\\n\"}", "'split' is '\\033[2J\\n'" },
     { "{\"split_share\": true}", "'split_share'" },
     { "{\"seed\": \"7\"}", "'seed'" },
     { "{\"seed\": 7.5}", "'seed'" },
