@@ -12,28 +12,35 @@
 /* ------------------------------------------------------------------------ */
 /* Reference twins                                                          */
 
+int
+sf_conv_out_side (int side, int stride)
+{
+  return stride > 1 ? (side - 1) / stride + 1 : side;
+}
+
 void
 sf_conv2d_forward_ref (float *out, const float *inp, const float *weight, const float *bias, int N,
                        const SfConvShape *s)
 {
-  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2;
+  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2, S = MAX (s->stride, 1);
+  int Ho = sf_conv_out_side (H, S), Wo = sf_conv_out_side (W, S);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OC; o++)
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
+      for (int y = 0; y < Ho; y++)
+        for (int x = 0; x < Wo; x++)
           {
             double sum = bias != NULL ? bias[o] : 0.0;
             for (int c = 0; c < C; c++)
               for (int ky = 0; ky < K; ky++)
                 for (int kx = 0; kx < K; kx++)
                   {
-                    int iy = y + ky - pad, ix = x + kx - pad;
+                    int iy = y * S + ky - pad, ix = x * S + kx - pad;
                     if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                       continue;
                     sum += (double) inp[(((gsize) n * C + c) * H + iy) * W + ix]
                            * weight[(((gsize) o * C + c) * K + ky) * K + kx];
                   }
-            out[(((gsize) n * OC + o) * H + y) * W + x] = (float) sum;
+            out[(((gsize) n * OC + o) * Ho + y) * Wo + x] = (float) sum;
           }
 }
 
@@ -41,23 +48,24 @@ void
 sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                         const float *weight, int N, const SfConvShape *s)
 {
-  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2;
+  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2, S = MAX (s->stride, 1);
+  int Ho = sf_conv_out_side (H, S), Wo = sf_conv_out_side (W, S);
   gsize n_in = (gsize) N * C * H * W, n_w = (gsize) OC * C * K * K;
   double *din = g_new0 (double, n_in);
   double *dw = g_new0 (double, n_w);
   double *db = g_new0 (double, OC);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OC; o++)
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
+      for (int y = 0; y < Ho; y++)
+        for (int x = 0; x < Wo; x++)
           {
-            double g = dout[(((gsize) n * OC + o) * H + y) * W + x];
+            double g = dout[(((gsize) n * OC + o) * Ho + y) * Wo + x];
             db[o] += g;
             for (int c = 0; c < C; c++)
               for (int ky = 0; ky < K; ky++)
                 for (int kx = 0; kx < K; kx++)
                   {
-                    int iy = y + ky - pad, ix = x + kx - pad;
+                    int iy = y * S + ky - pad, ix = x * S + kx - pad;
                     if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                       continue;
                     gsize i = (((gsize) n * C + c) * H + iy) * W + ix;
@@ -93,7 +101,16 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
 {
   memset (conv, 0, sizeof *conv);
   conv->shape = *shape;
+  conv->shape.stride = MAX (shape->stride, 1);
   conv->pad = (shape->K - 1) / 2;
+  conv->out_h = sf_conv_out_side (shape->H, conv->shape.stride);
+  conv->out_w = sf_conv_out_side (shape->W, conv->shape.stride);
+  if (conv->shape.stride > 1)
+    {
+      /* Winograd and the direct kernels compute every output pixel. */
+      conv->algo = SF_CONV_IM2COL;
+      return;
+    }
   gboolean winograd_fits = shape->K == 3 || shape->K == 5;
   gboolean direct_fits = sf_conv_direct_supported (shape->K, shape->W);
   if (algo == SF_CONV_AUTO && direct_fits && (double) shape->C * shape->OC / (shape->C + shape->OC) < DIRECT_BELOW)
@@ -122,7 +139,7 @@ sf_conv_workspace_size (const SfConv *conv, int n)
   if (conv->algo == SF_CONV_DIRECT)
     return 0;
   if (conv->algo == SF_CONV_IM2COL)
-    return (gsize) s->C * s->K * s->K * n * s->H * s->W;
+    return (gsize) s->C * s->K * s->K * n * conv->out_h * conv->out_w;
   return sf_winograd_workspace_size (conv, n);
 }
 
@@ -150,7 +167,7 @@ sf_conv_dacc_size (const SfConv *conv)
 double
 sf_conv_macs (const SfConvShape *s)
 {
-  return (double) s->C * s->K * s->K * s->OC * s->H * s->W;
+  return (double) s->C * s->K * s->K * s->OC * sf_conv_out_side (s->H, s->stride) * sf_conv_out_side (s->W, s->stride);
 }
 
 double
@@ -241,6 +258,85 @@ col2im (float *dinp, const float *dcols, int n, const SfConvShape *s, int pad)
         }
 }
 
+/* The x with 0 ≤ x·S + off < W, as [*lo, *hi) within [0, len). */
+static void
+strided_span (int off, int W, int S, int len, int *lo, int *hi)
+{
+  *lo = MIN (off >= 0 ? 0 : (-off + S - 1) / S, len);
+  *hi = W - 1 - off < 0 ? *lo : CLAMP ((W - 1 - off) / S + 1, *lo, len);
+}
+
+/* im2col at a stride S > 1: cols[C*K*K, n*Ho*Wo], row (c, ky, kx) holding
+ * input (oy·S + ky - pad, ox·S + kx - pad), 0 outside. */
+static SF_HOT void
+im2col_strided (float *cols, const float *inp, int n, const SfConv *conv)
+{
+  const SfConvShape *s = &conv->shape;
+  int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
+  for (int c = 0; c < C; c++)
+    for (int ky = 0; ky < K; ky++)
+      for (int kx = 0; kx < K; kx++)
+        {
+          float *row = cols + ((gsize) (c * K + ky) * K + kx) * nohw;
+          int off = kx - pad, x0, x1;
+          strided_span (off, W, S, Wo, &x0, &x1);
+          for (int img = 0; img < n; img++)
+            {
+              const float *plane = inp + ((gsize) img * C + c) * hw;
+              for (int y = 0; y < Ho; y++)
+                {
+                  float *dst = row + img * ohw + (gsize) y * Wo;
+                  int sy = y * S + ky - pad;
+                  if (sy < 0 || sy >= H)
+                    {
+                      memset (dst, 0, sizeof (float) * Wo);
+                      continue;
+                    }
+                  const float *src = plane + (gsize) sy * W + off;
+                  for (int x = 0; x < x0; x++)
+                    dst[x] = 0;
+                  for (int x = x0; x < x1; x++)
+                    dst[x] = src[x * S];
+                  for (int x = x1; x < Wo; x++)
+                    dst[x] = 0;
+                }
+            }
+        }
+}
+
+/* dinp[n,C,H,W] = the adjoint of im2col_strided applied to dcols. */
+static SF_HOT void
+col2im_strided (float *dinp, const float *dcols, int n, const SfConv *conv)
+{
+  const SfConvShape *s = &conv->shape;
+  int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
+  memset (dinp, 0, sizeof (float) * n * C * hw);
+  for (int c = 0; c < C; c++)
+    for (int ky = 0; ky < K; ky++)
+      for (int kx = 0; kx < K; kx++)
+        {
+          const float *row = dcols + ((gsize) (c * K + ky) * K + kx) * nohw;
+          int off = kx - pad, x0, x1;
+          strided_span (off, W, S, Wo, &x0, &x1);
+          for (int img = 0; img < n; img++)
+            {
+              float *plane = dinp + ((gsize) img * C + c) * hw;
+              for (int y = 0; y < Ho; y++)
+                {
+                  int sy = y * S + ky - pad;
+                  if (sy < 0 || sy >= H)
+                    continue;
+                  const float *src = row + img * ohw + (gsize) y * Wo;
+                  float *dst = plane + (gsize) sy * W + off;
+                  for (int x = x0; x < x1; x++)
+                    dst[x * S] += src[x];
+                }
+            }
+        }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Passes                                                                   */
 
@@ -289,8 +385,11 @@ sf_conv_forward (const SfConv *conv, float *y, const float *inp, int n, const fl
     }
   if (conv->algo == SF_CONV_IM2COL)
     {
-      int ckk = s->C * s->K * s->K, nhw = n * s->H * s->W;
-      im2col (workspace, inp, n, s, conv->pad);
+      int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
+      if (s->stride > 1)
+        im2col_strided (workspace, inp, n, conv);
+      else
+        im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, nhw, ckk, 1.0f, weight, ckk, workspace, nhw,
                    0.0f, y, nhw);
       return;
@@ -335,15 +434,21 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
     }
   if (conv->algo == SF_CONV_IM2COL)
     {
-      int ckk = s->C * s->K * s->K, nhw = n * s->H * s->W;
-      im2col (workspace, inp, n, s, conv->pad);
+      int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
+      if (s->stride > 1)
+        im2col_strided (workspace, inp, n, conv);
+      else
+        im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, ckk, nhw, 1.0f, dy, nhw, workspace, nhw, 1.0f,
                    dacc, ckk);
       if (dinp == NULL)
         return;
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, nhw, s->OC, 1.0f, weight, ckk, dy, nhw, 0.0f,
                    workspace, nhw);
-      col2im (dinp, workspace, n, s, conv->pad);
+      if (s->stride > 1)
+        col2im_strided (dinp, workspace, n, conv);
+      else
+        col2im (dinp, workspace, n, s, conv->pad);
       return;
     }
   sf_winograd_backward (conv, dinp, dacc, dy, inp, n, cache, workspace);
