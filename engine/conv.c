@@ -139,7 +139,11 @@ sf_conv_workspace_size (const SfConv *conv, int n)
   if (conv->algo == SF_CONV_DIRECT)
     return 0;
   if (conv->algo == SF_CONV_IM2COL)
-    return (gsize) s->C * s->K * s->K * n * conv->out_h * conv->out_w;
+    {
+      gsize cols = (gsize) s->C * s->K * s->K * n * conv->out_h * conv->out_w;
+      /* Strided: one padded plane after the columns. */
+      return s->stride > 1 ? cols + (gsize) (s->H + 2 * conv->pad) * (s->W + 2 * conv->pad) : cols;
+    }
   return sf_winograd_workspace_size (conv, n);
 }
 
@@ -258,83 +262,95 @@ col2im (float *dinp, const float *dcols, int n, const SfConvShape *s, int pad)
         }
 }
 
-/* The x with 0 ≤ x·S + off < W, as [*lo, *hi) within [0, len). */
+/* The plane with its border of pad zeros: padded[(H + 2 pad), (W + 2 pad)]. */
 static void
-strided_span (int off, int W, int S, int len, int *lo, int *hi)
+pad_plane (float *padded, const float *plane, int H, int W, int pad)
 {
-  *lo = MIN (off >= 0 ? 0 : (-off + S - 1) / S, len);
-  *hi = W - 1 - off < 0 ? *lo : CLAMP ((W - 1 - off) / S + 1, *lo, len);
+  int Wp = W + 2 * pad;
+  memset (padded, 0, sizeof (float) * Wp * pad);
+  for (int y = 0; y < H; y++)
+    {
+      float *row = padded + (gsize) (y + pad) * Wp;
+      memset (row, 0, sizeof (float) * pad);
+      memcpy (row + pad, plane + (gsize) y * W, sizeof (float) * W);
+      memset (row + pad + W, 0, sizeof (float) * pad);
+    }
+  memset (padded + (gsize) (H + pad) * Wp, 0, sizeof (float) * Wp * pad);
 }
 
 /* im2col at a stride S > 1: cols[C*K*K, n*Ho*Wo], row (c, ky, kx) holding
- * input (oy·S + ky - pad, ox·S + kx - pad), 0 outside. */
+ * input (oy·S + ky - pad, ox·S + kx - pad), 0 outside. Each input plane is
+ * first copied with its zero border into `padded`, so the copies below have
+ * no edges to test. */
 static SF_HOT void
-im2col_strided (float *cols, const float *inp, int n, const SfConv *conv)
+im2col_strided (float *cols, float *scratch, const float *inp, int n, const SfConv *conv)
 {
   const SfConvShape *s = &conv->shape;
   int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  int Wp = W + 2 * pad;
   gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
+  const float *padded = scratch;
   for (int c = 0; c < C; c++)
-    for (int ky = 0; ky < K; ky++)
-      for (int kx = 0; kx < K; kx++)
-        {
-          float *row = cols + ((gsize) (c * K + ky) * K + kx) * nohw;
-          int off = kx - pad, x0, x1;
-          strided_span (off, W, S, Wo, &x0, &x1);
-          for (int img = 0; img < n; img++)
+    for (int img = 0; img < n; img++)
+      {
+        const float *plane = inp + ((gsize) img * C + c) * hw;
+        if (pad > 0)
+          pad_plane (scratch, plane, H, W, pad);
+        else
+          padded = plane;
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
             {
-              const float *plane = inp + ((gsize) img * C + c) * hw;
+              float *restrict dst = cols + ((gsize) (c * K + ky) * K + kx) * nohw + img * ohw;
               for (int y = 0; y < Ho; y++)
                 {
-                  float *dst = row + img * ohw + (gsize) y * Wo;
-                  int sy = y * S + ky - pad;
-                  if (sy < 0 || sy >= H)
-                    {
-                      memset (dst, 0, sizeof (float) * Wo);
-                      continue;
-                    }
-                  const float *src = plane + (gsize) sy * W + off;
-                  for (int x = 0; x < x0; x++)
-                    dst[x] = 0;
-                  for (int x = x0; x < x1; x++)
-                    dst[x] = src[x * S];
-                  for (int x = x1; x < Wo; x++)
-                    dst[x] = 0;
+                  const float *restrict src = padded + (gsize) (y * S + ky) * Wp + kx;
+                  float *restrict row = dst + (gsize) y * Wo;
+                  /* Stride 2, the usual one, as a constant: two loads and a permute a vector. */
+                  if (S == 2)
+                    for (int x = 0; x < Wo; x++)
+                      row[x] = src[2 * x];
+                  else
+                    for (int x = 0; x < Wo; x++)
+                      row[x] = src[x * S];
                 }
             }
-        }
+      }
 }
 
-/* dinp[n,C,H,W] = the adjoint of im2col_strided applied to dcols. */
+/* dinp[n,C,H,W] = the adjoint of im2col_strided applied to dcols, summed in
+ * `padded` and its interior copied out. */
 static SF_HOT void
-col2im_strided (float *dinp, const float *dcols, int n, const SfConv *conv)
+col2im_strided (float *dinp, float *padded, const float *dcols, int n, const SfConv *conv)
 {
   const SfConvShape *s = &conv->shape;
   int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  int Hp = H + 2 * pad, Wp = W + 2 * pad;
   gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
-  memset (dinp, 0, sizeof (float) * n * C * hw);
   for (int c = 0; c < C; c++)
-    for (int ky = 0; ky < K; ky++)
-      for (int kx = 0; kx < K; kx++)
-        {
-          const float *row = dcols + ((gsize) (c * K + ky) * K + kx) * nohw;
-          int off = kx - pad, x0, x1;
-          strided_span (off, W, S, Wo, &x0, &x1);
-          for (int img = 0; img < n; img++)
+    for (int img = 0; img < n; img++)
+      {
+        memset (padded, 0, sizeof (float) * Hp * Wp);
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
             {
-              float *plane = dinp + ((gsize) img * C + c) * hw;
+              const float *restrict src = dcols + ((gsize) (c * K + ky) * K + kx) * nohw + img * ohw;
               for (int y = 0; y < Ho; y++)
                 {
-                  int sy = y * S + ky - pad;
-                  if (sy < 0 || sy >= H)
-                    continue;
-                  const float *src = row + img * ohw + (gsize) y * Wo;
-                  float *dst = plane + (gsize) sy * W + off;
-                  for (int x = x0; x < x1; x++)
-                    dst[x * S] += src[x];
+                  float *restrict dst = padded + (gsize) (y * S + ky) * Wp + kx;
+                  const float *restrict row = src + (gsize) y * Wo;
+                  if (S == 2)
+                    for (int x = 0; x < Wo; x++)
+                      dst[2 * x] += row[x];
+                  else
+                    for (int x = 0; x < Wo; x++)
+                      dst[x * S] += row[x];
                 }
             }
-        }
+        float *plane = dinp + ((gsize) img * C + c) * hw;
+        for (int y = 0; y < H; y++)
+          memcpy (plane + (gsize) y * W, padded + (gsize) (y + pad) * Wp + pad, sizeof (float) * W);
+      }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -387,7 +403,7 @@ sf_conv_forward (const SfConv *conv, float *y, const float *inp, int n, const fl
     {
       int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
       if (s->stride > 1)
-        im2col_strided (workspace, inp, n, conv);
+        im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
       else
         im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, nhw, ckk, 1.0f, weight, ckk, workspace, nhw,
@@ -436,7 +452,7 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
     {
       int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
       if (s->stride > 1)
-        im2col_strided (workspace, inp, n, conv);
+        im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
       else
         im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, ckk, nhw, 1.0f, dy, nhw, workspace, nhw, 1.0f,
@@ -446,7 +462,7 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, nhw, s->OC, 1.0f, weight, ckk, dy, nhw, 0.0f,
                    workspace, nhw);
       if (s->stride > 1)
-        col2im_strided (dinp, workspace, n, conv);
+        col2im_strided (dinp, workspace + (gsize) ckk * nhw, workspace, n, conv);
       else
         col2im (dinp, workspace, n, s, conv->pad);
       return;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "conv.h"
-#include "simd.h"
+#include "layers-private.h"
 
 /* The x with 0 ≤ x·S + off < W, as [*lo, *hi) within [0, len). */
 static void
@@ -15,7 +15,7 @@ span (int off, int W, int S, int len, int *lo, int *hi)
 }
 
 /* dst[x] += w · src[x·S] for x in [x0, x1) */
-static inline void
+SF_INLINE void
 axpy_strided (float *restrict dst, const float *restrict src, float w, int x0, int x1, int S)
 {
   if (S == 1)

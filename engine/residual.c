@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "batchnorm.h"
-#include "simd.h"
+#include "layers-private.h"
 
 /* scale and shift of a norm's affine map for channel c, taking the batch's
  * statistics in training. */
@@ -65,8 +65,15 @@ sf_residual_join_forward (float *out, const SfJoinNorm *main, const SfJoinNorm *
     }
 }
 
+/* dout where out > 0, else 0; both read unconditionally, so loops vectorise. */
+SF_INLINE float
+relu_gradient (float dout, float out)
+{
+  return dout * (out > 0 ? 1.0f : 0.0f);
+}
+
 /* Σ g, Σ g·(x - mu) over one plane, g = dout where out > 0. */
-static inline void
+SF_INLINE void
 join_sums (const float *restrict dout, const float *restrict out, const float *restrict x, int S, float mu,
            double *sum_g, double *sum_gx)
 {
@@ -75,13 +82,13 @@ join_sums (const float *restrict dout, const float *restrict out, const float *r
   for (; s + 16 <= S; s += 16)
     for (int j = 0; j < 16; j++)
       {
-        float g = out[s + j] > 0 ? dout[s + j] : 0.0f;
+        float g = relu_gradient (dout[s + j], out[s + j]);
         acc_g[j] += g;
         acc_gx[j] += g * (x[s + j] - mu);
       }
   for (; s < S; s++)
     {
-      float g = out[s] > 0 ? dout[s] : 0.0f;
+      float g = relu_gradient (dout[s], out[s]);
       *sum_g += g;
       *sum_gx += (double) g * (x[s] - mu);
     }
@@ -92,16 +99,23 @@ join_sums (const float *restrict dout, const float *restrict out, const float *r
     }
 }
 
-/* dx = k·(m·g - Σg - x̂·Σgx̂) over one plane, g = dout where out > 0. */
-static inline void
-join_input_row (float *restrict dx, const float *restrict dout, const float *restrict out, const float *restrict x,
-                int S, float mu, float is, float k, float m, float sum_g, float sum_gx)
+/* dx = k·(m·g - Σg - x̂·Σgx̂) over one plane, g = dout where out > 0; and
+ * with the identity shortcut (dg not NULL) dg = g. */
+SF_INLINE void
+join_input_row (float *restrict dx, float *restrict dg, const float *restrict dout, const float *restrict out,
+                const float *restrict x, int S, float mu, float is, float k, float m, float sum_g, float sum_gx)
 {
-  for (int s = 0; s < S; s++)
-    {
-      float g = out[s] > 0 ? dout[s] : 0.0f;
-      dx[s] = k * (m * g - sum_g - (x[s] - mu) * is * sum_gx);
-    }
+  float a = -k * (sum_g - mu * is * sum_gx), b = -k * is * sum_gx, km = k * m;
+  if (dg != NULL)
+    for (int s = 0; s < S; s++)
+      {
+        float g = relu_gradient (dout[s], out[s]);
+        dx[s] = km * g + a + b * x[s];
+        dg[s] = g;
+      }
+  else
+    for (int s = 0; s < S; s++)
+      dx[s] = km * relu_gradient (dout[s], out[s]) + a + b * x[s];
 }
 
 SF_HOT void
@@ -136,16 +150,12 @@ sf_residual_join_backward (float *dmain, float *dshortcut, float *dgamma, float 
       for (int n = 0; n < N; n++)
         {
           gsize o = ((gsize) n * C + c) * S;
-          join_input_row (dmain + o, dout + o, out + o, main->x + o, S, mu, is, k, (float) count, (float) sum_g,
-                          (float) sum_gx);
-          if (dshortcut == NULL)
-            continue;
-          if (projection != NULL)
-            join_input_row (dshortcut + o, dout + o, out + o, projection->x + o, S, mu_p, is_p, k_p, (float) count,
-                            (float) sum_g_p, (float) sum_gx_p);
-          else
-            for (int s = 0; s < S; s++)
-              dshortcut[o + s] = out[o + s] > 0 ? dout[o + s] : 0.0f;
+          float *didentity = projection == NULL && dshortcut != NULL ? dshortcut + o : NULL;
+          join_input_row (dmain + o, didentity, dout + o, out + o, main->x + o, S, mu, is, k, (float) count,
+                          (float) sum_g, (float) sum_gx);
+          if (projection != NULL && dshortcut != NULL)
+            join_input_row (dshortcut + o, NULL, dout + o, out + o, projection->x + o, S, mu_p, is_p, k_p,
+                            (float) count, (float) sum_g_p, (float) sum_gx_p);
         }
     }
 }
