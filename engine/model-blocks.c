@@ -33,6 +33,12 @@ typedef struct {
   const float *norm_dy;
 } BlockJob;
 
+static float *
+worker_space (SfModel *model, int worker)
+{
+  return model->workspace + (gsize) worker * model->workspace_stride;
+}
+
 static void
 channel_range (const BlockJob *job, int C, int task, int *c0, int *c1)
 {
@@ -207,7 +213,8 @@ depthwise_forward_task (gpointer data, int task, int worker)
   Stage *st = job->stage;
   int i0 = task * IMAGE_BLOCK, n = MIN (IMAGE_BLOCK, job->n - i0);
   sf_depthwise_forward (st->out_buf + i0 * st->out_size, job->x + i0 * st->in_size, job->model->params + st->weight,
-                        n, st->in.c, st->in.h, st->in.w, st->u.dw.kernel, st->u.dw.stride, 0, st->in.c);
+                        n, st->in.c, st->in.h, st->in.w, st->u.dw.kernel, st->u.dw.stride, 0, st->in.c,
+                        worker_space (job->model, worker));
 }
 
 /* Channels split: each task owns its channels' weight gradient. */
@@ -219,7 +226,8 @@ depthwise_backward_task (gpointer data, int task, int worker)
   int c0, c1;
   channel_range (job, st->in.c, task, &c0, &c1);
   sf_depthwise_backward (job->dx, job->model->grads + st->weight, job->dy, job->x, job->model->params + st->weight,
-                         job->n, st->in.c, st->in.h, st->in.w, st->u.dw.kernel, st->u.dw.stride, c0, c1);
+                         job->n, st->in.c, st->in.h, st->in.w, st->u.dw.kernel, st->u.dw.stride, c0, c1,
+                         worker_space (job->model, worker));
 }
 
 static void

@@ -3,6 +3,7 @@
  * their scratch, and the buffers a batch of images needs. */
 #include "model-private.h"
 
+#include "depthwise.h"
 #include "error.h"
 
 /* Scratch per worker for one convolution chunk, and the most images per chunk:
@@ -241,6 +242,7 @@ _sf_model_plan_stages (SfModel *model, GError **error)
             dw.weight = _sf_model_tensor_offset (model, k, "depthwise.weight");
             dw.u.dw.kernel = op->kernel;
             dw.u.dw.stride = op->stride;
+            workspace = MAX (workspace, sf_depthwise_scratch_size (op->in.h, op->in.w, op->kernel, op->stride));
             append_stage (stages, &dw, &max_size);
             Stage bn1 = part_batchnorm_stage (model, k, "bn1", &parts[1].in, &ok);
             append_stage (stages, &bn1, &max_size);

@@ -861,7 +861,7 @@ test_avgpool_window (void)
 /* Depthwise convolution                                                    */
 
 typedef struct {
-  float *x, *w, *r, *out;
+  float *x, *w, *r, *out, *scratch;
   int N, C, H, W, K, S;
   gboolean reference;
 } DepthwiseObjective;
@@ -873,7 +873,7 @@ depthwise_objective (gpointer data)
   if (o->reference)
     sf_depthwise_forward_ref (o->out, o->x, o->w, o->N, o->C, o->H, o->W, o->K, o->S);
   else
-    sf_depthwise_forward (o->out, o->x, o->w, o->N, o->C, o->H, o->W, o->K, o->S, 0, o->C);
+    sf_depthwise_forward (o->out, o->x, o->w, o->N, o->C, o->H, o->W, o->K, o->S, 0, o->C, o->scratch);
   return dot (o->out, o->r, (gsize) o->N * o->C * sf_conv_out_side (o->H, o->S) * sf_conv_out_side (o->W, o->S));
 }
 
@@ -887,7 +887,7 @@ test_depthwise (void)
   sf_rng_seed (&rng, 31);
   /* N, C, H, W, K, S */
   int shapes[][6] = { { 2, 3, 7, 9, 3, 1 }, { 3, 2, 8, 8, 3, 2 }, { 1, 4, 5, 6, 5, 3 }, { 2, 2, 3, 2, 7, 1 },
-                      { 2, 3, 16, 16, 3, 2 } };
+                      { 2, 3, 16, 16, 3, 2 }, { 2, 2, 1, 1, 3, 1 }, { 1, 3, 19, 5, 5, 1 }, { 2, 2, 32, 32, 3, 1 } };
   for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
     {
       DepthwiseObjective o = { .N = shapes[k][0], .C = shapes[k][1], .H = shapes[k][2], .W = shapes[k][3],
@@ -898,12 +898,13 @@ test_depthwise (void)
       o.w = random_floats (&rng, n_w, -1, 1);
       o.r = random_floats (&rng, n_out, -1, 1);
       o.out = g_new (float, n_out);
+      o.scratch = g_new (float, MAX (sf_depthwise_scratch_size (o.H, o.W, o.K, o.S), 1));
       g_autofree char *what = g_strdup_printf ("depthwise %dx%dx%dx%d k%d s%d", o.N, o.C, o.H, o.W, o.K, o.S);
 
       float *want = g_new (float, n_out), *got = g_new (float, n_out);
       sf_depthwise_forward_ref (want, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S);
       for (int c = 0; c < o.C; c++)
-        sf_depthwise_forward (got, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, c, c + 1);
+        sf_depthwise_forward (got, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, c, c + 1, o.scratch);
       assert_close (what, got, want, n_out, 1e-5);
 
       /* The same as a full convolution with zero kernels across channels. */
@@ -919,8 +920,8 @@ test_depthwise (void)
       for (gsize i = 0; i < n_w; i++)
         dw_want[i] = dw_got[i] = 0.5f;   /* accumulates */
       sf_depthwise_backward_ref (dx_want, dw_want, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S);
-      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, 1);
-      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 1, o.C);
+      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, 1, o.scratch);
+      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 1, o.C, o.scratch);
       assert_close (what, dx_got, dx_want, n_in, 1e-5);
       assert_close (what, dw_got, dw_want, n_w, 1e-5);
       for (gsize i = 0; i < n_w; i++)
@@ -933,9 +934,10 @@ test_depthwise (void)
       /* No input gradient asked for: the weight gradient still comes. */
       for (gsize i = 0; i < n_w; i++)
         dw_got[i] = 0;
-      sf_depthwise_backward (NULL, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, o.C);
+      sf_depthwise_backward (NULL, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, o.C, o.scratch);
       assert_close (what, dw_got, dw_want, n_w, 1e-5);
-      g_free (o.x), g_free (o.w), g_free (o.r), g_free (o.out), g_free (want), g_free (got), g_free (full);
+      g_free (o.x), g_free (o.w), g_free (o.r), g_free (o.out), g_free (o.scratch), g_free (want), g_free (got);
+      g_free (full);
       g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got);
     }
 }
