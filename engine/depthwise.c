@@ -241,7 +241,8 @@ sf_depthwise_forward_ref (float *out, const float *inp, const float *weight, int
                 {
                   int iy = y * S + ky - pad, ix = x * S + kx - pad;
                   if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                    sum += (double) inp[(((gsize) i * C + c) * H + iy) * W + ix] * weight[((gsize) c * K + ky) * K + kx];
+                    sum += (double) inp[(((gsize) i * C + c) * H + iy) * W + ix]
+                           * weight[((gsize) c * K + ky) * K + kx];
                 }
             out[(((gsize) i * C + c) * Ho + y) * Wo + x] = (float) sum;
           }

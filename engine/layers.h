@@ -1,9 +1,10 @@
 /* The network's layers other than convolution (conv.h, depthwise.h) and
  * batch norm (batchnorm.h, residual.h) — activations, max-pooling, dropout,
- * average pooling, squeeze-and-excitation, l2norm, dense — as plain functions over NCHW float32 buffers: outputs first, shapes
- * in comments. Parameter gradients accumulate (+=) so the two Siamese
- * branches and the chunks of a batch add up after one zeroing per step; input
- * gradients are written (=). Dense, the only other BLAS kernel, keeps a
+ * average pooling, squeeze-and-excitation, l2norm, dense — as plain
+ * functions over NCHW float32 buffers: outputs first, shapes in comments.
+ * Parameter gradients accumulate (+=) so the two Siamese branches and the
+ * chunks of a batch add up after one zeroing per step; input gradients are
+ * written (=). Dense, the only other BLAS kernel, keeps a
  * reference twin, and so does squeeze-and-excitation, which uses it. The
  * heads on the embeddings are in heads.h. */
 #pragma once
