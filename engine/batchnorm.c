@@ -57,6 +57,12 @@ channel_moments (const float *inp, int N, int C, gsize S, int c, float *mean, do
   *sq = MAX (sum_sq - offset * sum, 0.0);
 }
 
+void
+sf_batchnorm_moments (const float *inp, int N, int C, int S, int c, float *mean, double *sq)
+{
+  channel_moments (inp, N, C, S, c, mean, sq);
+}
+
 float
 sf_batchnorm_take_statistics (float mu, double sq, double count, float *mean, float *invstd, float *running_mean,
                               float *running_var)

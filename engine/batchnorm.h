@@ -53,6 +53,10 @@ void   sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, con
 float  sf_batchnorm_take_statistics (float mu, double sq, double count, float *mean, float *invstd,
                                      float *running_mean, float *running_var);
 
+/* The mean of channel c of inp[N, C, S] and *sq = Σ (x - mean)² over it, in
+ * one pass, as training batch norm takes them. */
+void   sf_batchnorm_moments      (const float *inp, int N, int C, int S, int c, float *mean, double *sq);
+
 /* *sum += Σ (x[i] - shift), *sum_sq += Σ (x[i] - shift)², in one pass. */
 void   sf_shifted_sums           (const float *x, gsize n, float shift, double *sum, double *sum_sq);
 

@@ -12,28 +12,35 @@
 /* ------------------------------------------------------------------------ */
 /* Reference twins                                                          */
 
+int
+sf_conv_out_side (int side, int stride)
+{
+  return stride > 1 ? (side - 1) / stride + 1 : side;
+}
+
 void
 sf_conv2d_forward_ref (float *out, const float *inp, const float *weight, const float *bias, int N,
                        const SfConvShape *s)
 {
-  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2;
+  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2, S = MAX (s->stride, 1);
+  int Ho = sf_conv_out_side (H, S), Wo = sf_conv_out_side (W, S);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OC; o++)
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
+      for (int y = 0; y < Ho; y++)
+        for (int x = 0; x < Wo; x++)
           {
             double sum = bias != NULL ? bias[o] : 0.0;
             for (int c = 0; c < C; c++)
               for (int ky = 0; ky < K; ky++)
                 for (int kx = 0; kx < K; kx++)
                   {
-                    int iy = y + ky - pad, ix = x + kx - pad;
+                    int iy = y * S + ky - pad, ix = x * S + kx - pad;
                     if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                       continue;
                     sum += (double) inp[(((gsize) n * C + c) * H + iy) * W + ix]
                            * weight[(((gsize) o * C + c) * K + ky) * K + kx];
                   }
-            out[(((gsize) n * OC + o) * H + y) * W + x] = (float) sum;
+            out[(((gsize) n * OC + o) * Ho + y) * Wo + x] = (float) sum;
           }
 }
 
@@ -41,23 +48,24 @@ void
 sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                         const float *weight, int N, const SfConvShape *s)
 {
-  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2;
+  int C = s->C, H = s->H, W = s->W, OC = s->OC, K = s->K, pad = (K - 1) / 2, S = MAX (s->stride, 1);
+  int Ho = sf_conv_out_side (H, S), Wo = sf_conv_out_side (W, S);
   gsize n_in = (gsize) N * C * H * W, n_w = (gsize) OC * C * K * K;
   double *din = g_new0 (double, n_in);
   double *dw = g_new0 (double, n_w);
   double *db = g_new0 (double, OC);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OC; o++)
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
+      for (int y = 0; y < Ho; y++)
+        for (int x = 0; x < Wo; x++)
           {
-            double g = dout[(((gsize) n * OC + o) * H + y) * W + x];
+            double g = dout[(((gsize) n * OC + o) * Ho + y) * Wo + x];
             db[o] += g;
             for (int c = 0; c < C; c++)
               for (int ky = 0; ky < K; ky++)
                 for (int kx = 0; kx < K; kx++)
                   {
-                    int iy = y + ky - pad, ix = x + kx - pad;
+                    int iy = y * S + ky - pad, ix = x * S + kx - pad;
                     if (iy < 0 || iy >= H || ix < 0 || ix >= W)
                       continue;
                     gsize i = (((gsize) n * C + c) * H + iy) * W + ix;
@@ -93,7 +101,16 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
 {
   memset (conv, 0, sizeof *conv);
   conv->shape = *shape;
+  conv->shape.stride = MAX (shape->stride, 1);
   conv->pad = (shape->K - 1) / 2;
+  conv->out_h = sf_conv_out_side (shape->H, conv->shape.stride);
+  conv->out_w = sf_conv_out_side (shape->W, conv->shape.stride);
+  if (conv->shape.stride > 1)
+    {
+      /* Winograd and the direct kernels compute every output pixel. */
+      conv->algo = SF_CONV_IM2COL;
+      return;
+    }
   gboolean winograd_fits = shape->K == 3 || shape->K == 5;
   gboolean direct_fits = sf_conv_direct_supported (shape->K, shape->W);
   if (algo == SF_CONV_AUTO && direct_fits && (double) shape->C * shape->OC / (shape->C + shape->OC) < DIRECT_BELOW)
@@ -122,7 +139,11 @@ sf_conv_workspace_size (const SfConv *conv, int n)
   if (conv->algo == SF_CONV_DIRECT)
     return 0;
   if (conv->algo == SF_CONV_IM2COL)
-    return (gsize) s->C * s->K * s->K * n * s->H * s->W;
+    {
+      gsize cols = (gsize) s->C * s->K * s->K * n * conv->out_h * conv->out_w;
+      /* Strided: one padded plane after the columns. */
+      return s->stride > 1 ? cols + (gsize) (s->H + 2 * conv->pad) * (s->W + 2 * conv->pad) : cols;
+    }
   return sf_winograd_workspace_size (conv, n);
 }
 
@@ -150,7 +171,7 @@ sf_conv_dacc_size (const SfConv *conv)
 double
 sf_conv_macs (const SfConvShape *s)
 {
-  return (double) s->C * s->K * s->K * s->OC * s->H * s->W;
+  return (double) s->C * s->K * s->K * s->OC * sf_conv_out_side (s->H, s->stride) * sf_conv_out_side (s->W, s->stride);
 }
 
 double
@@ -241,6 +262,97 @@ col2im (float *dinp, const float *dcols, int n, const SfConvShape *s, int pad)
         }
 }
 
+/* The plane with its border of pad zeros: padded[(H + 2 pad), (W + 2 pad)]. */
+static void
+pad_plane (float *padded, const float *plane, int H, int W, int pad)
+{
+  int Wp = W + 2 * pad;
+  memset (padded, 0, sizeof (float) * Wp * pad);
+  for (int y = 0; y < H; y++)
+    {
+      float *row = padded + (gsize) (y + pad) * Wp;
+      memset (row, 0, sizeof (float) * pad);
+      memcpy (row + pad, plane + (gsize) y * W, sizeof (float) * W);
+      memset (row + pad + W, 0, sizeof (float) * pad);
+    }
+  memset (padded + (gsize) (H + pad) * Wp, 0, sizeof (float) * Wp * pad);
+}
+
+/* im2col at a stride S > 1: cols[C*K*K, n*Ho*Wo], row (c, ky, kx) holding
+ * input (oy·S + ky - pad, ox·S + kx - pad), 0 outside. Each input plane is
+ * first copied with its zero border into `padded`, so the copies below have
+ * no edges to test. */
+static SF_HOT void
+im2col_strided (float *cols, float *scratch, const float *inp, int n, const SfConv *conv)
+{
+  const SfConvShape *s = &conv->shape;
+  int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  int Wp = W + 2 * pad;
+  gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
+  const float *padded = scratch;
+  for (int c = 0; c < C; c++)
+    for (int img = 0; img < n; img++)
+      {
+        const float *plane = inp + ((gsize) img * C + c) * hw;
+        if (pad > 0)
+          pad_plane (scratch, plane, H, W, pad);
+        else
+          padded = plane;
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
+            {
+              float *restrict dst = cols + ((gsize) (c * K + ky) * K + kx) * nohw + img * ohw;
+              for (int y = 0; y < Ho; y++)
+                {
+                  const float *restrict src = padded + (gsize) (y * S + ky) * Wp + kx;
+                  float *restrict row = dst + (gsize) y * Wo;
+                  /* Stride 2, the usual one, as a constant: two loads and a permute a vector. */
+                  if (S == 2)
+                    for (int x = 0; x < Wo; x++)
+                      row[x] = src[2 * x];
+                  else
+                    for (int x = 0; x < Wo; x++)
+                      row[x] = src[x * S];
+                }
+            }
+      }
+}
+
+/* dinp[n,C,H,W] = the adjoint of im2col_strided applied to dcols, summed in
+ * `padded` and its interior copied out. */
+static SF_HOT void
+col2im_strided (float *dinp, float *padded, const float *dcols, int n, const SfConv *conv)
+{
+  const SfConvShape *s = &conv->shape;
+  int C = s->C, H = s->H, W = s->W, K = s->K, S = s->stride, Ho = conv->out_h, Wo = conv->out_w, pad = conv->pad;
+  int Hp = H + 2 * pad, Wp = W + 2 * pad;
+  gsize hw = (gsize) H * W, ohw = (gsize) Ho * Wo, nohw = (gsize) n * ohw;
+  for (int c = 0; c < C; c++)
+    for (int img = 0; img < n; img++)
+      {
+        memset (padded, 0, sizeof (float) * Hp * Wp);
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
+            {
+              const float *restrict src = dcols + ((gsize) (c * K + ky) * K + kx) * nohw + img * ohw;
+              for (int y = 0; y < Ho; y++)
+                {
+                  float *restrict dst = padded + (gsize) (y * S + ky) * Wp + kx;
+                  const float *restrict row = src + (gsize) y * Wo;
+                  if (S == 2)
+                    for (int x = 0; x < Wo; x++)
+                      dst[2 * x] += row[x];
+                  else
+                    for (int x = 0; x < Wo; x++)
+                      dst[x * S] += row[x];
+                }
+            }
+        float *plane = dinp + ((gsize) img * C + c) * hw;
+        for (int y = 0; y < H; y++)
+          memcpy (plane + (gsize) y * W, padded + (gsize) (y + pad) * Wp + pad, sizeof (float) * W);
+      }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Passes                                                                   */
 
@@ -289,8 +401,11 @@ sf_conv_forward (const SfConv *conv, float *y, const float *inp, int n, const fl
     }
   if (conv->algo == SF_CONV_IM2COL)
     {
-      int ckk = s->C * s->K * s->K, nhw = n * s->H * s->W;
-      im2col (workspace, inp, n, s, conv->pad);
+      int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
+      if (s->stride > 1)
+        im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
+      else
+        im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, nhw, ckk, 1.0f, weight, ckk, workspace, nhw,
                    0.0f, y, nhw);
       return;
@@ -335,15 +450,21 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
     }
   if (conv->algo == SF_CONV_IM2COL)
     {
-      int ckk = s->C * s->K * s->K, nhw = n * s->H * s->W;
-      im2col (workspace, inp, n, s, conv->pad);
+      int ckk = s->C * s->K * s->K, nhw = n * conv->out_h * conv->out_w;
+      if (s->stride > 1)
+        im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
+      else
+        im2col (workspace, inp, n, s, conv->pad);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, ckk, nhw, 1.0f, dy, nhw, workspace, nhw, 1.0f,
                    dacc, ckk);
       if (dinp == NULL)
         return;
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, nhw, s->OC, 1.0f, weight, ckk, dy, nhw, 0.0f,
                    workspace, nhw);
-      col2im (dinp, workspace, n, s, conv->pad);
+      if (s->stride > 1)
+        col2im_strided (dinp, workspace + (gsize) ckk * nhw, workspace, n, conv);
+      else
+        col2im (dinp, workspace, n, s, conv->pad);
       return;
     }
   sf_winograd_backward (conv, dinp, dacc, dy, inp, n, cache, workspace);

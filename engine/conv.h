@@ -1,9 +1,9 @@
-/* 2-D convolution, same padding, stride 1, odd kernels, over NCHW float32:
- * lowered to cblas_sgemm by im2col, or by Winograd F(2×2, k×k) for k = 3 and 5
- * (the same linear map with 2.25× and 2.8× fewer multiplications; its backward
- * pass is its exact adjoint). The fast paths work on chunks of images so the
- * caller bounds memory and spreads chunks over threads; a direct reference
- * twin serves the tests. */
+/* 2-D convolution, padding K/2, odd kernels, over NCHW float32: lowered to
+ * cblas_sgemm by im2col, or at stride 1 by Winograd F(2×2, k×k) for k = 3
+ * and 5 (the same linear map with 2.25× and 2.8× fewer multiplications; its
+ * backward pass is its exact adjoint) or the direct 3×3 kernels. The fast
+ * paths work on chunks of images so the caller bounds memory and spreads
+ * chunks over threads; a direct reference twin serves the tests. */
 #pragma once
 
 #include <glib.h>
@@ -14,21 +14,24 @@ typedef struct {
   int C, H, W;   /* input channels and image size */
   int OC;        /* output channels */
   int K;         /* kernel side, odd */
+  int stride;    /* 0 or 1: the output is H×W; S > 1: (H - 1)/S + 1 × (W - 1)/S + 1, as PyTorch's
+                  * floor((H + 2·(K/2) - K)/S) + 1 */
 } SfConvShape;
 
 typedef enum {
-  SF_CONV_AUTO,      /* Winograd where it applies, else im2col */
-  SF_CONV_IM2COL,
-  SF_CONV_WINOGRAD,  /* K = 3 or 5 only; AUTO otherwise */
-  SF_CONV_DIRECT,    /* K = 3, W a multiple of 16, AVX-512 only; AUTO otherwise */
+  SF_CONV_AUTO,      /* Winograd or direct where it applies, else im2col */
+  SF_CONV_IM2COL,    /* any shape; the only one for strides above 1 */
+  SF_CONV_WINOGRAD,  /* K = 3 or 5, stride 1 only; AUTO otherwise */
+  SF_CONV_DIRECT,    /* K = 3, stride 1, W a multiple of 16, AVX-512 only; AUTO otherwise */
 } SfConvAlgo;
 
 #define SF_WINOGRAD_MAX_ALPHA 6
 
 typedef struct {
-  SfConvShape shape;
+  SfConvShape shape; /* stride 1 or more */
   SfConvAlgo algo;   /* resolved: IM2COL, WINOGRAD or DIRECT */
   int pad;           /* (K - 1) / 2 */
+  int out_h, out_w;  /* the output's size */
   /* Winograd F(2×2, K×K): tiles of alpha×alpha inputs give 2×2 outputs. */
   int alpha;         /* K + 1 */
   int tiles_h, tiles_w, tiles;
@@ -40,15 +43,18 @@ typedef struct {
 } SfConv;
 
 /* Reference twins (tests only): direct loops in double.
- * out[N,OC,H,W] = conv(inp[N,C,H,W], weight[OC,C,K,K]) + bias[OC] (bias may be NULL). */
+ * out[N,OC,Ho,Wo] = conv(inp[N,C,H,W], weight[OC,C,K,K]) + bias[OC] (bias may be NULL). */
 void  sf_conv2d_forward_ref  (float *out, const float *inp, const float *weight, const float *bias, int N,
                               const SfConvShape *shape);
 /* dweight[OC,C,K,K] += , dbias[OC] += (may be NULL); dinp[N,C,H,W] = (may be NULL). */
 void  sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                               const float *weight, int N, const SfConvShape *shape);
 
+/* The output side of a side-long input at this stride (0 or 1: the same). */
+int   sf_conv_out_side        (int side, int stride);
+
 /* The fast path. In a chunk of n images the conv output y and its gradient
- * dy are laid out [OC, n, H*W] (channel-major, as GEMM writes them). */
+ * dy are laid out [OC, n, Ho*Wo] (channel-major, as GEMM writes them). */
 void  sf_conv_init            (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo);
 /* Floats of scratch for a chunk of n images, per thread. */
 gsize sf_conv_workspace_size  (const SfConv *conv, int n);
@@ -58,11 +64,11 @@ gsize sf_conv_cache_size      (const SfConv *conv);
 gsize sf_conv_dacc_size       (const SfConv *conv);
 /* cache = transform of weight[OC,C,K,K]; once per forward pass. */
 void  sf_conv_prepare         (const SfConv *conv, float *cache, const float *weight);
-/* y[OC, n, H*W] = conv(inp[n,C,H,W]) without bias. */
+/* y[OC, n, Ho*Wo] = conv(inp[n,C,H,W]) without bias. */
 void  sf_conv_forward         (const SfConv *conv, float *y, const float *inp, int n, const float *weight,
                                const float *cache, float *workspace);
 /* dacc += weight gradient of the chunk (in the accumulator's layout);
- * dinp[n,C,H,W] = input gradient, unless dinp is NULL. dy[OC, n, H*W]. */
+ * dinp[n,C,H,W] = input gradient, unless dinp is NULL. dy[OC, n, Ho*Wo]. */
 void  sf_conv_backward        (const SfConv *conv, float *dinp, float *dacc, const float *dy, const float *inp,
                                int n, const float *weight, const float *cache, float *workspace);
 /* dweight[OC,C,K,K] += dacc brought back from the accumulator's layout. */

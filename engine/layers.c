@@ -188,6 +188,139 @@ sf_avgpool_backward (float *dinp, const float *dout, int N, int C, int S)
 
 /* ------------------------------------------------------------------------ */
 
+SF_HOT void
+sf_avgpool_window_forward (float *out, const float *inp, int N, int C, int H, int W, int K)
+{
+  int Ho = H / K, Wo = W / K;
+  float inv = 1.0f / (float) (K * K);
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      const float *plane = inp + i * H * W;
+      float *dst = out + i * Ho * Wo;
+      for (int oy = 0; oy < Ho; oy++)
+        for (int ox = 0; ox < Wo; ox++)
+          {
+            float sum = 0;
+            for (int dy = 0; dy < K; dy++)
+              for (int dx = 0; dx < K; dx++)
+                sum += plane[(gsize) (oy * K + dy) * W + ox * K + dx];
+            dst[oy * Wo + ox] = sum * inv;
+          }
+    }
+}
+
+void
+sf_avgpool_window_backward (float *dinp, const float *dout, int N, int C, int H, int W, int K)
+{
+  int Ho = H / K, Wo = W / K;
+  float inv = 1.0f / (float) (K * K);
+  memset (dinp, 0, sizeof (float) * N * C * H * W);
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      float *plane = dinp + i * H * W;
+      const float *g = dout + i * Ho * Wo;
+      for (int oy = 0; oy < Ho; oy++)
+        for (int ox = 0; ox < Wo; ox++)
+          for (int dy = 0; dy < K; dy++)
+            for (int dx = 0; dx < K; dx++)
+              plane[(gsize) (oy * K + dy) * W + ox * K + dx] = g[oy * Wo + ox] * inv;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+typedef void (*DenseForward) (float *out, const float *inp, const float *weight, const float *bias, int N, int C,
+                              int OC);
+typedef void (*DenseBackward) (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                               const float *weight, int N, int C, int OC);
+
+static void
+squeeze_excite_forward (DenseForward dense, float *out, float *squeeze, float *hidden, float *gate, const float *inp,
+                        const float *w1, const float *b1, const float *w2, const float *b2, int N, int C, int S, int R)
+{
+  sf_avgpool_forward (squeeze, inp, N, C, S);
+  dense (hidden, squeeze, w1, b1, N, C, R);
+  for (gsize i = 0; i < (gsize) N * R; i++)
+    hidden[i] = hidden[i] > 0 ? hidden[i] : 0.0f;
+  dense (gate, hidden, w2, b2, N, R, C);
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      gate[i] = 1.0f / (1.0f + expf (-gate[i]));
+      const float *x = inp + i * S;
+      float *y = out + i * S, k = gate[i];
+      for (int s = 0; s < S; s++)
+        y[s] = x[s] * k;
+    }
+}
+
+static void
+squeeze_excite_backward (DenseBackward dense, float *dinp, float *dw1, float *db1, float *dw2, float *db2,
+                         const float *dout, const float *inp, const float *squeeze, const float *hidden,
+                         const float *gate, const float *w1, const float *w2, int N, int C, int S, int R,
+                         float *scratch)
+{
+  float *dgate = scratch, *dsqueeze = scratch + (gsize) N * C, *dhidden = dsqueeze + (gsize) N * C;
+  /* Through the scaling to the gate, and through σ: σ' = σ (1 - σ). */
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      const float *x = inp + i * S, *g = dout + i * S;
+      double sum = 0;
+      for (int s = 0; s < S; s++)
+        sum += (double) g[s] * x[s];
+      dgate[i] = (float) sum * gate[i] * (1.0f - gate[i]);
+    }
+  dense (dhidden, dw2, db2, dgate, hidden, w2, N, R, C);
+  for (gsize i = 0; i < (gsize) N * R; i++)
+    if (!(hidden[i] > 0))
+      dhidden[i] = 0;
+  dense (dsqueeze, dw1, db1, dhidden, squeeze, w1, N, C, R);
+  if (dinp == NULL)
+    return;
+  /* Both paths into the input: the scaling, and the mean the gate came from. */
+  for (gsize i = 0; i < (gsize) N * C; i++)
+    {
+      const float *g = dout + i * S;
+      float *dx = dinp + i * S, k = gate[i], m = dsqueeze[i] / (float) S;
+      for (int s = 0; s < S; s++)
+        dx[s] = g[s] * k + m;
+    }
+}
+
+void
+sf_squeeze_excite_forward (float *out, float *squeeze, float *hidden, float *gate, const float *inp, const float *w1,
+                           const float *b1, const float *w2, const float *b2, int N, int C, int S, int R)
+{
+  squeeze_excite_forward (sf_dense_forward, out, squeeze, hidden, gate, inp, w1, b1, w2, b2, N, C, S, R);
+}
+
+void
+sf_squeeze_excite_backward (float *dinp, float *dw1, float *db1, float *dw2, float *db2, const float *dout,
+                            const float *inp, const float *squeeze, const float *hidden, const float *gate,
+                            const float *w1, const float *w2, int N, int C, int S, int R, float *scratch)
+{
+  squeeze_excite_backward (sf_dense_backward, dinp, dw1, db1, dw2, db2, dout, inp, squeeze, hidden, gate, w1, w2, N,
+                           C, S, R, scratch);
+}
+
+void
+sf_squeeze_excite_forward_ref (float *out, float *squeeze, float *hidden, float *gate, const float *inp,
+                               const float *w1, const float *b1, const float *w2, const float *b2, int N, int C,
+                               int S, int R)
+{
+  squeeze_excite_forward (sf_dense_forward_ref, out, squeeze, hidden, gate, inp, w1, b1, w2, b2, N, C, S, R);
+}
+
+void
+sf_squeeze_excite_backward_ref (float *dinp, float *dw1, float *db1, float *dw2, float *db2, const float *dout,
+                                const float *inp, const float *squeeze, const float *hidden, const float *gate,
+                                const float *w1, const float *w2, int N, int C, int S, int R, float *scratch)
+{
+  squeeze_excite_backward (sf_dense_backward_ref, dinp, dw1, db1, dw2, db2, dout, inp, squeeze, hidden, gate, w1, w2,
+                           N, C, S, R, scratch);
+}
+
+/* ------------------------------------------------------------------------ */
+
 static double
 row_norm (const float *x, int C)
 {

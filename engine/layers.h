@@ -1,10 +1,12 @@
-/* The network's layers other than convolution (conv.h) and batch norm
- * (batchnorm.h) — activations, max-pooling, dropout, average pooling, l2norm,
- * dense — as plain functions over NCHW float32 buffers: outputs first, shapes
- * in comments. Parameter gradients accumulate (+=) so the two Siamese
- * branches and the chunks of a batch add up after one zeroing per step; input
- * gradients are written (=). Dense, the only other BLAS kernel, keeps a
- * reference twin. The heads on the embeddings are in heads.h. */
+/* The network's layers other than convolution (conv.h, depthwise.h) and
+ * batch norm (batchnorm.h, residual.h) — activations, max-pooling, dropout,
+ * average pooling, squeeze-and-excitation, l2norm, dense — as plain
+ * functions over NCHW float32 buffers: outputs first, shapes in comments.
+ * Parameter gradients accumulate (+=) so the two Siamese branches and the
+ * chunks of a batch add up after one zeroing per step; input gradients are
+ * written (=). Dense, the only other BLAS kernel, keeps a
+ * reference twin, and so does squeeze-and-excitation, which uses it. The
+ * heads on the embeddings are in heads.h. */
 #pragma once
 
 #include <glib.h>
@@ -66,6 +68,33 @@ void   sf_dropout_backward (float *dinp, const float *dout, const guint8 *mask, 
 /* Global average pooling: out[N, C] = mean of inp[N, C, S] over S. */
 void   sf_avgpool_forward  (float *out, const float *inp, int N, int C, int S);
 void   sf_avgpool_backward (float *dinp, const float *dout, int N, int C, int S);
+
+/* Average pooling over K×K windows at stride K (nn.AvgPool2d(K)):
+ * out[N, C, H/K, W/K] (floor) = the mean of each window of inp[N, C, H, W]. */
+void   sf_avgpool_window_forward  (float *out, const float *inp, int N, int C, int H, int W, int K);
+/* dinp[N, C, H, W] = dout shared evenly over each window; 0 where the floor drops rows or columns. */
+void   sf_avgpool_window_backward (float *dinp, const float *dout, int N, int C, int H, int W, int K);
+
+/* Squeeze-and-excitation (spec token se) over inp[N, C, S], R hidden units:
+ * squeeze[N, C] = the mean of each channel; hidden[N, R] = ReLU(squeeze ·
+ * w1[R, C]ᵀ + b1); gate[N, C] = σ(hidden · w2[C, R]ᵀ + b2); out[N, C, S] =
+ * inp · gate of its channel. The two small GEMMs are sf_dense_forward's. */
+void   sf_squeeze_excite_forward      (float *out, float *squeeze, float *hidden, float *gate, const float *inp,
+                                       const float *w1, const float *b1, const float *w2, const float *b2, int N,
+                                       int C, int S, int R);
+/* dinp[N, C, S] = (may be NULL); dw1, db1, dw2, db2 +=; scratch: N·(2C + R) floats. */
+void   sf_squeeze_excite_backward     (float *dinp, float *dw1, float *db1, float *dw2, float *db2,
+                                       const float *dout, const float *inp, const float *squeeze, const float *hidden,
+                                       const float *gate, const float *w1, const float *w2, int N, int C, int S,
+                                       int R, float *scratch);
+/* Reference twins (tests only): the same with sf_dense_*_ref. */
+void   sf_squeeze_excite_forward_ref  (float *out, float *squeeze, float *hidden, float *gate, const float *inp,
+                                       const float *w1, const float *b1, const float *w2, const float *b2, int N,
+                                       int C, int S, int R);
+void   sf_squeeze_excite_backward_ref (float *dinp, float *dw1, float *db1, float *dw2, float *db2,
+                                       const float *dout, const float *inp, const float *squeeze, const float *hidden,
+                                       const float *gate, const float *w1, const float *w2, int N, int C, int S,
+                                       int R, float *scratch);
 
 /* L2 normalisation of each row of inp[N, C] (torch.nn.functional.normalize,
  * dim 1): out = inp / max(‖inp‖, SF_L2NORM_EPS); out may equal inp. */

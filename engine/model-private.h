@@ -1,7 +1,8 @@
 /* What the files of the model share (private to engine/): the stages a
  * tower runs as, the model's fields, and the functions the files call across.
  * model-params.c holds the parameter table, model-plan.c the stages and
- * buffers, model-run.c runs them, model.c holds the public passes. */
+ * buffers, model-run.c runs them (model-blocks.c the stages of the blocks),
+ * model.c holds the public passes. */
 #pragma once
 
 #include "conv.h"
@@ -20,7 +21,14 @@ typedef enum {
   STAGE_DROPOUT,
   STAGE_AVGPOOL,
   STAGE_L2NORM,
+  STAGE_AVGPOOL_WINDOW,
+  STAGE_DEPTHWISE,  /* a separable convolution's first half; its norms and pointwise conv are stages of their own */
+  STAGE_SQUEEZE_EXCITE,
+  STAGE_RESIDUAL,   /* a whole residual block */
 } StageKind;
+
+/* A parameter offset for a tensor that is not there (a convolution without bias). */
+#define NO_TENSOR G_MAXSIZE
 
 typedef struct {
   SfConv conv;
@@ -35,6 +43,36 @@ typedef struct {
   gboolean first_block;
   SfFirstBlockSums **sums;   /* [n_groups] */
 } ConvStage;
+
+/* A batch norm inside a residual block. */
+typedef struct {
+  gsize weight, bias, running_mean, running_var;   /* parameter offsets */
+  float *mean, *invstd;                             /* [C] of the last training forward */
+} BlockNorm;
+
+/* conv1 → bn1 → ReLU → conv2 → bn2, the shortcut (the input, or conv → bn),
+ * then the sum and ReLU (residual.h). Planned in model-plan.c, run in
+ * model-blocks.c. */
+typedef struct {
+  ConvStage conv1, conv2, shortcut;   /* shortcut: with a projection only */
+  gsize weight1, weight2, weight_shortcut;
+  BlockNorm bn1, bn2, bn_shortcut;
+  gboolean projection;
+  /* [capacity, out_size] each: conv1's output, after bn1 and ReLU, conv2's, the shortcut conv's */
+  float *c1, *a1, *c2, *cs;
+} ResidualStage;
+
+typedef struct {
+  int hidden;                   /* C / R */
+  gsize w1, b1, w2, b2;         /* fc1, fc2 */
+  float *squeeze, *gate;        /* [capacity, C] */
+  float *hidden_out;            /* [capacity, hidden] */
+  float *scratch;               /* [capacity, 2 C + hidden] */
+} SqueezeExciteStage;
+
+typedef struct {
+  int kernel, stride;
+} DepthwiseStage;
 
 typedef struct {
   float *mean;         /* [C] of the last training forward */
@@ -65,10 +103,25 @@ typedef struct {
   union {
     ConvStage conv;
     BatchNormStage bn;
-    PoolStage pool;
+    PoolStage pool;        /* max-pool and average pool over windows */
     DropoutStage drop;
+    DepthwiseStage dw;
+    SqueezeExciteStage se;
+    ResidualStage *res;
   } u;
 } Stage;
+
+/* One convolution over a batch of n images, NCHW in and out: a conv
+ * stage's, or one inside a block. */
+typedef struct {
+  ConvStage *cs;
+  const float *weight, *bias;  /* bias NULL: none */
+  SfAct act;                   /* fused after it, then cs->pool */
+  const float *x;              /* [n, in_size] */
+  float *out;                  /* [n, out_size] */
+  guint8 *aux;                 /* [n, out_size] argmax when cs->pool > 1 */
+  gsize in_size, out_size;
+} ConvCall;
 
 struct _SfModel {
   SfTower *tower;
@@ -104,6 +157,8 @@ struct _SfModel {
   float *input;              /* [capacity, size²] */
   float *grad_buf[2];        /* [capacity, max_size] */
   float *workspace;          /* [n_workers, workspace_stride] */
+  float *block_grad[2];      /* [capacity, block_size]: gradients inside a residual block */
+  gsize block_size;          /* floats per image of the largest residual block's output; 0 without one */
   float *dist, *ddist, *scores;  /* [capacity / 2] */
 };
 
@@ -136,5 +191,21 @@ void           _sf_model_prepare_weights  (SfModel *model);
 const float   *_sf_model_forward          (SfModel *model, int n, gboolean training, SfRng *rng);
 /* From dembed = grad_buf[0] [n, D], accumulates every parameter gradient. */
 void           _sf_model_backward         (SfModel *model, int n);
+/* call's convolution of n images, over the thread team. */
+void           _sf_model_conv_forward     (SfModel *model, const ConvCall *call, int n);
+/* Through call's convolution from dy [n, out_size]: dx [n, in_size] = (NULL:
+ * not wanted), dweight +=, dbias += (NULL: no bias). */
+void           _sf_model_conv_backward    (SfModel *model, const ConvCall *call, int n, const float *dy, float *dx,
+                                           float *dweight, float *dbias);
+/* The channel tasks for C channels. */
+int            _sf_model_channel_tasks    (const SfModel *model, int C);
+
+/* model-blocks.c: the stages of the blocks (residual, depthwise,
+ * squeeze-and-excitation) and of average pooling over windows. Stage s's
+ * input x [n, in_size]; its output goes to its out_buf. */
+void           _sf_model_block_forward    (SfModel *model, int s, const float *x, int n, gboolean training);
+/* From dy (which it may overwrite): dx = (NULL for the first stage with
+ * parameters), the parameters' gradients +=. */
+void           _sf_model_block_backward   (SfModel *model, int s, const float *x, float *dy, float *dx, int n);
 
 G_END_DECLS

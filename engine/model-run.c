@@ -24,6 +24,7 @@ typedef struct {
   int n_tasks;
   double *moments;       /* first block: [n_tasks, 2·C] */
   const float *scale, *shift;  /* first block: [C] batch norm as an affine map */
+  const ConvCall *conv;  /* convolutions */
 } Job;
 
 static float *
@@ -35,32 +36,31 @@ worker_space (SfModel *model, int worker)
 /* A direct convolution with nothing fused after it (batch norm follows)
  * reads and writes the tower's own layout: no pass of its own for the bias. */
 static gboolean
-writes_nchw (const Stage *st)
+writes_nchw (const ConvCall *c)
 {
-  return st->u.conv.conv.algo == SF_CONV_DIRECT && st->act.kind == SF_ACT_NONE && st->u.conv.pool == 1;
+  return c->cs->conv.algo == SF_CONV_DIRECT && c->act.kind == SF_ACT_NONE && c->cs->pool == 1;
 }
 
 static void
 conv_forward_task (gpointer data, int task, int worker)
 {
   Job *job = data;
-  Stage *st = job->stage;
-  ConvStage *cs = &st->u.conv;
+  const ConvCall *c = job->conv;
+  ConvStage *cs = c->cs;
   const SfConvShape *s = &cs->conv.shape;
   int i0 = task * cs->chunk, n = MIN (cs->chunk, job->n - i0);
-  if (writes_nchw (st))
+  if (writes_nchw (c))
     {
-      sf_conv_forward_nchw (&cs->conv, st->out_buf + i0 * st->out_size, job->x + i0 * st->in_size, n,
-                            job->model->params + st->bias, cs->cache);
+      sf_conv_forward_nchw (&cs->conv, c->out + i0 * c->out_size, c->x + i0 * c->in_size, n, c->bias, cs->cache);
       return;
     }
-  gsize hw = (gsize) s->H * s->W;
-  float *y = worker_space (job->model, worker);   /* [OC, n, H*W] */
+  int H = cs->conv.out_h, W = cs->conv.out_w;
+  gsize hw = (gsize) H * W;
+  float *y = worker_space (job->model, worker);   /* [OC, n, Ho*Wo] */
   float *scratch = y + (gsize) s->OC * n * hw;
-  sf_conv_forward (&cs->conv, y, job->x + i0 * st->in_size, n, job->model->params + st->weight, cs->cache,
-                   scratch);
-  sf_bias_act_pool_forward (st->out_buf + i0 * st->out_size, cs->pool > 1 ? st->aux + i0 * st->out_size : NULL, y,
-                            hw, n * hw, job->model->params + st->bias, n, s->OC, s->H, s->W, st->act, cs->pool);
+  sf_conv_forward (&cs->conv, y, c->x + i0 * c->in_size, n, c->weight, cs->cache, scratch);
+  sf_bias_act_pool_forward (c->out + i0 * c->out_size, cs->pool > 1 ? c->aux + i0 * c->out_size : NULL, y, hw,
+                            n * hw, c->bias, n, s->OC, H, W, c->act, cs->pool);
 }
 
 /* Group `task` of the images, in a fixed order, into its own accumulator. */
@@ -69,31 +69,65 @@ conv_backward_task (gpointer data, int task, int worker)
 {
   Job *job = data;
   SfModel *model = job->model;
-  Stage *st = job->stage;
-  ConvStage *cs = &st->u.conv;
+  const ConvCall *c = job->conv;
+  ConvStage *cs = c->cs;
   const SfConvShape *s = &cs->conv.shape;
-  gsize hw = (gsize) s->H * s->W;
+  int H = cs->conv.out_h, W = cs->conv.out_w;
+  gsize hw = (gsize) H * W;
   float *dacc = cs->dacc + task * cs->dacc_stride;
   memset (dacc, 0, sizeof (float) * cs->dacc_stride);
   int lo = (int) ((gint64) task * job->n / model->n_groups), hi = (int) ((gint64) (task + 1) * job->n / model->n_groups);
   for (int i0 = lo; i0 < hi; i0 += cs->chunk)
     {
       int n = MIN (cs->chunk, hi - i0);
-      if (writes_nchw (st))
+      if (writes_nchw (c))
         {
-          sf_conv_backward_nchw (&cs->conv, job->dx != NULL ? job->dx + i0 * st->in_size : NULL, dacc,
-                                 dacc + cs->dacc_size, job->dy + i0 * st->out_size, job->x + i0 * st->in_size, n,
+          sf_conv_backward_nchw (&cs->conv, job->dx != NULL ? job->dx + i0 * c->in_size : NULL, dacc,
+                                 dacc + cs->dacc_size, job->dy + i0 * c->out_size, c->x + i0 * c->in_size, n,
                                  cs->cache);
           continue;
         }
       float *dy = worker_space (model, worker);
       float *scratch = dy + (gsize) s->OC * n * hw;
-      sf_bias_act_pool_backward (dy, dacc + cs->dacc_size, job->dy + i0 * st->out_size,
-                                 st->out_buf + i0 * st->out_size, cs->pool > 1 ? st->aux + i0 * st->out_size : NULL,
-                                 hw, n * hw, n, s->OC, s->H, s->W, st->act, cs->pool);
-      sf_conv_backward (&cs->conv, job->dx != NULL ? job->dx + i0 * st->in_size : NULL, dacc, dy,
-                        job->x + i0 * st->in_size, n, model->params + st->weight, cs->cache, scratch);
+      sf_bias_act_pool_backward (dy, dacc + cs->dacc_size, job->dy + i0 * c->out_size, c->out + i0 * c->out_size,
+                                 cs->pool > 1 ? c->aux + i0 * c->out_size : NULL, hw, n * hw, n, s->OC, H, W, c->act,
+                                 cs->pool);
+      sf_conv_backward (&cs->conv, job->dx != NULL ? job->dx + i0 * c->in_size : NULL, dacc, dy,
+                        c->x + i0 * c->in_size, n, c->weight, cs->cache, scratch);
     }
+}
+
+void
+_sf_model_conv_forward (SfModel *model, const ConvCall *call, int n)
+{
+  Job job = { .model = model, .n = n, .conv = call };
+  sf_parallel_for ((n + call->cs->chunk - 1) / call->cs->chunk, conv_forward_task, &job);
+}
+
+void
+_sf_model_conv_backward (SfModel *model, const ConvCall *call, int n, const float *dy, float *dx, float *dweight,
+                         float *dbias)
+{
+  ConvStage *cs = call->cs;
+  Job job = { .model = model, .n = n, .dx = dx, .dy = dy, .conv = call };
+  sf_parallel_for (model->n_groups, conv_backward_task, &job);
+  for (int g = 0; g < model->n_groups; g++)
+    {
+      const float *dacc = cs->dacc + g * cs->dacc_stride;
+      sf_conv_finish (&cs->conv, dweight, dacc);
+      if (dbias != NULL)
+        for (int o = 0; o < cs->conv.shape.OC; o++)
+          dbias[o] += dacc[cs->dacc_size + o];
+    }
+}
+
+/* The convolution of conv stage st on its input x. */
+static ConvCall
+stage_conv_call (SfModel *model, Stage *st, const float *x)
+{
+  return (ConvCall) { .cs = &st->u.conv, .weight = model->params + st->weight,
+                      .bias = st->bias != NO_TENSOR ? model->params + st->bias : NULL, .act = st->act, .x = x,
+                      .out = st->out_buf, .aux = st->aux, .in_size = st->in_size, .out_size = st->out_size };
 }
 
 static void
@@ -318,8 +352,8 @@ image_tasks (int n)
   return (n + IMAGE_BLOCK - 1) / IMAGE_BLOCK;
 }
 
-static int
-channel_tasks (const SfModel *model, int C)
+int
+_sf_model_channel_tasks (const SfModel *model, int C)
 {
   return MIN (C, 4 * model->n_workers);
 }
@@ -328,9 +362,19 @@ void
 _sf_model_prepare_weights (SfModel *model)
 {
   for (int s = 0; s < model->n_stages; s++)
-    if (model->stages[s].kind == STAGE_CONV)
-      sf_conv_prepare (&model->stages[s].u.conv.conv, model->stages[s].u.conv.cache,
-                       model->params + model->stages[s].weight);
+    {
+      Stage *st = &model->stages[s];
+      if (st->kind == STAGE_CONV)
+        sf_conv_prepare (&st->u.conv.conv, st->u.conv.cache, model->params + st->weight);
+      else if (st->kind == STAGE_RESIDUAL)
+        {
+          ResidualStage *res = st->u.res;
+          sf_conv_prepare (&res->conv1.conv, res->conv1.cache, model->params + res->weight1);
+          sf_conv_prepare (&res->conv2.conv, res->conv2.cache, model->params + res->weight2);
+          if (res->projection)
+            sf_conv_prepare (&res->shortcut.conv, res->shortcut.cache, model->params + res->weight_shortcut);
+        }
+    }
 }
 
 const float *
@@ -350,9 +394,12 @@ _sf_model_forward (SfModel *model, int n, gboolean training, SfRng *rng)
               st->y = x;
               break;
             }
-          sf_parallel_for ((n + st->u.conv.chunk - 1) / st->u.conv.chunk, conv_forward_task, &job);
-          st->y = st->out_buf;
-          break;
+          {
+            ConvCall call = stage_conv_call (model, st, x);
+            _sf_model_conv_forward (model, &call, n);
+            st->y = st->out_buf;
+            break;
+          }
         case STAGE_BATCHNORM:
           if (_sf_model_after_first_block (model, s))
             {
@@ -360,7 +407,7 @@ _sf_model_forward (SfModel *model, int n, gboolean training, SfRng *rng)
               st->y = st->out_buf;
               break;
             }
-          job.n_tasks = channel_tasks (model, st->in.c);
+          job.n_tasks = _sf_model_channel_tasks (model, st->in.c);
           sf_parallel_for (job.n_tasks, batchnorm_forward_task, &job);
           st->y = st->out_buf;
           break;
@@ -394,6 +441,13 @@ _sf_model_forward (SfModel *model, int n, gboolean training, SfRng *rng)
           sf_l2norm_forward (st->out_buf, x, n, st->in.c);
           st->y = st->out_buf;
           break;
+        case STAGE_AVGPOOL_WINDOW:
+        case STAGE_DEPTHWISE:
+        case STAGE_SQUEEZE_EXCITE:
+        case STAGE_RESIDUAL:
+          _sf_model_block_forward (model, s, x, n, training);
+          st->y = st->out_buf;
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -420,15 +474,9 @@ _sf_model_backward (SfModel *model, int n)
             ConvStage *cs = &st->u.conv;
             if (cs->first_block)
               break;  /* its gradients came with the batch norm stage's */
-            sf_parallel_for (model->n_groups, conv_backward_task, &job);
-            float *dw = model->grads + st->weight, *db = model->grads + st->bias;
-            for (int g = 0; g < model->n_groups; g++)
-              {
-                const float *dacc = cs->dacc + g * cs->dacc_stride;
-                sf_conv_finish (&cs->conv, dw, dacc);
-                for (int o = 0; o < st->out.c; o++)
-                  db[o] += dacc[cs->dacc_size + o];
-              }
+            ConvCall call = stage_conv_call (model, st, x);
+            _sf_model_conv_backward (model, &call, n, dy, dx, model->grads + st->weight,
+                                     st->bias != NO_TENSOR ? model->grads + st->bias : NULL);
             break;
           }
         case STAGE_BATCHNORM:
@@ -443,7 +491,7 @@ _sf_model_backward (SfModel *model, int n)
               dx = model->grad_buf[1 - cur];
               job.dx = dx;
             }
-          job.n_tasks = channel_tasks (model, st->in.c);
+          job.n_tasks = _sf_model_channel_tasks (model, st->in.c);
           sf_parallel_for (job.n_tasks, batchnorm_backward_task, &job);
           break;
         case STAGE_DENSE:
@@ -465,6 +513,12 @@ _sf_model_backward (SfModel *model, int n)
         case STAGE_L2NORM:
           if (dx != NULL)
             sf_l2norm_backward (dx, dy, st->out_buf, x, n, st->in.c);
+          break;
+        case STAGE_AVGPOOL_WINDOW:
+        case STAGE_DEPTHWISE:
+        case STAGE_SQUEEZE_EXCITE:
+        case STAGE_RESIDUAL:
+          _sf_model_block_backward (model, s, x, dy, dx, n);
           break;
         default:
           g_assert_not_reached ();

@@ -35,6 +35,11 @@ gboolean    sf_head_kind_parse (const char *name, SfHeadKind *kind);
  *   tower.<i>.weight  conv [out, in, kh, kw], dense [out, in], batch norm γ [c]
  *   tower.<i>.bias    [out] / batch norm β [c]
  *   tower.<i>.running_mean, tower.<i>.running_var   [c], not trainable (buffers)
+ *   tower.<i>.<part>.weight, ...     inside a block, the same for each of its
+ *                                    parts (SfOpPart.name: conv1, bn1, conv2,
+ *                                    bn2, shortcut.0, shortcut.1; depthwise,
+ *                                    bn1, pointwise, bn2; fc1, fc2), whose
+ *                                    convolutions have no bias
  *   head.weight [1, 1], head.bias [1]               bce head only
  *
  * where <i> is the module's index in the nn.Sequential of sf_tower_to_python().

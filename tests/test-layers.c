@@ -7,8 +7,10 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "conv-direct.h"
+#include "depthwise.h"
 #include "heads.h"
 #include "layers.h"
+#include "residual.h"
 #include "rng.h"
 
 /* ------------------------------------------------------------------------ */
@@ -117,17 +119,18 @@ fast_conv_forward (const SfConv *conv, float *out, const float *inp, const float
                    int chunk)
 {
   const SfConvShape *s = &conv->shape;
-  gsize hw = (gsize) s->H * s->W;
+  gsize hw = (gsize) s->H * s->W, ohw = (gsize) conv->out_h * conv->out_w;
   float *cache = g_new (float, MAX (sf_conv_cache_size (conv), 1));
-  float *ws = g_new (float, sf_conv_workspace_size (conv, chunk));
-  float *y = g_new (float, s->OC * chunk * hw);
+  float *ws = g_new (float, MAX (sf_conv_workspace_size (conv, chunk), 1));
+  float *y = g_new (float, s->OC * chunk * ohw);
   SfAct none = { SF_ACT_NONE, 0 };
   sf_conv_prepare (conv, cache, weight);
   for (int i0 = 0; i0 < N; i0 += chunk)
     {
       int n = MIN (chunk, N - i0);
       sf_conv_forward (conv, y, inp + i0 * s->C * hw, n, weight, cache, ws);
-      sf_bias_act_pool_forward (out + i0 * s->OC * hw, NULL, y, hw, n * hw, bias, n, s->OC, s->H, s->W, none, 1);
+      sf_bias_act_pool_forward (out + i0 * s->OC * ohw, NULL, y, ohw, n * ohw, bias, n, s->OC, conv->out_h,
+                                conv->out_w, none, 1);
     }
   g_free (cache);
   g_free (ws);
@@ -139,18 +142,18 @@ fast_conv_backward (const SfConv *conv, float *dinp, float *dweight, float *dbia
                     const float *inp, const float *weight, int N, int chunk)
 {
   const SfConvShape *s = &conv->shape;
-  gsize hw = (gsize) s->H * s->W;
+  gsize hw = (gsize) s->H * s->W, ohw = (gsize) conv->out_h * conv->out_w;
   float *cache = g_new (float, MAX (sf_conv_cache_size (conv), 1));
-  float *ws = g_new (float, sf_conv_workspace_size (conv, chunk));
-  float *dy = g_new (float, s->OC * chunk * hw);
+  float *ws = g_new (float, MAX (sf_conv_workspace_size (conv, chunk), 1));
+  float *dy = g_new (float, s->OC * chunk * ohw);
   float *dacc = g_new0 (float, sf_conv_dacc_size (conv));
   SfAct none = { SF_ACT_NONE, 0 };
   sf_conv_prepare (conv, cache, weight);
   for (int i0 = 0; i0 < N; i0 += chunk)
     {
       int n = MIN (chunk, N - i0);
-      const float *g = dout + i0 * s->OC * hw;
-      sf_bias_act_pool_backward (dy, dbias, g, g, NULL, hw, n * hw, n, s->OC, s->H, s->W, none, 1);
+      const float *g = dout + i0 * s->OC * ohw;
+      sf_bias_act_pool_backward (dy, dbias, g, g, NULL, ohw, n * ohw, n, s->OC, conv->out_h, conv->out_w, none, 1);
       sf_conv_backward (conv, dinp != NULL ? dinp + i0 * s->C * hw : NULL, dacc, dy, inp + i0 * s->C * hw, n, weight,
                         cache, ws);
     }
@@ -177,7 +180,7 @@ static void
 check_conv_against_reference (const SfConv *conv, int N, int chunk, SfRng *rng, gboolean nchw, const char *what)
 {
   const SfConvShape s = conv->shape;
-  gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W;
+  gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * conv->out_h * conv->out_w;
   gsize n_w = (gsize) s.OC * s.C * s.K * s.K, in_image = (gsize) s.C * s.H * s.W, out_image = n_out / N;
   float *x = random_floats (rng, n_in, -1, 1), *w = random_floats (rng, n_w, -1, 1);
   float *b = random_floats (rng, s.OC, -1, 1), *g = random_floats (rng, n_out, -1, 1);
@@ -253,6 +256,48 @@ test_conv_matches_direct (void)
           }
 }
 
+/* Strided convolutions (im2col) against the reference on odd and even
+ * sides, kernels larger than the image, and every lowering asked for. */
+static void
+test_conv_strided_matches_reference (void)
+{
+  static const SfConvShape shapes[] = {
+    { 3, 7, 9, 4, 3, 2 }, { 2, 8, 8, 5, 1, 2 }, { 1, 5, 6, 3, 5, 3 }, { 4, 2, 3, 2, 7, 2 }, { 2, 16, 16, 3, 3, 4 },
+  };
+  SfRng rng;
+  sf_rng_seed (&rng, 17);
+  const int N = 4;
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int algo = SF_CONV_AUTO; algo <= SF_CONV_DIRECT; algo++)
+      {
+        SfConvShape s = shapes[k];
+        SfConv conv;
+        sf_conv_init (&conv, &s, (SfConvAlgo) algo);
+        g_assert_cmpint (conv.algo, ==, SF_CONV_IM2COL);
+        g_assert_cmpint (conv.out_h, ==, (s.H + 2 * (s.K / 2) - s.K) / s.stride + 1);
+        g_assert_cmpint (conv.out_w, ==, (s.W + 2 * (s.K / 2) - s.K) / s.stride + 1);
+        g_autofree char *what = g_strdup_printf ("strided k%d s%d C%d %dx%d OC%d", s.K, s.stride, s.C, s.H, s.W, s.OC);
+        check_conv_against_reference (&conv, N, 3, &rng, FALSE, what);
+      }
+}
+
+/* The reference's stride by hand: a 1×1 kernel of 1 at stride 2 picks every other pixel of every other row. */
+static void
+test_conv_strided_by_hand (void)
+{
+  SfConvShape s = { 1, 3, 4, 1, 1, 2 };
+  float x[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, w = 1, y[4];
+  sf_conv2d_forward_ref (y, x, &w, NULL, 1, &s);
+  float want[4] = { 1, 3, 9, 11 };
+  g_assert_cmpmem (y, sizeof y, want, sizeof want);
+  /* 3×3 ones at stride 2 (padding 1): the sums of the neighbourhoods of (0, 0), (0, 2), (2, 0), (2, 2). */
+  SfConvShape t = { 1, 3, 4, 1, 3, 2 };
+  float ones[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+  sf_conv2d_forward_ref (y, x, ones, NULL, 1, &t);
+  float sums[4] = { 1 + 2 + 5 + 6, 2 + 3 + 4 + 6 + 7 + 8, 5 + 6 + 9 + 10, 6 + 7 + 8 + 10 + 11 + 12 };
+  g_assert_cmpmem (y, sizeof y, sums, sizeof sums);
+}
+
 /* The direct AVX-512 path on planes 16, 32, 48 and 64 wide (one to four
  * vectors a row, and a row of three), one-row planes (top and bottom edge at
  * once) and channel counts that are not powers of two. */
@@ -321,7 +366,7 @@ conv_objective (gpointer data)
   ConvObjective *o = data;
   const SfConvShape *s = &o->conv->shape;
   fast_conv_forward (o->conv, o->out, o->x, o->w, o->b, o->N, o->chunk);
-  return dot (o->out, o->r, (gsize) o->N * s->OC * s->H * s->W);
+  return dot (o->out, o->r, (gsize) o->N * s->OC * o->conv->out_h * o->conv->out_w);
 }
 
 static void
@@ -330,23 +375,27 @@ test_conv_gradient (void)
   SfRng rng;
   sf_rng_seed (&rng, 12);
   for (int K = 1; K <= 5; K += 2)
-    for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_DIRECT; algo++)
+    for (int algo = SF_CONV_IM2COL; algo <= SF_CONV_DIRECT + 1; algo++)
       {
         if ((algo == SF_CONV_WINOGRAD && K == 1) || (algo == SF_CONV_DIRECT && (K != 3 || !sf_conv_direct_supported (3, 16))))
           continue;
-        SfConvShape s = { 2, 5, algo == SF_CONV_DIRECT ? 16 : 6, 3, K };
+        /* One past the last lowering: im2col at stride 2. */
+        int stride = algo > SF_CONV_DIRECT ? 2 : 1;
+        SfConvAlgo lowering = stride > 1 ? SF_CONV_IM2COL : (SfConvAlgo) algo;
+        SfConvShape s = { 2, 5, lowering == SF_CONV_DIRECT ? 16 : 6, 3, K, stride };
         SfConv conv;
-        sf_conv_init (&conv, &s, (SfConvAlgo) algo);
+        sf_conv_init (&conv, &s, lowering);
         int N = 3;
-        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W, n_w = (gsize) s.OC * s.C * K * K;
+        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * conv.out_h * conv.out_w;
+        gsize n_w = (gsize) s.OC * s.C * K * K;
         ConvObjective o = { &conv, random_floats (&rng, n_in, -1, 1), random_floats (&rng, n_w, -1, 1),
                             random_floats (&rng, s.OC, -1, 1), random_floats (&rng, n_out, -1, 1),
                             g_new (float, n_out), N, 2 };
         float *dx = g_new (float, n_in), *dw = g_new0 (float, n_w), *db = g_new0 (float, s.OC);
         fast_conv_backward (&conv, dx, dw, db, o.r, o.x, o.w, N, 2);
         static const char *const names[] = { "auto", "im2col", "winograd", "direct" };
-        g_assert_cmpint (conv.algo, ==, algo);
-        g_autofree char *what = g_strdup_printf ("conv k%d %s", K, names[algo]);
+        g_assert_cmpint (conv.algo, ==, lowering);
+        g_autofree char *what = g_strdup_printf ("conv k%d s%d %s", K, stride, names[lowering]);
         assert_gradient (what, o.x, n_in, dx, conv_objective, &o, 1e-2f, 1e-3);
         assert_gradient (what, o.w, n_w, dw, conv_objective, &o, 1e-2f, 1e-3);
         assert_gradient (what, o.b, s.OC, db, conv_objective, &o, 1e-2f, 1e-3);
@@ -766,6 +815,338 @@ test_avgpool (void)
   g_free (o.x), g_free (o.r), g_free (o.out), g_free (dx);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Average pooling over windows                                             */
+
+typedef struct {
+  float *x, *r, *out;
+  int N, C, H, W, K;
+} WindowObjective;
+
+static double
+window_objective (gpointer data)
+{
+  WindowObjective *o = data;
+  sf_avgpool_window_forward (o->out, o->x, o->N, o->C, o->H, o->W, o->K);
+  return dot (o->out, o->r, (gsize) o->N * o->C * (o->H / o->K) * (o->W / o->K));
+}
+
+static void
+test_avgpool_window (void)
+{
+  /* One 3×5 plane, K = 2: the floor drops the last row and column. */
+  float x[15] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 }, y[2];
+  sf_avgpool_window_forward (y, x, 1, 1, 3, 5, 2);
+  float want[2] = { (1 + 2 + 6 + 7) / 4.0f, (3 + 4 + 8 + 9) / 4.0f };
+  g_assert_cmpmem (y, sizeof y, want, sizeof want);
+  float g[2] = { 4, 8 }, dx[15];
+  sf_avgpool_window_backward (dx, g, 1, 1, 3, 5, 2);
+  float dwant[15] = { 1, 1, 2, 2, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0 };
+  g_assert_cmpmem (dx, sizeof dx, dwant, sizeof dwant);
+
+  SfRng rng;
+  sf_rng_seed (&rng, 29);
+  WindowObjective o = { .N = 2, .C = 3, .H = 7, .W = 6, .K = 3 };
+  gsize n = (gsize) o.N * o.C * o.H * o.W, m = (gsize) o.N * o.C * 2 * 2;
+  o.x = random_floats (&rng, n, -1, 1);
+  o.r = random_floats (&rng, m, -1, 1);
+  o.out = g_new (float, m);
+  float *grad = g_new (float, n);
+  sf_avgpool_window_backward (grad, o.r, o.N, o.C, o.H, o.W, o.K);
+  assert_gradient ("avgpool window", o.x, n, grad, window_objective, &o, 1e-2f, 1e-4);
+  g_free (o.x), g_free (o.r), g_free (o.out), g_free (grad);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Depthwise convolution                                                    */
+
+typedef struct {
+  float *x, *w, *r, *out, *scratch;
+  int N, C, H, W, K, S;
+  gboolean reference;
+} DepthwiseObjective;
+
+static double
+depthwise_objective (gpointer data)
+{
+  DepthwiseObjective *o = data;
+  if (o->reference)
+    sf_depthwise_forward_ref (o->out, o->x, o->w, o->N, o->C, o->H, o->W, o->K, o->S);
+  else
+    sf_depthwise_forward (o->out, o->x, o->w, o->N, o->C, o->H, o->W, o->K, o->S, 0, o->C, o->scratch);
+  return dot (o->out, o->r, (gsize) o->N * o->C * sf_conv_out_side (o->H, o->S) * sf_conv_out_side (o->W, o->S));
+}
+
+/* The fast path against the reference twin (split over channel ranges as the
+ * model does), both against finite differences, and the reference against a
+ * full convolution whose kernels are zero off the diagonal. */
+static void
+test_depthwise (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 31);
+  /* N, C, H, W, K, S */
+  int shapes[][6] = { { 2, 3, 7, 9, 3, 1 }, { 3, 2, 8, 8, 3, 2 }, { 1, 4, 5, 6, 5, 3 }, { 2, 2, 3, 2, 7, 1 },
+                      { 2, 3, 16, 16, 3, 2 }, { 2, 2, 1, 1, 3, 1 }, { 1, 3, 19, 5, 5, 1 }, { 2, 2, 32, 32, 3, 1 } };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      DepthwiseObjective o = { .N = shapes[k][0], .C = shapes[k][1], .H = shapes[k][2], .W = shapes[k][3],
+                               .K = shapes[k][4], .S = shapes[k][5] };
+      int Ho = sf_conv_out_side (o.H, o.S), Wo = sf_conv_out_side (o.W, o.S);
+      gsize n_in = (gsize) o.N * o.C * o.H * o.W, n_out = (gsize) o.N * o.C * Ho * Wo, n_w = (gsize) o.C * o.K * o.K;
+      o.x = random_floats (&rng, n_in, -1, 1);
+      o.w = random_floats (&rng, n_w, -1, 1);
+      o.r = random_floats (&rng, n_out, -1, 1);
+      o.out = g_new (float, n_out);
+      o.scratch = g_new (float, MAX (sf_depthwise_scratch_size (o.H, o.W, o.K, o.S), 1));
+      g_autofree char *what = g_strdup_printf ("depthwise %dx%dx%dx%d k%d s%d", o.N, o.C, o.H, o.W, o.K, o.S);
+
+      float *want = g_new (float, n_out), *got = g_new (float, n_out);
+      sf_depthwise_forward_ref (want, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S);
+      for (int c = 0; c < o.C; c++)
+        sf_depthwise_forward (got, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, c, c + 1, o.scratch);
+      assert_close (what, got, want, n_out, 1e-5);
+
+      /* The same as a full convolution with zero kernels across channels. */
+      float *full = g_new0 (float, (gsize) o.C * n_w);
+      for (int c = 0; c < o.C; c++)
+        memcpy (full + ((gsize) c * o.C + c) * o.K * o.K, o.w + (gsize) c * o.K * o.K, sizeof (float) * o.K * o.K);
+      SfConvShape cs = { o.C, o.H, o.W, o.C, o.K, o.S };
+      sf_conv2d_forward_ref (got, o.x, full, NULL, o.N, &cs);
+      assert_close (what, got, want, n_out, 1e-6);
+
+      float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in);
+      float *dw_want = g_new (float, n_w), *dw_got = g_new (float, n_w);
+      for (gsize i = 0; i < n_w; i++)
+        dw_want[i] = dw_got[i] = 0.5f;   /* accumulates */
+      sf_depthwise_backward_ref (dx_want, dw_want, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S);
+      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, 1, o.scratch);
+      sf_depthwise_backward (dx_got, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 1, o.C, o.scratch);
+      assert_close (what, dx_got, dx_want, n_in, 1e-5);
+      assert_close (what, dw_got, dw_want, n_w, 1e-5);
+      for (gsize i = 0; i < n_w; i++)
+        dw_want[i] -= 0.5f;
+      o.reference = TRUE;
+      assert_gradient (what, o.x, n_in, dx_want, depthwise_objective, &o, 1e-2f, 1e-3);
+      assert_gradient (what, o.w, n_w, dw_want, depthwise_objective, &o, 1e-2f, 1e-3);
+      o.reference = FALSE;
+      assert_gradient (what, o.w, n_w, dw_want, depthwise_objective, &o, 1e-2f, 1e-3);
+      /* No input gradient asked for: the weight gradient still comes. */
+      for (gsize i = 0; i < n_w; i++)
+        dw_got[i] = 0;
+      sf_depthwise_backward (NULL, dw_got, o.r, o.x, o.w, o.N, o.C, o.H, o.W, o.K, o.S, 0, o.C, o.scratch);
+      assert_close (what, dw_got, dw_want, n_w, 1e-5);
+      g_free (o.x), g_free (o.w), g_free (o.r), g_free (o.out), g_free (o.scratch), g_free (want), g_free (got);
+      g_free (full);
+      g_free (dx_want), g_free (dx_got), g_free (dw_want), g_free (dw_got);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The join of a residual block                                             */
+
+typedef struct {
+  float *x, *z, *gamma, *beta, *gamma_p, *beta_p, *r, *out;
+  float *mean, *invstd, *rm, *rv, *mean_p, *invstd_p, *rm_p, *rv_p;
+  int N, C, S;
+  gboolean projection;
+} JoinObjective;
+
+static void
+join_norms (JoinObjective *o, SfJoinNorm *main, SfJoinNorm *projection)
+{
+  *main = (SfJoinNorm) { o->x, o->gamma, o->beta, o->rm, o->rv, o->mean, o->invstd };
+  *projection = (SfJoinNorm) { o->z, o->gamma_p, o->beta_p, o->rm_p, o->rv_p, o->mean_p, o->invstd_p };
+}
+
+static double
+join_objective (gpointer data)
+{
+  JoinObjective *o = data;
+  SfJoinNorm main, projection;
+  join_norms (o, &main, &projection);
+  sf_residual_join_forward (o->out, &main, o->projection ? &projection : NULL, o->z, o->N, o->C, o->S, TRUE, 0, o->C);
+  return dot (o->out, o->r, (gsize) o->N * o->C * o->S);
+}
+
+/* The join against batch norm, the sum and ReLU one by one (batchnorm.c),
+ * training and evaluation, and its gradients against finite differences. */
+static void
+test_residual_join (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 37);
+  int shapes[][3] = { { 3, 2, 5 }, { 2, 3, 19 }, { 4, 2, 1 } };
+  for (int projection = 0; projection <= 1; projection++)
+    for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+      {
+        JoinObjective o = { .N = shapes[k][0], .C = shapes[k][1], .S = shapes[k][2], .projection = projection };
+        gsize n = (gsize) o.N * o.C * o.S;
+        o.x = random_floats (&rng, n, -2, 3);
+        o.z = random_floats (&rng, n, -1, 2);
+        o.gamma = random_floats (&rng, o.C, 0.5f, 1.5f);
+        o.beta = random_floats (&rng, o.C, -0.5f, 0.5f);
+        o.gamma_p = random_floats (&rng, o.C, 0.5f, 1.5f);
+        o.beta_p = random_floats (&rng, o.C, -0.5f, 0.5f);
+        o.r = random_floats (&rng, n, -1, 1);
+        o.out = g_new (float, n);
+        float **state[] = { &o.mean, &o.invstd, &o.rm, &o.rv, &o.mean_p, &o.invstd_p, &o.rm_p, &o.rv_p };
+        for (guint i = 0; i < G_N_ELEMENTS (state); i++)
+          *state[i] = random_floats (&rng, o.C, 0.5f, 2);
+        g_autofree char *what = g_strdup_printf ("join %dx%dx%d projection %d", o.N, o.C, o.S, projection);
+
+        /* One by one: batch norm of each branch (the same running statistics before), the sum, ReLU. */
+        float *a = g_new (float, n), *b = g_new (float, n), *want = g_new (float, n);
+        float *rm = g_memdup2 (o.rm, sizeof (float) * o.C), *rv = g_memdup2 (o.rv, sizeof (float) * o.C);
+        float *rm_p = g_memdup2 (o.rm_p, sizeof (float) * o.C), *rv_p = g_memdup2 (o.rv_p, sizeof (float) * o.C);
+        float *mean = g_new (float, o.C), *invstd = g_new (float, o.C);
+        SfAct none = { SF_ACT_NONE, 0 }, relu = { SF_ACT_RELU, 0 };
+        sf_batchnorm_forward_train (a, mean, invstd, rm, rv, o.x, o.gamma, o.beta, o.N, o.C, o.S, none, 0, o.C);
+        if (projection)
+          sf_batchnorm_forward_train (b, mean, invstd, rm_p, rv_p, o.z, o.gamma_p, o.beta_p, o.N, o.C, o.S, none, 0,
+                                      o.C);
+        for (gsize i = 0; i < n; i++)
+          a[i] += projection ? b[i] : o.z[i];
+        sf_act_forward (want, a, n, relu);
+        join_objective (&o);
+        assert_close (what, o.out, want, n, 1e-5);
+        assert_close (what, o.rm, rm, o.C, 1e-6);
+        assert_close (what, o.rv, rv, o.C, 1e-6);
+        if (projection)
+          {
+            assert_close (what, o.rm_p, rm_p, o.C, 1e-6);
+            assert_close (what, o.rv_p, rv_p, o.C, 1e-6);
+          }
+        else
+          assert_close (what, o.rm_p, rm_p, o.C, 0);   /* an identity shortcut has no statistics */
+
+        /* Evaluation: the running statistics. */
+        SfJoinNorm main, proj;
+        join_norms (&o, &main, &proj);
+        sf_batchnorm_forward_eval (a, o.x, o.gamma, o.beta, o.rm, o.rv, o.N, o.C, o.S, none, 0, o.C);
+        sf_batchnorm_forward_eval (b, o.z, o.gamma_p, o.beta_p, o.rm_p, o.rv_p, o.N, o.C, o.S, none, 0, o.C);
+        for (gsize i = 0; i < n; i++)
+          a[i] += projection ? b[i] : o.z[i];
+        sf_act_forward (want, a, n, relu);
+        sf_residual_join_forward (o.out, &main, projection ? &proj : NULL, o.z, o.N, o.C, o.S, FALSE, 0, o.C);
+        assert_close (what, o.out, want, n, 1e-5);
+
+        join_objective (&o);
+        float *dx = g_new (float, n), *dz = g_new (float, n);
+        float *dg = g_new0 (float, o.C), *db = g_new0 (float, o.C), *dg_p = g_new0 (float, o.C), *db_p = g_new0 (float, o.C);
+        sf_residual_join_backward (dx, dz, dg, db, dg_p, db_p, o.r, o.out, &main, projection ? &proj : NULL, o.N, o.C,
+                                   o.S, 0, o.C);
+        assert_gradient (what, o.x, n, dx, join_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.z, n, dz, join_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.gamma, o.C, dg, join_objective, &o, 1e-3f, 2e-3);
+        assert_gradient (what, o.beta, o.C, db, join_objective, &o, 1e-3f, 2e-3);
+        if (projection)
+          {
+            assert_gradient (what, o.gamma_p, o.C, dg_p, join_objective, &o, 1e-3f, 2e-3);
+            assert_gradient (what, o.beta_p, o.C, db_p, join_objective, &o, 1e-3f, 2e-3);
+          }
+        for (guint i = 0; i < G_N_ELEMENTS (state); i++)
+          g_free (*state[i]);
+        g_free (o.x), g_free (o.z), g_free (o.gamma), g_free (o.beta), g_free (o.gamma_p), g_free (o.beta_p);
+        g_free (o.r), g_free (o.out), g_free (a), g_free (b), g_free (want), g_free (rm), g_free (rv), g_free (rm_p);
+        g_free (rv_p), g_free (mean), g_free (invstd), g_free (dx), g_free (dz), g_free (dg), g_free (db);
+        g_free (dg_p), g_free (db_p);
+      }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Squeeze-and-excitation                                                   */
+
+typedef struct {
+  float *x, *w1, *b1, *w2, *b2, *r, *out, *squeeze, *hidden, *gate;
+  int N, C, S, R;
+} SeObjective;
+
+static double
+se_objective (gpointer data)
+{
+  SeObjective *o = data;
+  sf_squeeze_excite_forward (o->out, o->squeeze, o->hidden, o->gate, o->x, o->w1, o->b1, o->w2, o->b2, o->N, o->C,
+                             o->S, o->R);
+  return dot (o->out, o->r, (gsize) o->N * o->C * o->S);
+}
+
+static void
+test_squeeze_excite (void)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, 41);
+  int shapes[][4] = { { 3, 8, 5, 2 }, { 2, 4, 1, 4 }, { 2, 6, 9, 1 } };
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      SeObjective o = { .N = shapes[k][0], .C = shapes[k][1], .S = shapes[k][2], .R = shapes[k][3] };
+      gsize n = (gsize) o.N * o.C * o.S, nc = (gsize) o.N * o.C;
+      o.x = random_floats (&rng, n, -1, 2);
+      o.w1 = random_floats (&rng, (gsize) o.R * o.C, -1, 1);
+      o.b1 = random_floats (&rng, o.R, -0.2f, 0.3f);
+      o.w2 = random_floats (&rng, (gsize) o.C * o.R, -1, 1);
+      o.b2 = random_floats (&rng, o.C, -0.5f, 0.5f);
+      o.r = random_floats (&rng, n, -1, 1);
+      o.out = g_new (float, n);
+      o.squeeze = g_new (float, nc);
+      o.hidden = g_new (float, (gsize) o.N * o.R);
+      o.gate = g_new (float, nc);
+      g_autofree char *what = g_strdup_printf ("squeeze-excite %dx%dx%d r%d", o.N, o.C, o.S, o.R);
+      se_objective (&o);
+
+      /* The gate by formula for one image and channel; the output is the input times it. */
+      int i = o.N - 1, c = 1;
+      double mean[64], z = o.b2[c];
+      for (int cc = 0; cc < o.C; cc++)
+        {
+          mean[cc] = 0;
+          for (int s = 0; s < o.S; s++)
+            mean[cc] += o.x[((gsize) i * o.C + cc) * o.S + s] / o.S;
+        }
+      for (int h = 0; h < o.R; h++)
+        {
+          double v = o.b1[h];
+          for (int cc = 0; cc < o.C; cc++)
+            v += o.w1[h * o.C + cc] * mean[cc];
+          z += o.w2[c * o.R + h] * MAX (v, 0);
+        }
+      double gate = 1 / (1 + exp (-z));
+      g_assert_cmpfloat_with_epsilon (o.gate[i * o.C + c], gate, 1e-5);
+      gsize at = ((gsize) i * o.C + c) * o.S;
+      g_assert_cmpfloat_with_epsilon (o.out[at], o.x[at] * gate, 1e-5);
+
+      /* BLAS against the reference twin, and both against finite differences. */
+      float *out_ref = g_new (float, n), *sq_ref = g_new (float, nc), *hid_ref = g_new (float, (gsize) o.N * o.R);
+      float *gate_ref = g_new (float, nc);
+      sf_squeeze_excite_forward_ref (out_ref, sq_ref, hid_ref, gate_ref, o.x, o.w1, o.b1, o.w2, o.b2, o.N, o.C, o.S,
+                                     o.R);
+      assert_close (what, o.out, out_ref, n, 1e-5);
+      gsize n_scratch = (gsize) o.N * (2 * o.C + o.R);
+      float *scratch = g_new (float, n_scratch);
+      float *grads[2][5];
+      gsize sizes[5] = { n, (gsize) o.R * o.C, o.R, (gsize) o.C * o.R, o.C };
+      for (int t = 0; t < 2; t++)
+        for (int g = 0; g < 5; g++)
+          grads[t][g] = g == 0 ? g_new (float, sizes[g]) : g_new0 (float, sizes[g]);
+      sf_squeeze_excite_backward (grads[0][0], grads[0][1], grads[0][2], grads[0][3], grads[0][4], o.r, o.x, o.squeeze,
+                                  o.hidden, o.gate, o.w1, o.w2, o.N, o.C, o.S, o.R, scratch);
+      sf_squeeze_excite_backward_ref (grads[1][0], grads[1][1], grads[1][2], grads[1][3], grads[1][4], o.r, o.x,
+                                      o.squeeze, o.hidden, o.gate, o.w1, o.w2, o.N, o.C, o.S, o.R, scratch);
+      float *params[5] = { o.x, o.w1, o.b1, o.w2, o.b2 };
+      for (int g = 0; g < 5; g++)
+        {
+          assert_close (what, grads[0][g], grads[1][g], sizes[g], 1e-5);
+          assert_gradient (what, params[g], sizes[g], grads[0][g], se_objective, &o, 1e-3f, 2e-3);
+        }
+      for (int t = 0; t < 2; t++)
+        for (int g = 0; g < 5; g++)
+          g_free (grads[t][g]);
+      g_free (o.x), g_free (o.w1), g_free (o.b1), g_free (o.w2), g_free (o.b2), g_free (o.r), g_free (o.out);
+      g_free (o.squeeze), g_free (o.hidden), g_free (o.gate), g_free (out_ref), g_free (sq_ref), g_free (hid_ref);
+      g_free (gate_ref), g_free (scratch);
+    }
+}
+
 static double
 l2norm_objective (gpointer data)
 {
@@ -1095,6 +1476,8 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/reference-by-hand", test_conv_reference_by_hand);
   g_test_add_func ("/conv/matches-direct", test_conv_matches_direct);
   g_test_add_func ("/conv/direct-avx512", test_conv_direct_matches_reference);
+  g_test_add_func ("/conv/strided", test_conv_strided_matches_reference);
+  g_test_add_func ("/conv/strided-by-hand", test_conv_strided_by_hand);
   g_test_add_func ("/conv/gradient", test_conv_gradient);
   g_test_add_func ("/pool/by-hand", test_pool_forward_by_hand);
   g_test_add_func ("/pool/gradient", test_pool_gradient);
@@ -1103,6 +1486,10 @@ main (int argc, char **argv)
   g_test_add_func ("/batchnorm-pool", test_batchnorm_pool);
   g_test_add_func ("/dropout", test_dropout);
   g_test_add_func ("/avgpool", test_avgpool);
+  g_test_add_func ("/avgpool-window", test_avgpool_window);
+  g_test_add_func ("/depthwise", test_depthwise);
+  g_test_add_func ("/residual-join", test_residual_join);
+  g_test_add_func ("/squeeze-excite", test_squeeze_excite);
   g_test_add_func ("/l2norm", test_l2norm);
   g_test_add_func ("/dense", test_dense);
   g_test_add_func ("/distance", test_distance);

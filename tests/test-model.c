@@ -8,7 +8,11 @@
 
 #include "error.h"
 #include "heads.h"
+#include "batchnorm.h"
+#include "conv.h"
 #include "conv-direct.h"
+#include "depthwise.h"
+#include "layers.h"
 #include "model.h"
 
 static void
@@ -170,6 +174,93 @@ test_batchnorm_tensors (void)
       g_assert_cmpfloat (g[i], ==, 0);
 }
 
+/* The blocks' tensors: named and shaped as the PyTorch modules of
+ * SF_TORCH_BASIC_BLOCK, SF_TORCH_SEPARABLE_CONV and SF_TORCH_SQUEEZE_EXCITE
+ * name them, in the order of their state_dict(). */
+static void
+test_block_tensors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfModel) model = sf_model_new ("conv4k3s2-bn res4 res6s2 sep8k3s2 se2 avgpool2 gap dense5",
+                                            SF_HEAD_CONTRASTIVE, 2, 32, 1, &error);
+  g_assert_no_error (error);
+  static const struct {
+    const char *name;
+    int rank, shape[4];
+  } want[] = {
+    { "tower.0.weight", 4, { 4, 1, 3, 3 } },           { "tower.0.bias", 1, { 4 } },
+    { "tower.1.weight", 1, { 4 } },                    { "tower.1.bias", 1, { 4 } },
+    { "tower.1.running_mean", 1, { 4 } },              { "tower.1.running_var", 1, { 4 } },
+    { "tower.3.conv1.weight", 4, { 4, 4, 3, 3 } },     { "tower.3.bn1.weight", 1, { 4 } },
+    { "tower.3.bn1.bias", 1, { 4 } },                  { "tower.3.bn1.running_mean", 1, { 4 } },
+    { "tower.3.bn1.running_var", 1, { 4 } },           { "tower.3.conv2.weight", 4, { 4, 4, 3, 3 } },
+    { "tower.3.bn2.weight", 1, { 4 } },                { "tower.3.bn2.bias", 1, { 4 } },
+    { "tower.3.bn2.running_mean", 1, { 4 } },          { "tower.3.bn2.running_var", 1, { 4 } },
+    { "tower.4.conv1.weight", 4, { 6, 4, 3, 3 } },     { "tower.4.bn1.weight", 1, { 6 } },
+    { "tower.4.bn1.bias", 1, { 6 } },                  { "tower.4.bn1.running_mean", 1, { 6 } },
+    { "tower.4.bn1.running_var", 1, { 6 } },           { "tower.4.conv2.weight", 4, { 6, 6, 3, 3 } },
+    { "tower.4.bn2.weight", 1, { 6 } },                { "tower.4.bn2.bias", 1, { 6 } },
+    { "tower.4.bn2.running_mean", 1, { 6 } },          { "tower.4.bn2.running_var", 1, { 6 } },
+    { "tower.4.shortcut.0.weight", 4, { 6, 4, 1, 1 } }, { "tower.4.shortcut.1.weight", 1, { 6 } },
+    { "tower.4.shortcut.1.bias", 1, { 6 } },           { "tower.4.shortcut.1.running_mean", 1, { 6 } },
+    { "tower.4.shortcut.1.running_var", 1, { 6 } },    { "tower.5.depthwise.weight", 4, { 6, 1, 3, 3 } },
+    { "tower.5.bn1.weight", 1, { 6 } },                { "tower.5.bn1.bias", 1, { 6 } },
+    { "tower.5.bn1.running_mean", 1, { 6 } },          { "tower.5.bn1.running_var", 1, { 6 } },
+    { "tower.5.pointwise.weight", 4, { 8, 6, 1, 1 } }, { "tower.5.bn2.weight", 1, { 8 } },
+    { "tower.5.bn2.bias", 1, { 8 } },                  { "tower.5.bn2.running_mean", 1, { 8 } },
+    { "tower.5.bn2.running_var", 1, { 8 } },           { "tower.6.fc1.weight", 2, { 4, 8 } },
+    { "tower.6.fc1.bias", 1, { 4 } },                  { "tower.6.fc2.weight", 2, { 8, 4 } },
+    { "tower.6.fc2.bias", 1, { 8 } },                  { "tower.10.weight", 2, { 5, 8 } },
+    { "tower.10.bias", 1, { 5 } },
+  };
+  g_assert_cmpint (sf_model_n_tensors (model), ==, G_N_ELEMENTS (want));
+  gsize offset = 0, buffers = 0;
+  const float *p = sf_model_params (model);
+  for (int k = 0; k < sf_model_n_tensors (model); k++)
+    {
+      const SfTensorInfo *t = sf_model_tensor (model, k);
+      g_assert_cmpstr (t->name, ==, want[k].name);
+      g_assert_cmpint (t->rank, ==, want[k].rank);
+      for (int d = 0; d < t->rank; d++)
+        g_assert_cmpint (t->shape[d], ==, want[k].shape[d]);
+      g_assert_cmpuint (t->offset, ==, offset);
+      offset += t->size;
+      gboolean running = strstr (t->name, ".running_") != NULL;
+      g_assert_cmpint (t->trainable, ==, !running);
+      if (running)
+        buffers += t->size;
+      /* Batch norm γ and running variances start at 1, β and running means at 0, weights Glorot. */
+      if (t->rank == 1 && (g_str_has_suffix (t->name, "running_var") || !g_str_has_suffix (t->name, "mean"))
+          && (g_str_has_suffix (t->name, "running_var") || (g_str_has_suffix (t->name, ".weight"))))
+        for (gsize i = 0; i < t->size; i++)
+          g_assert_cmpfloat (p[t->offset + i], ==, 1);
+      if (g_str_has_suffix (t->name, ".bias") || g_str_has_suffix (t->name, "running_mean"))
+        for (gsize i = 0; i < t->size; i++)
+          g_assert_cmpfloat (p[t->offset + i], ==, 0);
+      if (t->rank >= 2)
+        {
+          double receptive = t->rank == 4 ? t->shape[2] * t->shape[3] : 1, largest = 0;
+          double limit = sqrt (6.0 / (t->shape[1] * receptive + t->shape[0] * receptive));
+          for (gsize i = 0; i < t->size; i++)
+            largest = MAX (largest, fabs (p[t->offset + i]));
+          g_assert_cmpfloat (largest, <=, limit);
+          g_assert_cmpfloat (largest, >, 0);
+        }
+    }
+  const SfTower *tower = sf_model_get_tower (model);
+  g_assert_cmpuint (sf_model_n_params (model), ==, offset);
+  g_assert_cmpuint (sf_model_n_trainable (model), ==, tower->n_params);
+  g_assert_cmpuint (buffers, ==, tower->n_buffers);
+
+  g_autofree char *python = sf_model_to_python (model);
+  g_assert_nonnull (strstr (python, "class BasicBlock(nn.Module):"));
+  g_assert_true (strstr (python, "class BasicBlock(nn.Module):") < strstr (python, "class Siamese(nn.Module):"));
+  g_assert_nonnull (strstr (python, "            BasicBlock(4, 6, stride=2),  # 4\n"));
+  g_assert_nonnull (strstr (python, "            SeparableConv(6, 8, kernel_size=3, stride=2),  # 5\n"));
+  g_assert_nonnull (strstr (python, "            SqueezeExcite(8, reduction=2),  # 6\n"));
+  g_assert_nonnull (strstr (python, "            nn.AvgPool2d(2),  # 7\n"));
+}
+
 /* ------------------------------------------------------------------------ */
 
 static float *
@@ -239,7 +330,9 @@ check_model_gradient (const char *spec, SfHeadKind head, int size, float eps)
       if (!t->trainable)
         continue;
       double diff2 = 0, num2 = 0, ana2 = 0;
-      for (gsize i = t->offset; i < t->offset + t->size; i++)
+      /* Large tensors (the Winograd blocks') by a sample of some 400 elements spread over them. */
+      gsize step = MAX (t->size / 400, 1);
+      for (gsize i = t->offset; i < t->offset + t->size; i += step)
         {
           g_assert_true (trainable[i]);
           float save = p[i];
@@ -264,6 +357,12 @@ check_model_gradient (const char *spec, SfHeadKind head, int size, float eps)
       if (!(rel < 2e-2))
         {
           g_test_message ("gradient of %s wrong", t->name);
+          g_test_fail ();
+        }
+      /* A weight without gradient is a dead part of the network: nothing checked there. */
+      if (t->rank >= 2 && ana2 == 0)
+        {
+          g_test_message ("%s has no gradient to check", t->name);
           g_test_fail ();
         }
     }
@@ -443,6 +542,323 @@ test_embed_mirrored (void)
             g_assert_cmpfloat_with_epsilon (norm, 1.0, 1e-5);
         }
       g_free (a), g_free (m), g_free (plain), g_free (mirrored), g_free (of_mirror);
+    }
+}
+
+/* The new layers: strided convolution, residual blocks with an identity and
+ * a projection shortcut (the first one as the first layer, whose input needs
+ * no gradient), separable convolution, squeeze-and-excitation, average
+ * pooling over windows. ReLU kinks inside the blocks: small steps. */
+static void
+test_gradient_blocks (void)
+{
+  check_model_gradient ("conv3k3s2-bn-elu res3 res4s2 gap dense6", SF_HEAD_BCE, 8, 1e-4f);
+  check_model_gradient ("res3 sep4k3s2 se1 avgpool2 gap dense6 l2norm", SF_HEAD_CONTRASTIVE, 8, 1e-4f);
+  check_model_gradient ("conv3k3-elu sep5k5 res5 se2 conv5k3s2-elu avgpool2 flatten dense6", SF_HEAD_BCE, 7, 1e-4f);
+}
+
+/* A residual block's convolutions on the fast paths of the plain ones: the
+ * direct kernels on planes 16 wide (AVX-512), Winograd with 24 channels on
+ * 4×4 planes. */
+static void
+test_gradient_blocks_fast_paths (void)
+{
+  check_model_gradient ("conv3k3-bn-elu res3 avgpool2 gap dense6", SF_HEAD_BCE, 16, 1e-4f);
+  check_model_gradient ("conv24k3-bn-elu res24 gap dense4", SF_HEAD_CONTRASTIVE, 4, 3e-4f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reference tower: every op in plain loops (the reference twins), for
+ * comparing the model's fast paths with                                    */
+
+typedef struct {
+  SfModel *model;
+  gboolean training;
+  float *running;   /* a copy of the parameters whose running statistics the reference updates */
+} Reference;
+
+static const float *
+ref_tensor (Reference *r, int op, const char *suffix)
+{
+  g_autofree char *name = g_strdup_printf ("tower.%d.%s", op, suffix);
+  const SfTensorInfo *t = sf_model_find_tensor (r->model, name);
+  g_assert_nonnull (t);
+  return sf_model_params (r->model) + t->offset;
+}
+
+/* Batch norm of x[N, C, S] in place, as PyTorch's: batch statistics (biased
+ * variance) in training, moving the running ones (unbiased) by 0.1. */
+static void
+ref_batchnorm (Reference *r, float *x, int N, int C, int S, int op, const char *part)
+{
+  g_autofree char *w = g_strdup_printf ("%s%sweight", part, *part ? "." : "");
+  g_autofree char *b = g_strdup_printf ("%s%sbias", part, *part ? "." : "");
+  g_autofree char *m = g_strdup_printf ("%s%srunning_mean", part, *part ? "." : "");
+  g_autofree char *v = g_strdup_printf ("%s%srunning_var", part, *part ? "." : "");
+  const float *gamma = ref_tensor (r, op, w), *beta = ref_tensor (r, op, b);
+  const float *rm = ref_tensor (r, op, m), *rv = ref_tensor (r, op, v);
+  float *rm_new = r->running + (rm - sf_model_params (r->model)), *rv_new = r->running + (rv - sf_model_params (r->model));
+  for (int c = 0; c < C; c++)
+    {
+      double mean = rm[c], var = rv[c];
+      if (r->training)
+        {
+          double sum = 0, sq = 0, count = (double) N * S;
+          for (int n = 0; n < N; n++)
+            for (int s = 0; s < S; s++)
+              sum += x[((gsize) n * C + c) * S + s];
+          mean = sum / count;
+          for (int n = 0; n < N; n++)
+            for (int s = 0; s < S; s++)
+              sq += pow (x[((gsize) n * C + c) * S + s] - mean, 2);
+          var = sq / count;
+          rm_new[c] = (float) (0.9 * rm[c] + 0.1 * mean);
+          rv_new[c] = (float) (0.9 * rv[c] + 0.1 * sq / (count - 1));
+        }
+      for (int n = 0; n < N; n++)
+        for (int s = 0; s < S; s++)
+          {
+            float *e = &x[((gsize) n * C + c) * S + s];
+            *e = (float) (gamma[c] * (*e - mean) / sqrt (var + SF_BN_EPS) + beta[c]);
+          }
+    }
+}
+
+static void
+ref_relu (float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    x[i] = MAX (x[i], 0.0f);
+}
+
+/* out = conv(x) of op's tensor `weight` (and bias, if given). */
+static float *
+ref_conv (Reference *r, const float *x, int N, const SfShape *in, int OC, int K, int S, int op, const char *weight,
+          const char *bias)
+{
+  SfConvShape shape = { in->c, in->h, in->w, OC, K, S };
+  float *out = g_new (float, (gsize) N * OC * sf_conv_out_side (in->h, S) * sf_conv_out_side (in->w, S));
+  sf_conv2d_forward_ref (out, x, ref_tensor (r, op, weight), bias != NULL ? ref_tensor (r, op, bias) : NULL, N,
+                         &shape);
+  return out;
+}
+
+/* The tower on x[N, …] (consumed); returns the embeddings [N, D]. */
+static float *
+ref_tower (Reference *r, float *x, int N)
+{
+  const SfTower *tower = sf_model_get_tower (r->model);
+  for (int k = 0; k < tower->n_ops; k++)
+    {
+      const SfOp *op = &tower->ops[k];
+      gsize in = (gsize) op->in.c * op->in.h * op->in.w, out = (gsize) op->out.c * op->out.h * op->out.w;
+      int S = op->out.h * op->out.w;
+      float *y = NULL;
+      switch (op->kind)
+        {
+        case SF_OP_CONV:
+          y = ref_conv (r, x, N, &op->in, op->units, op->kernel, op->stride, k, "weight", "bias");
+          break;
+        case SF_OP_BATCHNORM:
+          ref_batchnorm (r, x, N, op->in.c, op->in.h * op->in.w, k, "");
+          break;
+        case SF_OP_RELU:
+          ref_relu (x, N * in);
+          break;
+        case SF_OP_ELU:
+          for (gsize i = 0; i < N * in; i++)
+            x[i] = x[i] > 0 ? x[i] : op->value * expm1f (x[i]);
+          break;
+        case SF_OP_AVGPOOL:
+          y = g_new (float, N * out);
+          for (gsize i = 0; i < N * out; i++)
+            {
+              double sum = 0;
+              for (int s = 0; s < op->in.h * op->in.w; s++)
+                sum += x[i * op->in.h * op->in.w + s];
+              y[i] = (float) (sum / (op->in.h * op->in.w));
+            }
+          break;
+        case SF_OP_AVGPOOL_WINDOW:
+          y = g_new0 (float, N * out);
+          for (gsize i = 0; i < (gsize) N * op->in.c; i++)
+            for (int oy = 0; oy < op->out.h; oy++)
+              for (int ox = 0; ox < op->out.w; ox++)
+                {
+                  double sum = 0;
+                  for (int dy = 0; dy < op->kernel; dy++)
+                    for (int dx = 0; dx < op->kernel; dx++)
+                      sum += x[(i * op->in.h + oy * op->kernel + dy) * op->in.w + ox * op->kernel + dx];
+                  y[(i * op->out.h + oy) * op->out.w + ox] = (float) (sum / (op->kernel * op->kernel));
+                }
+          break;
+        case SF_OP_FLATTEN:
+          break;
+        case SF_OP_DENSE:
+          y = g_new (float, N * out);
+          sf_dense_forward_ref (y, x, ref_tensor (r, k, "weight"), ref_tensor (r, k, "bias"), N, op->in.c, op->units);
+          break;
+        case SF_OP_L2NORM:
+          sf_l2norm_forward (x, x, N, op->in.c);
+          break;
+        case SF_OP_RESIDUAL:
+          {
+            float *a = ref_conv (r, x, N, &op->in, op->units, 3, op->stride, k, "conv1.weight", NULL);
+            ref_batchnorm (r, a, N, op->units, S, k, "bn1");
+            ref_relu (a, N * out);
+            y = ref_conv (r, a, N, &op->out, op->units, 3, 1, k, "conv2.weight", NULL);
+            ref_batchnorm (r, y, N, op->units, S, k, "bn2");
+            float *shortcut = x;
+            if (op->projection)
+              {
+                shortcut = ref_conv (r, x, N, &op->in, op->units, 1, op->stride, k, "shortcut.0.weight", NULL);
+                ref_batchnorm (r, shortcut, N, op->units, S, k, "shortcut.1");
+              }
+            for (gsize i = 0; i < N * out; i++)
+              y[i] = MAX (y[i] + shortcut[i], 0.0f);
+            if (shortcut != x)
+              g_free (shortcut);
+            g_free (a);
+            break;
+          }
+        case SF_OP_SEPARABLE:
+          {
+            const SfShape *mid = &op->parts[0].out;
+            gsize mid_size = (gsize) mid->c * mid->h * mid->w;
+            float *d = g_new (float, N * mid_size);
+            sf_depthwise_forward_ref (d, x, ref_tensor (r, k, "depthwise.weight"), N, op->in.c, op->in.h, op->in.w,
+                                      op->kernel, op->stride);
+            ref_batchnorm (r, d, N, mid->c, mid->h * mid->w, k, "bn1");
+            ref_relu (d, N * mid_size);
+            y = ref_conv (r, d, N, mid, op->units, 1, 1, k, "pointwise.weight", NULL);
+            ref_batchnorm (r, y, N, op->units, S, k, "bn2");
+            ref_relu (y, N * out);
+            g_free (d);
+            break;
+          }
+        case SF_OP_SQUEEZE_EXCITE:
+          {
+            int C = op->in.c, R = op->units;
+            float *sq = g_new (float, (gsize) N * C), *hid = g_new (float, (gsize) N * R), *gate = g_new (float, (gsize) N * C);
+            y = g_new (float, N * out);
+            sf_squeeze_excite_forward_ref (y, sq, hid, gate, x, ref_tensor (r, k, "fc1.weight"),
+                                           ref_tensor (r, k, "fc1.bias"), ref_tensor (r, k, "fc2.weight"),
+                                           ref_tensor (r, k, "fc2.bias"), N, C, S, R);
+            g_free (sq), g_free (hid), g_free (gate);
+            break;
+          }
+        default:
+          g_assert_not_reached ();
+        }
+      if (y != NULL)
+        {
+          g_free (x);
+          x = y;
+        }
+    }
+  return x;
+}
+
+/* The model's fast paths (direct, Winograd, im2col, the fused join) against
+ * the reference tower: embeddings in evaluation, scores and the running
+ * statistics of a training step (batch statistics over both images of every
+ * pair), and evaluation again after the step. */
+static void
+test_blocks_match_reference (void)
+{
+  static const struct {
+    const char *spec;
+    int size;
+  } cases[] = {
+    /* res4 on 16×16 planes: direct (AVX-512); res6s2: im2col stride 2 and 1×1 projection; sep on 8×8. */
+    { "conv4k3s2-bn-relu res4 res6s2 sep8k3s2 se2 avgpool2 gap dense5 l2norm", 32 },
+    /* 24 channels: Winograd inside the blocks. */
+    { "conv24k3-bn-relu res24 res24s2 se3 gap dense6", 8 },
+    /* A block first (its input the image itself), a separable conv of one channel. */
+    { "res2 sep3k3 conv4k3s3-relu gap dense4", 9 },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const int n = 6, size = cases[c].size;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SfModel) model = sf_model_new (cases[c].spec, SF_HEAD_BCE, 1, size, 11, &error);
+      g_assert_no_error (error);
+      SfRng rng;
+      sf_rng_seed (&rng, 12);
+      /* Some life in the batch norms and biases. */
+      float *p = sf_model_params (model);
+      for (int k = 0; k < sf_model_n_tensors (model); k++)
+        {
+          const SfTensorInfo *t = sf_model_tensor (model, k);
+          if (t->rank == 1)
+            for (gsize i = 0; i < t->size; i++)
+              p[t->offset + i] += (float) (g_str_has_suffix (t->name, "running_var") ? sf_rng_uniform (&rng)
+                                                                                       : 0.4 * sf_rng_uniform (&rng) - 0.2);
+        }
+      int D = sf_model_get_embedding_size (model);
+      gsize np = sf_model_n_params (model), px = (gsize) size * size;
+      float *a = random_images (&rng, n, size), *b = random_images (&rng, n, size), targets[6], scores[6];
+      for (int k = 0; k < n; k++)
+        targets[k] = k % 2;
+      g_autofree char *what = g_strdup (cases[c].spec);
+
+      for (int round = 0; round < 2; round++)
+        {
+          /* Evaluation. */
+          float *got = g_new (float, 2 * n * D);
+          g_assert_true (sf_model_embed (model, a, n, got, &error));
+          g_assert_true (sf_model_embed (model, b, n, got + n * D, &error));
+          Reference r = { model, FALSE, g_memdup2 (p, sizeof (float) * np) };
+          float *x = g_new (float, 2 * n * px);
+          memcpy (x, a, sizeof (float) * n * px);
+          memcpy (x + n * px, b, sizeof (float) * n * px);
+          float *want = ref_tower (&r, x, 2 * n);
+          for (int i = 0; i < 2 * n * D; i++)
+            if (fabs (got[i] - want[i]) > 1e-4 * MAX (1, fabs (want[i])))
+              {
+                g_test_message ("%s: evaluation embedding %d: %g, reference %g", what, i, got[i], want[i]);
+                g_test_fail ();
+                break;
+              }
+          g_free (got), g_free (want), g_free (r.running);
+
+          /* Training: one batch of the 2n images; the bce head's scores from the reference's embeddings. */
+          r = (Reference) { model, TRUE, g_memdup2 (p, sizeof (float) * np) };
+          x = g_new (float, 2 * n * px);
+          memcpy (x, a, sizeof (float) * n * px);
+          memcpy (x + n * px, b, sizeof (float) * n * px);
+          want = ref_tower (&r, x, 2 * n);
+          double loss;
+          g_assert_true (sf_model_train_batch (model, a, b, targets, n, &rng, scores, &loss, &error));
+          for (int k = 0; k < n; k++)
+            {
+              float d = sf_model_distance (model, want + k * D, want + (n + k) * D);
+              float score = sf_model_score_distance (model, d);
+              if (fabs (scores[k] - score) > 1e-4)
+                {
+                  g_test_message ("%s: training score %d: %g, reference %g", what, k, scores[k], score);
+                  g_test_fail ();
+                }
+            }
+          for (int k = 0; k < sf_model_n_tensors (model); k++)
+            {
+              const SfTensorInfo *t = sf_model_tensor (model, k);
+              if (t->trainable)
+                continue;
+              for (gsize i = t->offset; i < t->offset + t->size; i++)
+                if (fabs (p[i] - r.running[i]) > 1e-4 * MAX (1, fabs (r.running[i])))
+                  {
+                    g_test_message ("%s: %s: %g, reference %g", what, t->name, p[i], r.running[i]);
+                    g_test_fail ();
+                    break;
+                  }
+            }
+          g_free (want), g_free (r.running);
+          /* A step of plain gradient descent, then again. */
+          for (gsize i = 0; i < np; i++)
+            p[i] -= 0.05f * sf_model_grads (model)[i];
+        }
+      g_free (a), g_free (b);
     }
 }
 
@@ -721,12 +1137,16 @@ main (int argc, char **argv)
   g_test_add_func ("/model/head-names", test_head_names);
   g_test_add_func ("/model/article-tensors", test_article_tensors);
   g_test_add_func ("/model/batchnorm-tensors", test_batchnorm_tensors);
+  g_test_add_func ("/model/block-tensors", test_block_tensors);
   g_test_add_func ("/model/gradient/bce", test_gradient_bce);
   g_test_add_func ("/model/gradient/contrastive", test_gradient_contrastive);
   g_test_add_func ("/model/gradient/article-like", test_gradient_article_like);
   g_test_add_func ("/model/gradient/l2norm", test_gradient_l2norm);
   g_test_add_func ("/model/gradient/direct-conv", test_gradient_direct_conv);
   g_test_add_func ("/model/gradient/first-block", test_gradient_first_block);
+  g_test_add_func ("/model/gradient/blocks", test_gradient_blocks);
+  g_test_add_func ("/model/gradient/blocks-fast-paths", test_gradient_blocks_fast_paths);
+  g_test_add_func ("/model/blocks-match-reference", test_blocks_match_reference);
   g_test_add_func ("/model/first-block-matches-layers", test_first_block_matches_layers);
   g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
