@@ -43,6 +43,27 @@ expect_failure "truncated .mat" "truncated.mat" info "$work/truncated.mat"
 mkdir "$work/empty"
 expect_failure "empty folder" "empty" info "$work/empty"
 
+# Special files: a FIFO named like a face is skipped, not waited on; a link
+# to /dev/zero is not read; a loop of links is said to be one. `timeout`
+# turns a hang into a failure.
+mkdir -p "$work/special/ann" "$work/special/bob"
+{ printf 'P5\n8 8\n255\n'; head -c 64 /dev/urandom; } >"$work/special/ann/1.pgm"
+cp "$work/special/ann/1.pgm" "$work/special/bob/1.pgm"
+mkfifo "$work/special/ann/face.pgm"
+ln -s /dev/zero "$work/special/bob/zero.pgm"
+timeout 60 "$cli" info "$work/special" >"$work/out" 2>"$work/err"
+if [[ $? -eq 0 ]] && grep -q '^Images: *2$' "$work/out" && grep -q 'face.pgm: a FIFO' "$work/err" \
+   && grep -q 'zero.pgm: a device' "$work/err"; then
+  ok "info skips a FIFO and a link to /dev/zero"
+else
+  not_ok "info skips a FIFO and a link to /dev/zero" "$(cat "$work/out" "$work/err")"
+fi
+ln -s /dev/zero "$work/zero.mat"
+expect_failure "a .mat linked to /dev/zero" "zero.mat: a device" info "$work/zero.mat"
+ln -s "$work/loop-b" "$work/loop-a"
+ln -s "$work/loop-a" "$work/loop-b"
+expect_failure "a loop of links as the dataset" "loop-a: symbolic links that loop" info "$work/loop-a"
+
 head -c 1000 /dev/urandom >"$work/noise.pkz"
 expect_failure "garbage .pkz" "noise.pkz" info "$work/noise.pkz"
 
@@ -174,6 +195,12 @@ if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -
   expect_failure "identify with a missing gallery" "missing.gallery" identify "$m" "$work/missing.gallery" "$work/ann/1.pgm"
   expect_failure "identify a probe that is not an image" "bad.gallery" identify "$m" "$g" "$work/bad.gallery"
   expect_failure "verify with one image" "two IMAGE" verify "$m" "$work/ann/1.pgm"
+  timeout 60 "$cli" verify "$m" "$work/special/ann/face.pgm" "$work/ann/1.pgm" >"$work/out" 2>"$work/err"
+  if [[ $? -eq 1 && $(wc -l <"$work/err") -eq 1 ]] && grep -q "face.pgm: a FIFO" "$work/err"; then
+    ok "verify refuses a FIFO without waiting"
+  else
+    not_ok "verify refuses a FIFO without waiting" "$(cat "$work/err")"
+  fi
   expect_failure "verify with a model that is not one" "bad.gallery" verify "$work/bad.gallery" "$work/ann/1.pgm" "$work/ann/2.pgm"
 else
   not_ok "train a tiny model for enroll/identify/verify" "$(cat "$work/train-err")"
