@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 /* --size, common to every subcommand. */
 extern int cli_image_size;
 
-/* Prints "siamese-faces-cli: MESSAGE" and frees the error. */
+/* Prints "siamese-faces-cli: MESSAGE" and frees the error; without one
+ * (a bug: every failure should set it) a line naming the command. */
 void        cli_fail_with          (GError *error);
 /* Parses the common options plus entries; prints one line and returns FALSE on error. */
 gboolean    cli_parse_options      (const char *command, const char *args, GOptionEntry *entries,

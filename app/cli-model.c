@@ -21,27 +21,47 @@
 /* ---- train ---- */
 
 typedef struct {
-  GMainLoop *loop;
   gboolean terminal;          /* stderr is a terminal: redraw one line */
-  gboolean interrupted;
-  gboolean finished;
+  gboolean save_on_interrupt;
+  gboolean interrupted;       /* a SIGINT or SIGTERM came */
+  gboolean warned;            /* a second one was answered */
+  gboolean finished;          /* the trainer's last event reached the main thread */
   SfTrainer *trainer;
   int n_epochs;
 } TrainRun;
 
+/* Queued by the trainer's last event with g_idle_add, which always queues:
+ * g_main_context_invoke ran it on the trainer's thread when the main thread
+ * was not waiting yet, and the wait then never ended. */
 static gboolean
-quit_loop_cb (gpointer data)
+finished_cb (gpointer data)
 {
-  g_main_loop_quit (data);
+  TrainRun *run = data;
+  run->finished = TRUE;
   return G_SOURCE_REMOVE;
 }
 
+/* Dispatched only while the main thread waits for the trainer. During the
+ * evaluation and the save that follow, GLib's handler stays installed and
+ * holds the signal, so a second Ctrl+C cannot kill the process mid-save. */
 static gboolean
 interrupt_cb (gpointer data)
 {
   TrainRun *run = data;
+  const char *line = run->terminal ? "\n" : "";
   if (!run->interrupted)
-    g_printerr ("%sStopping after this batch (Ctrl+C)…\n", run->terminal ? "\n" : "");
+    g_printerr ("%sStopping after this batch (Ctrl+C)…\n", line);
+  else if (!run->save_on_interrupt)
+    {
+      /* Nothing will be saved: a second signal need not wait for the batch. */
+      g_printerr ("%ssiamese-faces-cli: interrupted; nothing saved (use --save-on-interrupt)\n", line);
+      _exit (130);
+    }
+  else if (!run->warned)
+    {
+      g_printerr ("%sStill stopping: what was trained is saved after this batch\n", line);
+      run->warned = TRUE;
+    }
   run->interrupted = TRUE;
   sf_trainer_cancel (run->trainer);
   return G_SOURCE_CONTINUE;
@@ -84,7 +104,7 @@ train_progress_cb (const SfTrainEvent *event, gpointer data)
     case SF_TRAIN_EVENT_FAILED:
       if (run->terminal)
         fprintf (stderr, "\r\033[K");
-      g_main_context_invoke (NULL, quit_loop_cb, run->loop);
+      g_idle_add (finished_cb, run);
       break;
     case SF_TRAIN_EVENT_STARTED:
     default:
@@ -282,6 +302,48 @@ peak_resident_mib (void)
   return usage.ru_maxrss / 1024;
 }
 
+/* Runs the trainer to its end, then evaluates and saves: the exit status,
+ * 1 with error set on a failure. */
+static int
+train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *settings, const char *output,
+                const char *history_path, const CliRunOptions *run_options, GError **error)
+{
+  SfTrainer *trainer = run->trainer;
+  if (!sf_trainer_start (trainer, train_progress_cb, run, error))
+    return 1;
+  while (!run->finished)
+    g_main_context_iteration (NULL, TRUE);
+  if (!sf_trainer_join (trainer, error))
+    return 1;
+  int n_history = 0;
+  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
+  if (run->interrupted && !run->save_on_interrupt)
+    {
+      g_printerr ("siamese-faces-cli: interrupted after %d epochs; nothing saved (use --save-on-interrupt)\n", n_history);
+      return 130;
+    }
+
+  g_autoptr (SfEvaluation) evaluation = sf_evaluation_new_for_trainer (trainer, error);
+  if (evaluation == NULL)
+    return 1;
+  float threshold = sf_evaluation_choose_threshold (evaluation, SF_THRESHOLD_EER);
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  SfModel *model = sf_trainer_get_model (trainer);
+  if (!sf_checkpoint_save (output, model, settings, history, n_history, threshold, fingerprint, dataset->source,
+                           error))
+    return 1;
+  fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
+           peak_resident_mib ());
+  cli_record_run (run_options, trainer, dataset, run->interrupted, evaluation);
+  if (history_path != NULL)
+    {
+      g_autofree char *csv = sf_history_to_csv (history, n_history);
+      if (!write_text_atomically (history_path, csv, error))
+        return 1;
+    }
+  return run->interrupted ? 130 : 0;
+}
+
 int
 cli_run_train (int argc, char **argv)
 {
@@ -341,64 +403,15 @@ cli_run_train (int argc, char **argv)
            pairs->n_train, pairs->n_validation, sf_split_kind_name (settings.split),
            sf_model_n_trainable (model), sf_blas_kernel_name ());
 
-  TrainRun run = { .loop = g_main_loop_new (NULL, FALSE), .terminal = isatty (STDERR_FILENO),
-                   .trainer = trainer, .n_epochs = settings.epochs };
-  guint sigint = g_unix_signal_add (SIGINT, interrupt_cb, &run);
-  guint sigterm = g_unix_signal_add (SIGTERM, interrupt_cb, &run);
-  gboolean ok = sf_trainer_start (trainer, train_progress_cb, &run, &error);
-  if (ok)
-    {
-      g_main_loop_run (run.loop);
-      ok = sf_trainer_join (trainer, &error);
-    }
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_main_loop_unref (run.loop);
-
-  if (!ok)
-    {
-      cli_fail_with (error);
-      sf_train_settings_clear (&settings);
-      return 1;
-    }
-  int n_history = 0;
-  const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
-  if (run.interrupted && !save_on_interrupt)
-    {
-      g_printerr ("siamese-faces-cli: interrupted after %d epochs; nothing saved (use --save-on-interrupt)\n", n_history);
-      sf_train_settings_clear (&settings);
-      return 130;
-    }
-
-  g_autoptr (SfEvaluation) evaluation = sf_evaluation_new_for_trainer (trainer, &error);
-  if (evaluation == NULL)
-    {
-      cli_fail_with (error);
-      sf_train_settings_clear (&settings);
-      return 1;
-    }
-  float threshold = sf_evaluation_choose_threshold (evaluation, SF_THRESHOLD_EER);
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
-  if (!sf_checkpoint_save (output, model, &settings, history, n_history, threshold, fingerprint, dataset->source, &error))
-    {
-      cli_fail_with (error);
-      sf_train_settings_clear (&settings);
-      return 1;
-    }
-  fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
-           peak_resident_mib ());
-  cli_record_run (&run_options, trainer, dataset, run.interrupted, evaluation);
-  if (history_path != NULL)
-    {
-      g_autofree char *csv = sf_history_to_csv (history, n_history);
-      if (!write_text_atomically (history_path, csv, &error))
-        {
-          cli_fail_with (error);
-          sf_train_settings_clear (&settings);
-          return 1;
-        }
-    }
-  status = run.interrupted ? 130 : 0;
+  TrainRun run = { .terminal = isatty (STDERR_FILENO), .save_on_interrupt = save_on_interrupt, .trainer = trainer,
+                   .n_epochs = settings.epochs };
+  guint signals[] = { g_unix_signal_add (SIGINT, interrupt_cb, &run), g_unix_signal_add (SIGTERM, interrupt_cb, &run) };
+  status = train_and_save (&run, dataset, &settings, output, history_path, &run_options, &error);
+  /* Only now, with the model saved (or not to be): see interrupt_cb. */
+  for (guint k = 0; k < G_N_ELEMENTS (signals); k++)
+    g_source_remove (signals[k]);
+  if (status == 1)
+    cli_fail_with (error);
   sf_train_settings_clear (&settings);
   return status;
 }

@@ -30,9 +30,17 @@ static GOptionEntry common_entries[] = {
   { NULL }
 };
 
+/* The subcommand running, for the one line when no error says more. */
+static const char *current_command = "siamese-faces-cli";
+
 void
 cli_fail_with (GError *error)
 {
+  if (error == NULL)
+    {
+      g_printerr ("siamese-faces-cli: %s failed, and no reason was given\n", current_command);
+      return;
+    }
   g_printerr ("siamese-faces-cli: %s\n", error->message);
   g_error_free (error);
 }
@@ -337,7 +345,10 @@ main (int argc, char **argv)
     }
   for (gsize k = 0; k < G_N_ELEMENTS (commands); k++)
     if (strcmp (argv[1], commands[k].name) == 0)
-      return commands[k].run (argc - 1, argv + 1);
+      {
+        current_command = commands[k].name;
+        return commands[k].run (argc - 1, argv + 1);
+      }
 
   g_printerr ("siamese-faces-cli: unknown command '%s' (try --help)\n", argv[1]);
   return 2;

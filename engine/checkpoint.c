@@ -7,8 +7,12 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "atomic-file.h"
 #include "error.h"
+#include "file-name.h"
+#include "json-limits.h"
 #include "safetensors.h"
+#include "untrusted.h"
 
 static const char *history_fields[] = {
   "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "pairs_per_second", "learning_rate",
@@ -21,6 +25,12 @@ record_field (SfEpochRecord *r, int k)
                        &r->seconds, &r->pairs_per_second, &r->learning_rate };
   return fields[k];
 }
+
+/* The trainer accepts at most this many epochs (sf_train_settings_validate). */
+#define MAX_EPOCHS 100000
+/* A spec longer than any network this tool builds; refused before parsing,
+ * so no message quotes an endless token. */
+#define MAX_SPEC_CHARS 16384
 
 char *
 sf_history_to_json (const SfEpochRecord *history, int n_history)
@@ -46,57 +56,79 @@ sf_history_to_json (const SfEpochRecord *history, int n_history)
     }
   json_builder_end_array (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  /* json-glib's own writer gives 1e+308.0 for 1e308, which no parser reads. */
+  return sf_json_to_string (root);
 }
 
-gboolean
-sf_history_from_json (const char *json, SfEpochRecord **history, int *n_history, GError **error)
+/* The history in json, an array of one flat object per epoch: nothing
+ * deeper, no more epochs than training makes. file and part name it in
+ * messages. */
+static gboolean
+history_parse (const char *json, const char *file, const char *part, SfEpochRecord **history, int *n_history,
+               GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  GError *local = NULL;
-  if (!json_parser_load_from_data (parser, json, -1, &local))
+  const SfJsonLimits limits = {
+    .max_bytes = SF_SAFETENSORS_MAX_HEADER,
+    .max_depth = 2,
+    .max_values = (gsize) MAX_EPOCHS * (1 + 2 * G_N_ELEMENTS (history_fields)) + 1,
+  };
+  g_autoptr (JsonNode) root = sf_json_parse (json, -1, &limits, file, part, error);
+  if (root == NULL)
+    return FALSE;
+  g_autofree char *subject = file != NULL ? g_strdup_printf ("%s: %s", file, part) : g_strdup (part);
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: %s"), local->message);
-      g_error_free (local);
-      return FALSE;
-    }
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: not a JSON array"));
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: %s, expected an array"), subject,
+                   sf_json_node_kind (root));
       return FALSE;
     }
   JsonArray *array = json_node_get_array (root);
   guint n = json_array_get_length (array);
-  if (n > 1000000)
+  if (n > MAX_EPOCHS)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("history: %u epochs"), n);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: %u epochs, more than the %d training makes"), subject,
+                   n, MAX_EPOCHS);
       return FALSE;
     }
-  SfEpochRecord *records = g_new0 (SfEpochRecord, MAX (n, 1));
+  g_autofree SfEpochRecord *records = g_new0 (SfEpochRecord, MAX (n, 1));
   for (guint e = 0; e < n; e++)
     {
       JsonNode *node = json_array_get_element (array, e);
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("history: epoch %u is not an object"), e + 1);
-          g_free (records);
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: epoch %u is %s, expected an object"), subject, e + 1,
+                       sf_json_node_kind (node));
           return FALSE;
         }
       JsonObject *o = json_node_get_object (node);
-      records[e].epoch = (int) json_object_get_int_member_with_default (o, "epoch", e + 1);
+      g_autofree char *where = g_strdup_printf (_("%s, epoch %u"), part, e + 1);
+      gint64 epoch = 0;
+      if (!sf_json_get_int (o, "epoch", e + 1, 1, MAX_EPOCHS, &epoch, file, where, error))
+        return FALSE;
+      records[e].epoch = (int) epoch;
       for (guint k = 1; k < G_N_ELEMENTS (history_fields); k++)
         {
+          /* null stands for a value that was not finite (or not measured). */
           JsonNode *value = json_object_get_member (o, history_fields[k]);
-          gboolean number = value != NULL && JSON_NODE_HOLDS_VALUE (value)
-                            && (json_node_get_value_type (value) == G_TYPE_DOUBLE
-                                || json_node_get_value_type (value) == G_TYPE_INT64);
-          *record_field (&records[e], k) = number ? json_node_get_double (value) : NAN;
+          double *field = record_field (&records[e], k);
+          *field = NAN;
+          if (value != NULL && !JSON_NODE_HOLDS_NULL (value)
+              && !sf_json_get_double (o, history_fields[k], NAN, -G_MAXDOUBLE, G_MAXDOUBLE, field, file, where,
+                                      error))
+            return FALSE;
         }
     }
-  *history = records;
+  *history = g_steal_pointer (&records);
   *n_history = (int) n;
   return TRUE;
+}
+
+gboolean
+sf_history_from_json (const char *json, SfEpochRecord **history, int *n_history, GError **error)
+{
+  g_return_val_if_fail (json != NULL && history != NULL && n_history != NULL, FALSE);
+
+  return history_parse (json, NULL, _("history"), history, n_history, error);
 }
 
 char *
@@ -127,11 +159,15 @@ format_double (double value)
   return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, value));
 }
 
+static SfCheckpoint *checkpoint_from_file (const SfSafetensors *file, GError **error);
+
 gboolean
 sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *settings,
                     const SfEpochRecord *history, int n_history, float threshold,
                     const char *dataset_fingerprint, const char *dataset_source, GError **error)
 {
+  g_return_val_if_fail (path != NULL && model != NULL, FALSE);
+
   int n_tensors = sf_model_n_tensors (model);
   g_autofree SfTensorView *views = g_new0 (SfTensorView, n_tensors);
   const float *params = sf_model_params (model);
@@ -155,6 +191,10 @@ sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *set
   g_autofree char *settings_json = settings != NULL ? sf_train_settings_to_json (settings) : g_strdup ("{}");
   g_autofree char *history_json = sf_history_to_json (history, n_history);
   g_autofree char *python = sf_model_to_python (model);
+  /* JSON holds UTF-8 only: the source's display form, and its bytes when
+   * that form is not the name itself (file-name.h). */
+  g_autofree char *source_shown = dataset_source != NULL ? g_filename_display_name (dataset_source) : g_strdup ("");
+  g_autofree char *source_bytes = dataset_source != NULL ? sf_file_name_encode_if_needed (dataset_source) : NULL;
   const char *metadata[] = {
     "format", SF_CHECKPOINT_FORMAT,
     "spec", sf_model_get_spec (model),
@@ -169,71 +209,152 @@ sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *set
     "history", history_json,
     "pytorch", python,
     "dataset_fingerprint", dataset_fingerprint != NULL ? dataset_fingerprint : "",
-    "dataset_source", dataset_source != NULL ? dataset_source : "",
+    "dataset_source", source_shown,
+    /* Last: absent, it ends the list. */
+    source_bytes != NULL ? "dataset_source_bytes" : NULL, source_bytes,
     NULL,
   };
-  return sf_safetensors_write (path, views, n_tensors, metadata, error);
+  g_autoptr (GBytes) bytes = sf_safetensors_serialize (path, views, n_tensors, metadata, error);
+  if (bytes == NULL)
+    return FALSE;
+
+  /* A model that could not be read back is never written: the loader's own
+   * checks run on the bytes, and the dataset's source must come back. */
+  GError *local = NULL;
+  g_autoptr (SfSafetensors) file = sf_safetensors_parse (bytes, path, &local);
+  g_autoptr (SfCheckpoint) back = file != NULL ? checkpoint_from_file (file, &local) : NULL;
+  if (back != NULL && g_strcmp0 (back->dataset_source, dataset_source != NULL && *dataset_source ? dataset_source
+                                                                                                  : NULL) != 0)
+    {
+      g_set_error (&local, SF_ERROR, SF_ERROR_FORMAT, _("%s: the dataset's source would change"), path);
+      g_clear_pointer (&back, sf_checkpoint_free);
+    }
+  if (back == NULL)
+    {
+      /* Translators: the second %s is the reason the reader gives, which starts with the file name. */
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: not saved: it could not be read back (%s)"), path,
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  gsize size = 0;
+  const void *data = g_bytes_get_data (bytes, &size);
+  return sf_atomic_file_save (path, data, size, error);
 }
 
+/* Text from the file for a message: escaped, and cut short. */
+static char *
+quoted (const char *text)
+{
+  return sf_untrusted_text (text, -1, 80);
+}
+
+/* A number in the metadata, within [lo, hi]; a whole number when integer. */
 static gboolean
-parse_number (const SfSafetensors *file, const char *key, double lo, double hi, double *value, GError **error)
+parse_number (const SfSafetensors *file, const char *key, double lo, double hi, gboolean integer, double *value,
+              GError **error)
 {
   const char *text = sf_safetensors_get_metadata (file, key);
   char *end = NULL;
   double parsed = text != NULL ? g_ascii_strtod (text, &end) : NAN;
-  if (text == NULL || end == text || *end != '\0' || !(parsed >= lo && parsed <= hi))
+  if (text == NULL || end == text || *end != '\0' || !(parsed >= lo && parsed <= hi)
+      || (integer && parsed != floor (parsed)))
     {
-      if (text == NULL)
+      g_autofree char *shown = quoted (text);
+      if (text == NULL && integer)
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                     /* Translators: metadata 'input_size' is missing (expected a whole number from 1 to 1024). */
+                     _("%s: metadata '%s' is missing (expected a whole number from %g to %g)"),
+                     sf_safetensors_path (file), key, lo, hi);
+      else if (text == NULL)
         g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
                      /* Translators: metadata 'margin' is missing (expected a number from 0 to 1e+06). */
                      _("%s: metadata '%s' is missing (expected a number from %g to %g)"),
                      sf_safetensors_path (file), key, lo, hi);
+      else if (integer)
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                     _("%s: metadata '%s' is '%s' (expected a whole number from %g to %g)"),
+                     sf_safetensors_path (file), key, shown, lo, hi);
       else
         g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
                      _("%s: metadata '%s' is '%s' (expected a number from %g to %g)"),
-                     sf_safetensors_path (file), key, text, lo, hi);
+                     sf_safetensors_path (file), key, shown, lo, hi);
       return FALSE;
     }
   *value = parsed;
   return TRUE;
 }
 
-SfCheckpoint *
-sf_checkpoint_load (const char *path, GError **error)
+/* TRUE when text is empty or 64 lowercase hexadecimal digits (SHA-256). */
+static gboolean
+is_fingerprint (const char *text)
 {
-  g_autoptr (SfSafetensors) file = sf_safetensors_read (path, error);
-  if (file == NULL)
-    return NULL;
+  if (*text == '\0')
+    return TRUE;
+  gsize n = 0;
+  for (; text[n] != '\0'; n++)
+    if (!g_ascii_isdigit (text[n]) && !(text[n] >= 'a' && text[n] <= 'f'))
+      return FALSE;
+  return n == 64;
+}
+
+/* Every metadata field and tensor of a file checked, type and range. */
+static SfCheckpoint *
+checkpoint_from_file (const SfSafetensors *file, GError **error)
+{
+  const char *path = sf_safetensors_path (file);
   const char *format = sf_safetensors_get_metadata (file, "format");
   if (format == NULL || strcmp (format, SF_CHECKPOINT_FORMAT) != 0)
     {
+      g_autofree char *shown = quoted (format);
       if (format == NULL)
         g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
                      _("%s: not a Siamese Faces model (metadata format is missing, expected '%s')"), path,
                      SF_CHECKPOINT_FORMAT);
       else
         g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-                     _("%s: not a Siamese Faces model (metadata format is '%s', expected '%s')"), path, format,
+                     _("%s: not a Siamese Faces model (metadata format is '%s', expected '%s')"), path, shown,
                      SF_CHECKPOINT_FORMAT);
       return NULL;
     }
   const char *spec = sf_safetensors_get_metadata (file, "spec");
   const char *head_name = sf_safetensors_get_metadata (file, "head");
   SfHeadKind head;
-  if (spec == NULL || head_name == NULL || !sf_head_kind_parse (head_name, &head))
+  if (spec == NULL || head_name == NULL)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: metadata lacks a tower spec or a known head"), path);
       return NULL;
     }
+  /* The spec parser quotes tokens in its messages: only printable text of a sane length reaches it. */
+  g_autofree char *spec_escaped = sf_untrusted_text (spec, -1, MAX_SPEC_CHARS);
+  if (strcmp (spec_escaped, spec) != 0)
+    {
+      g_autofree char *spec_shown = quoted (spec);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                   _("%s: metadata 'spec' is '%s', not a tower spec (printable text of at most %d characters)"),
+                   path, spec_shown, MAX_SPEC_CHARS);
+      return NULL;
+    }
+  if (!sf_head_kind_parse (head_name, &head))
+    {
+      g_autofree char *shown = quoted (head_name);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: metadata 'head' is '%s' (expected bce or contrastive)"),
+                   path, shown);
+      return NULL;
+    }
   double margin, input_size, threshold, steps;
-  if (!parse_number (file, "margin", 0, 1e6, &margin, error) || !parse_number (file, "input_size", 1, 4096, &input_size, error)
-      || !parse_number (file, "threshold", 0, 1, &threshold, error)
-      || !parse_number (file, "train_steps", 0, 1e15, &steps, error))
+  if (!parse_number (file, "margin", 0, 1e6, FALSE, &margin, error)
+      || !parse_number (file, "input_size", 1, SF_SPEC_MAX_INPUT, TRUE, &input_size, error)
+      || !parse_number (file, "threshold", 0, 1, FALSE, &threshold, error)
+      || !parse_number (file, "train_steps", 0, 1e15, TRUE, &steps, error))
     return NULL;
 
+  /* The spec at this input size is checked against the spec limits
+   * (spec.h) before anything is allocated: an input size raised by hand
+   * is refused when a layer's activations would outgrow them. */
   GError *local = NULL;
-  SfModel *model = sf_model_new (spec, head, head == SF_HEAD_CONTRASTIVE ? (float) margin : 1.0f, (int) input_size, 0,
-                                 &local);
+  g_autoptr (SfModel) model = sf_model_new (spec, head, head == SF_HEAD_CONTRASTIVE ? (float) margin : 1.0f,
+                                            (int) input_size, 0, &local);
   if (model == NULL)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: %s", path, local->message);
@@ -241,6 +362,17 @@ sf_checkpoint_load (const char *path, GError **error)
       return NULL;
     }
   sf_model_set_train_steps (model, (gint64) steps);
+  double embedding_size;
+  if (sf_safetensors_get_metadata (file, "embedding_size") != NULL
+      && !parse_number (file, "embedding_size", 1, G_MAXINT, TRUE, &embedding_size, error))
+    return NULL;
+  if (sf_safetensors_get_metadata (file, "embedding_size") != NULL
+      && (int) embedding_size != sf_model_get_embedding_size (model))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: metadata 'embedding_size' is %d, but the spec '%s' gives %d"),
+                   path, (int) embedding_size, spec, sf_model_get_embedding_size (model));
+      return NULL;
+    }
 
   /* Every tensor the spec implies, with its exact dtype and shape; nothing else but torch's counters. */
   float *params = sf_model_params (model);
@@ -259,7 +391,6 @@ sf_checkpoint_load (const char *path, GError **error)
             g_string_append_printf (expected, "%s%d", d ? ", " : "", info->shape[d]);
           g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor '%s' is missing or not F32 [%s] as the spec '%s' needs"),
                        path, info->name, expected->str, spec);
-          sf_model_free (model);
           return NULL;
         }
       memcpy (params + info->offset, view.data, info->size * sizeof (float));
@@ -269,44 +400,77 @@ sf_checkpoint_load (const char *path, GError **error)
   for (int k = 0; k < n_names; k++)
     if (sf_model_find_tensor (model, names[k]) == NULL && !g_str_has_suffix (names[k], ".num_batches_tracked"))
       {
-        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor '%s' is not part of the spec '%s'"), path, names[k], spec);
-        sf_model_free (model);
+        g_autofree char *shown = quoted (names[k]);
+        g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor '%s' is not part of the spec '%s'"), path, shown,
+                     spec);
         return NULL;
       }
   for (gsize i = 0; i < sf_model_n_params (model); i++)
     if (!isfinite (params[i]))
       {
         g_set_error (error, SF_ERROR, SF_ERROR_NUMERIC, _("%s: the weights hold NaN or infinite values"), path);
-        sf_model_free (model);
         return NULL;
       }
 
-  SfCheckpoint *checkpoint = g_new0 (SfCheckpoint, 1);
-  checkpoint->model = model;
-  checkpoint->threshold = (float) threshold;
-  sf_train_settings_init_preset (&checkpoint->settings, SF_PRESET_COMPACT);
-  const char *settings = sf_safetensors_get_metadata (file, "settings");
-  if (settings != NULL && strcmp (settings, "{}") != 0
-      && !sf_train_settings_from_json (&checkpoint->settings, settings, &local))
+  const char *fingerprint = sf_safetensors_get_metadata (file, "dataset_fingerprint");
+  if (fingerprint != NULL && !is_fingerprint (fingerprint))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: %s", path, local->message);
-      g_error_free (local);
-      sf_checkpoint_free (checkpoint);
+      g_autofree char *shown = quoted (fingerprint);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                   _("%s: metadata 'dataset_fingerprint' is '%s' (expected 64 hexadecimal digits)"), path, shown);
       return NULL;
+    }
+  char *source = NULL;
+  const char *source_shown = sf_safetensors_get_metadata (file, "dataset_source");
+  const char *source_bytes = sf_safetensors_get_metadata (file, "dataset_source_bytes");
+  if (source_bytes != NULL && !sf_file_name_decode (source_bytes, &source))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT,
+                   _("%s: metadata 'dataset_source_bytes' is not a percent-encoded file name"), path);
+      return NULL;
+    }
+  if (source_bytes == NULL && source_shown != NULL && *source_shown != '\0')
+    source = g_strdup (source_shown);
+
+  g_autoptr (SfCheckpoint) checkpoint = g_new0 (SfCheckpoint, 1);
+  checkpoint->model = g_steal_pointer (&model);
+  checkpoint->threshold = (float) threshold;
+  checkpoint->dataset_fingerprint = fingerprint != NULL && *fingerprint ? g_strdup (fingerprint) : NULL;
+  checkpoint->dataset_source = source;
+  sf_train_settings_init_preset (&checkpoint->settings, SF_PRESET_COMPACT);
+
+  /* The settings are one flat object (a little room is left for groups);
+   * the scan refuses anything deeper or larger before a parser sees it. */
+  const SfJsonLimits settings_limits = { .max_bytes = 1 << 20, .max_depth = 4, .max_values = 4096 };
+  const char *settings = sf_safetensors_get_metadata (file, "settings");
+  if (settings != NULL && strcmp (settings, "{}") != 0)
+    {
+      if (!sf_json_check (settings, strlen (settings), &settings_limits, path, _("metadata 'settings'"), error))
+        return NULL;
+      if (!sf_train_settings_from_json (&checkpoint->settings, settings, &local))
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: %s", path, local->message);
+          g_error_free (local);
+          return NULL;
+        }
     }
   const char *history = sf_safetensors_get_metadata (file, "history");
-  if (history != NULL && !sf_history_from_json (history, &checkpoint->history, &checkpoint->n_history, &local))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: %s", path, local->message);
-      g_error_free (local);
-      sf_checkpoint_free (checkpoint);
-      return NULL;
-    }
-  const char *fingerprint = sf_safetensors_get_metadata (file, "dataset_fingerprint");
-  const char *source = sf_safetensors_get_metadata (file, "dataset_source");
-  checkpoint->dataset_fingerprint = fingerprint != NULL && *fingerprint ? g_strdup (fingerprint) : NULL;
-  checkpoint->dataset_source = source != NULL && *source ? g_strdup (source) : NULL;
-  return checkpoint;
+  if (history != NULL
+      && !history_parse (history, path, _("metadata 'history'"), &checkpoint->history, &checkpoint->n_history,
+                         error))
+    return NULL;
+  return g_steal_pointer (&checkpoint);
+}
+
+SfCheckpoint *
+sf_checkpoint_load (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  g_autoptr (SfSafetensors) file = sf_safetensors_read (path, error);
+  if (file == NULL)
+    return NULL;
+  return checkpoint_from_file (file, error);
 }
 
 SfCheckpoint *

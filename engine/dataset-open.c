@@ -2,11 +2,14 @@
  * brings every image to the model's input size. Sits on top of the loaders. */
 #include "dataset.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "error.h"
+#include "untrusted.h"
 
 static gboolean
 has_suffix_ci (const char *path, const char *suffix)
@@ -18,13 +21,9 @@ has_suffix_ci (const char *path, const char *suffix)
 static gboolean
 starts_with_matlab_magic (const char *path)
 {
-  char head[7] = { 0 };
-  FILE *file = fopen (path, "rb");
-  if (file == NULL)
-    return FALSE;
-  size_t n = fread (head, 1, 6, file);
-  fclose (file);
-  return n == 6 && memcmp (head, "MATLAB", 6) == 0;
+  guint8 head[6];
+  gsize n = 0;
+  return sf_untrusted_read_head (path, head, sizeof head, &n, NULL) && n == 6 && memcmp (head, "MATLAB", 6) == 0;
 }
 
 SfDataset *
@@ -45,11 +44,20 @@ sf_dataset_load (const char *path, const SfLoadOptions *options, GError **error)
   if (path == NULL)
     return sf_demo_faces_generate (size, 0, error);
 
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    dataset = sf_folder_load (path, options, error);
-  else if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  /* What the path is, said plainly when it is nothing we can read (a
+   * dangling link, a loop of links, a FIFO that would block). */
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: no such file or folder"), path);
+      int errsv = errno;
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, sf_untrusted_errno_text (errsv));
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    dataset = sf_folder_load (path, options, error);
+  else if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, sf_untrusted_mode_text (st.st_mode));
       return NULL;
     }
   else if (has_suffix_ci (path, ".mat") || starts_with_matlab_magic (path))

@@ -9,15 +9,75 @@
 #include "error.h"
 #include "rng.h"
 
+/* What the images embedded together may take in the model's batch buffers:
+ * the number of images follows from the model's size, so a model whose
+ * input size was raised by hand evaluates in small groups instead of asking
+ * for gigabytes. */
+#define GROUP_BUDGET_BYTES ((gsize) 256 << 20)
+#define MAX_GROUP 256
+
+/* Bytes of batch buffers one image takes in a forward pass, as the model
+ * allocates them per image (model-plan.c): its input, every layer's output
+ * with a byte each for pooling's and dropout's masks, and the two gradient
+ * buffers of the largest layer. Fused layers share buffers, so this is an
+ * upper bound. */
+static gsize
+bytes_per_image (SfModel *model)
+{
+  const SfTower *tower = sf_model_get_tower (model);
+  gsize floats = (gsize) tower->input_size * tower->input_size, largest = floats, masks = 0;
+  for (int k = 0; k < tower->n_ops; k++)
+    {
+      const SfShape *out = &tower->ops[k].out;
+      gsize size = (gsize) out->c * out->h * out->w;
+      floats += size;
+      masks += size;
+      largest = MAX (largest, size);
+    }
+  return sizeof (float) * (floats + 2 * largest) + masks;
+}
+
+/* Images embedded at once. */
+static int
+group_size (SfModel *model)
+{
+  /* Each image goes through with its mirror image (sf_model_embed_mirrored). */
+  gsize per_image = 2 * bytes_per_image (model);
+  return (int) CLAMP (GROUP_BUDGET_BYTES / per_image, 1, MAX_GROUP);
+}
+
+/* Mirrored embeddings [n, D] of the dataset's images[n] (NULL: all of them,
+ * n = n_images), in groups of group_size. */
+static gboolean
+embed_images (SfModel *model, const SfDataset *dataset, const int *images, int n, float *embeddings, GError **error)
+{
+  int group = group_size (model);
+  gsize D = (gsize) sf_model_get_embedding_size (model);
+  gsize image_size = (gsize) dataset->height * dataset->width;
+  g_autofree float *pixels = images != NULL ? g_new (float, (gsize) MIN (MAX (n, 1), group) * image_size) : NULL;
+  for (int start = 0; start < n; start += group)
+    {
+      int m = MIN (group, n - start);
+      const float *batch = sf_dataset_image (dataset, start);
+      if (images != NULL)
+        {
+          for (int k = 0; k < m; k++)
+            memcpy (pixels + k * image_size, sf_dataset_image (dataset, images[start + k]), image_size * sizeof (float));
+          batch = pixels;
+        }
+      if (!sf_model_embed_mirrored (model, batch, m, embeddings + (gsize) start * D, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 sf_evaluation_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pairs, int n_pairs,
                            float *scores, GError **error)
 {
   /* Each face once, however many pairs it is in: slot[image] is its row of
    * the embeddings, -1 if no pair has it. */
-  const int group = 256;
   int D = sf_model_get_embedding_size (model);
-  gsize image_size = (gsize) dataset->height * dataset->width;
   g_autofree int *slot = g_new (int, MAX (dataset->n_images, 1));
   g_autofree int *faces = g_new (int, MAX (dataset->n_images, 1));
   int n_faces = 0;
@@ -34,15 +94,8 @@ sf_evaluation_score_pairs (SfModel *model, const SfDataset *dataset, const SfPai
           }
       }
   g_autofree float *embeddings = g_new (float, (gsize) MAX (n_faces, 1) * D);
-  g_autofree float *pixels = g_new (float, (gsize) MIN (MAX (n_faces, 1), group) * image_size);
-  for (int start = 0; start < n_faces; start += group)
-    {
-      int n = MIN (group, n_faces - start);
-      for (int k = 0; k < n; k++)
-        memcpy (pixels + k * image_size, sf_dataset_image (dataset, faces[start + k]), image_size * sizeof (float));
-      if (!sf_model_embed_mirrored (model, pixels, n, embeddings + (gsize) start * D, error))
-        return FALSE;
-    }
+  if (!embed_images (model, dataset, faces, n_faces, embeddings, error))
+    return FALSE;
   for (int k = 0; k < n_pairs; k++)
     scores[k] = sf_model_score_distance (model, sf_model_distance (model, embeddings + (gsize) slot[pairs[k].a] * D,
                                                                    embeddings + (gsize) slot[pairs[k].b] * D));
@@ -139,7 +192,7 @@ evaluation_rank1 (SfEvaluation *evaluation, SfModel *model, const SfDataset *dat
 {
   gsize D = (gsize) sf_model_get_embedding_size (model);
   g_autofree float *embeddings = g_new (float, (gsize) MAX (dataset->n_images, 1) * D);
-  if (!sf_model_embed_mirrored (model, dataset->pixels, dataset->n_images, embeddings, error))
+  if (!embed_images (model, dataset, NULL, dataset->n_images, embeddings, error))
     return FALSE;
   g_autofree int *labels = g_new (int, MAX (dataset->n_images, 1));
   for (int i = 0; i < dataset->n_images; i++)

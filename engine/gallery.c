@@ -278,6 +278,11 @@ sf_gallery_is_current (const SfGallery *gallery, SfModel *model)
 
   if (gallery->labels->len == 0)
     return TRUE;
+  /* A file that names the model but holds embeddings of another width is
+   * not current: callers then update, which says what is wrong, instead of
+   * reading past the embeddings. */
+  if (gallery->embedding_size != sf_model_get_embedding_size (model))
+    return FALSE;
   g_autofree char *fingerprint = sf_model_fingerprint (model);
   return g_strcmp0 (fingerprint, gallery->fingerprint) == 0;
 }

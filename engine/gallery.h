@@ -75,7 +75,8 @@ const float *sf_gallery_get_face_pixels      (const SfGallery *gallery, int face
 /* [embedding size]. */
 const float *sf_gallery_get_face_embedding   (const SfGallery *gallery, int face);
 
-/* TRUE when the embeddings come from this model (or the gallery is empty). */
+/* TRUE when the embeddings come from this model (or the gallery is empty);
+ * FALSE for embeddings of another width, whatever fingerprint the file names. */
 gboolean     sf_gallery_is_current           (const SfGallery *gallery, SfModel *model);
 /* Recomputes every embedding with model if they came from another one;
  * resizes the stored pixels first when its input size differs. A gallery

@@ -2,18 +2,20 @@
  * and area-averaging resize. */
 #include "image.h"
 
-#include <glib/gstdio.h>
 #include <png.h>
+#include <zlib.h>
 #include <setjmp.h>
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <inttypes.h>
 
 #include "error.h"
+#include "untrusted.h"
 
-#define MAX_IMAGE_FILE ((goffset) 256 << 20)
+/* The largest PGM/PPM a side of SF_MAX_IMAGE_SIDE allows (16-bit RGB, 96 MiB)
+ * with room for comments and ASCII samples; PNG compresses below it. */
+#define MAX_IMAGE_FILE ((gsize) 256 << 20)
 
 void
 sf_image_free (SfImage *image)
@@ -93,10 +95,25 @@ decode_pnm (const guint8 *data, gsize size, const char *name, GError **error)
   gboolean ascii = kind == '2' || kind == '3';
   int channels = (kind == '3' || kind == '6') ? 3 : 1;
   Cursor c = { data, size, 2 };
-  gint64 width = read_number (&c, 1 << 30), height = read_number (&c, 1 << 30), maxval = read_number (&c, 1 << 30);
+  const gint64 limit = (gint64) 1 << 30;
+  gint64 width = read_number (&c, limit), height = read_number (&c, limit), maxval = read_number (&c, limit);
   if (width == -1 || height == -1 || maxval == -1)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: the P%c header lacks its width, height or maxval"), name, kind);
+      return NULL;
+    }
+  /* -2: a number with more digits than any side or maxval can have. */
+  if (width == -2 || height == -2)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
+                   _("%s: refusing an image with a side of more than %" PRId64 " pixels (sides 1 to %d)"), name, limit,
+                   SF_MAX_IMAGE_SIDE);
+      return NULL;
+    }
+  if (maxval == -2)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: maxval is more than %" PRId64 ", outside 1 to 65535"), name,
+                   limit);
       return NULL;
     }
   if (width <= 0 || height <= 0 || width > SF_MAX_IMAGE_SIDE || height > SF_MAX_IMAGE_SIDE)
@@ -175,6 +192,7 @@ typedef struct {
   gsize size;
   gsize pos;
   char message[256];
+  char warning[256];    /* the last warning: libpng explains some errors only there */
   gboolean truncated;   /* the data ended early (the message may be translated) */
 } PngSource;
 
@@ -202,12 +220,42 @@ png_error_cb (png_structp png, png_const_charp message)
 static void
 png_warning_cb (png_structp png, png_const_charp message)
 {
+  PngSource *src = png_get_error_ptr (png);
+  g_strlcpy (src->warning, message, sizeof src->warning);
+}
+
+/* The sides the IHDR chunk (always the first) states; FALSE when there is
+ * no such chunk or its CRC fails, which libpng then reports. */
+static gboolean
+png_stated_sides (const guint8 *data, gsize size, guint32 *width, guint32 *height)
+{
+  if (size < 33 || memcmp (data + 8, "\0\0\0\15IHDR", 8) != 0)
+    return FALSE;
+  guint32 fields[2], crc;
+  memcpy (fields, data + 16, sizeof fields);
+  memcpy (&crc, data + 29, sizeof crc);
+  if (GUINT32_FROM_BE (crc) != crc32 (0, data + 12, 17))
+    return FALSE;
+  *width = GUINT32_FROM_BE (fields[0]);
+  *height = GUINT32_FROM_BE (fields[1]);
+  return TRUE;
 }
 
 static SfImage *
 decode_png (const guint8 *data, gsize size, const char *name, GError **error)
 {
-  PngSource src = { data, size, 0, "", FALSE };
+  /* The sides are checked before libpng sees them: its own refusal
+   * ("Invalid IHDR data") does not say why. */
+  guint32 w, h;
+  if (png_stated_sides (data, size, &w, &h)
+      && (w == 0 || h == 0 || w > SF_MAX_IMAGE_SIDE || h > SF_MAX_IMAGE_SIDE))
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
+                   _("%s: refusing an image of %u×%u (sides 1 to %d)"), name,
+                   w, h, SF_MAX_IMAGE_SIDE);
+      return NULL;
+    }
+  PngSource src = { data, size, 0, "", "", FALSE };
   png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &src, png_error_cb, png_warning_cb);
   png_infop info = png != NULL ? png_create_info_struct (png) : NULL;
   SfImage *volatile image = NULL;
@@ -221,8 +269,14 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
     }
   if (setjmp (png_jmpbuf (png)))
     {
-      g_set_error (error, SF_ERROR, src.truncated || strstr (src.message, "truncated") ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
-                   "%s: PNG: %s", name, src.message);
+      int code = src.truncated || strstr (src.message, "truncated") ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT;
+      /* libpng quotes chunk names, which are the file's bytes. */
+      g_autofree char *what = sf_untrusted_text (src.message, -1, 200);
+      g_autofree char *why = sf_untrusted_text (src.warning, -1, 200);
+      if (src.warning[0] != '\0' && strcmp (src.warning, src.message) != 0)
+        g_set_error (error, SF_ERROR, code, "%s: PNG: %s (%s)", name, what, why);
+      else
+        g_set_error (error, SF_ERROR, code, "%s: PNG: %s", name, what);
       sf_image_free (image);
       g_free (rows);
       g_free (buffer);
@@ -230,6 +284,7 @@ decode_png (const guint8 *data, gsize size, const char *name, GError **error)
       return NULL;
     }
   png_set_read_fn (png, &src, png_read_cb);
+  /* Also libpng's own bound (its refusal names the limit in a warning, kept above). */
   png_set_user_limits (png, SF_MAX_IMAGE_SIDE, SF_MAX_IMAGE_SIDE);
   png_read_info (png, info);
   png_uint_32 width = png_get_image_width (png, info), height = png_get_image_height (png, info);
@@ -289,30 +344,12 @@ sf_image_decode (const guint8 *data, gsize size, const char *name, GError **erro
 SfImage *
 sf_image_load (const char *path, GError **error)
 {
-  GStatBuf st;
-  if (g_stat (path, &st) != 0)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", path, g_strerror (errno));
-      return NULL;
-    }
-  if (st.st_size > MAX_IMAGE_FILE)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: %" PRId64 " MiB is too large for a face image"), path,
-                   (gint64) st.st_size >> 20);
-      return NULL;
-    }
-  char *data = NULL;
+  g_autoptr (GBytes) bytes = sf_untrusted_read (path, MAX_IMAGE_FILE, _("a face image"), error);
+  if (bytes == NULL)
+    return NULL;
   gsize size = 0;
-  GError *local = NULL;
-  if (!g_file_get_contents (path, &data, &size, &local))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-      return NULL;
-    }
-  SfImage *image = sf_image_decode ((const guint8 *) data, size, path, error);
-  g_free (data);
-  return image;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  return sf_image_decode (data, size, path, error);
 }
 
 /* One axis of the area resize: for destination cell d, the weight of source cell s. */

@@ -6,6 +6,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "inflate.h"
+#include "untrusted.h"
 
 #define MAX_MAT_FILE ((gsize) 256 << 20)
 #define MAX_INFLATED ((gsize) 64 << 20)
@@ -94,13 +95,14 @@ read_tag (const char *path, const guint8 *data, gsize size, gsize pos, guint32 *
 }
 
 
-/* Parses a miMATRIX body; returns the dataset if it is `faces`, sets *skipped if another variable. */
+/* Parses a miMATRIX body: the dataset if it is `faces`; NULL without an
+ * error for another variable; NULL with an error when the matrix is broken
+ * before its name or `faces` cannot be read. */
 static SfDataset *
-parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_faces, GError **error)
+parse_matrix (const char *path, const guint8 *data, gsize size, GError **error)
 {
   gsize pos = 0, start, next, n_bytes;
   guint32 type;
-  *is_faces = FALSE;
   /* Array flags. */
   if (!read_tag (path, data, size, pos, &type, &n_bytes, &start, &next, error))
     return NULL;
@@ -138,7 +140,6 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
   g_autofree char *name = g_strndup ((const char *) data + start, n_bytes);
   if (strcmp (name, "faces") != 0)
     return NULL;
-  *is_faces = TRUE;
   pos = next;
   if (klass == MX_CHAR || (klass != MX_DOUBLE && klass != MX_SINGLE && klass != MX_UINT8 && !(klass >= 8 && klass <= 15)))
     {
@@ -183,22 +184,12 @@ parse_matrix (const char *path, const guint8 *data, gsize size, gboolean *is_fac
 SfDataset *
 sf_matfile_load_olivetti (const char *path, GError **error)
 {
-  char *contents = NULL;
+  g_autoptr (GBytes) contents = sf_untrusted_read (path, MAX_MAT_FILE, _("the Olivetti faces"), error);
+  if (contents == NULL)
+    return NULL;
   gsize size = 0;
-  GError *local = NULL;
-  if (!g_file_get_contents (path, &contents, &size, &local))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-      return NULL;
-    }
-  const guint8 *data = (const guint8 *) contents;
+  const guint8 *data = g_bytes_get_data (contents, &size);
   SfDataset *dataset = NULL;
-  if (size > MAX_MAT_FILE)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: too large for the Olivetti faces"), path);
-      goto done;
-    }
   if (size < 128 || memcmp (data, "MATLAB", 6) != 0)
     {
       g_set_error (error, SF_ERROR, size < 128 ? SF_ERROR_TRUNCATED : SF_ERROR_FORMAT,
@@ -224,7 +215,7 @@ sf_matfile_load_olivetti (const char *path, GError **error)
       gsize n_bytes, start, next;
       if (!read_tag (path, data, size, pos, &type, &n_bytes, &start, &next, error))
         goto done;
-      gboolean is_faces = FALSE;
+      GError *local = NULL;
       if (type == MI_COMPRESSED)
         {
           gsize inflated_size = 0;
@@ -236,17 +227,15 @@ sf_matfile_load_olivetti (const char *path, GError **error)
           if (!read_tag (path, inflated, inflated_size, 0, &inner_type, &inner_bytes, &inner_start, &inner_next, error))
             goto done;
           if (inner_type == MI_MATRIX)
-            {
-              dataset = parse_matrix (path, inflated + inner_start, inner_bytes, &is_faces, error);
-              if (is_faces && dataset == NULL)
-                goto done;
-            }
+            dataset = parse_matrix (path, inflated + inner_start, inner_bytes, &local);
         }
       else if (type == MI_MATRIX)
+        dataset = parse_matrix (path, data + start, n_bytes, &local);
+      /* A matrix broken before its name may be the faces: the file is damaged. */
+      if (local != NULL)
         {
-          dataset = parse_matrix (path, data + start, n_bytes, &is_faces, error);
-          if (is_faces && dataset == NULL)
-            goto done;
+          g_propagate_error (error, local);
+          goto done;
         }
       pos = next;
     }
@@ -254,6 +243,5 @@ sf_matfile_load_olivetti (const char *path, GError **error)
     g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: no variable named 'faces'"), path);
 
 done:
-  g_free (contents);
   return dataset;
 }

@@ -9,6 +9,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "inflate.h"
+#include "untrusted.h"
 
 #define MAX_PKZ_FILE ((gsize) 256 << 20)
 #define MAX_INFLATED ((gsize) 64 << 20)
@@ -196,7 +197,9 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
             if (!is_allowed_global (module.text, name.text))
               {
                 /* Translators: a Python global such as os.system. */
-                g_autofree char *what = g_strdup_printf (_("it names the global %s.%s"), module.text, name.text);
+                g_autofree char *module_text = sf_untrusted_text (module.text, -1, 64);
+                g_autofree char *name_text = sf_untrusted_text (name.text, -1, 64);
+                g_autofree char *what = g_strdup_printf (_("it names the global %s.%s"), module_text, name_text);
                 return reject (w, error, what);
               }
             item.kind = ITEM_OTHER;
@@ -329,26 +332,17 @@ walk_pickle (Walk *w, const guint8 *p, gsize size, gsize *end, GError **error)
 SfDataset *
 sf_pickle_load_olivetti (const char *path, GError **error)
 {
-  char *contents = NULL;
+  g_autoptr (GBytes) contents = sf_untrusted_read (path, MAX_PKZ_FILE, _("the Olivetti faces"), error);
+  if (contents == NULL)
+    return NULL;
   gsize size = 0;
-  GError *local = NULL;
-  if (!g_file_get_contents (path, &contents, &size, &local))
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
-      g_error_free (local);
-      return NULL;
-    }
+  const guint8 *compressed = g_bytes_get_data (contents, &size);
   SfDataset *dataset = NULL;
   guint8 *pickle = NULL;
   gsize pickle_size = 0;
   Walk walk = { .path = path, .strings = g_ptr_array_new_with_free_func (g_free) };
   gsize end = 0;
-  if (size > MAX_PKZ_FILE)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: too large for the Olivetti faces"), path);
-      goto done;
-    }
-  pickle = sf_inflate (path, (const guint8 *) contents, size, MAX_INFLATED, &pickle_size, error);
+  pickle = sf_inflate (path, compressed, size, MAX_INFLATED, &pickle_size, error);
   if (pickle == NULL || !walk_pickle (&walk, pickle, pickle_size, &end, error))
     goto done;
   if (walk.n_shape != 2 || walk.shape[1] != 4096 || walk.shape[0] <= 0 || walk.shape[0] % 10 != 0
@@ -359,8 +353,10 @@ sf_pickle_load_olivetti (const char *path, GError **error)
     }
   if (strcmp (walk.dtype, "u1") != 0 || walk.order != 'C')
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: the array is '%s' in order %c, expected uint8 ('u1') in C order"),
-                   path, walk.dtype, walk.order ? walk.order : '?');
+      g_autofree char *dtype = sf_untrusted_text (walk.dtype, -1, 16);
+      g_autofree char *order = sf_untrusted_text (walk.order ? &walk.order : "?", 1, 1);
+      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED, _("%s: the array is '%s' in order %s, expected uint8 ('u1') in C order"),
+                   path, dtype, order);
       goto done;
     }
   /* joblib pads the array to its alignment: one byte says how many padding bytes follow. */
@@ -390,6 +386,5 @@ sf_pickle_load_olivetti (const char *path, GError **error)
 done:
   g_ptr_array_unref (walk.strings);
   g_free (pickle);
-  g_free (contents);
   return dataset;
 }

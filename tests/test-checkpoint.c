@@ -8,8 +8,11 @@
 #include "checkpoint.h"
 #include "error.h"
 #include "safetensors.h"
+#include "sf-test-files.h"
+#include "sf-test-hostile.h"
 
 #define TINY_SPEC "conv4k3-bn-relu pool2 conv8k3 gap dense6"
+#define FINGERPRINT "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static char *dir;
 
@@ -42,7 +45,7 @@ test_round_trip (void)
   };
   g_autofree char *path = g_build_filename (dir, "tiny.safetensors", NULL);
   GError *error = NULL;
-  g_assert_true (sf_checkpoint_save (path, model, &settings, history, 2, 0.42f, "abc123", "/data/faces", &error));
+  g_assert_true (sf_checkpoint_save (path, model, &settings, history, 2, 0.42f, FINGERPRINT, "/data/faces", &error));
   g_assert_no_error (error);
 
   g_autoptr (SfCheckpoint) loaded = sf_checkpoint_load (path, &error);
@@ -53,7 +56,7 @@ test_round_trip (void)
   g_assert_cmpstr (sf_model_get_spec (loaded->model), ==, sf_model_get_spec (model));
   g_assert_cmpint (sf_model_get_train_steps (loaded->model), ==, 17);
   g_assert_cmpfloat (loaded->threshold, ==, 0.42f);
-  g_assert_cmpstr (loaded->dataset_fingerprint, ==, "abc123");
+  g_assert_cmpstr (loaded->dataset_fingerprint, ==, FINGERPRINT);
   g_assert_cmpstr (loaded->dataset_source, ==, "/data/faces");
   g_assert_cmpint (loaded->settings.epochs, ==, 7);
   g_assert_cmpint (loaded->settings.split, ==, settings.split);
@@ -123,19 +126,126 @@ test_refuses_inconsistent_files (void)
   g_assert_true (sf_safetensors_write (threshold, &view, 1, threshold_metadata, NULL));
   expect_refused (threshold, "threshold");
 
-  /* A saved model with a NaN weight. */
+  /* A model with a NaN weight: not saved (it could not be loaded), and
+   * refused when a file holds one. */
+  g_autofree char *good_path = g_build_filename (dir, "good.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (good_path, model, NULL, NULL, 0, 0.5f, NULL, NULL, NULL));
   g_autofree char *nan_path = g_build_filename (dir, "nan.safetensors", NULL);
   params[0] = NAN;
-  g_assert_true (sf_checkpoint_save (nan_path, model, NULL, NULL, 0, 0.5f, NULL, NULL, NULL));
+  GError *error = NULL;
+  g_assert_false (sf_checkpoint_save (nan_path, model, NULL, NULL, 0, 0.5f, NULL, NULL, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "not saved"));
+  g_clear_error (&error);
+  g_assert_false (g_file_test (nan_path, G_FILE_TEST_EXISTS));
+  g_autoptr (SfSafetensors) good = sf_safetensors_read (good_path, NULL);
+  int n_names = 0;
+  g_autofree const char **names = sf_safetensors_names (good, &n_names);
+  g_autofree SfTensorView *views = g_new0 (SfTensorView, n_names);
+  for (int t = 0; t < n_names; t++)
+    g_assert_true (sf_safetensors_get (good, names[t], &views[t]));
+  const char *good_metadata[] = { "format", SF_CHECKPOINT_FORMAT, "spec", TINY_SPEC, "head", "bce", "margin", "1",
+                                  "input_size", "16", "threshold", "0.5", "train_steps", "0", NULL };
+  g_autofree float *poisoned = g_memdup2 (views[0].data, views[0].n_bytes);
+  poisoned[0] = NAN;
+  views[0].data = poisoned;
+  g_assert_true (sf_safetensors_write (nan_path, views, n_names, good_metadata, NULL));
   expect_refused (nan_path, "NaN");
 
   /* Truncated. */
   g_autofree char *bytes = NULL;
   gsize size;
-  g_assert_true (g_file_get_contents (nan_path, &bytes, &size, NULL));
+  g_assert_true (g_file_get_contents (good_path, &bytes, &size, NULL));
   g_autofree char *cut = g_build_filename (dir, "cut.safetensors", NULL);
   g_assert_true (g_file_set_contents (cut, bytes, (gssize) size - 10, NULL));
   expect_refused (cut, "cut.safetensors");
+}
+
+/* Every crafted hostile model (sf-test-hostile.c) is refused with a message
+ * naming the file and the problem; nested JSON anywhere once overflowed the
+ * stack, control characters reached the terminal, an input size raised by
+ * hand was accepted. */
+static void
+test_hostile_models (void)
+{
+  g_autoptr (SfModel) model = tiny_model (2);
+  g_autofree char *hostile = g_build_filename (dir, "hostile", NULL);
+  g_assert_cmpint (g_mkdir (hostile, 0700), ==, 0);
+  g_autoptr (GPtrArray) files = sf_test_write_hostile_models (hostile, model);
+  for (guint k = 0; k < files->len; k++)
+    {
+      SfTestHostileFile *file = files->pdata[k];
+      g_test_message ("%s", file->name);
+      expect_refused (file->path, file->needle);
+    }
+}
+
+/* The model's story comes back as it was saved: a history with extreme and
+ * missing values (json-glib's writer once gave 1e+308.0, which no parser
+ * reads), and a dataset source whose name is not UTF-8 (once saved as a
+ * header no parser reads: "Saved", then every load failed). */
+static void
+test_story_round_trip (void)
+{
+  /* A spec longer than a message shows of it. */
+  GError *error = NULL;
+  g_autoptr (SfModel) model = sf_model_new ("conv4k3-bn-relu pool2 drop0.2 conv4k3-leaky0.1 conv4k3-elu-bn "
+                                            "conv4k3-linear pool2 gap dense8-bn dense6 l2norm",
+                                            SF_HEAD_CONTRASTIVE, 2.0f, 16, 4, &error);
+  g_assert_no_error (error);
+  SfEpochRecord history[2] = {
+    { .epoch = 1, .loss = 1e308, .accuracy = 1e-300, .validation_loss = NAN, .validation_accuracy = INFINITY,
+      .seconds = 2, .pairs_per_second = 5e20, .learning_rate = 1e-8 },
+    { .epoch = 2, .loss = 0.25, .accuracy = 0.5, .validation_loss = 0.125, .validation_accuracy = 0.75,
+      .seconds = 1, .pairs_per_second = 100, .learning_rate = 0 },
+  };
+  const char *sources[] = { "/data/caf\xe9/faces", "/data/\xff\xfe/%41 %/x", "/data/é/faces", "relative" };
+  for (guint k = 0; k < G_N_ELEMENTS (sources); k++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/story%u.safetensors", dir, k);
+      g_assert_true (sf_checkpoint_save (path, model, NULL, history, 2, 0.5f, NULL, sources[k], &error));
+      g_assert_no_error (error);
+      g_autoptr (SfCheckpoint) back = sf_checkpoint_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (back->dataset_source, ==, sources[k]);
+      g_assert_cmpint (back->n_history, ==, 2);
+      g_assert_cmpfloat (back->history[0].loss, ==, 1e308);
+      g_assert_cmpfloat (back->history[0].accuracy, ==, 1e-300);
+      g_assert_true (isnan (back->history[0].validation_loss));
+      g_assert_true (isnan (back->history[0].validation_accuracy));
+      g_assert_cmpfloat (back->history[0].pairs_per_second, ==, 5e20);
+      g_assert_cmpfloat (back->history[0].learning_rate, ==, 1e-8);
+      g_assert_cmpint (back->history[1].epoch, ==, 2);
+      g_assert_cmpfloat (back->history[1].learning_rate, ==, 0);
+
+      /* People read the source's display form; the bytes are kept beside it. */
+      g_autoptr (SfSafetensors) file = sf_safetensors_read (path, &error);
+      g_assert_no_error (error);
+      g_autofree char *shown = g_filename_display_name (sources[k]);
+      g_assert_cmpstr (sf_safetensors_get_metadata (file, "dataset_source"), ==, shown);
+      g_assert_true ((sf_safetensors_get_metadata (file, "dataset_source_bytes") != NULL)
+                     == (strcmp (shown, sources[k]) != 0));
+    }
+}
+
+/* What the loader would refuse is never written, and the old file stays. */
+static void
+test_unreadable_is_not_saved (void)
+{
+  g_autoptr (SfModel) model = tiny_model (5);
+  g_autofree char *path = g_build_filename (dir, "kept.safetensors", NULL);
+  GError *error = NULL;
+  g_assert_true (sf_checkpoint_save (path, model, NULL, NULL, 0, 0.25f, NULL, NULL, &error));
+  g_assert_false (sf_checkpoint_save (path, model, NULL, NULL, 0, 2.0f, NULL, NULL, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "threshold"));
+  g_clear_error (&error);
+  g_assert_false (sf_checkpoint_save (path, model, NULL, NULL, 0, 0.5f, "not hex", NULL, &error));
+  g_assert_nonnull (strstr (error->message, "dataset_fingerprint"));
+  g_clear_error (&error);
+  g_autoptr (SfCheckpoint) back = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (back->threshold, ==, 0.25f);
 }
 
 static void
@@ -156,17 +266,12 @@ main (int argc, char **argv)
   dir = g_dir_make_tmp ("sf-checkpoint-XXXXXX", NULL);
   g_test_add_func ("/checkpoint/round-trip", test_round_trip);
   g_test_add_func ("/checkpoint/refuses-inconsistent", test_refuses_inconsistent_files);
+  g_test_add_func ("/checkpoint/hostile-models", test_hostile_models);
+  g_test_add_func ("/checkpoint/story-round-trip", test_story_round_trip);
+  g_test_add_func ("/checkpoint/unreadable-is-not-saved", test_unreadable_is_not_saved);
   g_test_add_func ("/checkpoint/history-csv", test_history_csv);
   int status = g_test_run ();
-  GDir *listing = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while ((name = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_unlink (path);
-    }
-  g_dir_close (listing);
-  g_rmdir (dir);
+  sf_test_remove_tree (dir);
   g_free (dir);
   return status;
 }

@@ -1,9 +1,13 @@
 /* Every loader on small files the test writes itself, good and bad, and on the
  * real datasets in ../shared/datasets when they are there. */
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <png.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "dataset.h"
@@ -79,6 +83,20 @@ test_pnm (void)
   expect_image_error ("empty.pgm", "", 0, SF_ERROR_TRUNCATED);
   const char header_only[] = "P5 3";
   expect_image_error ("header.pgm", header_only, sizeof header_only - 1, SF_ERROR_FORMAT);
+
+  /* A number with more digits than any side: said to be too large, not printed as -2. */
+  const char huge_side[] = "P5 99999999999999 9 255\n";
+  GError *huge_error = NULL;
+  g_assert_null (sf_image_decode ((const guint8 *) huge_side, sizeof huge_side - 1, "huge.pgm", &huge_error));
+  g_assert_error (huge_error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_assert_null (strstr (huge_error->message, "-2"));
+  g_assert_nonnull (strstr (huge_error->message, "more than"));
+  g_clear_error (&huge_error);
+  const char huge_maxval[] = "P2 1 1 99999999999999 0";
+  g_assert_null (sf_image_decode ((const guint8 *) huge_maxval, sizeof huge_maxval - 1, "maxval.pgm", &huge_error));
+  g_assert_null (strstr (huge_error->message, "-2"));
+  g_assert_nonnull (strstr (huge_error->message, "maxval is more than"));
+  g_clear_error (&huge_error);
 }
 
 /* A PNG of w×h written by libpng into memory. */
@@ -151,6 +169,20 @@ test_png (void)
   memcpy (garbage, g8->data, 16);
   memset (garbage + 16, 0x5a, sizeof garbage - 16);
   expect_image_error ("garbage.png", garbage, sizeof garbage, SF_ERROR_FORMAT);
+
+  /* 10000×10000 stated in a valid IHDR chunk: the message says the limit
+   * (libpng alone says only "Invalid IHDR data"). */
+  g_autoptr (GByteArray) huge = g_byte_array_new ();
+  g_byte_array_append (huge, g8->data, g8->len);
+  guint32 sides[2] = { GUINT32_TO_BE (10000), GUINT32_TO_BE (10000) };
+  memcpy (huge->data + 16, sides, sizeof sides);
+  guint32 crc = GUINT32_TO_BE ((guint32) crc32 (0, huge->data + 12, 17));
+  memcpy (huge->data + 29, &crc, 4);
+  g_assert_null (sf_image_decode (huge->data, huge->len, "huge.png", &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "10000×10000"));
+  g_assert_nonnull (strstr (error->message, "4096"));
+  g_clear_error (&error);
 }
 
 static void
@@ -354,6 +386,14 @@ test_matfile (void)
   g_autofree char *magic_path = write_file ("magic.mat", wrong_magic->data, wrong_magic->len);
   expect_load_error (magic_path, SF_ERROR_FORMAT, "wrong magic");
 
+  /* A matrix broken before its name (array flags of the wrong type): one
+   * error naming the problem, not that error and then "no variable named
+   * 'faces'" set over it (a GLib warning, fatal here). */
+  g_autoptr (GByteArray) flagless = make_mat (20, FALSE, FALSE, "faces", 0);
+  flagless->data[136] = 5;
+  g_autofree char *flagless_path = write_file ("flagless.mat", flagless->data, flagless->len);
+  expect_load_error (flagless_path, SF_ERROR_FORMAT, "a matrix without array flags");
+
   g_autoptr (GByteArray) corrupt = make_mat (20, TRUE, FALSE, "faces", 0);
   memset (corrupt->data + 150, 0xff, 40);
   g_autofree char *corrupt_path = write_file ("corrupt.mat", corrupt->data, corrupt->len);
@@ -420,6 +460,15 @@ test_pickle (void)
   g_autofree char *evil_path = write_file ("evil.pkz", evil->data, evil->len);
   expect_load_error (evil_path, SF_ERROR_UNSUPPORTED, "names the global os.NumpyArrayWrapper");
 
+  /* Bytes from the file reach the message escaped: no terminal escape
+   * sequence, no line break. */
+  g_autoptr (GByteArray) painted = make_pkz (20, "os\x1b[2J\nrm", "u1", FALSE);
+  g_autofree char *painted_path = write_file ("painted.pkz", painted->data, painted->len);
+  expect_load_error (painted_path, SF_ERROR_UNSUPPORTED, "global os\\e[2J\\nrm.NumpyArrayWrapper");
+  g_autoptr (GByteArray) painted_dtype = make_pkz (20, "joblib.numpy_pickle", "\x1b]0;\x07", FALSE);
+  g_autofree char *painted_dtype_path = write_file ("painted-dtype.pkz", painted_dtype->data, painted_dtype->len);
+  expect_load_error (painted_dtype_path, SF_ERROR_UNSUPPORTED, "'\\e]0;\\x07'");
+
   g_autoptr (GByteArray) float_array = make_pkz (20, "joblib.numpy_pickle", "f8", FALSE);
   g_autofree char *dtype_path = write_file ("dtype.pkz", float_array->data, float_array->len);
   expect_load_error (dtype_path, SF_ERROR_UNSUPPORTED, "'f8'");
@@ -483,6 +532,103 @@ test_real_datasets (void)
     g_assert_true (faces->pixels[k] >= 0 && faces->pixels[k] <= 1);
 }
 
+/* Loads path expecting SF_ERROR_IO with every needle in the message. */
+static void
+expect_io_error (const char *path, gboolean as_image, const char *needle)
+{
+  GError *error = NULL;
+  if (as_image)
+    g_assert_null (sf_image_load (path, &error));
+  else
+    g_assert_null (sf_dataset_load (path, NULL, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_IO);
+  if (strstr (error->message, path) == NULL || strstr (error->message, needle) == NULL)
+    g_error ("'%s' lacks the path or '%s'", error->message, needle);
+  g_error_free (error);
+}
+
+/* Run in a subprocess with a timeout and (outside AddressSanitizer, which
+ * maps terabytes) a memory ceiling: a loader that blocks on a FIFO or reads
+ * /dev/zero without end fails the test instead of hanging or eating memory. */
+static void
+special_files (void)
+{
+#ifndef __SANITIZE_ADDRESS__
+  struct rlimit limit = { (rlim_t) 1 << 30, (rlim_t) 1 << 30 };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+#endif
+  const char face[] = "P2 2 2 15 0 5 10 15";
+  g_free (write_file ("specials/s1/1.pgm", face, sizeof face - 1));
+  g_free (write_file ("specials/s2/1.pgm", face, sizeof face - 1));
+  g_autofree char *fifo = g_build_filename (dir, "specials", "s1", "face.pgm", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_autofree char *zero = g_build_filename (dir, "specials", "s2", "zero.pgm", NULL);
+  g_assert_cmpint (symlink ("/dev/zero", zero), ==, 0);
+
+  /* In a folder: skipped with a warning each, the rest loads. */
+  g_autofree char *people = g_build_filename (dir, "specials", NULL);
+  GError *error = NULL;
+  g_autoptr (SfDataset) dataset = sf_dataset_load (people, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dataset->n_images, ==, 2);
+  g_assert_cmpuint (dataset->warnings->len, ==, 2);
+  g_assert_nonnull (strstr (dataset->warnings->pdata[0], "face.pgm: a FIFO"));
+  g_assert_nonnull (strstr (dataset->warnings->pdata[1], "zero.pgm: a device"));
+
+  /* One by one, as images (verify, enrol) and as datasets. */
+  expect_io_error (fifo, TRUE, "FIFO");
+  expect_io_error (zero, TRUE, "device");
+  const char *names[] = { "zero.mat", "zero.pkz" };
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *link = g_build_filename (dir, names[k], NULL);
+      g_assert_cmpint (symlink ("/dev/zero", link), ==, 0);
+      expect_io_error (link, FALSE, "device");
+    }
+  g_autofree char *fifo_mat = g_build_filename (dir, "fifo.mat", NULL);
+  g_assert_cmpint (mkfifo (fifo_mat, 0600), ==, 0);
+  expect_io_error (fifo_mat, FALSE, "FIFO");
+
+  /* A loop of links is said to be one, not "no such file". */
+  g_autofree char *loop_a = g_build_filename (dir, "loop-a", NULL);
+  g_autofree char *loop_b = g_build_filename (dir, "loop-b", NULL);
+  g_assert_cmpint (symlink (loop_b, loop_a), ==, 0);
+  g_assert_cmpint (symlink (loop_a, loop_b), ==, 0);
+  expect_io_error (loop_a, FALSE, "symbolic links that loop");
+  expect_io_error (loop_a, TRUE, "symbolic links that loop");
+
+  /* A regular file larger than the format allows is refused by its size,
+   * before a byte is read (sparse: it takes no room). */
+  const char *big_names[] = { "big.pgm", "big.mat", "big.pkz" };
+  for (guint k = 0; k < G_N_ELEMENTS (big_names); k++)
+    {
+      g_autofree char *big = g_build_filename (dir, big_names[k], NULL);
+      int fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (ftruncate (fd, (off_t) 300 << 20), ==, 0);
+      close (fd);
+      if (k == 0)
+        g_assert_null (sf_image_load (big, &error));
+      else
+        g_assert_null (sf_dataset_load (big, NULL, &error));
+      g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+      g_assert_nonnull (strstr (error->message, "too large for"));
+      g_clear_error (&error);
+    }
+}
+
+static void
+test_special_files (void)
+{
+  if (g_test_subprocess ())
+    {
+      special_files ();
+      return;
+    }
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -494,6 +640,7 @@ main (int argc, char **argv)
   g_test_add_func ("/loaders/folder", test_folder);
   g_test_add_func ("/loaders/matfile", test_matfile);
   g_test_add_func ("/loaders/pickle", test_pickle);
+  g_test_add_func ("/loaders/special-files", test_special_files);
   g_test_add_func ("/loaders/real-datasets", test_real_datasets);
   int status = g_test_run ();
   sf_test_remove_tree (dir);
