@@ -255,7 +255,8 @@ if "$cli" train --size 32 --spec "pool2 conv4k3-bn-relu gap dense8" --epochs 1 -
   fi
 
   echo "not a gallery" >"$work/bad.gallery"
-  expect_failure "enroll a missing image" "/no/such/face.pgm" enroll "$m" "$g" --name Cy /no/such/face.pgm
+  expect_failure "enroll a missing image" "/no/such/face.pgm: no such file or folder" enroll "$m" "$g" --name Cy /no/such/face.pgm
+  expect_failure "identify a loop of links" "loop-a: symbolic links that loop" identify "$m" "$g" "$work/loop-a"
   expect_failure "enroll a folder with no images" "nobody" enroll "$m" "$g" --name Cy "$work/nobody"
   expect_failure "enroll without a name" "--name" enroll "$m" "$g" "$work/ann/1.pgm"
   expect_failure "identify with a corrupt gallery" "bad.gallery" identify "$m" "$work/bad.gallery" "$work/ann/1.pgm"
