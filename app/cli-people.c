@@ -1,6 +1,8 @@
 /* siamese-faces-cli enroll, identify and verify: a gallery of people beside a
  * model, matched without retraining. */
+#include <errno.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 #include "cli-common.h"
 #include "error.h"
 #include "gallery.h"
+#include "untrusted.h"
 
 static SfCheckpoint *
 load_checkpoint (const char *path)
@@ -36,9 +39,12 @@ expand_images (const char *arg, GPtrArray *paths)
         g_ptr_array_add (paths, g_strdup (*f));
       return TRUE;
     }
-  if (!g_file_test (arg, G_FILE_TEST_EXISTS))
+  GStatBuf st;
+  if (g_stat (arg, &st) != 0)
     {
-      g_printerr ("siamese-faces-cli: %s: no such file or folder\n", arg);
+      /* Say what the path is: missing, a loop of links, unreadable. */
+      int errsv = errno;
+      g_printerr ("siamese-faces-cli: %s: %s\n", arg, sf_untrusted_errno_text (errsv));
       return FALSE;
     }
   g_ptr_array_add (paths, g_strdup (arg));

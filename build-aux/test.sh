@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Siamese Faces warning-free, runs every test
-# (UI tests in a virtual X server), then the engine tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with "N passed, N failed".
+# (UI tests in a virtual X server), then again under AddressSanitizer +
+# UndefinedBehaviorSanitizer: the engine suite (the engine's tests, the CLI's
+# tests/cli.sh, the fuzz passes of the dataset, pickle, model and gallery
+# readers) and the display-free UI tests of suite 'sanitized' (the session and
+# the People view's job on models and galleries). Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,12 +71,12 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== Engine tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== Engine, CLI, fuzz and display-free UI tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if configure_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
   rm -f build-asan/meson-logs/testlog.json
-  timeout 1500 meson test -C build-asan --suite engine --print-errorlogs --num-processes 2 \
+  timeout 1500 meson test -C build-asan --suite engine --suite sanitized --print-errorlogs --num-processes 2 \
     --timeout-multiplier 3
   count_results build-asan
 else

@@ -13,6 +13,7 @@
 #include "atomic-file.h"
 #include "error.h"
 #include "json-limits.h"
+#include "untrusted.h"
 
 struct _SfSafetensors {
   char *path;
@@ -378,16 +379,19 @@ sf_safetensors_parse (GBytes *contents, const char *path, GError **error)
               JsonNode *value = json_object_get_member (meta, k->data);
               if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
                 {
-                  fail (error, SF_ERROR_FORMAT, path, _("__metadata__ value '%s' is not a string"), (const char *) k->data);
+                  g_autofree char *key_shown = sf_untrusted_text (k->data, -1, 80);
+                  fail (error, SF_ERROR_FORMAT, path, _("__metadata__ value '%s' is not a string"), key_shown);
                   goto failed;
                 }
               g_hash_table_replace (file->metadata, g_strdup (k->data), g_strdup (json_node_get_string (value)));
             }
           continue;
         }
+      /* Names are the file's text: messages show them escaped (untrusted.h). */
+      g_autofree char *shown = sf_untrusted_text (name, -1, 80);
       SfTensorView *view = g_new0 (SfTensorView, 1);
       Range range;
-      if (!parse_entry (path, name, node, view, &range, error))
+      if (!parse_entry (path, shown, node, view, &range, error))
         {
           g_free (view);
           goto failed;
@@ -396,7 +400,7 @@ sf_safetensors_parse (GBytes *contents, const char *path, GError **error)
         {
           fail (error, SF_ERROR_TRUNCATED, path,
                 _("tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64 "] beyond the %" PRIu64 " bytes of data"),
-                name, range.begin, range.end, data_size);
+                shown, range.begin, range.end, data_size);
           g_free (view);
           goto failed;
         }
@@ -414,14 +418,13 @@ sf_safetensors_parse (GBytes *contents, const char *path, GError **error)
   for (guint k = 0; k < ranges->len; k++)
     {
       Range *r = &g_array_index (ranges, Range, k);
-      if (r->begin < expected)
+      if (r->begin != expected)
         {
-          fail (error, SF_ERROR_FORMAT, path, _("tensor '%s' overlaps another tensor's data"), r->name);
-          goto failed;
-        }
-      if (r->begin > expected)
-        {
-          fail (error, SF_ERROR_FORMAT, path, _("a gap of unused bytes before tensor '%s'"), r->name);
+          g_autofree char *shown = sf_untrusted_text (r->name, -1, 80);
+          if (r->begin < expected)
+            fail (error, SF_ERROR_FORMAT, path, _("tensor '%s' overlaps another tensor's data"), shown);
+          else
+            fail (error, SF_ERROR_FORMAT, path, _("a gap of unused bytes before tensor '%s'"), shown);
           goto failed;
         }
       expected = r->end;

@@ -120,6 +120,17 @@ sf_test_write_hostile_models (const char *dir, SfModel *model)
     g_assert_true (g_file_set_contents (deep_header_path, (const char *) bytes->data, bytes->len, NULL));
   }
   add (files, "deep header", deep_header_path, "nested deeper");
+  g_autofree char *escape_header_path = g_build_filename (dir, "tensor-escape.safetensors", NULL);
+  {
+    /* A tensor name that would clear the terminal, in a header refused for its dtype. */
+    const char header[] = "{\"\\u001b[2Jx\":{\"dtype\":\"Q8\",\"shape\":[],\"data_offsets\":[0,0]}}";
+    guint64 length = GUINT64_TO_LE ((guint64) (sizeof header - 1));
+    g_autoptr (GByteArray) bytes = g_byte_array_new ();
+    g_byte_array_append (bytes, (const guint8 *) &length, 8);
+    g_byte_array_append (bytes, (const guint8 *) header, sizeof header - 1);
+    g_assert_true (g_file_set_contents (escape_header_path, (const char *) bytes->data, bytes->len, NULL));
+  }
+  add (files, "tensor-escape", escape_header_path, "tensor '\\e[2Jx': unsupported dtype");
   add_model (files, dir, valid, "deep-history", "metadata 'history': arrays and objects nested deeper",
              "history", deep, NULL);
   add_model (files, dir, valid, "deep-settings", "metadata 'settings': arrays and objects nested deeper",
