@@ -3,9 +3,11 @@
  * pairs adding up, evaluation, copies, determinism, and learning a tiny
  * dataset to 100 % with plain SGD. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "error.h"
 #include "heads.h"
 #include "batchnorm.h"
@@ -259,6 +261,53 @@ test_block_tensors (void)
   g_assert_nonnull (strstr (python, "            SeparableConv(6, 8, kernel_size=3, stride=2),  # 5\n"));
   g_assert_nonnull (strstr (python, "            SqueezeExcite(8, reduction=2),  # 6\n"));
   g_assert_nonnull (strstr (python, "            nn.AvgPool2d(2),  # 7\n"));
+}
+
+static float *random_images (SfRng *rng, int n, int size);
+
+/* A checkpoint of a tower with every block keeps every tensor under its
+ * nested name, batch norm running statistics included, and loads back to the
+ * same embeddings. */
+static void
+test_block_checkpoint (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *spec = "conv4k3s2-bn res4 res6s2 sep8k3s2 se2 avgpool2 gap dense5 l2norm";
+  g_autoptr (SfModel) model = sf_model_new (spec, SF_HEAD_CONTRASTIVE, 2, 32, 3, &error);
+  g_assert_no_error (error);
+  SfRng rng;
+  sf_rng_seed (&rng, 4);
+  float *a = random_images (&rng, 4, 32), *b = random_images (&rng, 4, 32), targets[4] = { 1, 0, 1, 0 };
+  double loss;
+  g_assert_true (sf_model_train_batch (model, a, b, targets, 4, &rng, NULL, &loss, &error));
+  for (gsize i = 0; i < sf_model_n_params (model); i++)
+    sf_model_params (model)[i] -= 0.1f * sf_model_grads (model)[i];
+  const SfTensorInfo *rv = sf_model_find_tensor (model, "tower.4.shortcut.1.running_var");
+  g_assert_nonnull (rv);
+  g_assert_cmpfloat (sf_model_params (model)[rv->offset], !=, 1);   /* moved by the step */
+
+  g_autofree char *dir = g_dir_make_tmp ("sf-test-model-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "blocks.safetensors", NULL);
+  SfTrainSettings settings = { 0 };
+  sf_train_settings_init_preset (&settings, SF_PRESET_COMPACT);
+  g_assert_true (sf_checkpoint_save (path, model, &settings, NULL, 0, 0.5f, NULL, NULL, &error));
+  g_assert_no_error (error);
+  sf_train_settings_clear (&settings);
+  g_autoptr (SfCheckpoint) loaded = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sf_model_get_spec (loaded->model), ==, spec);
+  gsize np = sf_model_n_params (model);
+  g_assert_cmpuint (sf_model_n_params (loaded->model), ==, np);
+  g_assert_cmpmem (sf_model_params (loaded->model), np * 4, sf_model_params (model), np * 4);
+  int D = sf_model_get_embedding_size (model);
+  float *e1 = g_new (float, 4 * D), *e2 = g_new (float, 4 * D);
+  g_assert_true (sf_model_embed (model, a, 4, e1, &error));
+  g_assert_true (sf_model_embed (loaded->model, a, 4, e2, &error));
+  g_assert_cmpmem (e1, 4 * D * 4, e2, 4 * D * 4);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (a), g_free (b), g_free (e1), g_free (e2);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1138,6 +1187,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/article-tensors", test_article_tensors);
   g_test_add_func ("/model/batchnorm-tensors", test_batchnorm_tensors);
   g_test_add_func ("/model/block-tensors", test_block_tensors);
+  g_test_add_func ("/model/block-checkpoint", test_block_checkpoint);
   g_test_add_func ("/model/gradient/bce", test_gradient_bce);
   g_test_add_func ("/model/gradient/contrastive", test_gradient_contrastive);
   g_test_add_func ("/model/gradient/article-like", test_gradient_article_like);
