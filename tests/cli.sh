@@ -30,7 +30,9 @@ get_metadata () {
 print(json.loads(d[8:8 + n])["__metadata__"][sys.argv[2]])' "$1" "$2"
 }
 # AddressSanitizer reserves terabytes of address space: no `ulimit -v` there.
+# meson says how the build was sanitized; ldd is the fallback for a run by hand.
 asan=0
+[[ ${SF_SANITIZE:-} == *address* ]] && asan=1
 [[ $(ldd "$cli" 2>/dev/null) == *libasan* ]] && asan=1
 
 ok () { n=$((n + 1)); echo "ok $n - $1"; }
