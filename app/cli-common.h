@@ -52,6 +52,7 @@ int         cli_run_sweep          (int argc, char **argv);
 int         cli_run_runs           (int argc, char **argv);
 int         cli_run_eval           (int argc, char **argv);
 int         cli_run_embed          (int argc, char **argv);
+int         cli_run_export_onnx    (int argc, char **argv);
 int         cli_run_similarity     (int argc, char **argv);
 int         cli_run_bench          (int argc, char **argv);
 int         cli_run_enroll         (int argc, char **argv);

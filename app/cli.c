@@ -297,6 +297,7 @@ static const Command commands[] = {
   { "train", "[DATASET] [--preset article|compact] [--epochs N] ... -o MODEL", "Train a Siamese network", cli_run_train },
   { "eval", "MODEL [DATASET] [--json]", "Accuracy, ROC AUC, EER, TAR at FAR 1%, rank-1", cli_run_eval },
   { "embed", "MODEL [DATASET] -o FILE.npy", "The embedding of every image", cli_run_embed },
+  { "export-onnx", "MODEL -o FILE.onnx", "The tower (image → embedding) as ONNX, for OpenCV or onnxruntime", cli_run_export_onnx },
   { "similarity", "MODEL [DATASET] --image INDEX|PATH", "A face against one face of every person", cli_run_similarity },
   { "bench", "[--preset article|compact] [--epochs N]", "Seconds per epoch, GFLOP/s, peak memory", cli_run_bench },
   { "enroll", "MODEL GALLERY --name NAME IMAGE|FOLDER...", "Add a person to a gallery, no retraining", cli_run_enroll },
