@@ -10,6 +10,10 @@ packages=(
   gettext desktop-file-utils appstream
   xvfb xauth dbus-daemon dbus-x11
   python3 python3-numpy
+  # ONNX export: protoc-c compiles the ONNX schema libonnx-dev ships; libprotobuf-c is the runtime.
+  libonnx-dev protobuf-c-compiler libprotobuf-c-dev
+  # The ONNX round trip's real clients (tests/onnx-roundtrip.sh): about half a minute to install.
+  python3-onnx python3-opencv
 )
 
 missing=()
