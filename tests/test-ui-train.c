@@ -7,13 +7,15 @@
  * stopped run kept aside while the finished one stays the current model
  * until "Use This Model"; the model saved and reopened shows the same curves,
  * settings and threshold (the session's); bad model files and bad specs give
- * messages; exports; closing while training asks, then stops cleanly. */
+ * messages; exports (the curves, the tower as ONNX); closing while training
+ * asks, then stops cleanly. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "evaluation.h"
+#include "onnx-export.h"
 #include "sf-application.h"
 #include "sf-test-files.h"
 #include "sf-screenshots.h"
@@ -754,6 +756,12 @@ test_bad_model (void)
   use_compact (3);
 }
 
+static gboolean
+file_exists (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
 static void
 test_export (void)
 {
@@ -792,6 +800,25 @@ test_export (void)
   g_autoptr (GError) error = NULL;
   g_assert_false (sf_training_curves_save (curves, SF_TRAINING_CURVES_ACCURACY, bad, &error));
   g_assert_nonnull (error);
+
+  /* The tower as ONNX, written off the main thread: the file the engine
+   * makes of the session's model; a folder that is not there, a message. */
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export-onnx"));
+  g_autofree char *onnx = g_build_filename (tmp_dir, "tower.onnx", NULL);
+  sf_window_export_onnx (window, onnx);
+  sf_test_wait_until (file_exists, onnx, "the ONNX file");
+  const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
+  g_autoptr (GError) onnx_error = NULL;
+  g_autoptr (GBytes) expected = sf_onnx_export_serialize (checkpoint->model, checkpoint->threshold, &onnx_error);
+  g_assert_no_error (onnx_error);
+  g_autofree char *written = NULL;
+  gsize size = 0;
+  g_assert_true (g_file_get_contents (onnx, &written, &size, NULL));
+  g_assert_cmpmem (written, size, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  g_autofree char *nowhere = g_build_filename (tmp_dir, "no-such-dir", "tower.onnx", NULL);
+  sf_window_export_onnx (window, nowhere);
+  g_autofree char *heading = sf_test_answer_dialog ("close");
+  g_assert_cmpstr (heading, ==, "Could Not Export “tower.onnx”");
 }
 
 static gboolean

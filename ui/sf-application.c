@@ -241,6 +241,7 @@ sf_application_startup (GApplication *application)
     { "win.save-model", { "<Control>s", NULL } },
     { "win.save-model-as", { "<Control><Shift>s", NULL } },
     { "win.export", { "<Control>e", NULL } },
+    { "win.export-onnx", { "<Control><Shift>e", NULL } },
     { "win.train-start", { "F5", NULL } },
     { "win.train-pause-resume", { "F6", NULL } },
     { "win.train-stop", { "<Shift>F5", NULL } },

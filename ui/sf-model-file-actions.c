@@ -1,5 +1,5 @@
 /* The window's model actions: open a model (.safetensors), save it, save it
- * as, export the curves, start/pause/stop training by keyboard from any
+ * as, export the curves, export the tower as ONNX, start/pause/stop training by keyboard from any
  * view; and, on close, asking first when a run is under way (then stopping
  * it cleanly) or the model is not saved. */
 #include "sf-window-private.h"
@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "onnx-export.h"
 #include "sf-file-chooser.h"
 #include "sf-train-view.h"
 
@@ -49,8 +50,8 @@ update_enabled (SfWindow *self)
   SfSession *session = sf_window_get_session (self);
   gboolean model = sf_session_get_checkpoint (session) != NULL;
   gboolean training = sf_session_get_training (session);
-  const char *names[] = { "open-model", "save-model", "save-model-as" };
-  gboolean enabled[] = { !training, model, model };
+  const char *names[] = { "open-model", "save-model", "save-model-as", "export-onnx" };
+  gboolean enabled[] = { !training, model, model, model };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -155,6 +156,112 @@ export_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data
   gtk_widget_activate_action (GTK_WIDGET (sf_window_get_train_view (self)), "train.export-plot", "s", "history.csv");
 }
 
+/* ONNX export: a copy of the model written on a worker thread (the file
+ * may be large, and is synced to disk), the outcome shown on the main thread. */
+typedef struct
+{
+  SfModel *model;
+  float threshold;
+  char *path;
+} OnnxJob;
+
+static void
+onnx_job_free (gpointer data)
+{
+  OnnxJob *job = data;
+
+  sf_model_free (job->model);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+export_onnx_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  OnnxJob *job = task_data;
+  GError *error = NULL;
+
+  if (sf_onnx_export_save (job->path, job->model, job->threshold, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+export_onnx_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SfWindow *self = SF_WINDOW (source);
+  OnnxJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_path_get_basename (job->path);
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      /* Translators: %s is a file name. */
+      g_autofree char *heading = g_strdup_printf (_("Could Not Export “%s”"), name);
+      message (self, heading, error->message);
+      return;
+    }
+  /* Translators: %s is a file name. */
+  g_autofree char *text = g_strdup_printf (_("Exported the tower to %s"), name);
+  sf_window_add_toast (self, adw_toast_new (text));
+}
+
+static void
+export_onnx_chosen (gpointer owner, const char *const *paths)
+{
+  g_autofree char *path = g_str_has_suffix (paths[0], ".onnx") ? g_strdup (paths[0])
+                                                                : g_strconcat (paths[0], ".onnx", NULL);
+
+  sf_window_export_onnx (owner, path);
+}
+
+void
+sf_window_export_onnx (SfWindow *self, const char *path)
+{
+  g_return_if_fail (SF_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  const SfCheckpoint *checkpoint = sf_session_get_checkpoint (sf_window_get_session (self));
+
+  if (checkpoint == NULL)
+    return;
+  OnnxJob *job = g_new0 (OnnxJob, 1);
+  job->model = sf_model_copy (checkpoint->model);
+  job->threshold = checkpoint->threshold;
+  job->path = g_strdup (path);
+  if (job->model == NULL)
+    {
+      message (self, _("Could Not Export the Model"), _("There is not enough memory for a copy of the model."));
+      onnx_job_free (job);
+      return;
+    }
+  g_autoptr (GTask) task = g_task_new (self, NULL, export_onnx_done_cb, NULL);
+  g_task_set_task_data (task, job, onnx_job_free);
+  g_task_run_in_thread (task, export_onnx_thread);
+}
+
+static void
+export_onnx_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  SfWindow *self = user_data;
+  ModelState *state = state_of (self);
+  static const char * const onnx[] = { "onnx", NULL };
+  const char *path = sf_session_get_model_path (sf_window_get_session (self));
+  g_autofree char *base = path != NULL ? g_path_get_basename (path) : g_strdup ("tower");
+  g_autofree char *name = NULL;
+
+  if (g_str_has_suffix (base, ".safetensors"))
+    base[strlen (base) - strlen (".safetensors")] = '\0';
+  name = g_strconcat (base, ".onnx", NULL);
+  GtkFileChooser *chooser = sf_file_chooser_new (&state->chooser, GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                 _("Export the Tower as ONNX"), _("_Export"), export_onnx_chosen,
+                                                 self);
+  sf_file_chooser_add_filter (chooser, _("ONNX models (.onnx)"), NULL, onnx);
+  gtk_file_chooser_set_current_name (chooser, name);
+  sf_file_chooser_show (chooser);
+}
+
 static void
 train_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
@@ -173,6 +280,7 @@ static const GActionEntry model_actions[] = {
   { "save-model", save_model_activated },
   { "save-model-as", save_model_as_activated },
   { "export", export_activated },
+  { "export-onnx", export_onnx_activated },
   { "train-start", train_activated },
   { "train-pause-resume", train_activated },
   { "train-stop", train_activated },

@@ -6,7 +6,7 @@
 
 G_BEGIN_DECLS
 
-/* Adds win.open-model, win.save-model, win.save-model-as, win.export and
+/* Adds win.open-model, win.save-model, win.save-model-as, win.export, win.export-onnx and
  * win.train-start/-pause-resume/-stop, and keeps them enabled as the session allows. */
 void     sf_model_file_actions_install       (SfWindow *self);
 /* TRUE when closing must wait: a run is under way or the model is unsaved;

@@ -42,6 +42,10 @@ void           sf_window_add_toast         (SfWindow *self, AdwToast *toast);
 /* Opens a model file (.safetensors) as the session's model; a bad file is
  * reported in a dialog naming it and the current model stays. */
 void           sf_window_open_model        (SfWindow *self, const char *path);
+/* Writes the session's model's tower to path as ONNX on a worker thread (a
+ * toast when done; a failure in a dialog); what win.export-onnx does with
+ * the file chosen. */
+void           sf_window_export_onnx       (SfWindow *self, const char *path);
 /* Hides the toast on show, if any (pictures of the window do not want it). */
 void           sf_window_dismiss_toast     (SfWindow *self);
 
