@@ -708,10 +708,12 @@ export_model (Export *e, float threshold, GError **error)
   char *threshold_text = own (e, format_number (threshold));
   char *doc = own_printf (e,
     "Siamese Faces tower \"%s\", in inference mode (no dropout; batch norm on its running statistics). "
-    "Input \"%s\": float32 N×1×%d×%d, grey, %s. Output \"%s\": float32 N×%d%s. "
-    "Two faces a, b: %s; the same person when score >= %s.",
+    "Input \"%s\": float32 N×1×%d×%d, pixels %s. Output \"%s\": float32 N×%d%s. "
+    "Two faces a, b: %s; the same person when score >= %s. The app scores each face by the mean of its "
+    "embedding and its left-right mirror image's%s.",
     tower->spec, SF_ONNX_INPUT_NAME, size, size, SF_CHECKPOINT_PIXEL_SCALING, SF_ONNX_OUTPUT_NAME,
-    tower->embedding_size, unit ? ", unit length" : "", score, isnan (threshold) ? "the chosen threshold" : threshold_text);
+    tower->embedding_size, unit ? ", unit length" : "", score, isnan (threshold) ? "the chosen threshold" : threshold_text,
+    unit ? ", scaled back to unit length" : "");
   Onnx__StringStringEntryProto *metadata[] = {
     entry (e, "spec", tower->spec),
     entry (e, "input_size", input_size),
