@@ -122,11 +122,13 @@ set_ints (Export *e, Onnx__NodeProto *node, const char *name, gint64 value, int 
   attribute->n_ints = count;
 }
 
-/* A float32 initializer of the given dims holding n floats, stored
- * little-endian in raw_data as ONNX requires. */
+/* A float32 initializer of the given dims holding the n floats at data,
+ * which it borrows (they must outlive the export): raw_data is little-endian,
+ * as ONNX requires and as the engine's floats are. */
 static void
 add_initializer (Export *e, const char *name, const float *data, gsize n, const gint64 *dims, int rank)
 {
+  G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
   Onnx__TensorProto *tensor = own (e, g_new (Onnx__TensorProto, 1));
   onnx__tensor_proto__init (tensor);
   tensor->name = own (e, g_strdup (name));
@@ -136,12 +138,8 @@ add_initializer (Export *e, const char *name, const float *data, gsize n, const 
   for (int d = 0; d < rank; d++)
     tensor->dims[d] = dims[d];
   tensor->n_dims = rank;
-  guint32 *bytes = own (e, g_new (guint32, MAX (n, 1)));
-  memcpy (bytes, data, n * sizeof (float));
-  for (gsize k = 0; k < n; k++)
-    bytes[k] = GUINT32_TO_LE (bytes[k]);
   tensor->has_raw_data = TRUE;
-  tensor->raw_data.data = (guint8 *) bytes;
+  tensor->raw_data.data = (guint8 *) data;   /* only read, by the packer */
   tensor->raw_data.len = n * sizeof (float);
   g_ptr_array_add (e->initializers, tensor);
 }
@@ -176,7 +174,8 @@ add_constant (Export *e, const char *what, const float *values, int n, const gin
 {
   const char *name = own_printf (e, "const.%s.%d", what, e->n_constants++);
   gint64 vector[1] = { n };
-  add_initializer (e, name, values, n, dims != NULL ? dims : vector, dims != NULL ? rank : 1);
+  const float *copy = own (e, g_memdup2 (values, n * sizeof (float)));
+  add_initializer (e, name, copy, n, dims != NULL ? dims : vector, dims != NULL ? rank : 1);
   return name;
 }
 
@@ -625,13 +624,7 @@ verify (const guint8 *data, gsize size, SfModel *model, GError **error)
       const SfTensorInfo *info = sf_model_find_tensor (model, tensor->name);
       const float *params = sf_model_params (model) + (info != NULL ? info->offset : 0);
       gboolean same = info != NULL && tensor->raw_data.len == info->size * sizeof (float);
-      for (gsize i = 0; same && i < info->size; i++)
-        {
-          guint32 bits;
-          memcpy (&bits, tensor->raw_data.data + i * sizeof (float), sizeof bits);
-          bits = GUINT32_FROM_LE (bits);
-          same = memcmp (&bits, &params[i], sizeof bits) == 0;
-        }
+      same = same && memcmp (tensor->raw_data.data, params, tensor->raw_data.len) == 0;
       if (!same)
         {
           problem = "a weight";
