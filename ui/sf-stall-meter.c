@@ -3,6 +3,7 @@
 #include "sf-stall-meter.h"
 
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "pairs.h"
@@ -24,6 +25,10 @@ typedef struct {
   gint64 started;            /* training started, the clock running */
   gint64 last_tick;
   gint64 last_cpu;           /* the main thread's CPU time at the last tick, µs */
+  long last_voluntary, last_involuntary;   /* the main thread's context switches at the last tick */
+  gint64 worst_gap;          /* µs: the longest time between two ticks ... */
+  gint64 worst_gap_busy;     /* ... the main thread's CPU time in it ... */
+  long worst_gap_voluntary, worst_gap_involuntary;   /* ... and its context switches: waits, preemptions */
   gint64 worst_busy;         /* µs: the most CPU time the main thread spent between two ticks */
   gint64 worst_busy_in_view[MAX_VIEWS];
   GArray *lateness;          /* gint64 µs: how late each tick ran */
@@ -48,6 +53,19 @@ thread_cpu_us (void)
   if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t) != 0)
     return 0;
   return (gint64) t.tv_sec * G_USEC_PER_SEC + t.tv_nsec / 1000;
+}
+
+/* Context switches of the calling thread (Linux): voluntary ones are waits
+ * (the main loop's poll, a lock), involuntary ones preemptions. */
+static void
+thread_switches (long *voluntary, long *involuntary)
+{
+  struct rusage usage = { 0 };
+#ifdef RUSAGE_THREAD
+  getrusage (RUSAGE_THREAD, &usage);
+#endif
+  *voluntary = usage.ru_nvcsw;
+  *involuntary = usage.ru_nivcsw;
 }
 
 static void
@@ -114,6 +132,8 @@ report (Meter *m)
   for (int v = 0; v < MAX_VIEWS && sf_window_view_names[v] != NULL; v++)
     printf (", %s %.1f ms", sf_window_view_names[v], m->worst_busy_in_view[v] / 1000.0);
   printf ("\n");
+  printf ("the longest gap: %.1f ms, of which the main thread worked %.1f ms; in it %ld waits and %ld preemptions\n",
+          m->worst_gap / 1000.0, m->worst_gap_busy / 1000.0, m->worst_gap_voluntary, m->worst_gap_involuntary);
   printf ("view switch to frame drawn: %u switches; median %.1f ms, worst %.1f ms\n", m->switch_to_paint->len,
           quantile_ms (m->switch_to_paint, 0.5), quantile_ms (m->switch_to_paint, 1.0));
   if (trainer != NULL)
@@ -169,6 +189,18 @@ tick_cb (gpointer data)
   gint64 late = MAX (now - m->last_tick - TICK_MS * 1000, 0);
 
   gint64 cpu = thread_cpu_us (), busy = cpu - m->last_cpu;
+  long voluntary, involuntary;
+
+  thread_switches (&voluntary, &involuntary);
+  if (now - m->last_tick > m->worst_gap)
+    {
+      m->worst_gap = now - m->last_tick;
+      m->worst_gap_busy = busy;
+      m->worst_gap_voluntary = voluntary - m->last_voluntary;
+      m->worst_gap_involuntary = involuntary - m->last_involuntary;
+    }
+  m->last_voluntary = voluntary;
+  m->last_involuntary = involuntary;
 
   g_array_append_val (m->lateness, late);
   m->last_tick = now;
@@ -229,6 +261,7 @@ wait_ready_cb (gpointer data)
   m->paint_id = g_signal_connect (m->clock, "after-paint", G_CALLBACK (after_paint_cb), m);
   m->started = m->last_tick = g_get_monotonic_time ();
   m->last_cpu = thread_cpu_us ();
+  thread_switches (&m->last_voluntary, &m->last_involuntary);
   /* Above redraws and input: a tick runs as soon as the main loop is free. */
   m->tick_id = g_timeout_add_full (G_PRIORITY_HIGH, TICK_MS, tick_cb, m, NULL);
   m->switch_id = g_timeout_add (SWITCH_MS, switch_cb, m);
