@@ -32,7 +32,8 @@ static const GOptionEntry option_entries[] = {
   { "screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Save a picture of every view as DIR/VIEW.png, then quit"), N_("DIR") },
   { "measure-stalls", 0, 0, G_OPTION_ARG_DOUBLE, NULL,
-    N_("Train for SECONDS while switching views, then print how late the main loop ran and quit (for developers)"),
+    N_("Train for SECONDS while switching views, then print how late the main loop ran and quit "
+       "(for developers)"),
     N_("SECONDS") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and quit"), NULL },
   { NULL }

@@ -69,9 +69,9 @@ size_text (const SfDataset *dataset)
     }
   /* Translators: the images in the files have several sizes: the range of widths, the range of
    * heights, then the one size they were all resized to. */
-  return g_strdup_printf (_("%d to %d wide and %d to %d high, shown at %d × %d"), dataset->original_min_width,
-                          dataset->original_max_width, dataset->original_min_height, dataset->original_max_height,
-                          dataset->width, dataset->height);
+  return g_strdup_printf (_("%d to %d wide and %d to %d high, shown at %d × %d"),
+                          dataset->original_min_width, dataset->original_max_width,
+                          dataset->original_min_height, dataset->original_max_height, dataset->width, dataset->height);
 }
 
 static void

@@ -175,7 +175,8 @@ hsv_to_rgb (double hue, double s, double v, double *r, double *g, double *b)
 }
 
 void
-sf_embedding_map_style (int colour, gboolean dark, double *hue, double *r, double *g, double *b, SfMapShape *shape)
+sf_embedding_map_style (int colour, gboolean dark, double *hue, double *r, double *g, double *b,
+                        SfMapShape *shape)
 {
   colour = MAX (colour, 0);
   /* Steps of three tenths round the wheel: people next to each other in

@@ -106,8 +106,8 @@ int         sf_embedding_map_hit_shown       (const SfMapPoint *points, int n_po
 /* The mark of person index `colour`: one of SF_MAP_N_HUES hues (neighbours
  * far apart on the wheel) and one of the shapes, the pair differing for any
  * SF_MAP_N_HUES × SF_MAP_N_SHAPES people in a row. hue in [0, 1). */
-void        sf_embedding_map_style           (int colour, gboolean dark, double *hue, double *r, double *g, double *b,
-                                              SfMapShape *shape);
+void        sf_embedding_map_style           (int colour, gboolean dark, double *hue, double *r, double *g,
+                                              double *b, SfMapShape *shape);
 /* The colour alone (see sf_embedding_map_style). */
 void        sf_embedding_map_colour          (int colour, gboolean dark, double *r, double *g, double *b);
 

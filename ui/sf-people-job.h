@@ -1,7 +1,8 @@
 /* The People view's heavy work as one job for a worker thread: enrol the
  * people waiting, re-embed the gallery when the model changed, and place
  * every dataset face and enrolled face on the embedding map (the engine's
- * PCA, fitted on the dataset's faces, enrolled faces projected into it). The job owns copies of what it reads, so the main thread carries on
+ * PCA, fitted on the dataset's faces, enrolled faces projected into it).
+ * The job owns copies of what it reads, so the main thread carries on
  * meanwhile; whoever starts jobs drops the results of one that is no longer
  * the newest. No widgets: tests may run it directly. */
 #pragma once

@@ -321,7 +321,8 @@ update_candidates (SfPeopleView *self)
    * map keeps its size when candidates arrive. */
   if (self->probe == NULL || self->n_candidates == 0)
     {
-      GtkWidget *label = gtk_label_new (_("The enrolled people nearest the face appear here, best first, and on the map."));
+      GtkWidget *label = gtk_label_new (_("The enrolled people nearest the face appear here, best first, "
+                                          "and on the map."));
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
       gtk_widget_set_margin_top (label, 18);
       gtk_widget_set_margin_bottom (label, 18);
@@ -382,7 +383,8 @@ identify (SfPeopleView *self)
       g_autofree float *embedding = g_new (float, dimension);
       if (sf_model_embed_mirrored (self->model, self->probe, 1, embedding, &error))
         {
-          self->candidates = sf_gallery_identify_embedding (people, self->model, embedding, &self->n_candidates);
+          self->candidates = sf_gallery_identify_embedding (people, self->model, embedding,
+                                                            &self->n_candidates);
           /* On the map: where the probe lands and who is nearest. */
           SfMapData *data = sf_embedding_map_get_data (self->map);
           if (data != NULL && sf_map_data_project (data, embedding, dimension, &mark.x, &mark.y))

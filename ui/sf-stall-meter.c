@@ -132,8 +132,9 @@ report (Meter *m)
   for (int v = 0; v < MAX_VIEWS && sf_window_view_names[v] != NULL; v++)
     printf (", %s %.1f ms", sf_window_view_names[v], m->worst_busy_in_view[v] / 1000.0);
   printf ("\n");
-  printf ("the longest gap: %.1f ms, of which the main thread worked %.1f ms; in it %ld waits and %ld preemptions\n",
-          m->worst_gap / 1000.0, m->worst_gap_busy / 1000.0, m->worst_gap_voluntary, m->worst_gap_involuntary);
+  printf ("the longest gap: %.1f ms, of which the main thread worked %.1f ms; "
+          "in it %ld waits and %ld preemptions\n", m->worst_gap / 1000.0, m->worst_gap_busy / 1000.0,
+          m->worst_gap_voluntary, m->worst_gap_involuntary);
   printf ("view switch to frame drawn: %u switches; median %.1f ms, worst %.1f ms\n", m->switch_to_paint->len,
           quantile_ms (m->switch_to_paint, 0.5), quantile_ms (m->switch_to_paint, 1.0));
   if (trainer != NULL)
@@ -148,7 +149,8 @@ report (Meter *m)
   double sum = 0;
   for (int e = 0; e < n; e++)
     {
-      printf ("epoch %d: %.2f s, %.0f pairs/s\n", history[e].epoch, history[e].seconds, history[e].pairs_per_second);
+      printf ("epoch %d: %.2f s, %.0f pairs/s\n", history[e].epoch, history[e].seconds,
+              history[e].pairs_per_second);
       sum += history[e].pairs_per_second;
     }
   if (n > 0)
@@ -253,7 +255,8 @@ wait_ready_cb (gpointer data)
       return G_SOURCE_REMOVE;
     }
   if (sf_window_get_loading (m->window) || sf_window_get_faces (m->window) == NULL
-      || sf_pairs_view_get_busy (sf_window_get_pairs_view (m->window)) || !gtk_widget_get_mapped (GTK_WIDGET (m->window))
+      || sf_pairs_view_get_busy (sf_window_get_pairs_view (m->window))
+      || !gtk_widget_get_mapped (GTK_WIDGET (m->window))
       || !sf_train_view_start (train, &error))
     return G_SOURCE_CONTINUE;
 
