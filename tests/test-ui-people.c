@@ -684,6 +684,8 @@ test_map_marks (void)
       {
         double gap = fabs (hues[a] - hues[b]);
         gap = MIN (gap, 1 - gap);
+        if (shapes[a] == shapes[b] && hues[a] == hues[b])
+          g_error ("people %d and %d get the same mark", a, b);
         if (shapes[a] == shapes[b] && gap < 0.099)
           g_error ("people %d and %d get the same shape and hues %.3f and %.3f", a, b, hues[a], hues[b]);
       }
