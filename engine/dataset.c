@@ -49,6 +49,8 @@ sf_dataset_new (SfDatasetFormat format, int n_images, int height, int width, int
   dataset->n_images = n_images;
   dataset->height = height;
   dataset->width = width;
+  dataset->original_min_width = dataset->original_max_width = width;
+  dataset->original_min_height = dataset->original_max_height = height;
   dataset->n_people = n_people;
   dataset->pixels = pixels;
   dataset->labels = g_new0 (int, n_images);

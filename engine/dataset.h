@@ -31,6 +31,10 @@ typedef struct {
   int n_images;
   int height;
   int width;
+  /* The images' sizes before any resizing, smallest and largest side each
+   * way: equal pairs when every image had one size (92 × 112 for ORL). */
+  int original_min_width, original_max_width;
+  int original_min_height, original_max_height;
   float *pixels;        /* [n_images, height, width], row-major, values in [0, 1] */
   int *labels;          /* [n_images], person index in 0 .. n_people-1 */
   int n_people;
@@ -39,7 +43,8 @@ typedef struct {
   GPtrArray *warnings;  /* char*: files that were skipped, each naming the file and the problem */
 } SfDataset;
 
-/* Allocates a dataset with zeroed pixels, labels, names and paths; refuses absurd
+/* Allocates a dataset with zeroed pixels, labels, names and paths (the
+ * original size is width × height until the loader says otherwise); refuses absurd
  * sizes (negative, zero, over the SF_MAX_* limits) with SF_ERROR_TOO_LARGE or
  * SF_ERROR_INVALID before allocating anything. */
 SfDataset  *sf_dataset_new            (SfDatasetFormat format,
@@ -58,7 +63,8 @@ int        *sf_dataset_person_counts  (const SfDataset *dataset);
 /* SHA-256 hex of size, labels and pixels: identical data, identical fingerprint. */
 char       *sf_dataset_fingerprint    (const SfDataset *dataset);
 const char *sf_dataset_format_name    (SfDatasetFormat format);
-/* Resizes every image to size x size with area averaging, in place. */
+/* Resizes every image to size x size with area averaging, in place; the
+ * original sizes stay as they were. */
 gboolean    sf_dataset_resize         (SfDataset *dataset, int size, GError **error);
 
 /* Olivetti pixels as scikit-learn gives them, shared by the .mat and .pkz

@@ -142,6 +142,7 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
   char **paths = NULL;
   int *new_label = NULL;
   int n = 0;
+  int min_width = G_MAXINT, max_width = 0, min_height = G_MAXINT, max_height = 0;
   if (entries->len > SF_MAX_IMAGES)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: more than %d images"), path, SF_MAX_IMAGES);
@@ -175,6 +176,10 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
           continue;
         }
       sf_image_resize_area (image->pixels, image->width, image->height, pixels + (gsize) n * size * size, size, size);
+      min_width = MIN (min_width, image->width);
+      max_width = MAX (max_width, image->width);
+      min_height = MIN (min_height, image->height);
+      max_height = MAX (max_height, image->height);
       labels[n] = entry->person;
       paths[n] = g_strdup (entry->path);
       n++;
@@ -209,6 +214,10 @@ sf_folder_load (const char *path, const SfLoadOptions *options, GError **error)
   if (dataset == NULL)
     goto done;
   memcpy (dataset->pixels, pixels, sizeof (float) * n * size * size);
+  dataset->original_min_width = min_width;
+  dataset->original_max_width = max_width;
+  dataset->original_min_height = min_height;
+  dataset->original_max_height = max_height;
   for (int i = 0; i < n; i++)
     {
       dataset->labels[i] = new_label[labels[i]];

@@ -4,11 +4,16 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #define MAX_WORKERS 8
 
 typedef struct {
   int n_workers;
+  int nice;               /* SF_WORKER_NICE: the extra workers' niceness, 0 to 19 */
   GMutex busy;            /* held by the thread whose loop the team runs */
   GMutex lock;            /* guards everything below */
   GCond work;
@@ -40,6 +45,12 @@ worker_main (gpointer data)
 {
   int worker = GPOINTER_TO_INT (data);
   guint seen = 0;
+#ifdef __linux__
+  /* Linux nices threads one by one: this worker yields to the rest of the
+   * process (a window's main loop) when cores are short. */
+  if (team.nice > 0)
+    setpriority (PRIO_PROCESS, (id_t) gettid (), team.nice);
+#endif
   g_mutex_lock (&team.lock);
   for (;;)
     {
@@ -63,6 +74,8 @@ team_start (gpointer unused)
   if (env != NULL && atoi (env) > 0)
     n = atoi (env);
   n = CLAMP (n, 1, MAX_WORKERS);
+  const char *nice_env = g_getenv ("SF_WORKER_NICE");
+  team.nice = nice_env != NULL ? CLAMP (atoi (nice_env), 0, 19) : 0;
   g_mutex_init (&team.busy);
   g_mutex_init (&team.lock);
   g_cond_init (&team.work);

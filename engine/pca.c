@@ -98,3 +98,19 @@ sf_pca (const float *points, int n, int d, int k, float *projected, float *compo
     memcpy (mean, mu, sizeof (float) * d);
   return TRUE;
 }
+
+void
+sf_pca_project (const float *points, int n, int d, int k, const float *mean, const float *components,
+                float *projected)
+{
+  g_return_if_fail (points != NULL && mean != NULL && components != NULL && projected != NULL);
+
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < k; c++)
+      {
+        double sum = 0;
+        for (int j = 0; j < d; j++)
+          sum += (double) (points[(gsize) i * d + j] - mean[j]) * components[(gsize) c * d + j];
+        projected[(gsize) i * k + c] = (float) sum;
+      }
+}

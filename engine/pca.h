@@ -15,4 +15,10 @@ G_BEGIN_DECLS
 gboolean sf_pca (const float *points, int n, int d, int k, float *projected, float *components,
                  float *variances, float *mean, GError **error);
 
+/* Projects points[n, d] onto components[k, d] around mean[d] (what sf_pca
+ * gave for other points): projected[n, k]. Points fitted later land in the
+ * same plane as the ones the components were fitted on. */
+void     sf_pca_project (const float *points, int n, int d, int k, const float *mean, const float *components,
+                         float *projected);
+
 G_END_DECLS

@@ -115,9 +115,16 @@ test_resize_changes_shape (void)
   for (int k = 0; k < 2 * 64; k++)
     dataset->pixels[k] = k < 64 ? 0.25f : 0.75f;
   GError *error = NULL;
+  g_assert_cmpint (dataset->original_min_width, ==, 8);
+  g_assert_cmpint (dataset->original_max_height, ==, 8);
   g_assert_true (sf_dataset_resize (dataset, 4, &error));
   g_assert_cmpint (dataset->width, ==, 4);
   g_assert_cmpint (dataset->height, ==, 4);
+  /* The size it had before stays known. */
+  g_assert_cmpint (dataset->original_min_width, ==, 8);
+  g_assert_cmpint (dataset->original_max_width, ==, 8);
+  g_assert_cmpint (dataset->original_min_height, ==, 8);
+  g_assert_cmpint (dataset->original_max_height, ==, 8);
   for (int k = 0; k < 16; k++)
     {
       g_assert_cmpfloat_with_epsilon (dataset->pixels[k], 0.25f, 1e-6);

@@ -235,6 +235,11 @@ test_folder (void)
   g_assert_true (g_str_has_suffix (dataset->image_paths[1], "10.pgm"));
   g_assert_cmpint (dataset->labels[4], ==, 2);
   g_assert_cmpint (dataset->width, ==, 8);
+  /* Every image was 4 × 4 before it was resized to 8 × 8. */
+  g_assert_cmpint (dataset->original_min_width, ==, 4);
+  g_assert_cmpint (dataset->original_max_width, ==, 4);
+  g_assert_cmpint (dataset->original_min_height, ==, 4);
+  g_assert_cmpint (dataset->original_max_height, ==, 4);
   /* The broken image and the empty person are reported by path. */
   g_assert_cmpuint (dataset->warnings->len, ==, 2);
   gboolean named_broken = FALSE;
@@ -248,6 +253,20 @@ test_folder (void)
   g_assert_null (sf_dataset_load (people, &cancelled, &error));
   g_assert_error (error, SF_ERROR, SF_ERROR_CANCELLED);
   g_clear_error (&error);
+
+  /* Images of several sizes: the smallest and the largest side each way. */
+  g_free (write_file ("mixed/a/1.pgm", "P2 3 5 15 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14", 44));
+  g_free (write_file ("mixed/b/1.pgm", face, sizeof face - 1));
+  g_free (write_file ("mixed/b/2.pgm", "P2 6 2 15 0 1 2 3 4 5 6 7 8 9 10 11", 35));
+  g_autofree char *mixed = g_build_filename (dir, "mixed", NULL);
+  g_autoptr (SfDataset) sizes = sf_dataset_load (mixed, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sizes->n_images, ==, 3);
+  g_assert_cmpint (sizes->width, ==, 8);
+  g_assert_cmpint (sizes->original_min_width, ==, 3);
+  g_assert_cmpint (sizes->original_max_width, ==, 6);
+  g_assert_cmpint (sizes->original_min_height, ==, 2);
+  g_assert_cmpint (sizes->original_max_height, ==, 5);
 
   g_autofree char *nothing = g_build_filename (dir, "nothing", NULL);
   g_mkdir (nothing, 0755);
@@ -525,6 +544,15 @@ test_real_datasets (void)
   g_assert_cmpint (faces->n_people, ==, 40);
   g_assert_cmpstr (faces->person_names[1], ==, "s2");
   g_assert_cmpstr (faces->person_names[39], ==, "s40");
+  /* ORL's images are 92 × 112, resized to 64 × 64 on loading. */
+  g_assert_cmpint (faces->width, ==, 64);
+  g_assert_cmpint (faces->original_min_width, ==, 92);
+  g_assert_cmpint (faces->original_max_width, ==, 92);
+  g_assert_cmpint (faces->original_min_height, ==, 112);
+  g_assert_cmpint (faces->original_max_height, ==, 112);
+  /* Olivetti's are 64 × 64 to begin with. */
+  g_assert_cmpint (a->original_min_width, ==, 64);
+  g_assert_cmpint (b->original_max_height, ==, 64);
   g_autofree int *counts = sf_dataset_person_counts (faces);
   for (int p = 0; p < 40; p++)
     g_assert_cmpint (counts[p], ==, 10);

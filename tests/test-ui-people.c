@@ -184,6 +184,16 @@ test_model_and_dialog (void)
   g_assert_false (g_file_test (gallery_path, G_FILE_TEST_EXISTS));   /* nobody to keep yet */
   g_assert_true (has_label (GTK_WIDGET (view), "faces.gallery"));
 
+  /* Where the dataset's faces are, on the map and on the screen. */
+  GtkWidget *map_widget = GTK_WIDGET (map);
+  int n_images = dataset ()->n_images;
+  int map_width = gtk_widget_get_width (map_widget), map_height = gtk_widget_get_height (map_widget);
+  g_assert_cmpint (map_width, >, 0);
+  g_autofree SfMapPoint *before = g_memdup2 (map_data ()->points, sizeof (SfMapPoint) * n_images);
+  g_autofree double *xs_before = g_new (double, n_images);
+  g_autofree double *ys_before = g_new (double, n_images);
+  sf_embedding_map_layout (before, n_images, map_width, map_height, xs_before, ys_before);
+
   /* Add Person… opens the dialog; a folder names the person; Add enrols. */
   g_autofree char *folder = g_build_filename (tmp_dir, "Ann", NULL);
   g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
@@ -209,6 +219,26 @@ test_model_and_dialog (void)
   g_assert_true (has_label (GTK_WIDGET (view), "2 images"));
   g_assert_true (has_label (GTK_WIDGET (view), "and 2 enrolled faces"));
   assert_map_draws_enrolled ();
+  /* Enrolling moved nobody: the plane was fitted on the dataset's faces
+   * and Ann was projected into it; the frame is the dataset's. */
+  SfMapData *after = map_data ();
+  g_assert_cmpint (gtk_widget_get_width (map_widget), ==, map_width);
+  g_assert_cmpint (gtk_widget_get_height (map_widget), ==, map_height);
+  g_autofree double *xs_after = g_new (double, after->n_points);
+  g_autofree double *ys_after = g_new (double, after->n_points);
+  sf_embedding_map_layout (after->points, after->n_points, map_width, map_height, xs_after, ys_after);
+  for (int i = 0; i < n_images; i++)
+    {
+      g_assert_cmpfloat (after->points[i].x, ==, before[i].x);
+      g_assert_cmpfloat (after->points[i].y, ==, before[i].y);
+      g_assert_cmpfloat_with_epsilon (xs_after[i], xs_before[i], 1e-6);
+      g_assert_cmpfloat_with_epsilon (ys_after[i], ys_before[i], 1e-6);
+    }
+  /* Ann's faces are projected as the dataset's were: her first image is
+   * person 0's first, so her point lies on that face's point. */
+  g_assert_cmpint (after->points[n_images].gallery_person, ==, 0);
+  g_assert_cmpfloat_with_epsilon (after->points[n_images].x, after->points[image_of (0, 0)].x, 1e-2);
+  g_assert_cmpfloat_with_epsilon (after->points[n_images].y, after->points[image_of (0, 0)].y, 1e-2);
   g_autoptr (SfGallery) saved = sf_gallery_load (gallery_path, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sf_gallery_get_n_people (saved), ==, 1);
@@ -219,10 +249,24 @@ static void
 test_identify (void)
 {
   g_autofree char *probe = write_pgm (tmp_dir, "probe.pgm", image_of (0, 0));
+  GtkWidget *map = GTK_WIDGET (sf_people_view_get_map (view));
+  int map_width = gtk_widget_get_width (map), map_height = gtk_widget_get_height (map);
 
+  g_assert_false (sf_embedding_map_get_probe (SF_EMBEDDING_MAP (map))->shown);
   sf_session_set_threshold (session (), 0.0);
   g_assert_true (sf_people_view_identify_file (view, probe));
   sf_test_settle (window);
+  sf_test_settle (window);
+  /* The candidates take no room from the map. */
+  g_assert_cmpint (gtk_widget_get_width (map), ==, map_width);
+  g_assert_cmpint (gtk_widget_get_height (map), ==, map_height);
+  /* The probe is on the map, Ann marked as nearest, where her image lies. */
+  const SfMapProbe *mark = sf_embedding_map_get_probe (SF_EMBEDDING_MAP (map));
+  g_assert_true (mark->shown);
+  g_assert_cmpint (mark->n_nearest, ==, 1);
+  g_assert_cmpint (mark->nearest[0], ==, sf_gallery_find_person (gallery (), "Ann"));
+  g_assert_cmpfloat_with_epsilon (mark->x, map_data ()->points[image_of (0, 0)].x, 1e-2);
+  g_assert_cmpfloat_with_epsilon (mark->y, map_data ()->points[image_of (0, 0)].y, 1e-2);
   int n = 0;
   const SfCandidate *candidates = sf_people_view_get_candidates (view, &n);
   g_assert_cmpint (n, ==, 1);
@@ -453,7 +497,7 @@ test_held_out (void)
       cairo_t *cr = cairo_create (surface);
       cairo_set_source_rgb (cr, 1, 1, 1);
       cairo_paint (cr);
-      sf_embedding_map_draw_shown (cr, 200, 200, points, 4, -1, FALSE, shows[k]);
+      sf_embedding_map_draw_shown (cr, 200, 200, points, 4, -1, FALSE, shows[k], NULL, NULL);
       cairo_destroy (cr);
       cairo_surface_flush (surface);
       const guint8 *pixels = cairo_image_surface_get_data (surface);
@@ -551,7 +595,8 @@ static void
 test_map_drawing (void)
 {
   SfMapPoint points[] = {
-    { 0, 0, 0, FALSE, FALSE }, { 1, 0, 1, FALSE, FALSE }, { 0, 1, 2, FALSE, FALSE }, { 1, 1, 3, TRUE, FALSE },
+    { 0, 0, 0, FALSE, FALSE, -1 }, { 1, 0, 1, FALSE, FALSE, -1 }, { 0, 1, 2, FALSE, FALSE, -1 },
+    { 1, 1, 3, TRUE, FALSE, 0 },
   };
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
   cairo_t *cr = cairo_create (surface);
@@ -582,6 +627,95 @@ test_map_drawing (void)
   g_assert_cmpint (sf_embedding_map_hit (points, 4, 200, 200, xs[1] + 2, ys[1] - 2, 6), ==, 1);
   g_assert_cmpint (sf_embedding_map_hit (points, 4, 200, 200, 100, 100, 6), ==, -1);
   g_assert_cmpint (sf_embedding_map_hit (points, 0, 200, 200, 100, 100, 6), ==, -1);
+
+  /* An enrolled face far out waits at the edge; the dataset's faces keep their places. */
+  SfMapPoint far[5];
+  memcpy (far, points, sizeof points);
+  far[4] = (SfMapPoint) { 50, -50, 4, TRUE, FALSE, 1 };
+  double far_xs[5], far_ys[5];
+  sf_embedding_map_layout (far, 5, 200, 200, far_xs, far_ys);
+  for (int i = 0; i < 4; i++)
+    {
+      g_assert_cmpfloat (far_xs[i], ==, xs[i]);
+      g_assert_cmpfloat (far_ys[i], ==, ys[i]);
+    }
+  g_assert_cmpfloat (far_xs[4], <=, 200);
+  g_assert_cmpfloat (far_ys[4], <=, 200);
+  g_assert_cmpfloat (far_ys[4], >=, 0);
+}
+
+/* Coverage of the mark of person `colour` drawn alone, in the middle of a
+ * size × size area: which pixels it paints. */
+static guint8 *
+mark_mask (int colour, int size)
+{
+  SfMapPoint point = { 0, 0, colour, FALSE, FALSE, -1 };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, size, size);
+  cairo_t *cr = cairo_create (surface);
+  sf_embedding_map_draw (cr, size, size, &point, 1, -1, FALSE);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  guint8 *mask = g_new (guint8, size * size);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  for (int y = 0; y < size; y++)
+    for (int x = 0; x < size; x++)
+      mask[y * size + x] = (((const guint32 *) (data + y * stride))[x] >> 24) > 128;
+  cairo_surface_destroy (surface);
+  return mask;
+}
+
+/* Forty people get forty marks told apart: a hue and a shape each, and
+ * people with the same shape are at least a tenth of the wheel apart in hue. */
+static void
+test_map_marks (void)
+{
+  double hues[40];
+  SfMapShape shapes[40];
+  for (int c = 0; c < 40; c++)
+    {
+      double r, g, b;
+      sf_embedding_map_style (c, FALSE, &hues[c], &r, &g, &b, &shapes[c]);
+      g_assert_cmpint (shapes[c], >=, 0);
+      g_assert_cmpint (shapes[c], <, SF_MAP_N_SHAPES);
+    }
+  for (int a = 0; a < 40; a++)
+    for (int b = a + 1; b < 40; b++)
+      {
+        double gap = fabs (hues[a] - hues[b]);
+        gap = MIN (gap, 1 - gap);
+        if (shapes[a] == shapes[b] && hues[a] == hues[b])
+          g_error ("people %d and %d get the same mark", a, b);
+        if (shapes[a] == shapes[b] && gap < 0.099)
+          g_error ("people %d and %d get the same shape and hues %.3f and %.3f", a, b, hues[a], hues[b]);
+      }
+  /* The shapes are drawn: people 0 and 10 share a hue, not a mark. */
+  g_assert_cmpint (shapes[0], !=, shapes[10]);
+  g_assert_cmpfloat (hues[0], ==, hues[10]);
+  g_autofree guint8 *zero = mark_mask (0, 64);
+  g_autofree guint8 *ten = mark_mask (10, 64);
+  g_assert_cmpint (zero[32 * 64 + 32], ==, 1);
+  g_assert_true (memcmp (zero, ten, 64 * 64) != 0);
+
+  /* The probe and its nearest person are drawn: a cross where it lands. */
+  SfMapPoint points[] = {
+    { 0, 0, 0, FALSE, FALSE, -1 }, { 1, 0, 1, FALSE, FALSE, -1 }, { 0, 1, 2, FALSE, FALSE, -1 },
+    { 1, 1, 3, TRUE, FALSE, 0 },
+  };
+  SfMapProbe probe = { TRUE, 0.5f, 0.5f, 1, { 0 } };
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+  cairo_t *cr = cairo_create (surface);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  sf_embedding_map_draw_shown (cr, 200, 200, points, 4, -1, FALSE, SF_MAP_SHOW_ALL, &probe, NULL);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  g_assert_cmphex (*((const guint32 *) (data + 100 * stride) + 100) & 0xffffff, !=, 0xffffff);
+  /* The line to the nearest person (top right) passes between them. */
+  g_assert_cmphex (*((const guint32 *) (data + 70 * stride) + 130) & 0xffffff, !=, 0xffffff);
+  cairo_surface_destroy (surface);
 }
 
 int
@@ -602,6 +736,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/people/held-out", test_held_out);
   g_test_add_func ("/ui/people/gallery-follows-model", test_gallery_follows_model);
   g_test_add_func ("/ui/people/map-drawing", test_map_drawing);
+  g_test_add_func ("/ui/people/map-marks", test_map_marks);
   g_test_add_func ("/ui/people/shortcuts-window", test_shortcuts_window);
   int status = g_test_run ();
 

@@ -2,6 +2,7 @@
  * faces, every view by its action, the dataset and pairs views, the shortcuts,
  * about and preferences windows, bad datasets that must not replace the open
  * one, the ORL folder when SF_DATASETS_DIR has it, and screenshots. */
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "error.h"
@@ -20,6 +21,19 @@
 static SfApplication *app;
 static SfWindow *window;
 static char *tmp_dir;
+
+/* A label under widget whose text contains needle. */
+static gboolean
+has_label_text (GtkWidget *widget, const char *needle)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_label_text (child, needle))
+      return TRUE;
+  return FALSE;
+}
 
 static gboolean
 window_idle (gpointer data)
@@ -127,6 +141,10 @@ test_dataset_view (void)
   sf_test_settle (window);
   g_assert_cmpint (sf_dataset_view_get_selected (view), ==, 57);
   g_assert_cmpuint (g_list_model_get_n_items (faces), ==, 200);
+
+  /* The demo faces are made at 64 × 64: nothing was resized. */
+  g_assert_true (has_label_text (GTK_WIDGET (view), "64 × 64 pixels"));
+  g_assert_false (has_label_text (GTK_WIDGET (view), "shown at"));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.copy-face", NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.toggle-details", NULL));
@@ -404,6 +422,8 @@ test_orl_folder (void)
   g_assert_cmpint (selected, >=, 0);
   g_assert_cmpstr (dataset ()->person_names[dataset ()->labels[selected]], ==, "s1");
   g_assert_cmpstr (dataset ()->person_names[1], ==, "s2");
+  /* The details give the size in the files as well as the size shown. */
+  g_assert_true (has_label_text (GTK_WIDGET (view), "92 × 112 pixels, shown at 64 × 64"));
 
   /* Remembered as a recent dataset. */
   g_autoptr (GSettings) settings = g_settings_new (SF_APPLICATION_ID);

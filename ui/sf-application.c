@@ -6,6 +6,7 @@
 
 #include "sf-preferences-window.h"
 #include "sf-screenshots.h"
+#include "sf-stall-meter.h"
 #include "sf-window.h"
 
 struct _SfApplication
@@ -16,6 +17,7 @@ struct _SfApplication
   char *screenshots_dir;
   char *dataset;   /* from --dataset */
   char *model;     /* from --model */
+  double measure_stalls;   /* from --measure-stalls: seconds, 0 when not asked */
 
   int exit_status;
 };
@@ -29,6 +31,10 @@ static const GOptionEntry option_entries[] = {
     N_("Open this model file (.safetensors)"), N_("FILE") },
   { "screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Save a picture of every view as DIR/VIEW.png, then quit"), N_("DIR") },
+  { "measure-stalls", 0, 0, G_OPTION_ARG_DOUBLE, NULL,
+    N_("Train for SECONDS while switching views, then print how late the main loop ran and quit "
+       "(for developers)"),
+    N_("SECONDS") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version and quit"), NULL },
   { NULL }
 };
@@ -95,6 +101,8 @@ sf_application_activate (GApplication *application)
           g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
           gtk_window_set_default_size (GTK_WINDOW (window), 1120, 780);
         }
+      if (self->measure_stalls > 0)
+        gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
       sf_window_open (window, path);
       if (self->model != NULL)
         {
@@ -114,6 +122,8 @@ sf_application_activate (GApplication *application)
       sf_screenshots_take_async (window, self->screenshots_dir, NULL, screenshots_done_cb,
                                  g_object_ref (self));
     }
+  else if (created && self->measure_stalls > 0)
+    sf_stall_meter_start (window, self->measure_stalls);
 }
 
 static void
@@ -145,6 +155,12 @@ sf_application_handle_local_options (GApplication *application, GVariantDict *op
       self->screenshots_dir = g_canonicalize_filename (path, NULL);
       /* Its own instance with default settings: pictures that do not depend on
        * (or change) the user's recent datasets and window size. */
+      g_application_set_flags (application, g_application_get_flags (application) | G_APPLICATION_NON_UNIQUE);
+      g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+    }
+  if (g_variant_dict_lookup (options, "measure-stalls", "d", &self->measure_stalls))
+    {
+      /* As --screenshots: an instance of its own that leaves the settings alone. */
       g_application_set_flags (application, g_application_get_flags (application) | G_APPLICATION_NON_UNIQUE);
       g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
     }

@@ -53,6 +53,27 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (SfDatasetView, sf_dataset_view, GTK_TYPE_WIDGET)
 
+/* The images' size, and the size they had in the files when that differs:
+ * the model sees the resized ones, the user knows the files. */
+static char *
+size_text (const SfDataset *dataset)
+{
+  if (dataset->original_min_width == dataset->original_max_width
+      && dataset->original_min_height == dataset->original_max_height)
+    {
+      if (dataset->original_min_width == dataset->width && dataset->original_min_height == dataset->height)
+        return sf_strings_size (dataset->width, dataset->height);
+      /* Translators: the images' size in the dataset's files, then the size they were resized to. */
+      return g_strdup_printf (_("%d × %d pixels, shown at %d × %d"), dataset->original_min_width,
+                              dataset->original_min_height, dataset->width, dataset->height);
+    }
+  /* Translators: the images in the files have several sizes: the range of widths, the range of
+   * heights, then the one size they were all resized to. */
+  return g_strdup_printf (_("%d to %d wide and %d to %d high, shown at %d × %d"),
+                          dataset->original_min_width, dataset->original_max_width,
+                          dataset->original_min_height, dataset->original_max_height, dataset->width, dataset->height);
+}
+
 static void
 update_zoom_actions (SfDatasetView *self)
 {
@@ -86,7 +107,7 @@ update_details (SfDatasetView *self)
   g_autofree char *index_text = g_strdup_printf (_("%d of %d"), index, dataset->n_images);
   /* Translators: the person's name, then their number (counted from 0, as the labels are). */
   g_autofree char *person_text = g_strdup_printf (_("%s, label %d"), sf_face_get_person_name (face), person);
-  g_autofree char *size_text = sf_strings_size (dataset->width, dataset->height);
+  g_autofree char *size = size_text (dataset);
   const char *path = sf_face_get_path (face);
   g_autofree char *source_text = NULL;
 
@@ -101,7 +122,7 @@ update_details (SfDatasetView *self)
   gtk_label_set_label (self->detail_title, sf_face_get_person_name (face));
   gtk_label_set_label (self->detail_index, index_text);
   gtk_label_set_label (self->detail_person, person_text);
-  gtk_label_set_label (self->detail_size, size_text);
+  gtk_label_set_label (self->detail_size, size);
   gtk_label_set_label (self->detail_file, source_text);
 }
 

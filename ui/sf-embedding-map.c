@@ -4,12 +4,13 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "sf-face-paint.h"
 
 #define MARGIN 16.0
-#define DOT 3.5
-#define ENROLLED_DOT 7.0
+#define DOT 4.0
+#define ENROLLED_DOT 7.5
 /* How near the pointer must be to a point for it to count, in pixels. */
 #define HIT_RADIUS 6.0
 
@@ -23,6 +24,8 @@ map_data_clear (gpointer data)
   g_free (self->points);
   g_strfreev (self->labels);
   g_free (self->faces);
+  g_free (self->mean);
+  g_free (self->components);
 }
 
 SfMapData *
@@ -67,36 +70,98 @@ sf_map_data_get_n_enrolled (const SfMapData *data)
   return n;
 }
 
+void
+sf_map_data_set_projection (SfMapData *data, int dimension, const float *mean, const float *components)
+{
+  g_return_if_fail (data != NULL && dimension > 0 && mean != NULL && components != NULL);
+
+  g_free (data->mean);
+  g_free (data->components);
+  data->dimension = dimension;
+  data->mean = g_memdup2 (mean, sizeof (float) * dimension);
+  data->components = g_memdup2 (components, sizeof (float) * 2 * dimension);
+}
+
+gboolean
+sf_map_data_project (const SfMapData *data, const float *embedding, int dimension, float *x, float *y)
+{
+  g_return_val_if_fail (data != NULL && embedding != NULL, FALSE);
+
+  if (data->dimension == 0 || data->dimension != dimension)
+    return FALSE;
+  double px = 0, py = 0;
+  for (int j = 0; j < dimension; j++)
+    {
+      double centred = embedding[j] - data->mean[j];
+      px += centred * data->components[j];
+      py += centred * data->components[dimension + j];
+    }
+  *x = (float) px;
+  *y = (float) py;
+  return TRUE;
+}
+
 /* ---- drawing, with no display ---- */
 
-void
-sf_embedding_map_layout (const SfMapPoint *points, int n_points, double width, double height, double *screen_x,
-                         double *screen_y)
+/* How projection coordinates map to the area. */
+typedef struct {
+  double scale, cx, cy, width, height;
+} Frame;
+
+/* The dataset's faces set the frame, so enrolling someone (or a probe far
+ * out) never rescales or shifts the crowd; with no dataset faces, all do. */
+static void
+frame_fit (Frame *frame, const SfMapPoint *points, int n_points, double width, double height)
 {
+  gboolean any_dataset = FALSE;
+  for (int i = 0; i < n_points && !any_dataset; i++)
+    any_dataset = !points[i].enrolled;
   double lo_x = INFINITY, hi_x = -INFINITY, lo_y = INFINITY, hi_y = -INFINITY;
   for (int i = 0; i < n_points; i++)
     {
+      if (any_dataset && points[i].enrolled)
+        continue;
       lo_x = MIN (lo_x, points[i].x);
       hi_x = MAX (hi_x, points[i].x);
       lo_y = MIN (lo_y, points[i].y);
       hi_y = MAX (hi_y, points[i].y);
     }
+  if (lo_x > hi_x)
+    lo_x = hi_x = lo_y = hi_y = 0;
   /* One scale for both axes: distances on the map mean the same either way. */
-  double scale = MIN (MAX (width - 2 * MARGIN, 1.0) / MAX (hi_x - lo_x, 1e-6),
+  frame->scale = MIN (MAX (width - 2 * MARGIN, 1.0) / MAX (hi_x - lo_x, 1e-6),
                       MAX (height - 2 * MARGIN, 1.0) / MAX (hi_y - lo_y, 1e-6));
-  double cx = (lo_x + hi_x) / 2, cy = (lo_y + hi_y) / 2;
-  for (int i = 0; i < n_points; i++)
-    {
-      screen_x[i] = width / 2 + (points[i].x - cx) * scale;
-      screen_y[i] = height / 2 - (points[i].y - cy) * scale;
-    }
+  frame->cx = (lo_x + hi_x) / 2;
+  frame->cy = (lo_y + hi_y) / 2;
+  frame->width = width;
+  frame->height = height;
+}
+
+/* Outside the frame's span a point waits at the edge rather than off the map. */
+static void
+frame_place (const Frame *frame, double x, double y, double *screen_x, double *screen_y)
+{
+  double edge = MARGIN / 2;
+  *screen_x = frame->width / 2 + (x - frame->cx) * frame->scale;
+  *screen_y = frame->height / 2 - (y - frame->cy) * frame->scale;
+  *screen_x = CLAMP (*screen_x, edge, MAX (frame->width - edge, edge));
+  *screen_y = CLAMP (*screen_y, edge, MAX (frame->height - edge, edge));
 }
 
 void
-sf_embedding_map_colour (int colour, gboolean dark, double *r, double *g, double *b)
+sf_embedding_map_layout (const SfMapPoint *points, int n_points, double width, double height, double *screen_x,
+                         double *screen_y)
 {
-  double hue = fmod (colour * 0.618033988749895, 1.0) * 6.0;
-  double s = 0.65, v = dark ? 0.95 : 0.78;
+  Frame frame;
+  frame_fit (&frame, points, n_points, width, height);
+  for (int i = 0; i < n_points; i++)
+    frame_place (&frame, points[i].x, points[i].y, &screen_x[i], &screen_y[i]);
+}
+
+static void
+hsv_to_rgb (double hue, double s, double v, double *r, double *g, double *b)
+{
+  hue = fmod (hue, 1.0) * 6.0;
   double f = hue - floor (hue), p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
   switch ((int) floor (hue) % 6)
     {
@@ -109,28 +174,180 @@ sf_embedding_map_colour (int colour, gboolean dark, double *r, double *g, double
     }
 }
 
+void
+sf_embedding_map_style (int colour, gboolean dark, double *hue, double *r, double *g, double *b,
+                        SfMapShape *shape)
+{
+  colour = MAX (colour, 0);
+  /* Steps of three tenths round the wheel: people next to each other in
+   * the dataset get hues 108° apart; each run of ten hues changes shape. */
+  int h = colour % SF_MAP_N_HUES;
+  double hue_value = (double) ((h * 3) % SF_MAP_N_HUES) / SF_MAP_N_HUES;
+  if (hue != NULL)
+    *hue = hue_value;
+  if (shape != NULL)
+    *shape = (colour + colour / SF_MAP_N_HUES) % SF_MAP_N_SHAPES;
+  double dr, dg, db;
+  hsv_to_rgb (hue_value, 0.7, dark ? 0.95 : 0.8, &dr, &dg, &db);
+  if (r != NULL)
+    *r = dr, *g = dg, *b = db;
+}
+
+void
+sf_embedding_map_colour (int colour, gboolean dark, double *r, double *g, double *b)
+{
+  sf_embedding_map_style (colour, dark, NULL, r, g, b, NULL);
+}
+
+/* A mark of about the same area whatever its shape. */
+static void
+shape_path (cairo_t *cr, SfMapShape shape, double x, double y, double radius)
+{
+  cairo_new_path (cr);
+  switch (shape)
+    {
+    case SF_MAP_SHAPE_SQUARE:
+      cairo_rectangle (cr, x - radius * 0.89, y - radius * 0.89, radius * 1.78, radius * 1.78);
+      break;
+    case SF_MAP_SHAPE_TRIANGLE:
+      cairo_move_to (cr, x, y - radius * 1.35);
+      cairo_line_to (cr, x + radius * 1.17, y + radius * 0.68);
+      cairo_line_to (cr, x - radius * 1.17, y + radius * 0.68);
+      cairo_close_path (cr);
+      break;
+    case SF_MAP_SHAPE_DIAMOND:
+      cairo_move_to (cr, x, y - radius * 1.25);
+      cairo_line_to (cr, x + radius * 1.25, y);
+      cairo_line_to (cr, x, y + radius * 1.25);
+      cairo_line_to (cr, x - radius * 1.25, y);
+      cairo_close_path (cr);
+      break;
+    case SF_MAP_SHAPE_CIRCLE:
+    default:
+      cairo_arc (cr, x, y, radius, 0, 2 * G_PI);
+      break;
+    }
+}
+
+static void
+set_text_colour (cairo_t *cr, gboolean dark)
+{
+  if (dark)
+    cairo_set_source_rgb (cr, 1, 1, 1);
+  else
+    cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+}
+
 static void
 draw_point (cairo_t *cr, const SfMapPoint *point, double x, double y, gboolean hover, gboolean dark)
 {
   double r, g, b;
-  sf_embedding_map_colour (point->colour, dark, &r, &g, &b);
+  SfMapShape shape;
+  sf_embedding_map_style (point->colour, dark, NULL, &r, &g, &b, &shape);
   double radius = point->enrolled ? ENROLLED_DOT : DOT;
   if (hover)
     radius += 2;
-  cairo_new_path (cr);
-  cairo_arc (cr, x, y, radius, 0, 2 * G_PI);
-  cairo_set_source_rgba (cr, r, g, b, point->enrolled || hover ? 1.0 : 0.8);
+  shape_path (cr, shape, x, y, radius);
+  cairo_set_source_rgba (cr, r, g, b, point->enrolled || hover ? 1.0 : 0.85);
   cairo_fill_preserve (cr);
   if (point->enrolled || hover)
     {
       /* A ring in the text colour makes new people stand out from the crowd. */
       cairo_set_line_width (cr, 2);
-      if (dark)
-        cairo_set_source_rgb (cr, 1, 1, 1);
-      else
-        cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
+      set_text_colour (cr, dark);
       cairo_stroke (cr);
     }
+  cairo_new_path (cr);
+}
+
+/* Text beside (x, y) on a pale backing, kept inside the area. */
+static void
+draw_label (cairo_t *cr, const Frame *frame, double x, double y, const char *text, gboolean dark)
+{
+  cairo_text_extents_t extents;
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 11);
+  cairo_text_extents (cr, text, &extents);
+  double tx = x + ENROLLED_DOT + 4, ty = y - ENROLLED_DOT - 2;
+  if (tx + extents.x_advance + 4 > frame->width)
+    tx = x - ENROLLED_DOT - 4 - extents.x_advance;
+  tx = MAX (tx, 2);
+  ty = MAX (ty, extents.height + 2);
+  cairo_new_path (cr);
+  cairo_rectangle (cr, tx - 2, ty + extents.y_bearing - 2, extents.x_advance + 4, extents.height + 4);
+  if (dark)
+    cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.8);
+  cairo_fill (cr);
+  set_text_colour (cr, dark);
+  cairo_move_to (cr, tx, ty);
+  cairo_show_text (cr, text);
+  cairo_new_path (cr);
+}
+
+static gboolean
+probe_nearest_rank (const SfMapProbe *probe, const SfMapPoint *point, int *rank)
+{
+  if (probe == NULL || !probe->shown || !point->enrolled)
+    return FALSE;
+  for (int k = 0; k < MIN (probe->n_nearest, SF_MAP_MAX_NEAREST); k++)
+    if (probe->nearest[k] == point->gallery_person)
+      {
+        *rank = k + 1;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* The probe: lines to its nearest people's faces, a ranked ring on each,
+ * and a cross in a ring where the probe lands. */
+static void
+draw_probe (cairo_t *cr, const Frame *frame, const SfMapPoint *points, int n_points, const double *xs,
+            const double *ys, const SfMapProbe *probe, gboolean dark)
+{
+  double px, py;
+  frame_place (frame, probe->x, probe->y, &px, &py);
+  int first_of_rank[SF_MAP_MAX_NEAREST] = { -1, -1, -1 };
+  cairo_set_line_width (cr, 1.5);
+  for (int i = 0; i < n_points; i++)
+    {
+      int rank;
+      if (!probe_nearest_rank (probe, &points[i], &rank))
+        continue;
+      if (first_of_rank[rank - 1] < 0)
+        first_of_rank[rank - 1] = i;
+      set_text_colour (cr, dark);
+      cairo_new_path (cr);
+      cairo_move_to (cr, px, py);
+      cairo_line_to (cr, xs[i], ys[i]);
+      cairo_stroke (cr);
+      cairo_arc (cr, xs[i], ys[i], ENROLLED_DOT + 4, 0, 2 * G_PI);
+      cairo_stroke (cr);
+    }
+  for (int k = 0; k < SF_MAP_MAX_NEAREST; k++)
+    if (first_of_rank[k] >= 0)
+      {
+        char rank[8];
+        g_snprintf (rank, sizeof rank, "%d", k + 1);
+        draw_label (cr, frame, xs[first_of_rank[k]], ys[first_of_rank[k]], rank, dark);
+      }
+  cairo_new_path (cr);
+  cairo_arc (cr, px, py, ENROLLED_DOT + 2, 0, 2 * G_PI);
+  if (dark)
+    cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+  cairo_fill_preserve (cr);
+  set_text_colour (cr, dark);
+  cairo_set_line_width (cr, 2.5);
+  cairo_stroke (cr);
+  double arm = ENROLLED_DOT - 1;
+  cairo_move_to (cr, px - arm, py);
+  cairo_line_to (cr, px + arm, py);
+  cairo_move_to (cr, px, py - arm);
+  cairo_line_to (cr, px, py + arm);
+  cairo_stroke (cr);
   cairo_new_path (cr);
 }
 
@@ -146,25 +363,35 @@ void
 sf_embedding_map_draw (cairo_t *cr, double width, double height, const SfMapPoint *points, int n_points, int hover,
                        gboolean dark)
 {
-  sf_embedding_map_draw_shown (cr, width, height, points, n_points, hover, dark, SF_MAP_SHOW_ALL);
+  sf_embedding_map_draw_shown (cr, width, height, points, n_points, hover, dark, SF_MAP_SHOW_ALL, NULL, NULL);
 }
 
 void
 sf_embedding_map_draw_shown (cairo_t *cr, double width, double height, const SfMapPoint *points, int n_points,
-                             int hover, gboolean dark, SfMapShow show)
+                             int hover, gboolean dark, SfMapShow show, const SfMapProbe *probe,
+                             const char *hover_label)
 {
   if (n_points <= 0 || width <= 0 || height <= 0)
     return;
   g_autofree double *xs = g_new (double, n_points);
   g_autofree double *ys = g_new (double, n_points);
-  sf_embedding_map_layout (points, n_points, width, height, xs, ys);
+  Frame frame;
+  frame_fit (&frame, points, n_points, width, height);
+  for (int i = 0; i < n_points; i++)
+    frame_place (&frame, points[i].x, points[i].y, &xs[i], &ys[i]);
   cairo_save (cr);
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < n_points; i++)
       if (points[i].enrolled == (pass == 1) && i != hover && sf_map_point_shown (&points[i], show))
         draw_point (cr, &points[i], xs[i], ys[i], FALSE, dark);
+  if (probe != NULL && probe->shown)
+    draw_probe (cr, &frame, points, n_points, xs, ys, probe, dark);
   if (hover >= 0 && hover < n_points && sf_map_point_shown (&points[hover], show))
-    draw_point (cr, &points[hover], xs[hover], ys[hover], TRUE, dark);
+    {
+      draw_point (cr, &points[hover], xs[hover], ys[hover], TRUE, dark);
+      if (hover_label != NULL)
+        draw_label (cr, &frame, xs[hover], ys[hover], hover_label, dark);
+    }
   cairo_restore (cr);
 }
 
@@ -214,6 +441,7 @@ struct _SfEmbeddingMap
   SfMapData *data;     /* owned reference; NULL while there is nothing to show */
   int hover;           /* the point under the pointer, -1 if none */
   SfMapShow show;
+  SfMapProbe probe;
   char *description;
 };
 
@@ -318,8 +546,9 @@ sf_embedding_map_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->data == NULL || self->data->n_points == 0 || width <= 0 || height <= 0)
     return;
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  const char *hover_label = self->hover >= 0 ? self->data->labels[self->hover] : NULL;
   sf_embedding_map_draw_shown (cr, width, height, self->data->points, self->data->n_points, self->hover,
-                               is_dark (self), self->show);
+                               is_dark (self), self->show, &self->probe, hover_label);
   cairo_destroy (cr);
 }
 
@@ -423,6 +652,29 @@ sf_embedding_map_set_show (SfEmbeddingMap *self, SfMapShow show)
   self->show = show;
   self->hover = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+sf_embedding_map_set_probe (SfEmbeddingMap *self, const SfMapProbe *probe)
+{
+  g_return_if_fail (SF_IS_EMBEDDING_MAP (self));
+
+  SfMapProbe none = { 0 };
+  if (probe == NULL || !probe->shown)
+    probe = &none;
+  if (memcmp (&self->probe, probe, sizeof *probe) == 0)
+    return;
+  self->probe = *probe;
+  self->probe.n_nearest = CLAMP (self->probe.n_nearest, 0, SF_MAP_MAX_NEAREST);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const SfMapProbe *
+sf_embedding_map_get_probe (SfEmbeddingMap *self)
+{
+  g_return_val_if_fail (SF_IS_EMBEDDING_MAP (self), NULL);
+
+  return &self->probe;
 }
 
 const char *

@@ -19,6 +19,7 @@ struct _SfPeopleJob
   int dataset_size;
   int *labels;                /* [n_dataset] */
   gboolean *held_out;         /* [n_dataset] or NULL */
+  SfMapData *fitted;          /* an earlier map whose projection and dataset points are reused, or NULL */
   char **person_names;        /* [n_people + 1] */
   int n_people;
 
@@ -123,6 +124,7 @@ sf_people_job_free (SfPeopleJob *job)
   g_free (job->dataset_pixels);
   g_free (job->labels);
   g_free (job->held_out);
+  g_clear_pointer (&job->fitted, sf_map_data_unref);
   g_strfreev (job->person_names);
   g_ptr_array_unref (job->errors);
   g_clear_pointer (&job->map, sf_map_data_unref);
@@ -194,8 +196,23 @@ enrolled_colour (SfPeopleJob *job, int face)
   return colour;
 }
 
-/* Every dataset face and every enrolled face in one PCA, embedded alike
- * (mirrored, as the gallery does). */
+/* The projection of the earlier map, when it was made for this dataset by
+ * this model (the caller's word) and can be reused: then the dataset's
+ * faces keep their places and need not be embedded again. */
+static gboolean
+can_reuse (SfPeopleJob *job, int D)
+{
+  SfMapData *fitted = job->fitted;
+
+  if (fitted == NULL || fitted->dimension != D || fitted->mean == NULL)
+    return FALSE;
+  return fitted->n_points - sf_map_data_get_n_enrolled (fitted) == job->n_dataset;
+}
+
+/* The dataset's faces fix the plane (a PCA of their embeddings, mirrored
+ * as the gallery embeds), fitted once per model and dataset; enrolled faces
+ * are projected into it, so enrolling someone moves nobody. With no dataset
+ * faces, the enrolled faces fit it. */
 static void
 project (SfPeopleJob *job, GCancellable *cancellable)
 {
@@ -207,11 +224,16 @@ project (SfPeopleJob *job, GCancellable *cancellable)
 
   if (n < 2 || D < 2)
     return;
+  gboolean reuse = can_reuse (job, D);
+  int n_fit = job->n_dataset >= 2 ? job->n_dataset : n;
+  if (!reuse && n_fit < 2)
+    return;
   g_autofree float *embeddings = g_try_new (float, (gsize) n * D);
   g_autofree float *faces = job->n_dataset > 0 ? resized (job->dataset_pixels, job->n_dataset, job->dataset_size, size)
                                                : NULL;
   if (embeddings == NULL
-      || (job->n_dataset > 0 && !sf_model_embed_mirrored (job->model, faces, job->n_dataset, embeddings, &error)))
+      || (!reuse && job->n_dataset > 0
+          && !sf_model_embed_mirrored (job->model, faces, job->n_dataset, embeddings, &error)))
     {
       add_error (job, error != NULL ? error->message : _("Out of memory for the map"));
       g_clear_error (&error);
@@ -223,21 +245,37 @@ project (SfPeopleJob *job, GCancellable *cancellable)
   if (g_cancellable_is_cancelled (cancellable))
     return;
   g_autofree float *plane = g_new (float, (gsize) n * 2);
-  if (!sf_pca (embeddings, n, D, 2, plane, NULL, NULL, NULL, &error))
+  g_autofree float *mean = g_new (float, D);
+  g_autofree float *components = g_new (float, 2 * (gsize) D);
+  if (reuse)
+    {
+      memcpy (mean, job->fitted->mean, sizeof (float) * D);
+      memcpy (components, job->fitted->components, sizeof (float) * 2 * D);
+      for (int i = 0; i < job->n_dataset; i++)
+        {
+          plane[2 * i] = job->fitted->points[i].x;
+          plane[2 * i + 1] = job->fitted->points[i].y;
+        }
+    }
+  else if (!sf_pca (embeddings, n_fit, D, 2, plane, components, NULL, mean, &error))
     {
       add_error (job, error->message);
       g_clear_error (&error);
       return;
     }
+  for (int i = reuse ? job->n_dataset : n_fit; i < n; i++)
+    sf_pca_project (embeddings + (gsize) i * D, 1, D, 2, mean, components, plane + 2 * i);
 
   gsize area = (gsize) size * size;
   SfMapData *map = sf_map_data_new (n, size);
+  sf_map_data_set_projection (map, D, mean, components);
   for (int i = 0; i < n; i++)
     {
       SfMapPoint *point = &map->points[i];
       point->x = plane[2 * i];
       point->y = plane[2 * i + 1];
       point->enrolled = i >= job->n_dataset;
+      point->gallery_person = -1;
       if (!point->enrolled)
         {
           point->colour = job->labels[i];
@@ -254,13 +292,23 @@ project (SfPeopleJob *job, GCancellable *cancellable)
         {
           int face = i - job->n_dataset;
           point->colour = enrolled_colour (job, face);
+          point->gallery_person = sf_gallery_get_face_person (job->gallery, face);
           map->labels[i] = g_strdup_printf (_("%s, enrolled"),
-                                            sf_gallery_get_person_name (job->gallery,
-                                                                        sf_gallery_get_face_person (job->gallery, face)));
+                                            sf_gallery_get_person_name (job->gallery, point->gallery_person));
           memcpy (map->faces + i * area, sf_gallery_get_face_pixels (job->gallery, face), sizeof (float) * area);
         }
     }
   job->map = map;
+}
+
+void
+sf_people_job_set_fitted (SfPeopleJob *job, SfMapData *map)
+{
+  g_return_if_fail (job != NULL);
+
+  g_clear_pointer (&job->fitted, sf_map_data_unref);
+  if (map != NULL)
+    job->fitted = sf_map_data_ref (map);
 }
 
 void

@@ -1,7 +1,8 @@
 /* The People view's heavy work as one job for a worker thread: enrol the
  * people waiting, re-embed the gallery when the model changed, and place
  * every dataset face and enrolled face on the embedding map (the engine's
- * PCA). The job owns copies of what it reads, so the main thread carries on
+ * PCA, fitted on the dataset's faces, enrolled faces projected into it).
+ * The job owns copies of what it reads, so the main thread carries on
  * meanwhile; whoever starts jobs drops the results of one that is no longer
  * the newest. No widgets: tests may run it directly. */
 #pragma once
@@ -39,6 +40,12 @@ void         sf_people_job_free       (SfPeopleJob *job);
 /* Marks the dataset faces held out of training on the map (a copy is kept;
  * held_out[n_images] of the job's dataset, NULL: none). */
 void         sf_people_job_set_held_out (SfPeopleJob *job, const gboolean *held_out);
+
+/* A map an earlier job made for the same model and dataset (NULL: none;
+ * a reference is kept): its projection and dataset points are reused, so
+ * the dataset's faces keep their places and are not embedded again. The
+ * caller drops it when the model or the dataset changes. */
+void         sf_people_job_set_fitted (SfPeopleJob *job, SfMapData *map);
 
 /* The work, on whatever thread calls it; stops early when cancelled. */
 void         sf_people_job_run        (SfPeopleJob *job, GCancellable *cancellable);

@@ -56,6 +56,7 @@ struct _SfPeopleView
   char *last_error;
   GtkFileChooserNative *chooser;
   SfHeldOut *held_out;         /* of the current model on the session's dataset; NULL: none */
+  SfMapData *fitted;           /* the map of the current model and dataset: its projection is reused */
 };
 
 enum {
@@ -316,8 +317,20 @@ update_candidates (SfPeopleView *self)
     gtk_list_box_remove (self->candidates_list, child);
 
   gtk_label_set_text (self->threshold_label, threshold_text);
-  /* No probe, no list: the map takes the room. */
-  gtk_widget_set_visible (self->candidates_scroller, self->probe != NULL);
+  /* The list keeps its room with no probe (its placeholder speaks), so the
+   * map keeps its size when candidates arrive. */
+  if (self->probe == NULL || self->n_candidates == 0)
+    {
+      GtkWidget *label = gtk_label_new (_("The enrolled people nearest the face appear here, best first, "
+                                          "and on the map."));
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_set_margin_top (label, 18);
+      gtk_widget_set_margin_bottom (label, 18);
+      gtk_widget_set_margin_start (label, 12);
+      gtk_widget_set_margin_end (label, 12);
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_list_box_set_placeholder (self->candidates_list, label);
+    }
   if (self->probe == NULL)
     return;
   if (self->n_candidates == 0)
@@ -358,6 +371,7 @@ static void
 identify (SfPeopleView *self)
 {
   const SfGallery *people = gallery (self);
+  SfMapProbe mark = { 0 };
 
   g_clear_pointer (&self->candidates, g_free);
   self->n_candidates = 0;
@@ -365,15 +379,29 @@ identify (SfPeopleView *self)
       && sf_gallery_is_current (people, self->model))
     {
       GError *error = NULL;
-      g_autofree float *embedding = g_new (float, sf_model_get_embedding_size (self->model));
+      int dimension = sf_model_get_embedding_size (self->model);
+      g_autofree float *embedding = g_new (float, dimension);
       if (sf_model_embed_mirrored (self->model, self->probe, 1, embedding, &error))
-        self->candidates = sf_gallery_identify_embedding (people, self->model, embedding, &self->n_candidates);
+        {
+          self->candidates = sf_gallery_identify_embedding (people, self->model, embedding,
+                                                            &self->n_candidates);
+          /* On the map: where the probe lands and who is nearest. */
+          SfMapData *data = sf_embedding_map_get_data (self->map);
+          if (data != NULL && sf_map_data_project (data, embedding, dimension, &mark.x, &mark.y))
+            {
+              mark.shown = TRUE;
+              mark.n_nearest = MIN (self->n_candidates, SF_MAP_MAX_NEAREST);
+              for (int k = 0; k < mark.n_nearest; k++)
+                mark.nearest[k] = self->candidates[k].person;
+            }
+        }
       else
         {
           show_error (self, error->message);
           g_error_free (error);
         }
     }
+  sf_embedding_map_set_probe (self->map, &mark);
   update_candidates (self);
 }
 
@@ -442,6 +470,11 @@ job_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     show_error (self, *error);
 
   sf_embedding_map_set_data (self->map, sf_people_job_get_map (job));
+  if (sf_people_job_get_map (job) != NULL)
+    {
+      g_clear_pointer (&self->fitted, sf_map_data_unref);
+      self->fitted = sf_map_data_ref (sf_people_job_get_map (job));
+    }
   SfGallery *changed = sf_people_job_steal_gallery (job);
   if (changed != NULL)
     sf_session_set_gallery (self->session, changed);   /* the list and the probe follow its notify */
@@ -468,6 +501,7 @@ refresh (SfPeopleView *self)
   g_clear_pointer (&self->held_out, sf_held_out_free);
   self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self));
   sf_people_job_set_held_out (job, self->held_out != NULL ? self->held_out->images : NULL);
+  sf_people_job_set_fitted (job, self->fitted);
   sf_face_picker_set_held_out (self->probe_picker, self->held_out);
   update_people (self);
   set_busy (self, TRUE);
@@ -786,6 +820,7 @@ checkpoint_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session);
 
   g_clear_pointer (&self->model, sf_model_free);
+  g_clear_pointer (&self->fitted, sf_map_data_unref);   /* a new model: a new plane */
   if (checkpoint == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
@@ -827,6 +862,7 @@ static void
 faces_changed_cb (SfSession *session, GParamSpec *pspec, SfPeopleView *self)
 {
   sf_face_picker_set_faces (self->probe_picker, sf_session_get_faces (session));
+  g_clear_pointer (&self->fitted, sf_map_data_unref);   /* a new dataset: a new plane */
   refresh (self);
 }
 
@@ -895,6 +931,7 @@ sf_people_view_finalize (GObject *object)
   g_free (self->candidates);
   g_free (self->last_error);
   sf_held_out_free (self->held_out);
+  g_clear_pointer (&self->fitted, sf_map_data_unref);
 
   G_OBJECT_CLASS (sf_people_view_parent_class)->finalize (object);
 }
