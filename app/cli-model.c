@@ -125,6 +125,9 @@ write_text_atomically (const char *path, const char *text, GError **error)
   return TRUE;
 }
 
+/* An integer option not given: 0 is a value the settings check refuses. */
+#define OPTION_UNSET G_MININT
+
 /* Options shared by train and bench that shape the settings. */
 typedef struct {
   char *preset;
@@ -190,9 +193,9 @@ settings_from_options (const SettingsOptions *o, SfTrainSettings *settings, GErr
     }
   if (o->margin != 0)
     settings->margin = (float) o->margin;
-  if (o->epochs != 0)
+  if (o->epochs != OPTION_UNSET)
     settings->epochs = o->epochs;
-  if (o->batch != 0)
+  if (o->batch != OPTION_UNSET)
     settings->batch_size = o->batch;
   if (o->learning_rate != 0)
     settings->optimizer.learning_rate = (float) o->learning_rate;
@@ -347,7 +350,7 @@ train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *
 int
 cli_run_train (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
+  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1, .epochs = OPTION_UNSET, .batch = OPTION_UNSET };
   g_autofree char *output = NULL;
   g_autofree char *history_path = NULL;
   gboolean save_on_interrupt = FALSE;
@@ -673,7 +676,7 @@ bench_dataset (int size, GError **error)
 int
 cli_run_bench (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
+  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1, .epochs = OPTION_UNSET, .batch = OPTION_UNSET };
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
@@ -685,9 +688,9 @@ cli_run_bench (int argc, char **argv)
       settings_options_clear (&o);
       return 2;
     }
-  if (o.epochs == 0)
+  if (o.epochs == OPTION_UNSET)
     o.epochs = 3;
-  if (o.batch == 0)
+  if (o.batch == OPTION_UNSET)
     o.batch = 64;
   if (o.split == NULL)
     o.split = g_strdup ("pairs");

@@ -97,6 +97,8 @@ expect_failure "unknown command" "frobnicate" frobnicate
 expect_failure "bad split" "sideways" pairs --split sideways
 expect_failure "bad pair loss" "drawn, all or softmax" train --pair-loss sideways -o "$work/never.safetensors"
 expect_failure "l2norm on an image" "l2norm needs a flat input" train --spec "conv8k3 l2norm gap" -o "$work/never.safetensors"
+expect_failure "zero epochs" "epochs must be 1 to 100000" train --epochs 0 -o "$work/never.safetensors"
+expect_failure "zero batch" "batch size must be 1 to 4096" train --batch 0 -o "$work/never.safetensors"
 expect_failure "export without outputs" "--images" export
 
 if "$cli" export --images "$work/images.npy" --labels "$work/labels.npy" >/dev/null 2>"$work/err" \
