@@ -124,6 +124,9 @@ cell_text (const SfRun *run, const char *key)
 
   if (g_str_equal (key, "name"))
     return g_strdup (run->name);
+  if (g_str_equal (key, "status") && run->status == SF_RUN_FAILED && run->message != NULL)
+    /* Translators: the status of a run that failed, with the reason, e.g. "Failed: the loss became NaN…". */
+    return g_strdup_printf (_("Failed: %s"), run->message);
   if (g_str_equal (key, "status"))
     return g_strdup (status_text (run->status));
   if (g_str_equal (key, "epochs"))
@@ -157,6 +160,9 @@ bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   g_autofree char *text = cell_text (run_item->run, key);
 
   gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  /* A failed run's message may be long: whole in the tooltip. */
+  gtk_widget_set_tooltip_text (gtk_list_item_get_child (item),
+                               g_str_equal (key, "status") && run_item->run->status == SF_RUN_FAILED ? text : NULL);
 }
 
 /* Orders two runs by a column: results and numbers by value (unmeasured
@@ -290,7 +296,8 @@ overlay_selected (SfRunsView *self)
     }
   for (guint k = 0; k < 2; k++)
     sf_plot_set_x_range (plots[k], 1, max_epochs);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use",
+                                 runs->len == 1 && ((const SfRun *) g_ptr_array_index (runs, 0))->has_model);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.rename", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use-settings", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.delete", runs->len > 0);
@@ -407,7 +414,8 @@ sf_runs_view_use_selected (SfRunsView *self)
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
 
   g_autoptr (GPtrArray) runs = selected_runs (self);
-  if (runs->len != 1 || self->session == NULL || sf_session_get_training (self->session))
+  if (runs->len != 1 || self->session == NULL || sf_session_get_training (self->session)
+      || !((const SfRun *) g_ptr_array_index (runs, 0))->has_model)
     return FALSE;
   if (sf_session_get_checkpoint (self->session) == NULL || !sf_session_get_modified (self->session))
     {
