@@ -335,7 +335,11 @@ train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *
   int epoch = sf_trainer_get_model_epoch (trainer);
   if (!sf_checkpoint_save_epoch (output, model, settings, history, n_history, threshold, fingerprint,
                                  dataset->source, epoch, settings->keep_best, error))
-    return 1;
+    {
+      /* E.g. weights grown infinite: the run failed, and says why. */
+      cli_record_failed_run (run_options, settings, dataset, trainer, (*error)->message);
+      return 1;
+    }
   fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
            peak_resident_mib ());
   if (epoch > 0 && epoch < n_history)

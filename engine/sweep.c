@@ -410,7 +410,10 @@ sf_sweep_train_run (SfRunStore *store, const SfDataset *dataset, const SfTrainSe
   double seconds = (g_get_monotonic_time () - start) / 1e6;
   SfRunStatus status = !ok ? SF_RUN_FAILED : watch.cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED;
   SfRun *run = sf_run_store_record (store, trainer, dataset, status, ok ? NULL : local->message, seconds, NULL,
-                                    rank1, error);
+                                    rank1, ok ? &local : error);
+  /* Trained to the end but unsaveable (weights grown infinite): a failed run, with why. */
+  if (run == NULL && ok)
+    run = sf_run_store_record (store, trainer, dataset, SF_RUN_FAILED, local->message, seconds, NULL, FALSE, error);
   g_clear_error (&local);
   return run;
 }

@@ -319,6 +319,37 @@ test_failed_runs (void)
   sf_test_remove_tree (root);
 }
 
+/* Trained to the end with weights grown infinite (SGD at rate 10, no batch
+ * normalisation): the model cannot be saved, so the run is kept failed,
+ * saying so, without a model. */
+static void
+test_unsaveable_run (void)
+{
+  g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+  g_autoptr (SfRunStore) store = sf_run_store_new (root);
+  g_autoptr (SfDataset) dataset = tiny_dataset ();
+  GError *error = NULL;
+  SfTrainSettings settings;
+  tiny_settings (&settings);
+  g_free (settings.spec);
+  settings.spec = g_strdup ("conv16k3 pool2 conv16k3 pool2 gap dense32 dense8");
+  settings.head = SF_HEAD_BCE;
+  settings.all_pairs = FALSE;
+  settings.temperature = 0;
+  settings.optimizer.kind = SF_OPTIMIZER_SGD;
+  settings.optimizer.learning_rate = 10;
+  settings.optimizer.schedule = SF_SCHEDULE_CONSTANT;
+  settings.epochs = 8;
+  g_autoptr (SfRun) run = sf_sweep_train_run (store, dataset, &settings, FALSE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (run);
+  g_assert_cmpint (run->status, ==, SF_RUN_FAILED);
+  g_assert_nonnull (strstr (run->message, "NaN or infinite"));
+  g_assert_false (run->has_model);
+  sf_train_settings_clear (&settings);
+  sf_test_remove_tree (root);
+}
+
 /* A cancelled run is kept, stopped, and a sweep's cancellable stops it before it trains. */
 static void
 test_cancelled_run (void)
@@ -668,6 +699,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runs/persistence", test_persistence);
   g_test_add_func ("/runs/failed-runs", test_failed_runs);
   g_test_add_func ("/runs/cancelled-run", test_cancelled_run);
+  g_test_add_func ("/runs/unsaveable-run", test_unsaveable_run);
   g_test_add_func ("/runs/bad-run-folders", test_bad_run_folders);
   g_test_add_func ("/runs/keep-best", test_keep_best);
   g_test_add_func ("/runs/csv-columns", test_csv_columns);
