@@ -4,7 +4,8 @@
  * learning rate (a dot per run, the means marked), and "Use Best Settings"
  * writes the better learning rate into the training settings; started again
  * it trains nothing (resume); Stop keeps the run under way as stopped; a
- * model file's epoch shows in the Train view. */
+ * model file's epoch shows in the Train view; a training run that failed is
+ * kept, marked failed with its message. */
 #include <adwaita.h>
 #include <math.h>
 
@@ -15,6 +16,7 @@
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
 #include "sf-train-view.h"
+#include "sf-training-run.h"
 #include "sf-training-settings.h"
 #include "sf-window.h"
 
@@ -255,6 +257,46 @@ test_epoch_shown (void)
   g_assert_true (found);
 }
 
+static gboolean
+training_ended (gpointer data)
+{
+  return !sf_training_run_get_running (data);
+}
+
+static gboolean
+runs_listed (gpointer data)
+{
+  return sf_runs_view_get_n_runs (runs_view ()) == GPOINTER_TO_UINT (data);
+}
+
+/* A training run of the Train view that fails is kept, failed, with its message. */
+static void
+test_failed_run_kept (void)
+{
+  guint before = sf_runs_view_get_n_runs (runs_view ());
+  g_autoptr (SfTrainingRun) run = sf_training_run_new ();
+  SfTrainSettings s;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTrainingSettings) store = sf_training_settings_dup_default ();
+
+  g_settings_set_int (settings, "train-epochs", 1);
+  drain ();
+  sf_training_settings_get (store, &s);
+  g_assert_true (sf_training_run_start (run, sf_session_get_faces (session ()), &s, &error));
+  g_assert_no_error (error);
+  sf_train_settings_clear (&s);
+  sf_test_wait_until (training_ended, run, "the training run to end");
+  /* What the Train view does at the run's "failed" signal. */
+  sf_runs_view_record_failed (runs_view (), run, "the loss became NaN in epoch 1, batch 3");
+  sf_test_wait_until (runs_listed, GUINT_TO_POINTER (before + 1), "the failed run in the table");
+  const SfRun *failed = sf_runs_view_get_run (runs_view (), before);
+  g_assert_cmpint (failed->status, ==, SF_RUN_FAILED);
+  g_assert_cmpstr (failed->message, ==, "the loss became NaN in epoch 1, batch 3");
+  g_assert_cmpint (failed->n_history, ==, 1);
+  /* Its weights are finite: its model is kept too. */
+  g_assert_true (failed->has_model);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -271,6 +313,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/sweep/two-point", test_two_point_sweep);
   g_test_add_func ("/ui/sweep/stop", test_stop);
   g_test_add_func ("/ui/sweep/epoch-shown", test_epoch_shown);
+  g_test_add_func ("/ui/sweep/failed-run-kept", test_failed_run_kept);
 
   int status = g_test_run ();
 

@@ -544,6 +544,31 @@ delete_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- keeping a failed run ---- */
+
+void
+sf_runs_view_record_failed (SfRunsView *self, SfTrainingRun *run, const char *reason)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+  g_return_if_fail (SF_IS_TRAINING_RUN (run));
+
+  SfTrainer *trainer = sf_training_run_get_trainer (run);
+  g_autoptr (GError) error = NULL;
+
+  if (self->session == NULL || trainer == NULL)
+    return;
+  /* Here, not on a worker: the next Start frees this trainer. A failed run
+   * is not evaluated, so this is one small write (as a Save). */
+  const SfDataset *dataset = sf_face_list_get_dataset (sf_training_run_get_faces (run));
+  g_autoptr (SfRun) recorded = sf_run_store_record (sf_session_get_run_store (self->session), trainer, dataset,
+                                                    SF_RUN_FAILED, reason, sf_training_run_get_active_seconds (run),
+                                                    NULL, FALSE, &error);
+  if (recorded == NULL)
+    message (self, _("Could Not Keep the Failed Run"), error->message);
+  else
+    sf_session_runs_changed (self->session);
+}
+
 gboolean
 sf_runs_view_export_csv (SfRunsView *self, const char *path, GError **error)
 {

@@ -593,6 +593,7 @@ failed_cb (SfTrainingRun *run, const char *reason, SfTrainView *self)
   gtk_label_set_label (self->epoch_label, _("Training failed"));
   gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
   gtk_label_set_label (self->result_label, text);
+  sf_runs_view_record_failed (self->runs_view, run, reason);
   message (self, _("Training Failed"), reason);
 }
 
