@@ -37,6 +37,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliRunOptions, cli_run_options_clear)
  * warning on stderr, the model saved with -o stands. */
 void        cli_record_run         (const CliRunOptions *options, SfTrainer *trainer, const SfDataset *dataset,
                                     gboolean stopped, const SfEvaluation *evaluation);
+/* Records a run that failed (trainer NULL: it could not be built), with message. */
+void        cli_record_failed_run  (const CliRunOptions *options, const SfTrainSettings *settings,
+                                    const SfDataset *dataset, SfTrainer *trainer, const char *message);
 
 /* The settings options of train, for sweep (cli-model.c). */
 typedef struct _CliSettingsOptions CliSettingsOptions;
@@ -51,6 +54,8 @@ int         cli_run_train          (int argc, char **argv);
 int         cli_run_sweep          (int argc, char **argv);
 int         cli_run_runs           (int argc, char **argv);
 int         cli_run_eval           (int argc, char **argv);
+/* info MODEL.safetensors: what the model file says (cli-model.c). */
+int         cli_run_model_info     (int argc, char **argv);
 int         cli_run_embed          (int argc, char **argv);
 int         cli_run_export_onnx    (int argc, char **argv);
 int         cli_run_similarity     (int argc, char **argv);

@@ -317,7 +317,10 @@ train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *
   while (!run->finished)
     g_main_context_iteration (NULL, TRUE);
   if (!sf_trainer_join (trainer, error))
-    return 1;
+    {
+      cli_record_failed_run (run_options, settings, dataset, trainer, (*error)->message);
+      return 1;
+    }
   int n_history = 0;
   const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
   if (run->interrupted && !run->save_on_interrupt)
@@ -332,11 +335,19 @@ train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *
   float threshold = sf_evaluation_choose_threshold (evaluation, SF_THRESHOLD_EER);
   g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
   SfModel *model = sf_trainer_get_model (trainer);
-  if (!sf_checkpoint_save (output, model, settings, history, n_history, threshold, fingerprint, dataset->source,
-                           error))
-    return 1;
+  int epoch = sf_trainer_get_model_epoch (trainer);
+  if (!sf_checkpoint_save_epoch (output, model, settings, history, n_history, threshold, fingerprint,
+                                 dataset->source, epoch, settings->keep_best, error))
+    {
+      /* E.g. weights grown infinite: the run failed, and says why. */
+      cli_record_failed_run (run_options, settings, dataset, trainer, (*error)->message);
+      return 1;
+    }
   fprintf (stderr, "Saved %s after %d epochs, threshold %.4f (peak memory %ld MiB)\n", output, n_history, threshold,
            peak_resident_mib ());
+  if (epoch > 0 && epoch < n_history)
+    fprintf (stderr, "The model holds the weights of epoch %d of %d (best by validation %s)\n", epoch, n_history,
+             settings->keep_best == SF_KEEP_BEST_EER ? "EER" : "loss");
   cli_record_run (run_options, trainer, dataset, run->interrupted, evaluation);
   if (history_path != NULL)
     {
@@ -395,6 +406,9 @@ cli_run_train (int argc, char **argv)
   g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
   if (trainer == NULL)
     {
+      /* Settings refused are a mistake on the command line, not a run. */
+      if (!g_error_matches (error, SF_ERROR, SF_ERROR_INVALID))
+        cli_record_failed_run (&run_options, &settings, dataset, NULL, error->message);
       cli_fail_with (error);
       sf_train_settings_clear (&settings);
       return 1;
@@ -502,6 +516,45 @@ embed_dataset (SfModel *model, const SfDataset *dataset)
       return NULL;
     }
   return embeddings;
+}
+
+/* ---- info MODEL ---- */
+
+int
+cli_run_model_info (int argc, char **argv)
+{
+  if (argc != 2)
+    {
+      g_printerr ("siamese-faces-cli: info: give one MODEL file\n");
+      return 2;
+    }
+  GError *error = NULL;
+  g_autoptr (SfCheckpoint) checkpoint = sf_checkpoint_load (argv[1], &error);
+  if (checkpoint == NULL)
+    {
+      cli_fail_with (error);
+      return 1;
+    }
+  SfModel *model = checkpoint->model;
+  g_print ("Model:       %s\n", argv[1]);
+  g_print ("Network:     %s\n", sf_model_get_spec (model));
+  g_print ("Head:        %s\n", sf_head_kind_name (sf_model_get_head (model)));
+  g_print ("Input size:  %d×%d\n", sf_model_get_input_size (model), sf_model_get_input_size (model));
+  g_print ("Parameters:  %" G_GSIZE_FORMAT "\n", sf_model_n_trainable (model));
+  g_print ("Threshold:   %.4f\n", checkpoint->threshold);
+  g_print ("Trained:     %d epochs\n", checkpoint->n_history);
+  if (checkpoint->epoch == 0)
+    g_print ("Weights of:  an unknown epoch (the file does not say)\n");
+  else if (checkpoint->kept == SF_KEEP_LAST)
+    g_print ("Weights of:  epoch %d of %d (the last)\n", checkpoint->epoch, checkpoint->n_history);
+  else
+    g_print ("Weights of:  epoch %d of %d (best by validation %s)\n", checkpoint->epoch, checkpoint->n_history,
+             checkpoint->kept == SF_KEEP_BEST_EER ? "EER" : "loss");
+  g_autofree char *source = checkpoint->dataset_source != NULL ? g_filename_display_name (checkpoint->dataset_source)
+                                                                : NULL;
+  g_print ("Dataset:     %s\n", source != NULL ? source : "(the demo faces, or not recorded)");
+  g_print ("Fingerprint: %s\n", checkpoint->dataset_fingerprint != NULL ? checkpoint->dataset_fingerprint : "–");
+  return 0;
 }
 
 /* ---- embed ---- */

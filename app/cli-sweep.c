@@ -51,6 +51,29 @@ cli_record_run (const CliRunOptions *options, SfTrainer *trainer, const SfDatase
            run->final.epoch, run->n_history);
 }
 
+void
+cli_record_failed_run (const CliRunOptions *options, const SfTrainSettings *settings, const SfDataset *dataset,
+                       SfTrainer *trainer, const char *message)
+{
+  if (options->no_run)
+    return;
+  g_autoptr (SfRunStore) store = sf_run_store_new (options->runs_dir);
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  GError *error = NULL;
+  g_autoptr (SfRun) run = trainer != NULL
+                            ? sf_run_store_record (store, trainer, dataset, SF_RUN_FAILED, message,
+                                                   history_seconds (trainer), NULL, FALSE, &error)
+                            : sf_run_store_record_failure (store, settings, fingerprint, dataset->source, message, 0,
+                                                           &error);
+  if (run == NULL)
+    {
+      g_printerr ("siamese-faces-cli: warning: the failed run was not recorded: %s\n", error->message);
+      g_error_free (error);
+      return;
+    }
+  fprintf (stderr, "Recorded the failed run %s in %s\n", run->id, sf_run_store_get_root (store));
+}
+
 /* ---- printing runs and summaries ---- */
 
 static char *
@@ -120,8 +143,7 @@ write_summary (const char *path, GPtrArray *summaries, GError **error)
 
 typedef struct {
   gboolean stop_after_run;   /* first Ctrl+C */
-  gboolean cancelled;        /* second Ctrl+C: the current run too */
-  SfTrainer *trainer;        /* the run under way */
+  GCancellable *cancelled;   /* second Ctrl+C: the current run too */
   gboolean terminal;
 } SweepState;
 
@@ -131,11 +153,10 @@ sweep_interrupt_cb (gpointer data)
   SweepState *state = data;
   if (!state->stop_after_run)
     g_printerr ("\nStopping after this run (Ctrl+C again stops it too)…\n");
-  else if (!state->cancelled && state->trainer != NULL)
+  else if (!g_cancellable_is_cancelled (state->cancelled))
     {
       g_printerr ("\nStopping this run now…\n");
-      state->cancelled = TRUE;
-      sf_trainer_cancel (state->trainer);
+      g_cancellable_cancel (state->cancelled);
     }
   state->stop_after_run = TRUE;
   return G_SOURCE_CONTINUE;
@@ -238,7 +259,8 @@ run_planned (int argc, char **argv, GArray *planned, int n_combinations, SfRunRe
            planned->len / MAX (n_combinations, 1), planned->len,
            dataset->source != NULL ? dataset->source : "the demo faces", n_done, sf_run_store_get_root (store));
 
-  SweepState state = { .terminal = isatty (fileno (stderr)) };
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
+  SweepState state = { .terminal = isatty (fileno (stderr)), .cancelled = cancelled };
   guint sigint = g_unix_signal_add (SIGINT, sweep_interrupt_cb, &state);
   guint sigterm = g_unix_signal_add (SIGTERM, sweep_interrupt_cb, &state);
   int n_trained = 0, n_failed = 0;
@@ -250,29 +272,20 @@ run_planned (int argc, char **argv, GArray *planned, int n_combinations, SfRunRe
         continue;
       g_autofree char *what = describe_run (settings, varied);
       g_print ("Run %u/%u: %s\n", k + 1, planned->len, what);
-      g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, settings, &error);
-      if (trainer == NULL)
+      /* A run that fails is recorded as failed, with its message, and the sweep goes on. */
+      g_autoptr (SfRun) run = sf_sweep_train_run (store, dataset, settings, TRUE, sweep_progress_cb, &state,
+                                                  cancelled, &error);
+      if (run == NULL)
         {
-          g_printerr ("siamese-faces-cli: %s: %s\n", what, error->message);
+          g_printerr ("siamese-faces-cli: %s: the run could not be recorded: %s\n", what, error->message);
           g_clear_error (&error);
           n_failed++;
           continue;
         }
-      state.trainer = trainer;
-      gint64 start = g_get_monotonic_time ();
-      gboolean ok = sf_trainer_run (trainer, sweep_progress_cb, &state, &error);
-      double seconds = (g_get_monotonic_time () - start) / 1e6;
-      state.trainer = NULL;
-      SfRunStatus run_status = !ok ? SF_RUN_FAILED : state.cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED;
-      g_autoptr (SfRun) run = sf_run_store_record (store, trainer, dataset, run_status, ok ? NULL : error->message,
-                                                   seconds, NULL, TRUE, NULL);
-      g_clear_error (&error);
-      if (run == NULL)
-        {
-          g_printerr ("siamese-faces-cli: %s: the run could not be recorded\n", what);
-          n_failed++;
-          continue;
-        }
+      SfRunStatus run_status = run->status;
+      double seconds = run->duration_seconds;
+      if (run_status == SF_RUN_FAILED)
+        g_printerr ("siamese-faces-cli: %s: %s\n", what, run->message);
       n_trained += run_status == SF_RUN_FINISHED;
       n_failed += run_status == SF_RUN_FAILED;
       g_autofree char *eer = format_result (SF_RUN_RESULT_EER, run->final.values[SF_RUN_RESULT_EER]);
@@ -506,6 +519,8 @@ cli_run_runs (int argc, char **argv)
           g_print (" %-9s", value);
         }
       g_print (" %s\n", run->name);
+      if (run->status == SF_RUN_FAILED && run->message != NULL)
+        g_print ("%-18s failed: %s\n", "", run->message);
     }
   g_autoptr (GPtrArray) summaries = sf_runs_summarize ((SfRun *const *) chosen->pdata, chosen->len, metric);
   if (summaries->len > 0)

@@ -94,8 +94,10 @@ cli_load_dataset (int argc, char **argv, int dataset_index, int max_positional)
 static int
 run_info (int argc, char **argv)
 {
-  if (!cli_parse_options ("info", "[DATASET]", NULL, &argc, &argv))
+  if (!cli_parse_options ("info", "[DATASET | MODEL.safetensors]", NULL, &argc, &argv))
     return 2;
+  if (argc > 1 && g_str_has_suffix (argv[1], ".safetensors"))
+    return cli_run_model_info (argc, argv);
   g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
   if (dataset == NULL)
     return 1;
@@ -291,7 +293,7 @@ run_pairs (int argc, char **argv)
 }
 
 static const Command commands[] = {
-  { "info", "[DATASET]", "Format, images, people, size, per-person counts and fingerprint", run_info },
+  { "info", "[DATASET | MODEL.safetensors]", "Format, images, people, size, per-person counts and fingerprint; or what a model file says", run_info },
   { "export", "[DATASET] --images FILE.npy --labels FILE.npy", "Write the images and labels as NumPy arrays", run_export },
   { "pairs", "[DATASET] [--seed N] [--split KIND] [--csv FILE]", "The training and validation pairs", run_pairs },
   { "train", "[DATASET] [--preset article|compact] [--epochs N] ... -o MODEL", "Train a Siamese network", cli_run_train },

@@ -166,6 +166,26 @@ sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *set
                     const SfEpochRecord *history, int n_history, float threshold,
                     const char *dataset_fingerprint, const char *dataset_source, GError **error)
 {
+  return sf_checkpoint_save_epoch (path, model, settings, history, n_history, threshold, dataset_fingerprint,
+                                   dataset_source, 0, SF_KEEP_LAST, error);
+}
+
+gboolean
+sf_checkpoint_write (const char *path, const SfCheckpoint *checkpoint, float threshold, GError **error)
+{
+  g_return_val_if_fail (checkpoint != NULL, FALSE);
+
+  return sf_checkpoint_save_epoch (path, checkpoint->model, &checkpoint->settings, checkpoint->history,
+                                   checkpoint->n_history, threshold, checkpoint->dataset_fingerprint,
+                                   checkpoint->dataset_source, checkpoint->epoch, checkpoint->kept, error);
+}
+
+gboolean
+sf_checkpoint_save_epoch (const char *path, SfModel *model, const SfTrainSettings *settings,
+                          const SfEpochRecord *history, int n_history, float threshold,
+                          const char *dataset_fingerprint, const char *dataset_source, int epoch, SfKeepBest kept,
+                          GError **error)
+{
   g_return_val_if_fail (path != NULL && model != NULL, FALSE);
 
   int n_tensors = sf_model_n_tensors (model);
@@ -214,7 +234,22 @@ sf_checkpoint_save (const char *path, SfModel *model, const SfTrainSettings *set
     source_bytes != NULL ? "dataset_source_bytes" : NULL, source_bytes,
     NULL,
   };
-  g_autoptr (GBytes) bytes = sf_safetensors_serialize (path, views, n_tensors, metadata, error);
+  /* Which epoch the weights are of, when known: the keys follow the list above. */
+  g_autofree char *epoch_text = g_strdup_printf ("%d", epoch);
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+  for (guint k = 0; metadata[k] != NULL; k += 2)
+    {
+      g_ptr_array_add (keys, (gpointer) metadata[k]);
+      g_ptr_array_add (keys, (gpointer) metadata[k + 1]);
+    }
+  if (epoch > 0)
+    {
+      const char *epoch_keys[] = { "epoch", epoch_text, "kept", sf_keep_best_name (kept) };
+      for (guint k = 0; k < G_N_ELEMENTS (epoch_keys); k++)
+        g_ptr_array_add (keys, (gpointer) epoch_keys[k]);
+    }
+  g_ptr_array_add (keys, NULL);
+  g_autoptr (GBytes) bytes = sf_safetensors_serialize (path, views, n_tensors, (const char **) keys->pdata, error);
   if (bytes == NULL)
     return FALSE;
 
@@ -296,6 +331,31 @@ is_fingerprint (const char *text)
     if (!g_ascii_isdigit (text[n]) && !(text[n] >= 'a' && text[n] <= 'f'))
       return FALSE;
   return n == 64;
+}
+
+/* Metadata 'epoch' and 'kept' (absent in older files: epoch 0, unknown):
+ * a whole number within the history, when there is one, and a rule's name. */
+static gboolean
+read_epoch (const SfSafetensors *file, SfCheckpoint *checkpoint, GError **error)
+{
+  const char *kept = sf_safetensors_get_metadata (file, "kept");
+  double epoch = 0;
+  checkpoint->epoch = 0;
+  checkpoint->kept = SF_KEEP_LAST;
+  if (sf_safetensors_get_metadata (file, "epoch") == NULL)
+    return TRUE;
+  if (!parse_number (file, "epoch", 1, checkpoint->n_history > 0 ? checkpoint->n_history : MAX_EPOCHS, TRUE, &epoch,
+                     error))
+    return FALSE;
+  if (kept != NULL && !sf_keep_best_parse (kept, &checkpoint->kept))
+    {
+      g_autofree char *shown = quoted (kept);
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: metadata 'kept' is '%s' (expected last, loss or eer)"),
+                   sf_safetensors_path (file), shown);
+      return FALSE;
+    }
+  checkpoint->epoch = (int) epoch;
+  return TRUE;
 }
 
 /* Every metadata field and tensor of a file checked, type and range. */
@@ -459,6 +519,8 @@ checkpoint_from_file (const SfSafetensors *file, GError **error)
       && !history_parse (history, path, _("metadata 'history'"), &checkpoint->history, &checkpoint->n_history,
                          error))
     return NULL;
+  if (!read_epoch (file, checkpoint, error))
+    return NULL;
   return g_steal_pointer (&checkpoint);
 }
 
@@ -492,6 +554,8 @@ sf_checkpoint_new_from_trainer (SfTrainer *trainer, const SfDataset *dataset, fl
   checkpoint->threshold = threshold;
   checkpoint->dataset_fingerprint = sf_dataset_fingerprint (dataset);
   checkpoint->dataset_source = g_strdup (dataset->source);
+  checkpoint->epoch = sf_trainer_get_model_epoch (trainer);
+  checkpoint->kept = sf_trainer_get_settings (trainer)->keep_best;
   return checkpoint;
 }
 

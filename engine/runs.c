@@ -367,7 +367,9 @@ sf_run_load (const char *folder, GError **error)
   SfRun *run = run_parse (folder, text, length, path, error);
   if (run == NULL)
     return NULL;
-  if (!g_file_test (model, G_FILE_TEST_IS_REGULAR))
+  run->has_model = g_file_test (model, G_FILE_TEST_IS_REGULAR);
+  /* A run that failed before it had a model (or with one a NaN spoilt) is kept without one. */
+  if (!run->has_model && run->status != SF_RUN_FAILED)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_IO, _("%s: the model file %s is missing"), folder, SF_RUN_MODEL);
       sf_run_free (run);
@@ -599,6 +601,61 @@ metrics_from_evaluation (SfRunMetrics *m, const SfEvaluation *evaluation)
   m->values[SF_RUN_RESULT_RANK1] = evaluation->rank1;
 }
 
+/* A run with what every run has, not yet in a folder. */
+static SfRun *
+run_new (const SfTrainSettings *settings, const char *dataset_fingerprint, const char *dataset_path,
+         SfRunStatus status, const char *message, double duration_seconds)
+{
+  SfRun *run = g_new0 (SfRun, 1);
+  run->created = g_get_real_time () / G_USEC_PER_SEC;
+  run->status = status;
+  run->message = g_strdup (message);
+  run->duration_seconds = duration_seconds;
+  run->dataset_fingerprint = g_strdup (dataset_fingerprint);
+  run->dataset_path = g_strdup (dataset_path);
+  sf_train_settings_copy (&run->settings, settings);
+  run->settings_json = sf_train_settings_to_json (settings);
+  run->key = sf_run_key (settings, run->dataset_fingerprint);
+  run->group = sf_run_group_key (settings, run->dataset_fingerprint);
+  metrics_init (&run->final);
+  metrics_init (&run->best);
+  run->final.values[SF_RUN_RESULT_SECONDS] = duration_seconds;
+  run->best.values[SF_RUN_RESULT_SECONDS] = duration_seconds;
+  run->threshold = 0.5f;
+  return run;
+}
+
+/* Gives the run its folder and name. */
+static gboolean
+run_place (SfRunStore *store, SfRun *run, GError **error)
+{
+  run->folder = make_run_folder (store, run->created, error);
+  if (run->folder == NULL)
+    return FALSE;
+  run->id = g_path_get_basename (run->folder);
+  run->name = g_strdup (run->id);
+  return TRUE;
+}
+
+SfRun *
+sf_run_store_record_failure (SfRunStore *store, const SfTrainSettings *settings, const char *dataset_fingerprint,
+                             const char *dataset_path, const char *message, double duration_seconds, GError **error)
+{
+  g_return_val_if_fail (store != NULL && settings != NULL && message != NULL, NULL);
+
+  g_autoptr (SfRun) run = run_new (settings, dataset_fingerprint, dataset_path, SF_RUN_FAILED, message,
+                                   duration_seconds);
+  run->history = g_new0 (SfEpochRecord, 1);
+  if (!run_place (store, run, error))
+    return NULL;
+  if (!run_write_json (run, error))
+    {
+      g_rmdir (run->folder);
+      return NULL;
+    }
+  return g_steal_pointer (&run);
+}
+
 SfRun *
 sf_run_store_record (SfRunStore *store, SfTrainer *trainer, const SfDataset *dataset, SfRunStatus status,
                      const char *message, double duration_seconds, const SfEvaluation *evaluation,
@@ -609,21 +666,10 @@ sf_run_store_record (SfRunStore *store, SfTrainer *trainer, const SfDataset *dat
   int n_history = 0;
   const SfEpochRecord *history = sf_trainer_get_history (trainer, &n_history);
 
-  g_autoptr (SfRun) run = g_new0 (SfRun, 1);
-  run->created = g_get_real_time () / G_USEC_PER_SEC;
-  run->status = status;
-  run->message = g_strdup (message);
-  run->duration_seconds = duration_seconds;
-  run->dataset_fingerprint = sf_dataset_fingerprint (dataset);
-  run->dataset_path = g_strdup (dataset->source);
-  sf_train_settings_copy (&run->settings, settings);
-  run->settings_json = sf_train_settings_to_json (settings);
-  run->key = sf_run_key (settings, run->dataset_fingerprint);
-  run->group = sf_run_group_key (settings, run->dataset_fingerprint);
+  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  g_autoptr (SfRun) run = run_new (settings, fingerprint, dataset->source, status, message, duration_seconds);
   run->history = g_memdup2 (history, sizeof *history * MAX (n_history, 1));
   run->n_history = n_history;
-  metrics_init (&run->final);
-  metrics_init (&run->best);
 
   /* Judged on its own validation pairs; a model a NaN spoilt has no results, but is still a run. */
   g_autoptr (SfEvaluation) own = NULL;
@@ -652,15 +698,20 @@ sf_run_store_record (SfRunStore *store, SfTrainer *trainer, const SfDataset *dat
   if (run->best.epoch == run->final.epoch && run->best.epoch > 0)
     run->best = run->final;
 
-  run->folder = make_run_folder (store, run->created, error);
-  if (run->folder == NULL)
+  if (!run_place (store, run, error))
     return NULL;
-  run->id = g_path_get_basename (run->folder);
-  run->name = g_strdup (run->id);
   g_autofree char *model_path = g_build_filename (run->folder, SF_RUN_MODEL, NULL);
-  if (!sf_checkpoint_save (model_path, model, settings, history, n_history, run->threshold,
-                           run->dataset_fingerprint, run->dataset_path, error)
-      || !run_write_json (run, error))
+  GError *local = NULL;
+  run->has_model = sf_checkpoint_save_epoch (model_path, model, settings, history, n_history, run->threshold,
+                                             run->dataset_fingerprint, run->dataset_path,
+                                             sf_trainer_get_model_epoch (trainer), settings->keep_best, &local);
+  /* A failed run is kept without its model when that cannot be saved (NaN weights). */
+  if (!run->has_model && status == SF_RUN_FAILED)
+    g_clear_error (&local);
+  gboolean ok = local == NULL;
+  if (!ok)
+    g_propagate_error (error, local);
+  if (!ok || !run_write_json (run, error))
     {
       g_autofree char *json_path = g_build_filename (run->folder, SF_RUN_JSON, NULL);
       g_unlink (json_path);

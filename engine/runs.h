@@ -57,6 +57,7 @@ typedef struct {
   double duration_seconds;
   SfRunStatus status;
   char *message;              /* why it failed; may be NULL */
+  gboolean has_model;         /* FALSE only for a failed run (it failed before it had a model) */
   gint64 created;             /* Unix time */
 } SfRun;
 
@@ -74,7 +75,8 @@ char         *sf_run_key             (const SfTrainSettings *settings, const cha
 /* The same without the seed: runs of one sweep combination over seeds. */
 char         *sf_run_group_key       (const SfTrainSettings *settings, const char *dataset_fingerprint);
 
-/* Reads folder/run.json (and checks folder/model.safetensors exists). A run
+/* Reads folder/run.json (and checks folder/model.safetensors exists, but
+ * for a failed run, which may have none). A run
  * folder can be opened directly this way. Messages name the folder. */
 SfRun        *sf_run_load            (const char *folder, GError **error);
 void          sf_run_free            (SfRun *run);
@@ -113,6 +115,14 @@ GPtrArray    *sf_run_store_list      (SfRunStore *store, GPtrArray **problems, G
 SfRun        *sf_run_store_record    (SfRunStore *store, SfTrainer *trainer, const SfDataset *dataset,
                                       SfRunStatus status, const char *message, double duration_seconds,
                                       const SfEvaluation *evaluation, gboolean rank1, GError **error);
+
+/* Records a run that failed before a trainer could train (the dataset
+ * could not be read, the settings refused, out of memory): run.json only,
+ * status failed, with `message`. The dataset's fingerprint and path may be
+ * NULL (unknown). */
+SfRun        *sf_run_store_record_failure (SfRunStore *store, const SfTrainSettings *settings,
+                                           const char *dataset_fingerprint, const char *dataset_path,
+                                           const char *message, double duration_seconds, GError **error);
 
 /* ---- comparing runs ---- */
 

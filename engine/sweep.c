@@ -360,3 +360,60 @@ sf_sweep_finished_keys (SfRunStore *store, GError **error)
     }
   return keys;
 }
+
+typedef struct {
+  SfTrainCallback callback;
+  gpointer user_data;
+  gboolean cancelled;        /* the trainer said it stopped */
+} RunWatch;
+
+static void
+watch_cb (const SfTrainEvent *event, gpointer data)
+{
+  RunWatch *watch = data;
+  if (event->kind == SF_TRAIN_EVENT_CANCELLED)
+    watch->cancelled = TRUE;
+  if (watch->callback != NULL)
+    watch->callback (event, watch->user_data);
+}
+
+static void
+cancel_trainer_cb (GCancellable *cancellable, gpointer trainer)
+{
+  sf_trainer_cancel (trainer);
+}
+
+SfRun *
+sf_sweep_train_run (SfRunStore *store, const SfDataset *dataset, const SfTrainSettings *settings, gboolean rank1,
+                    SfTrainCallback callback, gpointer user_data, GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (store != NULL && dataset != NULL && settings != NULL, NULL);
+
+  gint64 start = g_get_monotonic_time ();
+  GError *local = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, settings, &local);
+  if (trainer == NULL)
+    {
+      g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+      SfRun *run = sf_run_store_record_failure (store, settings, fingerprint, dataset->source, local->message,
+                                                (g_get_monotonic_time () - start) / 1e6, error);
+      g_error_free (local);
+      return run;
+    }
+  RunWatch watch = { callback, user_data, FALSE };
+  /* Cancelled already, the trainer stops before its first batch. */
+  gulong handler = cancellable != NULL ? g_cancellable_connect (cancellable, G_CALLBACK (cancel_trainer_cb),
+                                                                trainer, NULL)
+                                       : 0;
+  gboolean ok = sf_trainer_run (trainer, watch_cb, &watch, &local);
+  g_cancellable_disconnect (cancellable, handler);
+  double seconds = (g_get_monotonic_time () - start) / 1e6;
+  SfRunStatus status = !ok ? SF_RUN_FAILED : watch.cancelled ? SF_RUN_STOPPED : SF_RUN_FINISHED;
+  SfRun *run = sf_run_store_record (store, trainer, dataset, status, ok ? NULL : local->message, seconds, NULL,
+                                    rank1, ok ? &local : error);
+  /* Trained to the end but unsaveable (weights grown infinite): a failed run, with why. */
+  if (run == NULL && ok)
+    run = sf_run_store_record (store, trainer, dataset, SF_RUN_FAILED, local->message, seconds, NULL, FALSE, error);
+  g_clear_error (&local);
+  return run;
+}

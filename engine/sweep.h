@@ -35,6 +35,17 @@ GArray    *sf_sweep_expand      (SfSweep *sweep, int *n_combinations, GError **e
 /* The set of keys (sf_run_key) of the store's finished runs on a dataset. */
 GHashTable *sf_sweep_finished_keys (SfRunStore *store, GError **error);
 
+/* Trains one planned run on the calling thread and records it in store
+ * whatever its end: finished, stopped (cancellable cancelled: the run stops
+ * within a batch) or failed (the trainer could not be built, e.g. refused
+ * settings or out of memory, or training failed), with its message, so a
+ * sweep moves on to the next run. Judged with rank-1 too when `rank1`.
+ * callback (may be NULL) sees every training event. NULL only when the run
+ * could not be recorded. */
+SfRun     *sf_sweep_train_run   (SfRunStore *store, const SfDataset *dataset, const SfTrainSettings *settings,
+                                 gboolean rank1, SfTrainCallback callback, gpointer user_data,
+                                 GCancellable *cancellable, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfSweep, sf_sweep_free)
 
 G_END_DECLS

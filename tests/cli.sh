@@ -302,5 +302,27 @@ else
     "$(cat "$work/train-int" "$work/err")"
 fi
 
+# A sweep whose first combination cannot train: recorded as failed with its
+# message, the next one still trains, and info says which epoch a model holds.
+sweep_runs="$work/sweep-runs"
+"$cli" sweep --preset compact --epochs 1 --seeds 0 --runs "$sweep_runs" \
+  --grid "spec=conv8k3 l2norm gap,conv8k3-bn-relu pool2 conv8k3 gap dense8 l2norm" >"$work/out" 2>"$work/err"
+rc=$?
+if [[ $rc -eq 1 ]] && grep -q "^1 runs trained now, 1 failed" "$work/out" \
+   && "$cli" runs --runs "$sweep_runs" >"$work/runs" 2>"$work/err" \
+   && grep -q "failed: tower spec: .*l2norm needs a flat input" "$work/runs" \
+   && [[ $(grep -c " finished " "$work/runs") -eq 1 ]]; then
+  ok "a sweep records a failed run with its message and goes on"
+else
+  not_ok "a sweep records a failed run with its message and goes on" "exit $rc" "$(cat "$work/out" "$work/err" "$work/runs")"
+fi
+sweep_model=$(find "$sweep_runs" -name model.safetensors | head -1)
+if [[ -n $sweep_model ]] && "$cli" info "$sweep_model" >"$work/out" 2>"$work/err" \
+   && grep -q "^Weights of:  epoch 1 of 1 (the last)" "$work/out"; then
+  ok "info on a model says which epoch it holds"
+else
+  not_ok "info on a model says which epoch it holds" "$(cat "$work/out" "$work/err")"
+fi
+
 echo "1..$n"
 [[ $failures -eq 0 ]]

@@ -14,6 +14,7 @@ static const char *const known_keys[] = {
   "format", "spec", "head", "margin", "input_size", "embedding_size", "pixel_scaling", "train_steps", "threshold",
   "settings", "history", "pytorch", "dataset_fingerprint", "dataset_source", "dataset_source_bytes", "image_size",
   "model_fingerprint", "people", "paths", "path_bytes",
+  "epoch", "kept",
 };
 
 void

@@ -248,6 +248,71 @@ test_unreadable_is_not_saved (void)
   g_assert_cmpfloat (back->threshold, ==, 0.25f);
 }
 
+/* Metadata 'epoch' and 'kept': the epoch whose weights the file holds
+ * round-trips; a file without it (older) still loads as unknown; wrong
+ * types, ranges and names are refused naming the key. */
+static void
+test_epoch_key (void)
+{
+  g_autoptr (SfModel) model = tiny_model (6);
+  SfEpochRecord history[3] = {
+    { .epoch = 1, .loss = 0.7, .validation_loss = 0.6 },
+    { .epoch = 2, .loss = 0.6, .validation_loss = 0.5 },
+    { .epoch = 3, .loss = 0.5, .validation_loss = 0.55 },
+  };
+  g_autofree char *path = g_build_filename (dir, "epoch.safetensors", NULL);
+  GError *error = NULL;
+  g_assert_true (sf_checkpoint_save_epoch (path, model, NULL, history, 3, 0.5f, NULL, NULL, 2, SF_KEEP_BEST_LOSS,
+                                           &error));
+  g_assert_no_error (error);
+  g_autoptr (SfCheckpoint) loaded = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (loaded->epoch, ==, 2);
+  g_assert_cmpint (loaded->kept, ==, SF_KEEP_BEST_LOSS);
+  g_autoptr (SfSafetensors) file = sf_safetensors_read (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sf_safetensors_get_metadata (file, "epoch"), ==, "2");
+  g_assert_cmpstr (sf_safetensors_get_metadata (file, "kept"), ==, "loss");
+
+  /* Saved again from the checkpoint, the epoch stays. */
+  g_autofree char *again = g_build_filename (dir, "epoch-again.safetensors", NULL);
+  g_assert_true (sf_checkpoint_write (again, loaded, 0.25f, &error));
+  g_autoptr (SfCheckpoint) reloaded = sf_checkpoint_load (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (reloaded->epoch, ==, 2);
+  g_assert_cmpint (reloaded->kept, ==, SF_KEEP_BEST_LOSS);
+  g_assert_cmpfloat (reloaded->threshold, ==, 0.25f);
+
+  /* Without the key, as files older than it: the epoch is unknown. */
+  g_autofree char *old = g_build_filename (dir, "epoch-old.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (old, model, NULL, history, 3, 0.5f, NULL, NULL, &error));
+  g_autoptr (SfSafetensors) old_file = sf_safetensors_read (old, &error);
+  g_assert_null (sf_safetensors_get_metadata (old_file, "epoch"));
+  g_autoptr (SfCheckpoint) old_loaded = sf_checkpoint_load (old, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (old_loaded->epoch, ==, 0);
+
+  static const struct { const char *epoch; const char *kept; const char *needle; } bad[] = {
+    { "two", "loss", "metadata 'epoch' is 'two'" },
+    { "2.5", "loss", "metadata 'epoch' is '2.5'" },
+    { "0", "loss", "metadata 'epoch' is '0'" },
+    { "-1", "loss", "metadata 'epoch'" },
+    { "4", "loss", "metadata 'epoch' is '4' (expected a whole number from 1 to 3)" },
+    { "1e400", "loss", "metadata 'epoch'" },
+    { "", "loss", "metadata 'epoch'" },
+    { "2", "best", "metadata 'kept' is 'best'" },
+    { "2", "", "metadata 'kept'" },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      g_autofree char *name = g_strdup_printf ("epoch-bad-%u.safetensors", k);
+      g_autofree char *bad_path = g_build_filename (dir, name, NULL);
+      const char *changes[] = { "epoch", bad[k].epoch, "kept", bad[k].kept, NULL };
+      sf_test_rewrite_metadata (path, bad_path, changes);
+      expect_refused (bad_path, bad[k].needle);
+    }
+}
+
 static void
 test_history_csv (void)
 {
@@ -270,6 +335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/checkpoint/story-round-trip", test_story_round_trip);
   g_test_add_func ("/checkpoint/unreadable-is-not-saved", test_unreadable_is_not_saved);
   g_test_add_func ("/checkpoint/history-csv", test_history_csv);
+  g_test_add_func ("/checkpoint/epoch-key", test_epoch_key);
   int status = g_test_run ();
   sf_test_remove_tree (dir);
   g_free (dir);

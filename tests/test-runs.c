@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "error.h"
 #include "runs.h"
 #include "sf-test-files.h"
@@ -239,6 +240,137 @@ test_resume (void)
   sf_test_remove_tree (root);
 }
 
+/* A run that fails is kept, marked failed with its message (without a
+ * model when it had none, or one a NaN spoilt), listed with the others, left
+ * out of summaries and of the finished keys (a sweep started again retries
+ * it); and the sweep goes on to the next run. */
+static void
+test_failed_runs (void)
+{
+  g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+  g_autoptr (SfRunStore) store = sf_run_store_new (root);
+  g_autoptr (SfDataset) dataset = tiny_dataset ();
+  GError *error = NULL;
+  SfTrainSettings bad, good;
+  tiny_settings (&bad);
+  tiny_settings (&good);
+  g_free (bad.spec);
+  bad.spec = g_strdup ("conv4k3 l2norm gap dense8");
+
+  /* What a sweep does with two planned runs: the first cannot even start. */
+  g_autoptr (SfRun) failed = sf_sweep_train_run (store, dataset, &bad, FALSE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (failed->status, ==, SF_RUN_FAILED);
+  g_assert_nonnull (strstr (failed->message, "l2norm"));
+  g_assert_false (failed->has_model);
+  g_autoptr (SfRun) finished = sf_sweep_train_run (store, dataset, &good, FALSE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (finished->status, ==, SF_RUN_FINISHED);
+  g_assert_true (finished->has_model);
+
+  /* Failed mid-training with NaN weights: recorded, its model left out. */
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &good, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+  sf_model_params (sf_trainer_get_model (trainer))[0] = NAN;
+  g_autoptr (SfRun) spoilt = sf_run_store_record (store, trainer, dataset, SF_RUN_FAILED,
+                                                  "the loss became NaN in epoch 1", 2, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_false (spoilt->has_model);
+  /* A NaN model is no finished run: only a failed one is kept without its model. */
+  g_assert_null (sf_run_store_record (store, trainer, dataset, SF_RUN_FINISHED, NULL, 2, NULL, FALSE, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  g_autoptr (GPtrArray) problems = NULL;
+  g_autoptr (GPtrArray) runs = sf_run_store_list (store, &problems, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (problems->len, ==, 0);
+  g_assert_cmpuint (runs->len, ==, 3);
+  guint n_failed = 0;
+  for (guint k = 0; k < runs->len; k++)
+    {
+      const SfRun *run = runs->pdata[k];
+      g_autofree char *model = sf_run_get_model_path (run);
+      g_assert_true (run->has_model == g_file_test (model, G_FILE_TEST_IS_REGULAR));
+      if (run->status != SF_RUN_FAILED)
+        continue;
+      n_failed++;
+      g_assert_false (run->has_model);
+      g_assert_true (strstr (run->message, "l2norm") != NULL || strstr (run->message, "NaN") != NULL);
+    }
+  g_assert_cmpuint (n_failed, ==, 2);
+  g_autoptr (GHashTable) keys = sf_sweep_finished_keys (store, &error);
+  g_assert_cmpuint (g_hash_table_size (keys), ==, 1);
+  g_assert_true (g_hash_table_contains (keys, finished->key));
+  g_autoptr (GPtrArray) summaries = sf_runs_summarize ((SfRun *const *) runs->pdata, runs->len, SF_RUN_RESULT_EER);
+  g_assert_cmpuint (summaries->len, ==, 1);
+  g_assert_cmpint (((SfRunGroupSummary *) summaries->pdata[0])->n_runs, ==, 1);
+
+  /* A finished run whose model went missing is still a bad folder. */
+  g_autofree char *model = sf_run_get_model_path (finished);
+  g_assert_cmpint (g_unlink (model), ==, 0);
+  g_autoptr (GPtrArray) problems_after = NULL;
+  g_autoptr (GPtrArray) after = sf_run_store_list (store, &problems_after, &error);
+  g_assert_cmpuint (after->len, ==, 2);
+  g_assert_cmpuint (problems_after->len, ==, 1);
+  sf_train_settings_clear (&bad);
+  sf_train_settings_clear (&good);
+  sf_test_remove_tree (root);
+}
+
+/* Trained to the end with weights grown infinite (SGD at rate 10, no batch
+ * normalisation): the model cannot be saved, so the run is kept failed,
+ * saying so, without a model. */
+static void
+test_unsaveable_run (void)
+{
+  g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+  g_autoptr (SfRunStore) store = sf_run_store_new (root);
+  g_autoptr (SfDataset) dataset = tiny_dataset ();
+  GError *error = NULL;
+  SfTrainSettings settings;
+  tiny_settings (&settings);
+  g_free (settings.spec);
+  settings.spec = g_strdup ("conv16k3 pool2 conv16k3 pool2 gap dense32 dense8");
+  settings.head = SF_HEAD_BCE;
+  settings.all_pairs = FALSE;
+  settings.temperature = 0;
+  settings.optimizer.kind = SF_OPTIMIZER_SGD;
+  settings.optimizer.learning_rate = 10;
+  settings.optimizer.schedule = SF_SCHEDULE_CONSTANT;
+  settings.epochs = 8;
+  g_autoptr (SfRun) run = sf_sweep_train_run (store, dataset, &settings, FALSE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (run);
+  g_assert_cmpint (run->status, ==, SF_RUN_FAILED);
+  g_assert_nonnull (strstr (run->message, "NaN or infinite"));
+  g_assert_false (run->has_model);
+  sf_train_settings_clear (&settings);
+  sf_test_remove_tree (root);
+}
+
+/* A cancelled run is kept, stopped, and a sweep's cancellable stops it before it trains. */
+static void
+test_cancelled_run (void)
+{
+  g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+  g_autoptr (SfRunStore) store = sf_run_store_new (root);
+  g_autoptr (SfDataset) dataset = tiny_dataset ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  GError *error = NULL;
+  SfTrainSettings settings;
+  tiny_settings (&settings);
+  settings.epochs = 3;
+  g_cancellable_cancel (cancellable);
+  g_autoptr (SfRun) run = sf_sweep_train_run (store, dataset, &settings, FALSE, NULL, NULL, cancellable, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run->status, ==, SF_RUN_STOPPED);
+  g_assert_cmpint (run->n_history, <, 3);
+  sf_train_settings_clear (&settings);
+  sf_test_remove_tree (root);
+}
+
 static void
 test_persistence (void)
 {
@@ -435,6 +567,13 @@ test_keep_best (void)
       g_assert_cmpint (back->settings.keep_best, ==, keep);
       g_assert_cmpint (back->settings.patience, ==, 2);
       g_assert_cmpint (back->final.epoch, ==, best);
+      /* The model file says which epoch it holds. */
+      g_autofree char *model_path = sf_run_get_model_path (run);
+      g_autoptr (SfCheckpoint) checkpoint = sf_checkpoint_load (model_path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (checkpoint->epoch, ==, best);
+      g_assert_cmpint (checkpoint->kept, ==, keep);
+      g_assert_cmpint (checkpoint->n_history, ==, n);
       sf_test_remove_tree (root);
       sf_train_settings_clear (&shorter);
       sf_train_settings_clear (&settings);
@@ -558,6 +697,9 @@ main (int argc, char **argv)
   g_test_add_func ("/runs/random-search", test_random_search);
   g_test_add_func ("/runs/resume", test_resume);
   g_test_add_func ("/runs/persistence", test_persistence);
+  g_test_add_func ("/runs/failed-runs", test_failed_runs);
+  g_test_add_func ("/runs/cancelled-run", test_cancelled_run);
+  g_test_add_func ("/runs/unsaveable-run", test_unsaveable_run);
   g_test_add_func ("/runs/bad-run-folders", test_bad_run_folders);
   g_test_add_func ("/runs/keep-best", test_keep_best);
   g_test_add_func ("/runs/csv-columns", test_csv_columns);

@@ -124,6 +124,9 @@ cell_text (const SfRun *run, const char *key)
 
   if (g_str_equal (key, "name"))
     return g_strdup (run->name);
+  if (g_str_equal (key, "status") && run->status == SF_RUN_FAILED && run->message != NULL)
+    /* Translators: the status of a run that failed, with the reason, e.g. "Failed: the loss became NaN…". */
+    return g_strdup_printf (_("Failed: %s"), run->message);
   if (g_str_equal (key, "status"))
     return g_strdup (status_text (run->status));
   if (g_str_equal (key, "epochs"))
@@ -157,6 +160,9 @@ bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   g_autofree char *text = cell_text (run_item->run, key);
 
   gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  /* A failed run's message may be long: whole in the tooltip. */
+  gtk_widget_set_tooltip_text (gtk_list_item_get_child (item),
+                               g_str_equal (key, "status") && run_item->run->status == SF_RUN_FAILED ? text : NULL);
 }
 
 /* Orders two runs by a column: results and numbers by value (unmeasured
@@ -290,7 +296,8 @@ overlay_selected (SfRunsView *self)
     }
   for (guint k = 0; k < 2; k++)
     sf_plot_set_x_range (plots[k], 1, max_epochs);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use", runs->len == 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use",
+                                 runs->len == 1 && ((const SfRun *) g_ptr_array_index (runs, 0))->has_model);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.rename", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.use-settings", runs->len == 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "runs.delete", runs->len > 0);
@@ -407,7 +414,8 @@ sf_runs_view_use_selected (SfRunsView *self)
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
 
   g_autoptr (GPtrArray) runs = selected_runs (self);
-  if (runs->len != 1 || self->session == NULL || sf_session_get_training (self->session))
+  if (runs->len != 1 || self->session == NULL || sf_session_get_training (self->session)
+      || !((const SfRun *) g_ptr_array_index (runs, 0))->has_model)
     return FALSE;
   if (sf_session_get_checkpoint (self->session) == NULL || !sf_session_get_modified (self->session))
     {
@@ -534,6 +542,31 @@ delete_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (delete_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- keeping a failed run ---- */
+
+void
+sf_runs_view_record_failed (SfRunsView *self, SfTrainingRun *run, const char *reason)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+  g_return_if_fail (SF_IS_TRAINING_RUN (run));
+
+  SfTrainer *trainer = sf_training_run_get_trainer (run);
+  g_autoptr (GError) error = NULL;
+
+  if (self->session == NULL || trainer == NULL)
+    return;
+  /* Here, not on a worker: the next Start frees this trainer. A failed run
+   * is not evaluated, so this is one small write (as a Save). */
+  const SfDataset *dataset = sf_face_list_get_dataset (sf_training_run_get_faces (run));
+  g_autoptr (SfRun) recorded = sf_run_store_record (sf_session_get_run_store (self->session), trainer, dataset,
+                                                    SF_RUN_FAILED, reason, sf_training_run_get_active_seconds (run),
+                                                    NULL, FALSE, &error);
+  if (recorded == NULL)
+    message (self, _("Could Not Keep the Failed Run"), error->message);
+  else
+    sf_session_runs_changed (self->session);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 #include "runs.h"
 #include "sf-plot.h"
 #include "sf-session.h"
+#include "sf-training-run.h"
 
 G_BEGIN_DECLS
 
@@ -46,5 +47,10 @@ gboolean       sf_runs_view_use_selected     (SfRunsView *self);
 /* "Use Its Settings" (runs.use-settings): the one selected run's settings,
  * seed included, fill the training form (the shared SfTrainingSettings). */
 gboolean       sf_runs_view_use_settings     (SfRunsView *self);
+
+/* Keeps a training run that failed (at its "failed" signal) in the
+ * session's run store, marked failed with `reason`; the table follows. Its
+ * model is kept only when it can be saved (not NaN). */
+void           sf_runs_view_record_failed    (SfRunsView *self, SfTrainingRun *run, const char *reason);
 
 G_END_DECLS

@@ -383,9 +383,8 @@ sf_session_save (SfSession *self, const char *path, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", _("There is no model to save yet: train one or open one first."));
       return FALSE;
     }
-  if (!sf_checkpoint_save (path, checkpoint->model, &checkpoint->settings, checkpoint->history,
-                           checkpoint->n_history, (float) self->threshold,
-                           checkpoint->dataset_fingerprint, checkpoint->dataset_source, error))
+  /* The whole checkpoint: the epoch its weights are of too. */
+  if (!sf_checkpoint_write (path, checkpoint, (float) self->threshold, error))
     return FALSE;
 
   g_object_freeze_notify (G_OBJECT (self));

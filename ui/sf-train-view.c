@@ -16,6 +16,7 @@
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
 #include "sf-runs-view.h"
+#include "sf-sweep-dialog.h"
 #include "sf-training-settings.h"
 #include "sf-worker.h"
 
@@ -592,6 +593,7 @@ failed_cb (SfTrainingRun *run, const char *reason, SfTrainView *self)
   gtk_label_set_label (self->epoch_label, _("Training failed"));
   gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
   gtk_label_set_label (self->result_label, text);
+  sf_runs_view_record_failed (self->runs_view, run, reason);
   message (self, _("Training Failed"), reason);
 }
 
@@ -633,7 +635,11 @@ checkpoint_changed_cb (SfTrainView *self)
   g_autofree char *name = path != NULL ? g_path_get_basename (path) : g_strdup (_("model"));
   g_autofree char *epoch = g_strdup_printf (ngettext ("%s: %d epoch", "%s: %d epochs", n_history),
                                             name, n_history);
-  gtk_label_set_label (self->epoch_label, epoch);
+  /* Translators: e.g. "faces.safetensors: 40 epochs, the weights of epoch 31 (the best)". */
+  g_autofree char *held = checkpoint->epoch > 0 && checkpoint->epoch < n_history
+                            ? g_strdup_printf (_("%s, the weights of epoch %d (the best)"), epoch, checkpoint->epoch)
+                            : NULL;
+  gtk_label_set_label (self->epoch_label, held != NULL ? held : epoch);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
   gtk_label_set_label (self->status_label, "");
@@ -913,6 +919,16 @@ sf_train_view_get_property (GObject *object, guint prop_id, GValue *value, GPara
     }
 }
 
+/* The sweep (sf-sweep-dialog.c): several settings, each over seeds. */
+static void
+sweep_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  if (GTK_IS_WINDOW (root))
+    sf_sweep_dialog_present (GTK_WINDOW (root), SF_TRAIN_VIEW (widget)->session);
+}
+
 static void
 sf_train_view_class_init (SfTrainViewClass *klass)
 {
@@ -981,6 +997,8 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "train.export-plot", "s", export_plot_action);
   gtk_widget_class_install_action (widget_class, "train.use-run", NULL, use_run_action);
+  gtk_widget_class_install_action (widget_class, "train.sweep", NULL, sweep_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F7, 0, "train.sweep", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "train.use-run", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);

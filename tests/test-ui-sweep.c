@@ -1,0 +1,325 @@
+/* The sweep in the real window under Xvfb: opened from the Train view (its
+ * action and F7), a two-point sweep over the learning rate on the demo faces
+ * fills the Runs table while it runs, plots the metric against the
+ * learning rate (a dot per run, the means marked), and "Use Best Settings"
+ * writes the better learning rate into the training settings; started again
+ * it trains nothing (resume); Stop keeps the run under way as stopped; a
+ * model file's epoch shows in the Train view; a training run that failed is
+ * kept, marked failed with its message. */
+#include <adwaita.h>
+#include <math.h>
+
+#include "checkpoint.h"
+#include "sf-application.h"
+#include "sf-runs-view.h"
+#include "sf-sweep-dialog.h"
+#include "sf-test-files.h"
+#include "sf-test-ui.h"
+#include "sf-train-view.h"
+#include "sf-training-run.h"
+#include "sf-training-settings.h"
+#include "sf-window.h"
+
+static SfApplication *app;
+static SfWindow *window;
+static char *tmp_dir;
+static GSettings *settings;
+
+static SfTrainView *
+view (void)
+{
+  return sf_window_get_train_view (window);
+}
+
+static SfSession *
+session (void)
+{
+  return sf_window_get_session (window);
+}
+
+static SfRunsView *
+runs_view (void)
+{
+  return sf_train_view_get_runs_view (view ());
+}
+
+static void
+drain (void)
+{
+  for (int i = 0; i < 3; i++)
+    sf_test_drain ();
+}
+
+static SfSweepDialog *
+open_dialog (void)
+{
+  /* Under Xvfb without a window manager no focus-out reaches a text field
+   * of the window the dialog covers, and GTK warns: leave none focused. */
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view ()), "train.sweep", NULL));
+  sf_test_wait_toplevel_shown (SF_TYPE_SWEEP_DIALOG, "the sweep dialog");
+  return SF_SWEEP_DIALOG (sf_test_find_toplevel (SF_TYPE_SWEEP_DIALOG));
+}
+
+static gboolean
+sweep_ended (gpointer data)
+{
+  return !sf_sweep_dialog_get_running (data);
+}
+
+/* What the Runs table held each time the session said the runs changed,
+ * while the sweep was still running. */
+typedef struct {
+  SfSweepDialog *dialog;
+  GArray *counts_while_running;   /* guint */
+} Watch;
+
+static void
+runs_changed_cb (SfSession *s, Watch *watch)
+{
+  guint n = sf_runs_view_get_n_runs (runs_view ());
+  if (watch->dialog != NULL && sf_sweep_dialog_get_running (watch->dialog))
+    g_array_append_val (watch->counts_while_running, n);
+}
+
+static double
+setting_number (const SfRun *run, const char *name)
+{
+  g_autofree char *text = sf_run_get_setting (run, name);
+  g_assert_nonnull (text);
+  return g_ascii_strtod (text, NULL);
+}
+
+static void
+test_two_point_sweep (void)
+{
+  g_settings_set_string (settings, "train-preset", "compact");
+  drain ();
+  g_settings_set_int (settings, "train-epochs", 2);
+  g_settings_set_double (settings, "train-learning-rate", 0.0005);
+  drain ();
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, 0);
+
+  SfSweepDialog *dialog = open_dialog ();
+  Watch watch = { dialog, g_array_new (FALSE, FALSE, sizeof (guint)) };
+  gulong handler = g_signal_connect (session (), "runs-changed", G_CALLBACK (runs_changed_cb), &watch);
+  sf_sweep_dialog_set_values (dialog, "learning_rate", "0.001, 0.003");
+  sf_sweep_dialog_set_seeds (dialog, "0");
+  sf_sweep_dialog_set_metric (dialog, SF_RUN_RESULT_EER);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "sweep.start", NULL));
+  g_assert_true (sf_sweep_dialog_get_running (dialog));
+  g_assert_cmpuint (sf_sweep_dialog_get_n_planned (dialog), ==, 2);
+  sf_test_wait_until (sweep_ended, dialog, "the sweep to end");
+  drain ();
+  g_signal_handler_disconnect (session (), handler);
+
+  /* The table filled as the sweep went: one run listed while the second trained. */
+  gboolean one_while_running = FALSE;
+  for (guint i = 0; i < watch.counts_while_running->len; i++)
+    one_while_running |= g_array_index (watch.counts_while_running, guint, i) == 1;
+  g_assert_true (one_while_running);
+  g_array_unref (watch.counts_while_running);
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, 2);
+  g_assert_cmpuint (sf_sweep_dialog_get_n_done (dialog), ==, 2);
+  const SfRun *runs[2] = { sf_runs_view_get_run (runs_view (), 0), sf_runs_view_get_run (runs_view (), 1) };
+  for (guint k = 0; k < 2; k++)
+    {
+      g_assert_cmpint (runs[k]->status, ==, SF_RUN_FINISHED);
+      g_assert_cmpint (runs[k]->n_history, ==, 2);
+      g_assert_true (isfinite (runs[k]->final.values[SF_RUN_RESULT_EER]));
+    }
+  g_assert_cmpfloat_with_epsilon (setting_number (runs[0], "learning_rate"), 0.001, 1e-9);
+  g_assert_cmpfloat_with_epsilon (setting_number (runs[1], "learning_rate"), 0.003, 1e-9);
+
+  /* One plot, the learning rate: a dot per run at its rate and EER, a mean per combination. */
+  g_assert_cmpuint (sf_sweep_dialog_get_n_plots (dialog), ==, 1);
+  SfSweepPlot *plot = sf_sweep_dialog_get_plot (dialog, 0);
+  g_assert_cmpuint (sf_sweep_plot_get_n_runs (plot), ==, 2);
+  g_assert_cmpuint (sf_sweep_plot_get_n_means (plot), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      const SfPlotPoint *p = sf_sweep_plot_get_run (plot, i);
+      const SfRun *run = fabs (p->x - 0.001) < 1e-9 ? runs[0] : runs[1];
+      g_assert_cmpfloat_with_epsilon (p->x, setting_number (run, "learning_rate"), 1e-9);
+      g_assert_cmpfloat (p->y, ==, run->final.values[SF_RUN_RESULT_EER]);
+      /* One seed: the mean is the run's value. */
+      const SfPlotPoint *m = sf_sweep_plot_get_mean (plot, i);
+      const SfRun *of = fabs (m->x - 0.001) < 1e-9 ? runs[0] : runs[1];
+      g_assert_cmpfloat (m->y, ==, of->final.values[SF_RUN_RESULT_EER]);
+    }
+  g_assert_nonnull (strstr (sf_sweep_plot_get_description (plot), "2 runs"));
+  sf_test_settle (dialog);
+
+  /* Use Best Settings: the learning rate with the lower EER (either on a tie) replaces 0.0005. */
+  double eer0 = runs[0]->final.values[SF_RUN_RESULT_EER], eer1 = runs[1]->final.values[SF_RUN_RESULT_EER];
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "sweep.use-best", NULL));
+  drain ();
+  double rate = g_settings_get_double (settings, "train-learning-rate");
+  if (eer0 < eer1)
+    g_assert_cmpfloat_with_epsilon (rate, 0.001, 1e-7);
+  else if (eer1 < eer0)
+    g_assert_cmpfloat_with_epsilon (rate, 0.003, 1e-7);
+  else
+    g_assert_true (fabs (rate - 0.001) < 1e-7 || fabs (rate - 0.003) < 1e-7);
+  g_assert_cmpint (g_settings_get_int (settings, "train-epochs"), ==, 2);
+
+  /* Started again with the same values: both runs are in the store, none is trained. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "sweep.start", NULL));
+  sf_test_wait_until (sweep_ended, dialog, "the resumed sweep to end");
+  drain ();
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, 2);
+  g_assert_cmpuint (sf_sweep_dialog_get_n_done (dialog), ==, 2);
+  gtk_window_close (GTK_WINDOW (dialog));
+  sf_test_wait_toplevel_gone (SF_TYPE_SWEEP_DIALOG, "the sweep dialog to hide");
+}
+
+/* The run under way has trained a batch: the run's bar (no text) moved. */
+static gboolean
+run_under_way (gpointer data)
+{
+  GtkWidget *stack[512];
+  int n = 0;
+
+  if (!sf_sweep_dialog_get_running (data))
+    return TRUE;
+  stack[n++] = GTK_WIDGET (data);
+  while (n > 0)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_PROGRESS_BAR (widget) && !gtk_progress_bar_get_show_text (GTK_PROGRESS_BAR (widget)))
+        return gtk_progress_bar_get_fraction (GTK_PROGRESS_BAR (widget)) > 0;
+      for (GtkWidget *child = gtk_widget_get_last_child (widget); child != NULL && n < 512;
+           child = gtk_widget_get_prev_sibling (child))
+        stack[n++] = child;
+    }
+  return FALSE;
+}
+
+static void
+test_stop (void)
+{
+  g_settings_set_int (settings, "train-epochs", 200);
+  drain ();
+  SfSweepDialog *dialog = open_dialog ();
+  sf_sweep_dialog_set_values (dialog, "learning_rate", "0.002, 0.004");
+  sf_sweep_dialog_set_seeds (dialog, "0");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sf_sweep_dialog_start (dialog, &error));
+  g_assert_no_error (error);
+  sf_test_wait_until (run_under_way, dialog, "the first run to train a batch");
+  g_assert_true (sf_sweep_dialog_get_running (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "sweep.stop", NULL));
+  sf_test_wait_until (sweep_ended, dialog, "the stopped sweep to end");
+  drain ();
+  /* The run under way is kept, stopped; the next one never started. */
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, 3);
+  const SfRun *stopped = sf_runs_view_get_run (runs_view (), 2);
+  g_assert_cmpint (stopped->status, ==, SF_RUN_STOPPED);
+  g_assert_cmpint (stopped->n_history, <, 200);
+  g_assert_cmpfloat_with_epsilon (setting_number (stopped, "learning_rate"), 0.002, 1e-9);
+  gtk_window_close (GTK_WINDOW (dialog));
+  sf_test_wait_toplevel_gone (SF_TYPE_SWEEP_DIALOG, "the sweep dialog to hide");
+}
+
+/* The model a run kept says which epoch it holds, and the Train view shows it. */
+static void
+test_epoch_shown (void)
+{
+  const SfRun *run = sf_runs_view_get_run (runs_view (), 0);
+  g_autofree char *path = sf_run_get_model_path (run);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfCheckpoint) checkpoint = sf_checkpoint_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (checkpoint->epoch, ==, 2);
+  g_assert_cmpint (checkpoint->kept, ==, SF_KEEP_LAST);
+
+  /* A model that holds an earlier epoch than its last: the header says so. */
+  checkpoint->epoch = 1;
+  checkpoint->kept = SF_KEEP_BEST_LOSS;
+  g_autofree char *best = g_build_filename (tmp_dir, "best.safetensors", NULL);
+  g_assert_true (sf_checkpoint_write (best, checkpoint, 0.5f, &error));
+  g_assert_no_error (error);
+  sf_session_set_checkpoint (session (), g_steal_pointer (&checkpoint), best);
+  drain ();
+  GtkWidget *stack[512];
+  int n = 0;
+  gboolean found = FALSE;
+  stack[n++] = GTK_WIDGET (view ());
+  while (n > 0 && !found)
+    {
+      GtkWidget *widget = stack[--n];
+      if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), "the weights of epoch 1") != NULL)
+        found = TRUE;
+      for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL && n < 512;
+           child = gtk_widget_get_next_sibling (child))
+        stack[n++] = child;
+    }
+  g_assert_true (found);
+}
+
+static gboolean
+training_ended (gpointer data)
+{
+  return !sf_training_run_get_running (data);
+}
+
+static gboolean
+runs_listed (gpointer data)
+{
+  return sf_runs_view_get_n_runs (runs_view ()) == GPOINTER_TO_UINT (data);
+}
+
+/* A training run of the Train view that fails is kept, failed, with its message. */
+static void
+test_failed_run_kept (void)
+{
+  guint before = sf_runs_view_get_n_runs (runs_view ());
+  g_autoptr (SfTrainingRun) run = sf_training_run_new ();
+  SfTrainSettings s;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfTrainingSettings) store = sf_training_settings_dup_default ();
+
+  g_settings_set_int (settings, "train-epochs", 1);
+  drain ();
+  sf_training_settings_get (store, &s);
+  g_assert_true (sf_training_run_start (run, sf_session_get_faces (session ()), &s, &error));
+  g_assert_no_error (error);
+  sf_train_settings_clear (&s);
+  sf_test_wait_until (training_ended, run, "the training run to end");
+  /* What the Train view does at the run's "failed" signal. */
+  sf_runs_view_record_failed (runs_view (), run, "the loss became NaN in epoch 1, batch 3");
+  sf_test_wait_until (runs_listed, GUINT_TO_POINTER (before + 1), "the failed run in the table");
+  const SfRun *failed = sf_runs_view_get_run (runs_view (), before);
+  g_assert_cmpint (failed->status, ==, SF_RUN_FAILED);
+  g_assert_cmpstr (failed->message, ==, "the loss became NaN in epoch 1, batch 3");
+  g_assert_cmpint (failed->n_history, ==, 1);
+  /* Its weights are finite: its model is kept too. */
+  g_assert_true (failed->has_model);
+}
+
+int
+main (int argc, char *argv[])
+{
+  if (!sf_test_ui_init (&argc, &argv))
+    return sf_test_ui_skip_no_display ();
+  sf_test_set_wait_timeout (240000);
+
+  tmp_dir = sf_test_make_tmp_dir ("sf-ui-sweep-XXXXXX");
+  settings = g_settings_new (SF_APPLICATION_ID);
+  window = sf_test_open_window (&app);
+  g_autofree char *runs_root = g_build_filename (tmp_dir, "runs", NULL);
+  sf_session_set_run_store_root (session (), runs_root);
+
+  g_test_add_func ("/ui/sweep/two-point", test_two_point_sweep);
+  g_test_add_func ("/ui/sweep/stop", test_stop);
+  g_test_add_func ("/ui/sweep/epoch-shown", test_epoch_shown);
+  g_test_add_func ("/ui/sweep/failed-run-kept", test_failed_run_kept);
+
+  int status = g_test_run ();
+
+  sf_test_close_window (&app, &window);
+  g_clear_object (&settings);
+  sf_test_remove_tree (tmp_dir);
+  g_free (tmp_dir);
+  return status;
+}
