@@ -332,6 +332,12 @@ then
 else
   not_ok "train --init --freeze: the start recorded, frozen tensors kept" "$(cat "$work/err")"
 fi
+if "$cli" eval "$work/tuned.safetensors" >"$work/out" 2>"$work/err" \
+   && grep -q '^Started from: *base.safetensors (1 epochs, weights [0-9a-f]\{12\}), 2 layers frozen$' "$work/out"; then
+  ok "eval says where a fine-tuned model started"
+else
+  not_ok "eval says where a fine-tuned model started" "$(cat "$work/out" "$work/err")"
+fi
 expect_failure "train --init with another spec names the layer" \
   "layer 3: the model file has conv8k3-bn-relu, the spec asks for conv16k3-bn-relu" \
   train --init "$work/base.safetensors" --spec "conv4k3-bn-relu pool2 conv16k3-bn-relu gap dense8" --no-run \

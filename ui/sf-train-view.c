@@ -657,6 +657,13 @@ checkpoint_changed_cb (SfTrainView *self)
   g_autofree char *name = path != NULL ? g_path_get_basename (path) : g_strdup (_("model"));
   g_autofree char *epoch = g_strdup_printf (ngettext ("%s: %d epoch", "%s: %d epochs", n_history),
                                             name, n_history);
+  /* A fine-tuned model says what it started from. */
+  if (checkpoint->settings.init_name != NULL)
+    {
+      g_autofree char *tuned = g_strdup_printf (_("%s, started from %s"), epoch, checkpoint->settings.init_name);
+      g_free (epoch);
+      epoch = g_steal_pointer (&tuned);
+    }
   gtk_label_set_label (self->epoch_label, epoch);
   gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
   gtk_progress_bar_set_fraction (self->epoch_bar, 0.0);
