@@ -552,8 +552,11 @@ sf_trainer_new_from (const SfDataset *dataset, const SfTrainSettings *settings, 
   g_clear_pointer (&s->init_fingerprint, g_free);
   if (init == NULL)
     {
+      /* Frozen random weights would be no one's wish (settings taken from a
+       * fine-tuned model, a sweep): from scratch, every layer trains. */
       g_clear_pointer (&s->init_name, g_free);
       s->init_epochs = 0;
+      s->freeze = 0;
     }
   else
     {

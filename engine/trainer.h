@@ -128,8 +128,7 @@ SfTrainer      *sf_trainer_new        (const SfDataset *dataset, const SfTrainSe
  * the first layer that differs) and keeps settings->freeze layers fixed
  * (sf_model_freeze_layers). The trainer's settings take init's fingerprint;
  * init_name and init_epochs are the caller's to fill in. With init NULL the
- * run starts from scratch and the settings' init_* are cleared (freeze still
- * holds: the first layers then keep their random weights). */
+ * run starts from scratch: the settings' init_* and freeze are cleared. */
 SfTrainer      *sf_trainer_new_from   (const SfDataset *dataset, const SfTrainSettings *settings,
                                        const SfModel *init, GError **error);
 void            sf_trainer_free       (SfTrainer *trainer);

@@ -791,12 +791,15 @@ test_init_is_epoch_zero (void)
   g_assert_cmpint (back.init_epochs, ==, 2);
   g_assert_cmpint (back.freeze, ==, 2);
 
-  /* From scratch: the record names no start, and the weights are the seed's. */
+  /* From scratch: the record names no start, nothing is frozen, and the weights are the seed's. */
   g_autoptr (SfTrainer) scratch = sf_trainer_new_from (dataset, &back, NULL, &error);
   g_assert_no_error (error);
   g_assert_null (sf_trainer_get_settings (scratch)->init_name);
   g_assert_null (sf_trainer_get_settings (scratch)->init_fingerprint);
   g_assert_cmpint (sf_trainer_get_settings (scratch)->init_epochs, ==, 0);
+  g_assert_cmpint (sf_trainer_get_settings (scratch)->freeze, ==, 0);
+  g_assert_cmpint (sf_model_get_frozen_layers (sf_trainer_get_model (scratch)), ==, 0);
+  g_assert_cmpuint (sf_model_n_trainable (sf_trainer_get_model (scratch)), ==, sf_model_n_trainable (init));
   g_autofree char *scratch_json = sf_train_settings_to_json (sf_trainer_get_settings (scratch));
   g_assert_null (strstr (scratch_json, "\"init"));
   g_assert_true (memcmp (sf_model_params (sf_trainer_get_model (scratch)), sf_model_params (init),
