@@ -84,6 +84,11 @@ cli_run_eval (int argc, char **argv)
       json_object_set_string_member (o, "evaluated", pairs_name);
       json_object_set_double_member (o, "model_threshold", checkpoint->threshold);
       json_object_set_string_member (o, "split", sf_split_kind_name (evaluation->split));
+      if (checkpoint->settings.init_name != NULL)
+        {
+          json_object_set_string_member (o, "init", checkpoint->settings.init_name);
+          json_object_set_int_member (o, "freeze", checkpoint->settings.freeze);
+        }
       if (isfinite (rank1))
         json_object_set_double_member (o, "rank1", rank1);
       else
@@ -94,6 +99,11 @@ cli_run_eval (int argc, char **argv)
       return 0;
     }
   g_print ("Model:                      %s (%s)\n", argv[1], sf_model_get_spec (checkpoint->model));
+  const SfTrainSettings *trained = &checkpoint->settings;
+  if (trained->init_name != NULL)
+    g_print ("Started from:               %s (%d epochs, weights %.12s), %d layers frozen\n", trained->init_name,
+             trained->init_epochs, trained->init_fingerprint != NULL ? trained->init_fingerprint : "?",
+             trained->freeze);
   g_print ("Dataset:                    %s\n", dataset->source != NULL ? dataset->source : "demo faces");
   g_print ("Evaluated:                  %d %s (%d same, %d different)\n", n, pairs_name, metrics.n_same,
            metrics.n_different);

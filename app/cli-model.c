@@ -358,6 +358,44 @@ train_and_save (TrainRun *run, const SfDataset *dataset, const SfTrainSettings *
   return run->interrupted ? 130 : 0;
 }
 
+/* train --init: loads the model to start from, which gives the spec when
+ * neither --spec nor --preset does, and the image size unless --size asks
+ * for another (which the check then refuses). FALSE after a message. */
+static gboolean
+load_init (const char *path, int freeze, SettingsOptions *o, SfCheckpoint **init)
+{
+  if (freeze < 0 || (freeze > 0 && path == NULL))
+    {
+      g_printerr ("siamese-faces-cli: train: --freeze %d: give a number of layers, 0 or more, with --init MODEL\n",
+                  freeze);
+      return FALSE;
+    }
+  if (path == NULL)
+    return TRUE;
+  GError *error = NULL;
+  *init = sf_checkpoint_load (path, &error);
+  if (*init == NULL)
+    {
+      cli_fail_with (error);
+      return FALSE;
+    }
+  SfModel *model = (*init)->model;
+  if (o->spec == NULL && o->preset == NULL)
+    o->spec = g_strdup (sf_model_get_spec (model));
+  if (cli_image_size == SF_DEFAULT_IMAGE_SIZE)
+    cli_image_size = sf_model_get_input_size (model);
+  return TRUE;
+}
+
+static void
+print_init (const SfTrainSettings *settings)
+{
+  g_autofree char *frozen = settings->freeze > 0 ? g_strdup_printf (", layers 1-%d frozen", settings->freeze)
+                                                 : g_strdup ("");
+  fprintf (stderr, "Starting from %s (%d epochs, weights %.12s)%s\n", settings->init_name, settings->init_epochs,
+           settings->init_fingerprint, frozen);
+}
+
 int
 cli_run_train (int argc, char **argv)
 {
@@ -365,9 +403,13 @@ cli_run_train (int argc, char **argv)
   g_autofree char *output = NULL;
   g_autofree char *history_path = NULL;
   gboolean save_on_interrupt = FALSE;
+  g_autofree char *init_path = NULL;
+  int freeze = 0;
   g_auto (CliRunOptions) run_options = { 0 };
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, "Start from this model file's weights (fine-tuning); its spec and image size, unless --spec or --preset say otherwise, which must then match it", "MODEL" },
+    { "freeze", 0, 0, G_OPTION_ARG_INT, &freeze, "With --init: keep the first N layers (spec tokens, numbered from 1 as the Model view shows) as they are", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the model here (.safetensors)", "MODEL" },
     { "history", 0, 0, G_OPTION_ARG_FILENAME, &history_path, "Write the per-epoch history as CSV", "FILE.csv" },
     { "save-on-interrupt", 0, 0, G_OPTION_ARG_NONE, &save_on_interrupt, "On Ctrl+C, still save what was trained", NULL },
@@ -388,6 +430,12 @@ cli_run_train (int argc, char **argv)
       settings_options_clear (&o);
       return 2;
     }
+  g_autoptr (SfCheckpoint) init = NULL;
+  if (!load_init (init_path, freeze, &o, &init))
+    {
+      settings_options_clear (&o);
+      return init_path != NULL && freeze >= 0 ? 1 : 2;
+    }
   if (!settings_from_options (&o, &settings, &error))
     {
       cli_fail_with (error);
@@ -396,6 +444,12 @@ cli_run_train (int argc, char **argv)
       return 2;
     }
   settings_options_clear (&o);
+  if (init != NULL)
+    {
+      settings.init_name = g_path_get_basename (init_path);
+      settings.init_epochs = init->n_history;
+      settings.freeze = freeze;
+    }
 
   g_autoptr (SfDataset) dataset = cli_load_dataset (argc, argv, 1, 1);
   if (dataset == NULL)
@@ -403,7 +457,8 @@ cli_run_train (int argc, char **argv)
       sf_train_settings_clear (&settings);
       return 1;
     }
-  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  g_autoptr (SfTrainer) trainer =
+    sf_trainer_new_from (dataset, &settings, init != NULL ? init->model : NULL, &error);
   if (trainer == NULL)
     {
       /* Settings refused are a mistake on the command line, not a run. */
@@ -413,6 +468,8 @@ cli_run_train (int argc, char **argv)
       sf_train_settings_clear (&settings);
       return 1;
     }
+  if (init != NULL)
+    print_init (sf_trainer_get_settings (trainer));
   const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
   SfModel *model = sf_trainer_get_model (trainer);
   fprintf (stderr, "Training %s on %s: %d training + %d validation pairs (%s split), %" G_GSIZE_FORMAT " parameters, %s kernels\n",
@@ -423,7 +480,9 @@ cli_run_train (int argc, char **argv)
   TrainRun run = { .terminal = isatty (STDERR_FILENO), .save_on_interrupt = save_on_interrupt, .trainer = trainer,
                    .n_epochs = settings.epochs };
   guint signals[] = { g_unix_signal_add (SIGINT, interrupt_cb, &run), g_unix_signal_add (SIGTERM, interrupt_cb, &run) };
-  status = train_and_save (&run, dataset, &settings, output, history_path, &run_options, &error);
+  /* The trainer's settings: they carry what it adds (the starting weights' fingerprint). */
+  status = train_and_save (&run, dataset, sf_trainer_get_settings (trainer), output, history_path, &run_options,
+                           &error);
   /* Only now, with the model saved (or not to be): see interrupt_cb. */
   for (guint k = 0; k < G_N_ELEMENTS (signals); k++)
     g_source_remove (signals[k]);

@@ -143,6 +143,13 @@ struct _SfModel {
   Stage *stages;
   int n_stages;
   int first_param_stage;     /* stages before it have no parameters: no gradient flows into them */
+  /* Fine-tuning (transfer.h): the first frozen_layers spec tokens keep their
+   * weights. Stages before frozen_stages run as in evaluation (batch norm on
+   * its running statistics, which stay as they are; no dropout); backward
+   * stops at first_trained_stage, the first stage with parameters after them. */
+  int frozen_layers;
+  int frozen_stages;
+  int first_trained_stage;
   gboolean has_batchnorm;
   gboolean fuse_first_block; /* sf_model_set_fused_first_block: fuse it where it fits */
   guint64 first_block_passes;  /* forward passes through the fused first block */

@@ -378,12 +378,14 @@ _sf_model_prepare_weights (SfModel *model)
 }
 
 const float *
-_sf_model_forward (SfModel *model, int n, gboolean training, SfRng *rng)
+_sf_model_forward (SfModel *model, int n, gboolean training_pass, SfRng *rng)
 {
   const float *x = model->input;
   for (int s = 0; s < model->n_stages; s++)
     {
       Stage *st = &model->stages[s];
+      /* Frozen layers run as in evaluation, whatever the pass. */
+      gboolean training = training_pass && s >= model->frozen_stages;
       Job job = { .model = model, .stage = st, .n = n, .x = x, .training = training };
       switch (st->kind)
         {
@@ -460,12 +462,14 @@ void
 _sf_model_backward (SfModel *model, int n)
 {
   int cur = 0;
-  for (int s = model->n_stages - 1; s >= model->first_param_stage; s--)
+  /* Frozen layers need neither their gradients nor those of their input. */
+  int first = MAX (model->first_param_stage, model->first_trained_stage);
+  for (int s = model->n_stages - 1; s >= first; s--)
     {
       Stage *st = &model->stages[s];
       const float *x = s > 0 ? model->stages[s - 1].y : model->input;
       float *dy = model->grad_buf[cur];
-      float *dx = s > model->first_param_stage ? model->grad_buf[1 - cur] : NULL;
+      float *dx = s > first ? model->grad_buf[1 - cur] : NULL;
       Job job = { .model = model, .stage = st, .n = n, .x = x, .dx = dx, .dy = dy, .training = TRUE };
       switch (st->kind)
         {

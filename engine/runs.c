@@ -728,14 +728,19 @@ char **
 sf_runs_differing_settings (SfRun *const *runs, guint n_runs)
 {
   GPtrArray *names = g_ptr_array_new ();
-  if (n_runs > 0)
+  /* Every run's members, in the order they first appear: some are written
+   * only when set (a fine-tuning run's init and freeze). */
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint r = 0; r < n_runs; r++)
     {
-      g_autoptr (JsonNode) first = json_from_string (runs[0]->settings_json, NULL);
-      g_autoptr (GList) members = first != NULL && JSON_NODE_HOLDS_OBJECT (first)
-                                    ? json_object_get_members (json_node_get_object (first))
+      g_autoptr (JsonNode) root = json_from_string (runs[r]->settings_json, NULL);
+      g_autoptr (GList) members = root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+                                    ? json_object_get_members (json_node_get_object (root))
                                     : NULL;
       for (GList *m = members; m != NULL; m = m->next)
         {
+          if (!g_hash_table_add (seen, g_strdup (m->data)))
+            continue;
           g_autofree char *value = sf_run_get_setting (runs[0], m->data);
           gboolean differs = FALSE;
           for (guint k = 1; k < n_runs && !differs; k++)

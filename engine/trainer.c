@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "error.h"
+#include "gallery.h"
 #include "heads.h"
 #include "json-limits.h"
 #include "layers.h"
 #include "metrics.h"
 #include "parallel.h"
 #include "spec.h"
+#include "transfer.h"
 
 struct _SfTrainer {
   const SfDataset *dataset;   /* borrowed */
@@ -94,6 +96,8 @@ void
 sf_train_settings_clear (SfTrainSettings *settings)
 {
   g_clear_pointer (&settings->spec, g_free);
+  g_clear_pointer (&settings->init_name, g_free);
+  g_clear_pointer (&settings->init_fingerprint, g_free);
 }
 
 void
@@ -101,6 +105,8 @@ sf_train_settings_copy (SfTrainSettings *dst, const SfTrainSettings *src)
 {
   *dst = *src;
   dst->spec = g_strdup (src->spec);
+  dst->init_name = g_strdup (src->init_name);
+  dst->init_fingerprint = g_strdup (src->init_fingerprint);
 }
 
 void
@@ -178,6 +184,10 @@ sf_train_settings_validate (const SfTrainSettings *s, GError **error)
     problem = "early stopping (patience) needs the best epoch kept, by validation loss or EER";
   else if (s->new_pairs_each_epoch && s->split == SF_SPLIT_PAIRS)
     problem = "new pairs each epoch would leak validation pairs into training with the pairs split: use the images or people split";
+  else if (s->freeze < 0 || s->freeze > 100000)
+    problem = "the layers to freeze must be 0 to 100000";
+  else if (s->init_epochs < 0)
+    problem = "the starting model's epochs must be 0 or more";
   if (problem != NULL)
     {
       g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "training settings: %s", problem);
@@ -246,6 +256,20 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_string_value (b, sf_keep_best_name (s->keep_best));
   json_builder_set_member_name (b, "patience");
   json_builder_add_int_value (b, s->patience);
+  if (s->init_name != NULL)
+    {
+      json_builder_set_member_name (b, "init");
+      json_builder_add_string_value (b, s->init_name);
+      json_builder_set_member_name (b, "init_fingerprint");
+      json_builder_add_string_value (b, s->init_fingerprint != NULL ? s->init_fingerprint : "");
+      json_builder_set_member_name (b, "init_epochs");
+      json_builder_add_int_value (b, s->init_epochs);
+    }
+  if (s->freeze > 0)
+    {
+      json_builder_set_member_name (b, "freeze");
+      json_builder_add_int_value (b, s->freeze);
+    }
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return sf_json_to_string (root);
@@ -372,6 +396,14 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
   GET_NAME (o, "keep_best", "last", sf_keep_best_parse, &result.keep_best, "last, loss or eer", error);
   if (!get_int (o, "patience", 0, 0, 100000, &result.patience, error))
     goto failed;
+  if (!get_int (o, "freeze", 0, 0, 100000, &result.freeze, error)
+      || !get_int (o, "init_epochs", 0, 0, 100000, &result.init_epochs, error)
+      || !sf_json_get_string (o, "init", "", &text, NULL, PART, error))
+    goto failed;
+  result.init_name = *text != '\0' ? g_strdup (text) : NULL;
+  if (!sf_json_get_string (o, "init_fingerprint", "", &text, NULL, PART, error))
+    goto failed;
+  result.init_fingerprint = *text != '\0' ? g_strdup (text) : NULL;
   if (!sf_json_get_string (o, "augment", "none", &text, NULL, PART, error))
     goto failed;
   if (!sf_augment_settings_parse (text, &result.augment, &local))
@@ -442,6 +474,12 @@ setup_identity_loss (SfTrainer *trainer, GError **error)
 SfTrainer *
 sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GError **error)
 {
+  return sf_trainer_new_from (dataset, settings, NULL, error);
+}
+
+static SfTrainer *
+trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GError **error)
+{
   if (!sf_train_settings_validate (settings, error))
     return NULL;
   if (dataset->height != dataset->width)
@@ -500,6 +538,38 @@ sf_trainer_new (const SfDataset *dataset, const SfTrainSettings *settings, GErro
       return NULL;
     }
   return trainer;
+}
+
+SfTrainer *
+sf_trainer_new_from (const SfDataset *dataset, const SfTrainSettings *settings, const SfModel *init,
+                     GError **error)
+{
+  g_autoptr (SfTrainer) trainer = trainer_new (dataset, settings, error);
+  if (trainer == NULL)
+    return NULL;
+  /* The record says where the weights came from, and nothing else does. */
+  SfTrainSettings *s = &trainer->settings;
+  g_clear_pointer (&s->init_fingerprint, g_free);
+  if (init == NULL)
+    {
+      /* Frozen random weights would be no one's wish (settings taken from a
+       * fine-tuned model, a sweep): from scratch, every layer trains. */
+      g_clear_pointer (&s->init_name, g_free);
+      s->init_epochs = 0;
+      s->freeze = 0;
+    }
+  else
+    {
+      if (!sf_transfer_weights (trainer->model, init, error))
+        return NULL;
+      /* The fingerprint galleries name models by; it only reads the model. */
+      s->init_fingerprint = sf_model_fingerprint ((SfModel *) init);
+      if (s->init_name == NULL)
+        s->init_name = g_strdup ("unnamed model");
+    }
+  if (!sf_model_freeze_layers (trainer->model, s->freeze, error))
+    return NULL;
+  return g_steal_pointer (&trainer);
 }
 
 void

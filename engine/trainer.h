@@ -52,6 +52,11 @@ typedef struct {
   SfKeepBest keep_best;            /* which epoch's weights the model ends with */
   int patience;                    /* with keep_best: stop after this many epochs without a better
                                     * validation value; 0 never stops early */
+  /* Fine-tuning (sf_trainer_new_from, transfer.h): where the run started and what it kept fixed. */
+  int freeze;                      /* the first N layers (spec tokens, from 1) keep their weights */
+  char *init_name;                 /* the model file the weights came from (its base name); NULL: from scratch */
+  char *init_fingerprint;          /* their sf_model_fingerprint (gallery.h; set by the trainer) */
+  int init_epochs;                 /* the epochs of that file's history */
 } SfTrainSettings;
 
 /* The compact preset's softmax temperature, chosen over seeds 0-4
@@ -118,6 +123,14 @@ typedef struct _SfTrainer SfTrainer;
 /* Builds the model, its pairs and its optimizer. The dataset must outlive the trainer. */
 SfTrainer      *sf_trainer_new        (const SfDataset *dataset, const SfTrainSettings *settings,
                                        GError **error);
+/* Fine-tuning: as sf_trainer_new, but the model starts from init's weights
+ * (sf_transfer_weights: the same layers and input size, or an error naming
+ * the first layer that differs) and keeps settings->freeze layers fixed
+ * (sf_model_freeze_layers). The trainer's settings take init's fingerprint;
+ * init_name and init_epochs are the caller's to fill in. With init NULL the
+ * run starts from scratch: the settings' init_* and freeze are cleared. */
+SfTrainer      *sf_trainer_new_from   (const SfDataset *dataset, const SfTrainSettings *settings,
+                                       const SfModel *init, GError **error);
 void            sf_trainer_free       (SfTrainer *trainer);
 
 /* Trains on the calling thread until done, cancelled or failed; returns FALSE

@@ -323,6 +323,53 @@ if [[ -n $sweep_model ]] && "$cli" info "$sweep_model" >"$work/out" 2>"$work/err
 else
   not_ok "info on a model says which epoch it holds" "$(cat "$work/out" "$work/err")"
 fi
+# Fine-tuning: train --init takes a model file's spec, image size and weights,
+# --freeze keeps its first layers (here conv0 and bn1 of layer 1) bit for bit,
+# the model file records the start, and a model of another tower is refused
+# with the first differing layer named.
+fine_spec="conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
+if "$cli" train --size 16 --spec "$fine_spec" --epochs 1 --no-run -o "$work/base.safetensors" >/dev/null 2>&1 \
+   && "$cli" train --epochs 2 --no-run --init "$work/base.safetensors" --freeze 2 -o "$work/tuned.safetensors" \
+        >/dev/null 2>"$work/err" \
+   && grep -q '^Starting from base.safetensors (1 epochs, weights [0-9a-f]\{12\}), layers 1-2 frozen$' "$work/err" \
+   && python3 - "$work/base.safetensors" "$work/tuned.safetensors" <<'PY'
+import json, struct, sys
+def load(path):
+    d = open(path, 'rb').read()
+    n = struct.unpack('<Q', d[:8])[0]
+    h = json.loads(d[8:8 + n])
+    t = {k: d[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]] for k, v in h.items() if k != '__metadata__'}
+    return h['__metadata__'], t
+(_, base), (meta, tuned) = load(sys.argv[1]), load(sys.argv[2])
+s = json.loads(meta['settings'])
+assert meta['spec'] == 'conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8' and meta['input_size'] == '16', meta
+assert s['init'] == 'base.safetensors' and s['init_epochs'] == 1 and s['freeze'] == 2, s
+assert len(s['init_fingerprint']) == 64, s
+for name in ('tower.0.weight', 'tower.0.bias', 'tower.1.weight', 'tower.1.running_mean', 'tower.1.running_var'):
+    assert base[name] == tuned[name], name + ' changed'
+for name in ('tower.4.weight', 'tower.5.running_mean', 'tower.9.weight'):
+    assert base[name] != tuned[name], name + ' did not change'
+PY
+then
+  ok "train --init --freeze: the start recorded, frozen tensors kept"
+else
+  not_ok "train --init --freeze: the start recorded, frozen tensors kept" "$(cat "$work/err")"
+fi
+if "$cli" eval "$work/tuned.safetensors" >"$work/out" 2>"$work/err" \
+   && grep -q '^Started from: *base.safetensors (1 epochs, weights [0-9a-f]\{12\}), 2 layers frozen$' "$work/out"; then
+  ok "eval says where a fine-tuned model started"
+else
+  not_ok "eval says where a fine-tuned model started" "$(cat "$work/out" "$work/err")"
+fi
+expect_failure "train --init with another spec names the layer" \
+  "layer 3: the model file has conv8k3-bn-relu, the spec asks for conv16k3-bn-relu" \
+  train --init "$work/base.safetensors" --spec "conv4k3-bn-relu pool2 conv16k3-bn-relu gap dense8" --no-run \
+  -o "$work/never.safetensors"
+expect_failure "train --init at another size" "input: the model file takes 16×16 images, the training 32×32" \
+  train --init "$work/base.safetensors" --size 32 --no-run -o "$work/never.safetensors"
+expect_failure "train --freeze past the layers" "cannot freeze 6 layers: the spec has 5" \
+  train --init "$work/base.safetensors" --freeze 6 --no-run -o "$work/never.safetensors"
+expect_failure "train --freeze without --init" "with --init MODEL" train --freeze 2 -o "$work/never.safetensors"
 
 echo "1..$n"
 [[ $failures -eq 0 ]]

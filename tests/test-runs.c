@@ -648,6 +648,16 @@ test_csv_columns (void)
   runs[0]->name = g_strdup ("x, y");
   g_autofree char *quoted = sf_runs_to_csv (runs, 1);
   g_assert_nonnull (strstr (quoted, "\na,\"x, y\",g1,"));
+
+  /* A fine-tuning run's start and frozen layers, written only when set,
+   * are columns though the first run has none. */
+  runs[2]->settings.init_name = g_strdup ("base.safetensors");
+  runs[2]->settings.freeze = 3;
+  g_free (runs[2]->settings_json);
+  runs[2]->settings_json = sf_train_settings_to_json (&runs[2]->settings);
+  g_auto (GStrv) tuned = sf_runs_differing_settings (runs, 3);
+  g_autofree char *joined = g_strjoinv (",", tuned);
+  g_assert_cmpstr (joined, ==, "learning_rate,seed,init,init_fingerprint,init_epochs,freeze");
   for (int k = 0; k < 3; k++)
     sf_run_free (runs[k]);
 }

@@ -1,14 +1,16 @@
 /* The trainer: same seed same history, cancel and pause within a batch (waited
  * on, never slept on), NaN stops it, settings JSON (wrong types included),
- * the pair losses and the identity losses. */
+ * the pair losses and the identity losses, fine-tuning (--init, --freeze). */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "checkpoint.h"
 #include "error.h"
+#include "gallery.h"
 #include "sf-test-files.h"
 #include "trainer.h"
+#include "transfer.h"
 
 #define SMALL_SPEC "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8"
 
@@ -600,6 +602,217 @@ test_settings_json_types (void)
   sf_train_settings_clear (&settings);
 }
 
+/* ---- Fine-tuning: --init and --freeze ---- */
+
+/* A model trained for two epochs, so its batch-norm running statistics are
+ * no longer the initial 0 and 1 a bug could silently restore. */
+static SfModel *
+pretrained_model (const SfDataset *dataset, const char *spec)
+{
+  SfTrainSettings settings;
+  small_settings (&settings);
+  g_free (settings.spec);
+  settings.spec = g_strdup (spec);
+  settings.epochs = 2;
+  settings.seed = 5;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new (dataset, &settings, &error);
+  g_assert_no_error (error);
+  g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+  g_assert_no_error (error);
+  sf_train_settings_clear (&settings);
+  return sf_model_copy (sf_trainer_get_model (trainer));
+}
+
+static gboolean
+tensor_equal (SfModel *a, SfModel *b, const SfTensorInfo *t)
+{
+  const SfTensorInfo *u = sf_model_find_tensor (b, t->name);
+  g_assert_nonnull (u);
+  return memcmp (sf_model_params (a) + t->offset, sf_model_params (b) + u->offset, sizeof (float) * t->size) == 0;
+}
+
+/* Frozen layers keep every tensor bit for bit (weights, biases and batch
+ * norm's running statistics); every tensor of the other layers moves. */
+static void
+test_freeze_keeps_tensors (void)
+{
+  /* Layers: 1 conv4k3-bn-relu, 2 pool2, 3 drop0.5, 4 conv8k3-bn-relu, 5 gap, 6 dense8. The dropout
+   * between frozen and trained layers must still drop in training, and the frozen ones not. */
+  const char *spec = "conv4k3-bn-relu pool2 drop0.5 conv8k3-bn-relu gap dense8";
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  g_autoptr (SfModel) init = pretrained_model (dataset, spec);
+  for (int freeze = 1; freeze <= 4; freeze += 3)
+    {
+      SfTrainSettings settings;
+      small_settings (&settings);
+      g_free (settings.spec);
+      settings.spec = g_strdup (spec);
+      settings.epochs = 2;
+      settings.freeze = freeze;
+      settings.init_name = g_strdup ("init.safetensors");
+      GError *error = NULL;
+      g_autoptr (SfTrainer) trainer = sf_trainer_new_from (dataset, &settings, init, &error);
+      g_assert_no_error (error);
+      SfModel *model = sf_trainer_get_model (trainer);
+      g_assert_cmpint (sf_model_get_frozen_layers (model), ==, freeze);
+      g_assert_true (sf_trainer_run (trainer, NULL, NULL, &error));
+      g_assert_no_error (error);
+      const SfTower *tower = sf_model_get_tower (model);
+      int n_frozen = 0, n_trained = 0;
+      gsize trainable = 0;
+      for (int k = 0; k < sf_model_n_tensors (model); k++)
+        {
+          const SfTensorInfo *t = sf_model_tensor (model, k);
+          gboolean frozen = t->op >= 0 && tower->ops[t->op].token < freeze;
+          if (frozen)
+            {
+              g_assert_true (tensor_equal (model, init, t));
+              /* Backpropagation never reached them: their gradients stay the zeros of the last step's start. */
+              for (gsize i = 0; i < t->size; i++)
+                g_assert_cmpfloat (sf_model_grads (model)[t->offset + i], ==, 0.0f);
+            }
+          else
+            g_assert_false (tensor_equal (model, init, t));
+          n_frozen += frozen;
+          n_trained += !frozen;
+          trainable += !frozen && t->trainable ? t->size : 0;
+        }
+      /* Both kinds were there to check, and the count of trainable floats says so too. */
+      g_assert_cmpint (n_frozen, >=, 4);
+      g_assert_cmpint (n_trained, >=, 2);
+      g_assert_cmpuint (sf_model_n_trainable (model), ==, trainable);
+      sf_train_settings_clear (&settings);
+    }
+}
+
+/* A model file of another tower is refused, the first differing layer named. */
+static void
+test_init_mismatch_named (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  struct {
+    const char *init_spec;
+    int input_size;
+    const char *expected;
+  } cases[] = {
+    { "conv4k3-bn-relu pool2 conv16k3-bn-relu gap dense8", 0,
+      "layer 3: the model file has conv16k3-bn-relu, the spec asks for conv8k3-bn-relu" },
+    { "conv4k3-bn-relu pool2 conv8k3-bn-relu gap", 0,
+      "layer 5: the model file ends after 4 layers, the spec asks for dense8" },
+    { "conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8 l2norm", 0,
+      "layer 6: the model file has l2norm, the spec ends after 5 layers" },
+    { "conv4k5-bn-relu pool2 conv8k3-bn-relu gap dense8", 0,
+      "layer 1: the model file has conv4k5-bn-relu, the spec asks for conv4k3-bn-relu" },
+    { SMALL_SPEC, 24, "input: the model file takes 24×24 images, the training 16×16" },
+  };
+  for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      GError *error = NULL;
+      int size = cases[k].input_size > 0 ? cases[k].input_size : dataset->height;
+      g_autoptr (SfModel) init = sf_model_new (cases[k].init_spec, SF_HEAD_CONTRASTIVE, 2, size, 1, &error);
+      g_assert_no_error (error);
+      SfTrainSettings settings;
+      small_settings (&settings);
+      SfTrainer *trainer = sf_trainer_new_from (dataset, &settings, init, &error);
+      g_assert_null (trainer);
+      g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+      g_assert_cmpstr (error->message, ==, cases[k].expected);
+      g_clear_error (&error);
+      sf_train_settings_clear (&settings);
+    }
+  /* The same layers written otherwise (conv's ReLU named) are the same layers. */
+  GError *error = NULL;
+  g_autoptr (SfModel) same = sf_model_new ("conv4k3-bn-relu pool2 conv8k3-bn-relu gap dense8-linear",
+                                           SF_HEAD_CONTRASTIVE, 2, dataset->height, 1, &error);
+  g_assert_no_error (error);
+  SfTrainSettings settings;
+  small_settings (&settings);
+  settings.freeze = 6;
+  SfTrainer *trainer = sf_trainer_new_from (dataset, &settings, same, &error);
+  g_assert_null (trainer);
+  g_assert_error (error, SF_ERROR, SF_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "cannot freeze 6 layers: the spec has 5");
+  g_clear_error (&error);
+  settings.freeze = 5;
+  trainer = sf_trainer_new_from (dataset, &settings, same, &error);
+  g_assert_no_error (error);
+  sf_trainer_free (trainer);
+  sf_train_settings_clear (&settings);
+}
+
+/* Before its first step a fine-tuning run is its starting model: the same
+ * weights, the same scores; its settings say where it started, and a model
+ * file keeps that. From scratch, nothing of an earlier start is kept. */
+static void
+test_init_is_epoch_zero (void)
+{
+  g_autoptr (SfDataset) dataset = small_dataset ();
+  g_autoptr (SfModel) init = pretrained_model (dataset, SMALL_SPEC);
+  SfTrainSettings settings;
+  small_settings (&settings);
+  settings.seed = 99;   /* other random weights than init's */
+  settings.freeze = 2;
+  settings.init_name = g_strdup ("init.safetensors");
+  settings.init_epochs = 2;
+  GError *error = NULL;
+  g_autoptr (SfTrainer) trainer = sf_trainer_new_from (dataset, &settings, init, &error);
+  g_assert_no_error (error);
+  SfModel *model = sf_trainer_get_model (trainer);
+  g_assert_cmpuint (sf_model_n_params (model), ==, sf_model_n_params (init));
+  g_assert_cmpmem (sf_model_params (model), sizeof (float) * sf_model_n_params (model), sf_model_params (init),
+                   sizeof (float) * sf_model_n_params (init));
+
+  const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
+  int n = MIN (pairs->n_validation, 16);
+  gsize size = (gsize) dataset->height * dataset->width;
+  g_autofree float *a = g_new (float, n * size);
+  g_autofree float *b = g_new (float, n * size);
+  for (int k = 0; k < n; k++)
+    {
+      memcpy (a + k * size, sf_dataset_image (dataset, pairs->validation[k].a), sizeof (float) * size);
+      memcpy (b + k * size, sf_dataset_image (dataset, pairs->validation[k].b), sizeof (float) * size);
+    }
+  g_autofree float *scores = g_new (float, n);
+  g_autofree float *expected = g_new (float, n);
+  g_assert_true (sf_model_evaluate_batch (model, a, b, NULL, n, scores, NULL, &error));
+  g_assert_true (sf_model_evaluate_batch (init, a, b, NULL, n, expected, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (scores, sizeof (float) * n, expected, sizeof (float) * n);
+
+  const SfTrainSettings *s = sf_trainer_get_settings (trainer);
+  g_autofree char *fingerprint = sf_model_fingerprint (init);
+  g_assert_cmpstr (s->init_name, ==, "init.safetensors");
+  g_assert_cmpstr (s->init_fingerprint, ==, fingerprint);
+  g_assert_cmpint (s->init_epochs, ==, 2);
+
+  /* The settings JSON, and so the model file, keep the start. */
+  g_autofree char *json = sf_train_settings_to_json (s);
+  SfTrainSettings back = { 0 };
+  g_assert_true (sf_train_settings_from_json (&back, json, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (back.init_name, ==, "init.safetensors");
+  g_assert_cmpstr (back.init_fingerprint, ==, fingerprint);
+  g_assert_cmpint (back.init_epochs, ==, 2);
+  g_assert_cmpint (back.freeze, ==, 2);
+
+  /* From scratch: the record names no start, nothing is frozen, and the weights are the seed's. */
+  g_autoptr (SfTrainer) scratch = sf_trainer_new_from (dataset, &back, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (sf_trainer_get_settings (scratch)->init_name);
+  g_assert_null (sf_trainer_get_settings (scratch)->init_fingerprint);
+  g_assert_cmpint (sf_trainer_get_settings (scratch)->init_epochs, ==, 0);
+  g_assert_cmpint (sf_trainer_get_settings (scratch)->freeze, ==, 0);
+  g_assert_cmpint (sf_model_get_frozen_layers (sf_trainer_get_model (scratch)), ==, 0);
+  g_assert_cmpuint (sf_model_n_trainable (sf_trainer_get_model (scratch)), ==, sf_model_n_trainable (init));
+  g_autofree char *scratch_json = sf_train_settings_to_json (sf_trainer_get_settings (scratch));
+  g_assert_null (strstr (scratch_json, "\"init"));
+  g_assert_true (memcmp (sf_model_params (sf_trainer_get_model (scratch)), sf_model_params (init),
+                         sizeof (float) * sf_model_n_params (init)) != 0);
+  sf_train_settings_clear (&back);
+  sf_train_settings_clear (&settings);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -613,5 +826,8 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/softmax-pair-loss", test_softmax_pair_loss);
   g_test_add_func ("/trainer/identity-loss", test_identity_loss);
   g_test_add_func ("/trainer/settings-json-types", test_settings_json_types);
+  g_test_add_func ("/trainer/fine-tune/freeze-keeps-tensors", test_freeze_keeps_tensors);
+  g_test_add_func ("/trainer/fine-tune/mismatch-named", test_init_mismatch_named);
+  g_test_add_func ("/trainer/fine-tune/init-is-epoch-zero", test_init_is_epoch_zero);
   return g_test_run ();
 }

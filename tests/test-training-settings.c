@@ -2,7 +2,8 @@
  * preset fills every key and reads back as the engine's preset; a changed
  * key makes the settings custom and keeps the preset's network; an opened
  * model's settings come back with the preset they match; dropout and the
- * split's share are written into the spec and the share key. */
+ * split's share are written into the spec and the share key; Start from
+ * and the layers to freeze. */
 #include <string.h>
 
 #include "sf-training-settings.h"
@@ -277,6 +278,43 @@ test_changed_signal (void)
   g_assert_null (a);
 }
 
+/* Start from: the layers to freeze count only when a model gives the
+ * weights; a preset, or an opened model's settings, leave the choice alone. */
+static void
+test_start_from (void)
+{
+  g_autoptr (SfTrainingSettings) store = sf_training_settings_new ();
+  SfTrainSettings s;
+
+  g_settings_set_string (keys, "train-start-from", "scratch");
+  g_settings_set_int (keys, "train-freeze", 5);
+  sf_training_settings_get (store, &s);
+  g_assert_cmpint (s.freeze, ==, 0);
+  g_assert_cmpint (sf_training_settings_get_freeze (store), ==, 0);
+  sf_train_settings_clear (&s);
+
+  sf_training_settings_set_start_from (store, SF_START_CURRENT_MODEL);
+  g_assert_cmpint (sf_training_settings_get_start_from (store), ==, SF_START_CURRENT_MODEL);
+  sf_training_settings_get (store, &s);
+  g_assert_cmpint (s.freeze, ==, 5);
+
+  sf_training_settings_apply_preset (store, SF_PRESET_ARTICLE);
+  sf_training_settings_set (store, &s);
+  sf_train_settings_clear (&s);
+  g_assert_cmpint (sf_training_settings_get_start_from (store), ==, SF_START_CURRENT_MODEL);
+  g_assert_cmpint (sf_training_settings_get_freeze (store), ==, 5);
+
+  g_assert_null (sf_training_settings_dup_init_file (store));
+  sf_training_settings_set_init_file (store, "/tmp/base.safetensors");
+  sf_training_settings_set_start_from (store, SF_START_MODEL_FILE);
+  g_autofree char *path = sf_training_settings_dup_init_file (store);
+  g_assert_cmpstr (path, ==, "/tmp/base.safetensors");
+  g_settings_reset (keys, "train-start-from");
+  g_settings_reset (keys, "train-init-file");
+  g_settings_reset (keys, "train-freeze");
+  g_assert_cmpint (sf_training_settings_get_start_from (store), ==, SF_START_SCRATCH);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -290,6 +328,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/training-settings/set", test_set);
   g_test_add_func ("/training-settings/dropout-and-share", test_dropout_and_share);
   g_test_add_func ("/training-settings/changed-signal", test_changed_signal);
+  g_test_add_func ("/training-settings/start-from", test_start_from);
 
   int status = g_test_run ();
   g_object_unref (keys);

@@ -19,6 +19,7 @@
 #include "sf-sweep-dialog.h"
 #include "sf-training-settings.h"
 #include "sf-worker.h"
+#include "transfer.h"
 
 /* The keys' values in the order of the combo rows. */
 static const char *const preset_names[] = { "compact", "article", "custom", NULL };
@@ -40,6 +41,10 @@ struct _SfTrainView
   AdwActionRow *margin_row;
   GtkSpinButton *margin_spin;
   GtkSpinButton *dropout_spin;
+  AdwComboRow *start_row;
+  AdwActionRow *init_file_row;
+  AdwActionRow *freeze_row;
+  GtkAdjustment *freeze_adjustment;
   AdwComboRow *optimizer_row;
   GtkSpinButton *rate_spin;
   AdwComboRow *schedule_row;
@@ -102,6 +107,24 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (SfTrainView, sf_train_view, GTK_TYPE_WIDGET)
 
+/* Fine-tuning's rows: the file row only for a model file, the layers to
+ * freeze only when a model gives the weights, and never more than the
+ * spec's layers. */
+static void
+load_start (SfTrainView *self, const char *spec)
+{
+  SfStartFrom start = sf_training_settings_get_start_from (self->settings);
+  g_autofree char *path = sf_training_settings_dup_init_file (self->settings);
+  g_autofree char *name = path != NULL ? g_filename_display_basename (path) : NULL;
+  g_autoptr (SfTower) tower = sf_tower_parse (spec, sf_training_settings_get_image_size (self->settings), NULL);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->init_file_row), start == SF_START_MODEL_FILE);
+  adw_action_row_set_subtitle (self->init_file_row, name != NULL ? name : _("None chosen"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->freeze_row), start != SF_START_SCRATCH);
+  if (tower != NULL)
+    gtk_adjustment_set_upper (self->freeze_adjustment, sf_tower_n_layers (tower));
+}
+
 /* Shows what the settings hold where no binding does. */
 static void
 load_unbound (SfTrainView *self)
@@ -120,6 +143,7 @@ load_unbound (SfTrainView *self)
                             sf_training_settings_get_head (self->settings) == SF_HEAD_CONTRASTIVE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->new_pairs_row),
                             sf_training_settings_get_split (self->settings) != SF_SPLIT_PAIRS);
+  load_start (self, spec);
   self->updating = was_updating;
 }
 
@@ -635,6 +659,13 @@ checkpoint_changed_cb (SfTrainView *self)
   g_autofree char *name = path != NULL ? g_path_get_basename (path) : g_strdup (_("model"));
   g_autofree char *epoch = g_strdup_printf (ngettext ("%s: %d epoch", "%s: %d epochs", n_history),
                                             name, n_history);
+  /* A fine-tuned model says what it started from. */
+  if (checkpoint->settings.init_name != NULL)
+    {
+      g_autofree char *tuned = g_strdup_printf (_("%s, started from %s"), epoch, checkpoint->settings.init_name);
+      g_free (epoch);
+      epoch = g_steal_pointer (&tuned);
+    }
   /* Translators: e.g. "faces.safetensors: 40 epochs, the weights of epoch 31 (the best)". */
   g_autofree char *held = checkpoint->epoch > 0 && checkpoint->epoch < n_history
                             ? g_strdup_printf (_("%s, the weights of epoch %d (the best)"), epoch, checkpoint->epoch)
@@ -653,6 +684,71 @@ faces_changed_cb (SfTrainView *self)
   update_actions (self);
 }
 
+/* The model the next run starts from (Start from): none, the session's, or
+ * one loaded from the chosen file into *loaded; s records its name. */
+static gboolean
+start_weights (SfTrainView *self, SfTrainSettings *s, SfCheckpoint **loaded, const SfCheckpoint **init,
+               GError **error)
+{
+  g_autofree char *path = NULL;
+
+  switch (sf_training_settings_get_start_from (self->settings))
+    {
+    case SF_START_CURRENT_MODEL:
+      *init = sf_session_get_checkpoint (self->session);
+      if (*init == NULL)
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s",
+                       _("There is no current model to start from: open or train one, or start from scratch"));
+          return FALSE;
+        }
+      path = g_strdup (sf_session_get_model_path (self->session));
+      break;
+    case SF_START_MODEL_FILE:
+      path = sf_training_settings_dup_init_file (self->settings);
+      if (path == NULL)
+        {
+          g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s", _("Choose the model file to start from"));
+          return FALSE;
+        }
+      *loaded = sf_checkpoint_load (path, error);
+      if (*loaded == NULL)
+        return FALSE;
+      *init = *loaded;
+      break;
+    case SF_START_SCRATCH:
+    default:
+      return TRUE;
+    }
+  g_free (s->init_name);
+  /* A model trained here and never saved has no file name. */
+  s->init_name = path != NULL ? g_filename_display_basename (path) : g_strdup (_("the current model"));
+  s->init_epochs = (*init)->n_history;
+  return TRUE;
+}
+
+static void
+init_file_chosen (gpointer owner, const char *const *paths)
+{
+  SfTrainView *self = owner;
+
+  sf_training_settings_set_init_file (self->settings, paths[0]);
+  sf_training_settings_set_start_from (self->settings, SF_START_MODEL_FILE);
+}
+
+static void
+choose_init_file_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  SfTrainView *self = SF_TRAIN_VIEW (widget);
+  static const char *const safetensors[] = { "safetensors", NULL };
+  GtkFileChooser *chooser = sf_file_chooser_new (&self->chooser, widget, GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                 _("Start From a Model File"), _("_Choose"), init_file_chosen,
+                                                 self);
+
+  sf_file_chooser_add_filter (chooser, _("Models (.safetensors)"), NULL, safetensors);
+  sf_file_chooser_show (chooser);
+}
+
 gboolean
 sf_train_view_start (SfTrainView *self, GError **error)
 {
@@ -666,8 +762,15 @@ sf_train_view_start (SfTrainView *self, GError **error)
     }
 
   SfTrainSettings s;
+  g_autoptr (SfCheckpoint) loaded = NULL;
+  const SfCheckpoint *init = NULL;
   sf_training_settings_get (self->settings, &s);
-  gboolean ok = sf_training_run_start (self->run, faces, &s, error);
+  if (!start_weights (self, &s, &loaded, &init, error))
+    {
+      sf_train_settings_clear (&s);
+      return FALSE;
+    }
+  gboolean ok = sf_training_run_start_from (self->run, faces, &s, init != NULL ? init->model : NULL, error);
   if (ok)
     {
       int n;
@@ -959,6 +1062,10 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, margin_row);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, margin_spin);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, dropout_spin);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, start_row);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, init_file_row);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, freeze_row);
+  gtk_widget_class_bind_template_child (widget_class, SfTrainView, freeze_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, optimizer_row);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, rate_spin);
   gtk_widget_class_bind_template_child (widget_class, SfTrainView, schedule_row);
@@ -999,6 +1106,7 @@ sf_train_view_class_init (SfTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.use-run", NULL, use_run_action);
   gtk_widget_class_install_action (widget_class, "train.sweep", NULL, sweep_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F7, 0, "train.sweep", NULL);
+  gtk_widget_class_install_action (widget_class, "train.choose-init-file", NULL, choose_init_file_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "train.use-run", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -1039,6 +1147,8 @@ sf_train_view_init (SfTrainView *self)
   sf_training_settings_bind (s, "train-new-pairs", self->new_pairs_switch, "active");
   sf_training_settings_bind (s, "default-seed", self->seed_spin, "value");
   sf_training_settings_bind (s, "train-smoothing", self->smoothing_adjustment, "value");
+  sf_training_settings_bind_choice (s, "train-start-from", self->start_row, "selected", sf_start_from_names);
+  sf_training_settings_bind (s, "train-freeze", self->freeze_adjustment, "value");
 
   g_signal_connect_object (s, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->spec_row, "apply", G_CALLBACK (spec_apply_cb), self);

@@ -405,6 +405,13 @@ sf_training_run_init (SfTrainingRun *self)
 gboolean
 sf_training_run_start (SfTrainingRun *self, SfFaceList *faces, const SfTrainSettings *settings, GError **error)
 {
+  return sf_training_run_start_from (self, faces, settings, NULL, error);
+}
+
+gboolean
+sf_training_run_start_from (SfTrainingRun *self, SfFaceList *faces, const SfTrainSettings *settings,
+                            const SfModel *init, GError **error)
+{
   g_return_val_if_fail (SF_IS_TRAINING_RUN (self), FALSE);
   g_return_val_if_fail (SF_IS_FACE_LIST (faces), FALSE);
   g_return_val_if_fail (settings != NULL, FALSE);
@@ -417,7 +424,7 @@ sf_training_run_start (SfTrainingRun *self, SfFaceList *faces, const SfTrainSett
   if (!sf_train_settings_validate (settings, error))
     return FALSE;
 
-  SfTrainer *trainer = sf_trainer_new (sf_face_list_get_dataset (faces), settings, error);
+  SfTrainer *trainer = sf_trainer_new_from (sf_face_list_get_dataset (faces), settings, init, error);
   if (trainer == NULL)
     return FALSE;
 

@@ -24,6 +24,11 @@ SfTrainingRun         *sf_training_run_new          (void);
  * numbers) or a run is under way. A finished run's trainer is replaced. */
 gboolean               sf_training_run_start        (SfTrainingRun *self, SfFaceList *faces,
                                                      const SfTrainSettings *settings, GError **error);
+/* The same, the model starting from init's weights (fine-tuning,
+ * sf_trainer_new_from; init is copied, NULL starts from scratch). */
+gboolean               sf_training_run_start_from   (SfTrainingRun *self, SfFaceList *faces,
+                                                     const SfTrainSettings *settings, const SfModel *init,
+                                                     GError **error);
 void                   sf_training_run_pause        (SfTrainingRun *self);
 void                   sf_training_run_resume       (SfTrainingRun *self);
 /* Asks the worker to stop within a batch; "cancelled" follows. */

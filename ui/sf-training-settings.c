@@ -334,6 +334,7 @@ sf_training_settings_get (SfTrainingSettings *self, SfTrainSettings *s)
   s->split_share = sf_training_settings_get_split_share (self);
   s->seed = g_settings_get_uint (g, "default-seed");
   s->new_pairs_each_epoch = g_settings_get_boolean (g, "train-new-pairs") && s->split != SF_SPLIT_PAIRS;
+  s->freeze = sf_training_settings_get_freeze (self);
 }
 
 gboolean
@@ -509,4 +510,51 @@ sf_training_settings_dup_default (void)
   default_store = sf_training_settings_new ();
   g_object_add_weak_pointer (G_OBJECT (default_store), (gpointer *) &default_store);
   return default_store;
+}
+
+const char *const sf_start_from_names[] = { "scratch", "current", "file", NULL };
+
+SfStartFrom
+sf_training_settings_get_start_from (SfTrainingSettings *self)
+{
+  g_return_val_if_fail (SF_IS_TRAINING_SETTINGS (self), SF_START_SCRATCH);
+
+  g_autofree char *name = g_settings_get_string (self->settings, "train-start-from");
+  return (SfStartFrom) name_index (sf_start_from_names, name);
+}
+
+void
+sf_training_settings_set_start_from (SfTrainingSettings *self, SfStartFrom start)
+{
+  g_return_if_fail (SF_IS_TRAINING_SETTINGS (self));
+  g_return_if_fail ((guint) start <= SF_START_MODEL_FILE);
+
+  g_settings_set_string (self->settings, "train-start-from", sf_start_from_names[start]);
+}
+
+char *
+sf_training_settings_dup_init_file (SfTrainingSettings *self)
+{
+  g_return_val_if_fail (SF_IS_TRAINING_SETTINGS (self), NULL);
+
+  g_autofree char *path = g_settings_get_string (self->settings, "train-init-file");
+  return *path != '\0' ? g_steal_pointer (&path) : NULL;
+}
+
+void
+sf_training_settings_set_init_file (SfTrainingSettings *self, const char *path)
+{
+  g_return_if_fail (SF_IS_TRAINING_SETTINGS (self));
+
+  g_settings_set_string (self->settings, "train-init-file", path != NULL ? path : "");
+}
+
+int
+sf_training_settings_get_freeze (SfTrainingSettings *self)
+{
+  g_return_val_if_fail (SF_IS_TRAINING_SETTINGS (self), 0);
+
+  if (sf_training_settings_get_start_from (self) == SF_START_SCRATCH)
+    return 0;
+  return g_settings_get_int (self->settings, "train-freeze");
 }

@@ -67,4 +67,22 @@ double    sf_training_settings_get_split_share (SfTrainingSettings *self);
 void      sf_training_settings_set_split_share (SfTrainingSettings *self, double share);
 SfSplitKind sf_training_settings_get_split   (SfTrainingSettings *self);
 
+/* Fine-tuning: where the next run's weights start (train-start-from), the
+ * model file for SF_START_MODEL_FILE (NULL when none is chosen), and the
+ * layers to freeze (0 from scratch, whatever the key holds; settings.freeze
+ * from sf_training_settings_get follows the same rule). */
+typedef enum {
+  SF_START_SCRATCH,
+  SF_START_CURRENT_MODEL,
+  SF_START_MODEL_FILE,
+} SfStartFrom;
+
+SfStartFrom sf_training_settings_get_start_from (SfTrainingSettings *self);
+void        sf_training_settings_set_start_from (SfTrainingSettings *self, SfStartFrom start);
+char       *sf_training_settings_dup_init_file  (SfTrainingSettings *self);
+void        sf_training_settings_set_init_file  (SfTrainingSettings *self, const char *path);
+int         sf_training_settings_get_freeze     (SfTrainingSettings *self);
+/* The key's values in SfStartFrom's order, for sf_training_settings_bind_choice. */
+extern const char *const sf_start_from_names[];
+
 G_END_DECLS
