@@ -155,6 +155,9 @@ typedef struct {
   int patience;
 } SettingsOptions;
 
+#define SETTINGS_OPTIONS_UNSET \
+  { .seed = -1, .weight_decay = -1, .loss_margin = -1, .epochs = OPTION_UNSET, .batch = OPTION_UNSET }
+
 static void
 settings_options_clear (SettingsOptions *o)
 {
@@ -399,7 +402,7 @@ print_init (const SfTrainSettings *settings)
 int
 cli_run_train (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1, .epochs = OPTION_UNSET, .batch = OPTION_UNSET };
+  SettingsOptions o = SETTINGS_OPTIONS_UNSET;
   g_autofree char *output = NULL;
   g_autofree char *history_path = NULL;
   gboolean save_on_interrupt = FALSE;
@@ -502,7 +505,7 @@ cli_settings_options_new (void)
 {
   CliSettingsOptions *options = g_new0 (CliSettingsOptions, 1);
   /* The same defaults as train's. */
-  options->o = (SettingsOptions) { .seed = -1, .weight_decay = -1, .loss_margin = -1 };
+  options->o = (SettingsOptions) SETTINGS_OPTIONS_UNSET;
   return options;
 }
 
@@ -788,7 +791,7 @@ bench_dataset (int size, GError **error)
 int
 cli_run_bench (int argc, char **argv)
 {
-  SettingsOptions o = { .seed = -1, .weight_decay = -1, .loss_margin = -1, .epochs = OPTION_UNSET, .batch = OPTION_UNSET };
+  SettingsOptions o = SETTINGS_OPTIONS_UNSET;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
