@@ -11,6 +11,11 @@ packages=(
   xvfb xauth dbus-daemon dbus-x11
   python3 python3-numpy
 )
+# PyTorch (about 1 GB with its libraries) only when asked: the tests that need
+# it (torch-roundtrip, torchrun) skip with a message without it.
+if [[ ${SF_WITH_PYTORCH:-0} == 1 ]]; then
+  packages+=(python3-torch python3-pil)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -20,14 +20,15 @@ app chooses it).
 
 The recipe is the app's for these settings: the tower and head below (the
 module source the model file carries), its initialisation (Glorot uniform,
-zero biases), the people, images or pairs split, one positive and one negative
-pair per image, the pair loss (bce or contrastive) or the loss over all pairs
+zero biases), the people, images or pairs split and the pairs (one positive
+and one negative per image) exactly as the app draws them, the pair loss (bce or contrastive) or the loss over all pairs
 of a batch's images (softmax at the temperature, or contrastive), the
 optimizer with the app's update rule (Keras' Adam), the learning-rate
 schedule, L2 weight decay and the augmentation. What differs from the app:
-  * random draws (split, pairs, order, augmentation, dropout, initial weights)
-    come from PyTorch's and NumPy's generators, not the app's: the same
-    seed gives a different but equally drawn run;
+  * the order of the pairs, augmentation, dropout and the initial weights
+    come from PyTorch's and NumPy's generators, not the app's: the same seed
+    gives a different but equally drawn run (the split and the pairs are the
+    app's own);
   * under several processes batch norm normalises each process's share of a
     batch (on GPUs pass --sync-bn for statistics over the whole batch);
   * the loss over all pairs covers the whole global batch (every process's
@@ -342,71 +343,138 @@ class Faces(torch.utils.data.Dataset):
 
 
 # ---------------------------------------------------------------------------
-# Splits and pairs (engine/pairs.c): one positive and one negative pair per
-# image, both within the image's part.
+# Splits and pairs exactly as the app draws them (engine/pairs.c, engine/rng.c):
+# the same seed holds out the same people (or images, or pairs) and makes the
+# same pairs, so `siamese-faces-cli eval` judges the model on the very
+# validation pairs it was never trained on.
+
+M64 = (1 << 64) - 1
+
+
+class AppRng:
+    """xoshiro256** seeded with splitmix64, as sf_rng."""
+
+    def __init__(self, seed):
+        x, self.s = seed & M64, []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & M64
+            z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            self.s.append(z ^ (z >> 31))
+
+    def next(self):
+        s0, s1, s2, s3 = self.s
+        rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M64
+        result = (rotl((s1 * 5) & M64, 7) * 9) & M64
+        t = (s1 << 17) & M64
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        self.s = [s0, s1, s2, rotl(s3, 45)]
+        return result
+
+    def below(self, n):
+        limit = M64 - (M64 % n)
+        while True:
+            r = self.next()
+            if r < limit:
+                return r % n
+
+    def shuffle(self, items, first=0, count=None):
+        count = len(items) - first if count is None else count
+        for i in range(count - 1, 0, -1):
+            j = self.below(i + 1)
+            items[first + i], items[first + j] = items[first + j], items[first + i]
+
 
 def c_round(x):
-    return int(math.floor(x + 0.5))
+    """C's lround for x >= 0: halves away from zero."""
+    whole = math.floor(x)
+    return int(whole) + (1 if x - whole >= 0.5 else 0)
 
 
-def held_out_images(labels, split, share, rng):
-    held = np.zeros(len(labels), dtype=bool)
-    people = np.unique(labels)
-    if split == "people":
-        if len(people) < 4:
-            sys.exit(f"a people split needs at least 4 people; the folder has {len(people)}")
-        n_held = min(max(c_round(share * len(people)), 2), len(people) - 2)
-        chosen = rng.permutation(people)[:n_held]
-        held = np.isin(labels, chosen)
-    elif split == "images":
-        for p in people:
-            images = np.flatnonzero(labels == p)
-            if len(images) < 4:
-                continue
-            n_held = min(max(2, c_round(share * len(images))), len(images) - 2)
-            held[rng.permutation(images)[:n_held]] = True
-    return held
+class PartIndex:
+    """The images of a part grouped by person, ascending within a person."""
+
+    def __init__(self, labels, n_people, in_part=None):
+        self.offsets = [0] * (n_people + 1)
+        for i, p in enumerate(labels):
+            if in_part is None or in_part[i]:
+                self.offsets[p + 1] += 1
+        for p in range(n_people):
+            self.offsets[p + 1] += self.offsets[p]
+        self.members = [0] * self.offsets[n_people]
+        self.slot = [-1] * len(labels)
+        fill = self.offsets[:n_people]
+        for i, p in enumerate(labels):
+            if in_part is None or in_part[i]:
+                self.members[fill[p]] = i
+                self.slot[i] = fill[p]
+                fill[p] += 1
+        self.n_people = sum(1 for p in range(n_people) if self.count(p) > 0)
+
+    def count(self, p):
+        return self.offsets[p + 1] - self.offsets[p]
 
 
-def make_pairs(labels, part, rng):
-    """[(a, b, same)] for the images where part is True, in image order."""
-    members = np.flatnonzero(part)
-    by_person, slot = {}, {}
-    for i in members:
-        person = by_person.setdefault(int(labels[i]), [])
-        slot[int(i)] = len(person)
-        person.append(int(i))
+def make_part_pairs(labels, index, rng):
+    """One positive and one negative pair per image of the part, in image order."""
     pairs = []
-    many_people = len(by_person) >= 2
-    for i in map(int, members):
-        person = by_person[int(labels[i])]
-        if len(person) >= 2:
-            k = int(rng.integers(len(person) - 1))
-            pairs.append((i, person[k + (k >= slot[i])], 1.0))
-        if many_people:
-            while True:
-                j = int(members[rng.integers(len(members))])
-                if labels[j] != labels[i]:
-                    break
-            pairs.append((i, j, 0.0))
+    for i, p in enumerate(labels):
+        if index.slot[i] < 0:
+            continue
+        first, count = index.offsets[p], index.count(p)
+        if count >= 2:
+            k = first + rng.below(count - 1)
+            pairs.append((i, index.members[k + (k >= index.slot[i])], 1.0))
+        if index.n_people >= 2:
+            k = rng.below(len(index.members) - count)
+            pairs.append((i, index.members[k + count if k >= first else k], 0.0))
     return pairs
 
 
-def draw_pairs(labels, split, share, seed, epoch):
-    """(train, validation) pairs of an epoch; the held-out part depends on the seed only."""
-    split_rng = np.random.default_rng([seed, 0x5eed])
+def generate_pairs(labels, n_people, split, share, seed):
+    """(train, validation, held_out) as sf_pairs_generate makes them."""
+    rng = AppRng(seed)
+    held = [False] * len(labels)
     if split == "pairs":
-        pairs = make_pairs(labels, np.ones(len(labels), dtype=bool), split_rng)
-        order = split_rng.permutation(len(pairs))
+        pairs = make_part_pairs(labels, PartIndex(labels, n_people), rng)
+        rng.shuffle(pairs)
         n_val = c_round(share * len(pairs))
         if n_val == 0 or n_val == len(pairs):
             sys.exit(f"pairs split: holding out {share} of {len(pairs)} pairs leaves no pairs on one side")
-        pairs = [pairs[k] for k in order]
-        return pairs[n_val:], pairs[:n_val]
-    held = held_out_images(labels, split, share, split_rng)
-    validation = make_pairs(labels, held, np.random.default_rng([seed, 0xfa11])) if held.any() else []
-    train = make_pairs(labels, ~held, np.random.default_rng([seed, epoch]))
-    return train, validation
+        return pairs[n_val:], pairs[:n_val], held
+    if split == "images":
+        index = PartIndex(labels, n_people)
+        order = list(index.members)
+        for p in range(n_people):
+            count = index.count(p)
+            if count < 4:
+                continue
+            n_held = min(max(2, c_round(share * count)), count - 2)
+            rng.shuffle(order, index.offsets[p], count)
+            for k in range(n_held):
+                held[order[index.offsets[p] + k]] = True
+    else:
+        present = sorted(set(labels))
+        if len(present) < 4:
+            sys.exit(f"a people split needs at least 4 people (2 to train on, 2 to validate on); this folder has {len(present)}")
+        n_held = min(max(c_round(share * len(present)), 2), len(present) - 2)
+        rng.shuffle(present)
+        chosen = set(present[:n_held])
+        held = [p in chosen for p in labels]
+    train_index = PartIndex(labels, n_people, [not h for h in held])
+    val_index = PartIndex(labels, n_people, held)
+    for what, index in (("training", train_index), ("validation", val_index)):
+        if index.n_people < 2:
+            sys.exit(f"{split} split: the {what} images belong to fewer than two people")
+    train = make_part_pairs(labels, train_index, rng)
+    validation = make_part_pairs(labels, val_index, rng)
+    rng.shuffle(train)
+    rng.shuffle(validation)
+    return train, validation, held
 
 
 # ---------------------------------------------------------------------------
@@ -751,7 +819,8 @@ def main():
     if len(names) < 2:
         sys.exit(f"{args.data}: expected one subfolder per person, with images, for two people or more")
     split, share = SETTINGS["split"], SETTINGS["split_share"]
-    train_pairs, val_pairs = draw_pairs(labels, split, share, args.seed, 0)
+    label_list = [int(p) for p in labels]
+    train_pairs, val_pairs, held = generate_pairs(label_list, len(names), split, share, args.seed)
     say(f"Training {CONFIG['spec']} on {args.data}: {len(paths)} images of {len(names)} people, "
         f"{len(train_pairs)} training + {len(val_pairs)} validation pairs ({split} split), "
         f"{WORLD} process(es) on {device.type}, batch {args.batch}")
@@ -837,7 +906,10 @@ def main():
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         if epoch > 0 and SETTINGS["new_pairs_each_epoch"]:
-            train_pairs, _ = draw_pairs(labels, split, share, args.seed, epoch)
+            # As the app: new pairs only when the new draw holds out the same part.
+            fresh, _, fresh_held = generate_pairs(label_list, len(names), split, share, args.seed + epoch * 1000003)
+            if fresh_held == held and len(fresh) == len(train_pairs):
+                train_pairs = fresh
         rate = rate_at(epoch, args.epochs)
         loss_sum = right = seen = 0.0
         net.train()
