@@ -769,14 +769,15 @@ def gather(x):
 
 
 def total(*values):
-    t = torch.tensor(values, dtype=torch.float64)
+    """The sums over the processes (on the device: NCCL reduces GPU tensors only)."""
+    t = torch.tensor(values, dtype=torch.float64, device=DEVICE)
     if WORLD > 1:
         dist.all_reduce(t)
     return t.tolist()
 
 
 def main():
-    global RANK, WORLD
+    global RANK, WORLD, DEVICE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", help="folder of people: one subfolder per person")
@@ -800,7 +801,7 @@ def main():
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-    device = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
+    device = DEVICE = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
     if use_cuda:
         torch.cuda.set_device(device)
     if WORLD > 1:
@@ -827,6 +828,7 @@ def main():
 
     net = Siamese()
     initialise(net, args.seed)
+    torch.manual_seed(args.seed * 1000 + RANK)   # dropout: reproducible, each process its own draws
     train_steps = 0
     if args.init:
         tensors, meta = read_safetensors(args.init)
@@ -985,7 +987,7 @@ def main():
         dist.destroy_process_group()
 
 
-RANK, WORLD = 0, 1
+RANK, WORLD, DEVICE = 0, 1, torch.device("cpu")
 
 if __name__ == "__main__":
     main()
