@@ -95,6 +95,12 @@ cli_run_export_pytorch (int argc, char **argv)
       model = built;
     }
 
+  if (settings.identity_loss != SF_IDENTITY_LOSS_NONE)
+    {
+      g_printerr ("siamese-faces-cli: export-pytorch: the PyTorch program trains with the pair losses only, not %s "
+                  "(use --loss pairs)\n", sf_identity_loss_name (settings.identity_loss));
+      goto out;
+    }
   {
     g_autofree char *program = sf_pytorch_program (model, &settings, &error);
     if (program == NULL)

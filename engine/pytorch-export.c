@@ -3,10 +3,8 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <glib/gi18n-lib.h>
 
 #include "checkpoint.h"
-#include "error.h"
 #include "json-limits.h"
 #include "spec.h"
 #include "sf-pytorch-resources.h"
@@ -57,13 +55,6 @@ sf_pytorch_program (SfModel *model, const SfTrainSettings *settings, GError **er
 {
   g_return_val_if_fail (model != NULL && settings != NULL, NULL);
 
-  if (settings->identity_loss != SF_IDENTITY_LOSS_NONE)
-    {
-      g_set_error (error, SF_ERROR, SF_ERROR_UNSUPPORTED,
-                   _("the PyTorch program trains with the pair losses only, not %s: export with --loss pairs"),
-                   sf_identity_loss_name (settings->identity_loss));
-      return NULL;
-    }
   g_autoptr (GBytes) template =
     g_resource_lookup_data (sf_pytorch_get_resource (), TEMPLATE_PATH, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
   if (template == NULL)

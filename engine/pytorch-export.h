@@ -10,8 +10,9 @@
 G_BEGIN_DECLS
 
 /* The program's text (UTF-8 Python), for `model` (its tower, head, margin
- * and input size) trained with `settings`. NULL with SF_ERROR_UNSUPPORTED
- * for settings the program does not train with (ArcFace and CosFace). */
+ * and input size) trained with `settings`. The program trains with the pair
+ * losses only: with ArcFace or CosFace in the settings it stops at start,
+ * saying so. NULL only when the template cannot be read. */
 char *sf_pytorch_program (SfModel *model, const SfTrainSettings *settings, GError **error);
 
 G_END_DECLS
