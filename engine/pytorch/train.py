@@ -731,23 +731,18 @@ def choose_threshold(scores, truths):
 
 
 def fingerprint(paths, labels, size, workers):
-    """SHA-256 of the dataset as the app loads it (engine/dataset.c); None when
-    the app would not read every file this program reads."""
+    """SHA-256 of the dataset as the app loads it (engine/dataset.c), hashed as
+    the images stream by; None when the app would not read every file this
+    program reads (another format, or a file it cannot decode)."""
     if any(not p.lower().endswith(APP_IMAGES) for p in paths):
         return None
-    loader = torch.utils.data.DataLoader(Faces(paths, size), batch_size=64, num_workers=workers)
-    pixels, ok = [], []
-    for faces, good in loader:
-        pixels.append(faces.numpy())
-        ok.append(good.numpy())
-    pixels, ok = np.concatenate(pixels), np.concatenate(ok)
-    # Files the app cannot read are skipped, and people left without images renumbered.
-    kept = labels[ok]
-    _, kept = np.unique(kept, return_inverse=True)
     h = hashlib.sha256()
-    h.update(struct.pack("<4i", len(kept), size, size, len(np.unique(kept))))
-    h.update(kept.astype("<i4").tobytes())
-    h.update(pixels[ok].astype("<f4").tobytes())
+    h.update(struct.pack("<4i", len(paths), size, size, len(np.unique(labels))))
+    h.update(labels.astype("<i4").tobytes())
+    for faces, good in torch.utils.data.DataLoader(Faces(paths, size), batch_size=64, num_workers=workers):
+        if not bool(good.all()):
+            return None
+        h.update(faces.numpy().astype("<f4").tobytes())
     return h.hexdigest()
 
 
