@@ -63,5 +63,6 @@ int         cli_run_bench          (int argc, char **argv);
 int         cli_run_enroll         (int argc, char **argv);
 int         cli_run_identify       (int argc, char **argv);
 int         cli_run_verify         (int argc, char **argv);
+int         cli_run_export_pytorch (int argc, char **argv);
 
 G_END_DECLS

@@ -306,6 +306,7 @@ static const Command commands[] = {
   { "identify", "MODEL GALLERY IMAGE [--top K]", "Who in the gallery a face is, or unknown", cli_run_identify },
   { "verify", "MODEL IMAGE IMAGE", "Whether two faces are the same person", cli_run_verify },
   { "sweep", "[DATASET] --grid NAME=V1,V2 | --random N --range NAME=LO:HI[:log] [--seeds 0-4] ...", "Train over a grid or a random search of settings, each over several seeds", cli_run_sweep },
+  { "export-pytorch", "[MODEL] [--preset NAME] [--spec SPEC] ... -o FILE.py", "A PyTorch program that trains the network on one process or under torchrun", cli_run_export_pytorch },
   { "runs", "[--runs DIR] [--group G] [--csv FILE] [--rename ID=NAME] [--delete ID]", "The recorded runs, a group's mean ± sd over seeds", cli_run_runs },
 };
 

@@ -15,6 +15,11 @@ packages=(
   # The ONNX round trip's real clients (tests/onnx-roundtrip.sh): about half a minute to install.
   python3-onnx python3-opencv
 )
+# PyTorch (about 1 GB with its libraries) only when asked: the tests that need
+# it (torch-roundtrip, torchrun) skip with a message without it.
+if [[ ${SF_WITH_PYTORCH:-0} == 1 ]]; then
+  packages+=(python3-torch python3-pil)
+fi
 
 missing=()
 for package in "${packages[@]}"; do
