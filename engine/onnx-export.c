@@ -734,8 +734,8 @@ export_model (Export *e, float threshold, GError **error)
   guint8 *data = packed_size < G_MAXINT32 ? g_try_malloc (MAX (packed_size, 1)) : NULL;
   if (data == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("the ONNX file would take %" G_GSIZE_FORMAT " bytes"),
-                   packed_size);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("the ONNX file would take %llu bytes"),
+                   (unsigned long long) packed_size);
       return NULL;
     }
   gsize written = onnx__model_proto__pack (&proto, data);

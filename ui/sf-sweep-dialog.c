@@ -451,7 +451,7 @@ describe_planned (const SfTrainSettings *settings, GStrv varied)
       g_string_append_printf (text, "%s %s, ", setting_title (varied[i]), value != NULL ? value : "");
     }
   /* Translators: part of a sweep run's description, e.g. "Learning rate 0.003, seed 1". */
-  g_string_append_printf (text, _("seed %" G_GUINT64_FORMAT), settings->seed);
+  g_string_append_printf (text, _("seed %llu"), (unsigned long long) settings->seed);
   return g_string_free (text, FALSE);
 }
 
