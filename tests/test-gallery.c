@@ -802,11 +802,10 @@ mapped_bytes (void)
 static void
 test_raised_input_size (void)
 {
-  if (strstr (g_getenv ("SF_SANITIZE") != NULL ? g_getenv ("SF_SANITIZE") : "", "address") != NULL)
-    {
-      g_test_skip ("AddressSanitizer reserves terabytes of address space: no limit to set");
-      return;
-    }
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("AddressSanitizer reserves terabytes of address space: no limit to set");
+  return;
+#endif
   if (!g_test_subprocess ())
     {
       g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
