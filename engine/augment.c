@@ -70,7 +70,8 @@ parse_strength (const char *word, SfAugmentSettings *result, const SfAugmentSett
         }
       char *end = NULL;
       double value = g_ascii_strtod (equals + 1, &end);
-      if (end == equals + 1 || *end != '\0' || !(value > 0 && value <= strengths[k].max))
+      /* As a float, as it is kept: "scale=0.9" is the 0.9f the writer writes. */
+      if (end == equals + 1 || *end != '\0' || !(value > 0 && (float) value <= strengths[k].max))
         {
           g_autofree char *shown = g_strescape (word, NULL);  /* from a file, to a terminal */
           g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "augment: '%s': the strength must be a number in (0, %g]",

@@ -37,9 +37,8 @@ bytes_per_image (SfModel *model)
   return sizeof (float) * (floats + 2 * largest) + masks;
 }
 
-/* Images embedded at once. */
-static int
-group_size (SfModel *model)
+int
+sf_evaluation_group_size (SfModel *model)
 {
   /* Each image goes through with its mirror image (sf_model_embed_mirrored). */
   gsize per_image = 2 * bytes_per_image (model);
@@ -47,11 +46,11 @@ group_size (SfModel *model)
 }
 
 /* Mirrored embeddings [n, D] of the dataset's images[n] (NULL: all of them,
- * n = n_images), in groups of group_size. */
+ * n = n_images), in groups of sf_evaluation_group_size. */
 static gboolean
 embed_images (SfModel *model, const SfDataset *dataset, const int *images, int n, float *embeddings, GError **error)
 {
-  int group = group_size (model);
+  int group = sf_evaluation_group_size (model);
   gsize D = (gsize) sf_model_get_embedding_size (model);
   gsize image_size = (gsize) dataset->height * dataset->width;
   g_autofree float *pixels = images != NULL ? g_new (float, (gsize) MIN (MAX (n, 1), group) * image_size) : NULL;

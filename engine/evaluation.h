@@ -18,6 +18,12 @@ G_BEGIN_DECLS
 gboolean      sf_evaluation_score_pairs (SfModel *model, const SfDataset *dataset, const SfPair *pairs,
                                          int n_pairs, float *scores, GError **error);
 
+/* How many images to give sf_model_embed_mirrored at once: as many as fit
+ * in 256 MiB of the model's batch buffers (at most 256), so a model whose
+ * input size was raised by hand embeds a few at a time. The gallery embeds
+ * in the same groups. */
+int           sf_evaluation_group_size  (SfModel *model);
+
 /* The pairs a model is judged on: on the dataset it was trained on
  * (trained_fingerprint equals the dataset's), the very validation pairs of its
  * training; on any other dataset, every pair the article's recipe makes (pairs

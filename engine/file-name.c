@@ -4,6 +4,14 @@
 #include <string.h>
 
 char *
+sf_file_name_encode (const char *name)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+
+  return g_uri_escape_bytes ((const guint8 *) name, strlen (name), "/");
+}
+
+char *
 sf_file_name_encode_if_needed (const char *name)
 {
   g_return_val_if_fail (name != NULL, NULL);
@@ -11,7 +19,7 @@ sf_file_name_encode_if_needed (const char *name)
   g_autofree char *shown = g_filename_display_name (name);
   if (strcmp (shown, name) == 0)
     return NULL;
-  return g_uri_escape_bytes ((const guint8 *) name, strlen (name), "/");
+  return sf_file_name_encode (name);
 }
 
 gboolean

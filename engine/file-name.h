@@ -9,6 +9,8 @@
 
 G_BEGIN_DECLS
 
+/* The bytes of name percent-encoded, whatever their encoding: ASCII. */
+char     *sf_file_name_encode           (const char *name);
 /* The percent-encoded bytes of name, or NULL when its display form
  * (g_filename_display_name) is the name itself and says it all. */
 char     *sf_file_name_encode_if_needed (const char *name);

@@ -1,6 +1,9 @@
 /* The gallery of enrolled people; see gallery.h. */
 #include "gallery.h"
 
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <inttypes.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -8,9 +11,12 @@
 #include "atomic-file.h"
 #include "dataset.h"
 #include "error.h"
+#include "evaluation.h"
+#include "file-name.h"
 #include "image.h"
 #include "json-limits.h"
 #include "safetensors.h"
+#include "untrusted.h"
 
 struct _SfGallery {
   int image_size;
@@ -54,8 +60,8 @@ sf_face_load (const char *path, int size, GError **error)
 
   if (size <= 0 || size > SF_MAX_IMAGE_SIDE)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "faces of %d×%d pixels: the side must be 1 to %d", size, size,
-                   SF_MAX_IMAGE_SIDE);
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("faces of %d×%d pixels: the side must be 1 to %d"), size,
+                   size, SF_MAX_IMAGE_SIDE);
       return NULL;
     }
   g_autoptr (SfImage) image = sf_image_load (path, error);
@@ -94,7 +100,16 @@ sf_face_list_folder (const char *folder, GError **error)
   g_autoptr (GDir) dir = g_dir_open (folder, 0, &local);
   if (dir == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
+      /* One line as the file readers write it: the folder, then what it is. */
+      const char *problem = local->code == G_FILE_ERROR_NOENT  ? sf_untrusted_errno_text (ENOENT)
+                            : local->code == G_FILE_ERROR_LOOP  ? sf_untrusted_errno_text (ELOOP)
+                            : local->code == G_FILE_ERROR_NOTDIR ? _("not a folder")
+                            : local->code == G_FILE_ERROR_ACCES  ? g_strerror (EACCES)
+                                                                 : NULL;
+      if (problem != NULL)
+        g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s: %s", folder, problem);
+      else
+        g_set_error (error, SF_ERROR, SF_ERROR_IO, "%s", local->message);
       g_error_free (local);
       return NULL;
     }
@@ -114,7 +129,7 @@ sf_face_list_folder (const char *folder, GError **error)
     }
   if (entries->len == 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, "%s: no PGM, PPM or PNG images in this folder", folder);
+      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, _("%s: no PGM, PPM or PNG images in this folder"), folder);
       return NULL;
     }
   g_array_sort (entries, compare_sorted_paths);
@@ -291,7 +306,7 @@ sf_gallery_is_current (const SfGallery *gallery, SfModel *model)
 static const char *
 gallery_name (const SfGallery *gallery)
 {
-  return gallery->source != NULL ? gallery->source : "the gallery";
+  return gallery->source != NULL ? gallery->source : _("the gallery");
 }
 
 /* FALSE with an error when n faces of size × size pixels and D-wide
@@ -301,18 +316,34 @@ check_capacity (const SfGallery *gallery, guint64 n, int size, int D, GError **e
 {
   if (size <= 0 || size > SF_MAX_IMAGE_SIDE || D <= 0 || D > SF_GALLERY_MAX_EMBEDDING)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s: a model with %d×%d inputs and %d-wide embeddings is "
-                   "out of a gallery's range (inputs 1 to %d, embeddings 1 to %d)", gallery_name (gallery), size, size,
-                   D, SF_MAX_IMAGE_SIDE, SF_GALLERY_MAX_EMBEDDING);
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: a model with %d×%d inputs and %d-wide embeddings is "
+                   "out of a gallery's range (inputs 1 to %d, embeddings 1 to %d)"), gallery_name (gallery), size,
+                   size, D, SF_MAX_IMAGE_SIDE, SF_GALLERY_MAX_EMBEDDING);
       return FALSE;
     }
   guint64 floats = n * ((guint64) size * size + (guint64) D);
   if (n > SF_GALLERY_MAX_FACES || floats > SF_SAFETENSORS_MAX_FILE / sizeof (float))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "%s: %" G_GUINT64_FORMAT " faces of %d×%d pixels would not "
-                   "fit in a gallery file", gallery_name (gallery), n, size, size);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("%s: %" PRIu64 " faces of %d×%d pixels would not "
+                   "fit in a gallery file"), gallery_name (gallery), n, size, size);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Mirrored embeddings [n, D] of faces [n, input size²], in groups sized by
+ * the memory the model's batch buffers take, as evaluation embeds: a model
+ * whose input size was raised by hand would otherwise ask for gigabytes. */
+static gboolean
+embed_faces (SfModel *model, const float *faces, int n, float *embeddings, GError **error)
+{
+  int group = sf_evaluation_group_size (model);
+  gsize area = (gsize) sf_model_get_input_size (model) * sf_model_get_input_size (model);
+  gsize D = (gsize) sf_model_get_embedding_size (model);
+  for (int start = 0; start < n; start += group)
+    if (!sf_model_embed_mirrored (model, faces + start * area, MIN (group, n - start), embeddings + start * D,
+                                  error))
+      return FALSE;
   return TRUE;
 }
 
@@ -334,8 +365,8 @@ sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
        * read or write past the embeddings. */
       if (n > 0 && gallery->embedding_size != D)
         {
-          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: tensor 'embeddings' is %d wide, but the model its "
-                       "model_fingerprint names gives %d", gallery_name (gallery), gallery->embedding_size, D);
+          g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: tensor 'embeddings' is %d wide, but the model its "
+                       "model_fingerprint names gives %d"), gallery_name (gallery), gallery->embedding_size, D);
           return FALSE;
         }
       gallery->embedding_size = D;
@@ -354,8 +385,7 @@ sf_gallery_update (SfGallery *gallery, SfModel *model, GError **error)
                             &g_array_index (pixels, float, i * area), size, size);
   g_autoptr (GArray) embeddings = g_array_sized_new (FALSE, FALSE, sizeof (float), n * D);
   g_array_set_size (embeddings, n * D);
-  if (n > 0 && !sf_model_embed_mirrored (model, (const float *) pixels->data, (int) n, (float *) embeddings->data,
-                                         error))
+  if (!embed_faces (model, (const float *) pixels->data, (int) n, (float *) embeddings->data, error))
     return FALSE;
 
   g_array_unref (gallery->pixels);
@@ -375,25 +405,25 @@ check_name (const char *name, GError **error)
 {
   if (name == NULL || !g_utf8_validate (name, -1, NULL))
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "a person's name must be UTF-8 text");
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("a person's name must be UTF-8 text"));
       return NULL;
     }
   g_autofree char *trimmed = g_strstrip (g_strdup (name));
   if (*trimmed == '\0')
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "a person needs a name");
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("a person needs a name"));
       return NULL;
     }
   if (g_utf8_strlen (trimmed, -1) > SF_GALLERY_MAX_NAME)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "a person's name may have at most %d characters",
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("a person's name may have at most %d characters"),
                    SF_GALLERY_MAX_NAME);
       return NULL;
     }
   for (const char *c = trimmed; *c != '\0'; c = g_utf8_next_char (c))
     if (g_unichar_iscntrl (g_utf8_get_char (c)))
       {
-        g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "a person's name may not hold control characters");
+        g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("a person's name may not hold control characters"));
         return NULL;
       }
   return g_steal_pointer (&trimmed);
@@ -410,12 +440,13 @@ sf_gallery_enroll (SfGallery *gallery, SfModel *model, const char *name, const f
     return FALSE;
   if (n <= 0)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, "%s: no images to enrol", person_name);
+      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, _("%s: no images to enrol"), person_name);
       return FALSE;
     }
   if ((gint64) gallery->labels->len + n > SF_GALLERY_MAX_FACES)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "a gallery holds at most %d faces", SF_GALLERY_MAX_FACES);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("a gallery holds at most %d faces"),
+                   SF_GALLERY_MAX_FACES);
       return FALSE;
     }
   if (!sf_gallery_update (gallery, model, error))
@@ -430,10 +461,10 @@ sf_gallery_enroll (SfGallery *gallery, SfModel *model, const char *name, const f
   g_autofree float *embeddings = g_try_new (float, (gsize) n * D);
   if (embeddings == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "out of memory for %d embeddings", n);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("out of memory for %d embeddings"), n);
       return FALSE;
     }
-  if (!sf_model_embed_mirrored (model, pixels, n, embeddings, error))
+  if (!embed_faces (model, pixels, n, embeddings, error))
     return FALSE;
 
   int person = sf_gallery_find_person (gallery, person_name);
@@ -460,12 +491,13 @@ sf_gallery_enroll_files (SfGallery *gallery, SfModel *model, const char *name, c
 
   if (n <= 0 || paths == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, "%s: no images to enrol", name != NULL ? name : "");
+      g_set_error (error, SF_ERROR, SF_ERROR_EMPTY, _("%s: no images to enrol"), name != NULL ? name : "");
       return FALSE;
     }
   if (n > SF_GALLERY_MAX_FACES)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "a gallery holds at most %d faces", SF_GALLERY_MAX_FACES);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("a gallery holds at most %d faces"),
+                   SF_GALLERY_MAX_FACES);
       return FALSE;
     }
   int size = sf_model_get_input_size (model);
@@ -473,7 +505,7 @@ sf_gallery_enroll_files (SfGallery *gallery, SfModel *model, const char *name, c
   g_autofree float *pixels = g_try_new (float, (gsize) n * area);
   if (pixels == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, "out of memory for %d images", n);
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE, _("out of memory for %d images"), n);
       return FALSE;
     }
   for (int i = 0; i < n; i++)
@@ -536,7 +568,7 @@ sf_gallery_rename_person (SfGallery *gallery, int person, const char *name, GErr
   int other = sf_gallery_find_person (gallery, new_name);
   if (other >= 0 && other != person)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "someone called “%s” is enrolled already", new_name);
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("someone called “%s” is enrolled already"), new_name);
       return FALSE;
     }
   g_free (gallery->names->pdata[person]);
@@ -591,7 +623,7 @@ sf_gallery_identify (SfGallery *gallery, SfModel *model, const float *pixels, in
   int D = sf_model_get_embedding_size (model);
   if (gallery->labels->len > 0 && gallery->embedding_size != D)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, "%s: embeddings %d wide for a model that gives %d",
+      g_set_error (error, SF_ERROR, SF_ERROR_FORMAT, _("%s: embeddings %d wide for a model that gives %d"),
                    gallery_name (gallery), gallery->embedding_size, D);
       return NULL;
     }
@@ -649,14 +681,6 @@ strings_to_json (GPtrArray *strings, char *(*map) (const char *))
   return json_to_string (root, FALSE);
 }
 
-/* A file name's bytes, whatever their encoding, as ASCII: RFC 3986
- * percent-encoding with the slashes kept, so it stays legible. */
-static char *
-encode_path (const char *path)
-{
-  return g_uri_escape_bytes ((const guint8 *) path, strlen (path), "/");
-}
-
 /* TRUE when some path differs from its display name (it is not UTF-8, or
  * the file system's encoding is another), so "paths" alone would lose it. */
 static gboolean
@@ -665,8 +689,8 @@ paths_need_bytes (GPtrArray *paths)
   for (guint k = 0; k < paths->len; k++)
     if (paths->pdata[k] != NULL)
       {
-        g_autofree char *shown = g_filename_display_name (paths->pdata[k]);
-        if (strcmp (shown, paths->pdata[k]) != 0)
+        g_autofree char *encoded = sf_file_name_encode_if_needed (paths->pdata[k]);
+        if (encoded != NULL)
           return TRUE;
       }
   return FALSE;
@@ -695,8 +719,8 @@ sf_gallery_save (const SfGallery *gallery, const char *path, GError **error)
   /* "paths" for people to read (UTF-8, as JSON must be); "path_bytes" only
    * when one of them is not the file's name as it is, and then every face's. */
   g_autofree char *paths = strings_to_json (gallery->paths, g_filename_display_name);
-  g_autofree char *path_bytes = paths_need_bytes (gallery->paths) ? strings_to_json (gallery->paths, encode_path)
-                                                                   : NULL;
+  g_autofree char *path_bytes = paths_need_bytes (gallery->paths)
+                                 ? strings_to_json (gallery->paths, sf_file_name_encode) : NULL;
   g_autofree char *image_size = g_strdup_printf ("%d", gallery->image_size);
   const char *metadata[] = {
     "format", SF_GALLERY_FORMAT,
@@ -727,12 +751,12 @@ sf_gallery_save (const SfGallery *gallery, const char *path, GError **error)
   for (gint64 i = 0; back != NULL && i < n; i++)
     if (g_strcmp0 (back->paths->pdata[i], gallery->paths->pdata[i]) != 0)
       {
-        load_fail (&local, SF_ERROR_FORMAT, path, "the path of face %" G_GINT64_FORMAT " would change", i);
+        load_fail (&local, SF_ERROR_FORMAT, path, _("the path of face %" PRId64 " would change"), i);
         g_clear_pointer (&back, sf_gallery_free);
       }
   if (back == NULL)
     {
-      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, "%s: not saved: it could not be read back (%s)", path,
+      g_set_error (error, SF_ERROR, SF_ERROR_INVALID, _("%s: not saved: it could not be read back (%s)"), path,
                    local->message);
       g_error_free (local);
       return FALSE;
@@ -749,7 +773,7 @@ metadata_strings (const SfSafetensors *file, const char *path, const char *key, 
   const char *text = sf_safetensors_get_metadata (file, key);
   if (text == NULL)
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "not a gallery: the metadata has no '%s'", key);
+      load_fail (error, SF_ERROR_FORMAT, path, _("not a gallery: the metadata has no '%s'"), key);
       return NULL;
     }
   g_autofree char *part = g_strdup_printf ("metadata '%s'", key);
@@ -758,14 +782,14 @@ metadata_strings (const SfSafetensors *file, const char *path, const char *key, 
     return NULL;
   if (!JSON_NODE_HOLDS_ARRAY (root))
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "'%s' is %s, not a JSON array", key, sf_json_node_kind (root));
+      load_fail (error, SF_ERROR_FORMAT, path, _("'%s' is %s, not a JSON array"), key, sf_json_node_kind (root));
       return NULL;
     }
   JsonArray *array = json_node_get_array (root);
   guint n = json_array_get_length (array);
   if (n > SF_GALLERY_MAX_FACES)
     {
-      load_fail (error, SF_ERROR_TOO_LARGE, path, "'%s' has %u entries, more than a gallery holds", key, n);
+      load_fail (error, SF_ERROR_TOO_LARGE, path, _("'%s' has %u entries, more than a gallery holds"), key, n);
       return NULL;
     }
   GPtrArray *strings = g_ptr_array_new_with_free_func (g_free);
@@ -774,7 +798,7 @@ metadata_strings (const SfSafetensors *file, const char *path, const char *key, 
       JsonNode *node = json_array_get_element (array, k);
       if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "'%s' entry %u is %s, not a string", key, k,
+          load_fail (error, SF_ERROR_FORMAT, path, _("'%s' entry %u is %s, not a string"), key, k,
                      sf_json_node_kind (node));
           g_ptr_array_unref (strings);
           return NULL;
@@ -800,12 +824,9 @@ face_path (GPtrArray *paths, GPtrArray *path_bytes, guint k, const char *path, c
   *face_path = NULL;
   if (*encoded == '\0')
     return TRUE;
-  g_autoptr (GBytes) raw = g_uri_unescape_bytes (encoded, -1, NULL, NULL);
-  gsize length = 0;
-  const char *bytes = raw != NULL ? g_bytes_get_data (raw, &length) : NULL;
-  if (raw == NULL || length == 0 || memchr (bytes, '\0', length) != NULL)
-    return load_fail (error, SF_ERROR_FORMAT, path, "'path_bytes' entry %u is not a percent-encoded file name", k);
-  *face_path = g_strndup (bytes, length);
+  if (!sf_file_name_decode (encoded, face_path))
+    return load_fail (error, SF_ERROR_FORMAT, path, _("'path_bytes' entry %u is not a percent-encoded file name"),
+                      k);
   return TRUE;
 }
 
@@ -814,10 +835,10 @@ get_tensor (const SfSafetensors *file, const char *path, const char *name, SfDty
             SfTensorView *view, GError **error)
 {
   if (!sf_safetensors_get (file, name, view))
-    return load_fail (error, SF_ERROR_FORMAT, path, "not a gallery: no '%s' tensor", name);
+    return load_fail (error, SF_ERROR_FORMAT, path, _("not a gallery: no '%s' tensor"), name);
   if (view->dtype != dtype || view->rank != rank)
-    return load_fail (error, SF_ERROR_FORMAT, path, "tensor '%s' should be %s with %d dimensions, not %s with %d", name,
-                      sf_dtype_name (dtype), rank, sf_dtype_name (view->dtype), view->rank);
+    return load_fail (error, SF_ERROR_FORMAT, path, _("tensor '%s' should be %s with %d dimensions, not %s with %d"),
+                      name, sf_dtype_name (dtype), rank, sf_dtype_name (view->dtype), view->rank);
   return TRUE;
 }
 
@@ -836,19 +857,22 @@ sf_gallery_load (const char *path, GError **error)
 static SfGallery *
 gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
 {
+  /* Text from the file reaches messages escaped: it may hold control characters. */
   const char *format = sf_safetensors_get_metadata (file, "format");
   if (format == NULL || strcmp (format, SF_GALLERY_FORMAT) != 0)
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "not a gallery (format '%s', expected '%s')",
-                 format != NULL ? format : "none", SF_GALLERY_FORMAT);
+      g_autofree char *shown = sf_untrusted_text (format != NULL ? format : "none", -1, 80);
+      load_fail (error, SF_ERROR_FORMAT, path, _("not a gallery (format '%s', expected '%s')"), shown,
+                 SF_GALLERY_FORMAT);
       return NULL;
     }
   const char *size_text = sf_safetensors_get_metadata (file, "image_size");
   guint64 image_size = 0;
   if (size_text == NULL || !g_ascii_string_to_unsigned (size_text, 10, 1, SF_MAX_IMAGE_SIDE, &image_size, NULL))
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "image_size '%s' is not a number from 1 to %d",
-                 size_text != NULL ? size_text : "", SF_MAX_IMAGE_SIDE);
+      g_autofree char *shown = sf_untrusted_text (size_text, -1, 80);
+      load_fail (error, SF_ERROR_FORMAT, path, _("image_size '%s' is not a number from 1 to %d"), shown,
+                 SF_MAX_IMAGE_SIDE);
       return NULL;
     }
   const char *fingerprint = sf_safetensors_get_metadata (file, "model_fingerprint");
@@ -859,7 +883,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
     hex = g_ascii_isxdigit (*c);
   if (*fingerprint != '\0' && !hex)
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "model_fingerprint is not a SHA-256 hex digest");
+      load_fail (error, SF_ERROR_FORMAT, path, _("model_fingerprint is not a SHA-256 hex digest"));
       return NULL;
     }
 
@@ -868,7 +892,8 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
   for (int t = 0; t < n_tensors; t++)
     if (strcmp (names[t], "embeddings") != 0 && strcmp (names[t], "labels") != 0 && strcmp (names[t], "pixels") != 0)
       {
-        load_fail (error, SF_ERROR_FORMAT, path, "unexpected tensor '%s'", names[t]);
+        g_autofree char *shown = sf_untrusted_text (names[t], -1, 80);
+        load_fail (error, SF_ERROR_FORMAT, path, _("unexpected tensor '%s'"), shown);
         return NULL;
       }
   SfTensorView labels, pixels, embeddings;
@@ -880,26 +905,26 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
   gint64 D = embeddings.shape[1];
   if (n > SF_GALLERY_MAX_FACES)
     {
-      load_fail (error, SF_ERROR_TOO_LARGE, path, "%" G_GINT64_FORMAT " faces, more than a gallery holds (%d)", n,
-                 SF_GALLERY_MAX_FACES);
+      load_fail (error, SF_ERROR_TOO_LARGE, path, _("%" PRId64 " faces, more than a gallery holds (%d)"),
+                 n, SF_GALLERY_MAX_FACES);
       return NULL;
     }
   if (pixels.shape[0] != n || pixels.shape[1] != (gint64) image_size || pixels.shape[2] != (gint64) image_size)
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "pixels are %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
-                 ", expected %" G_GINT64_FORMAT "×%" G_GUINT64_FORMAT "×%" G_GUINT64_FORMAT,
+      load_fail (error, SF_ERROR_FORMAT, path, _("pixels are %" PRId64 "×%" PRId64 "×%" PRId64
+                 ", expected %" PRId64 "×%" PRIu64 "×%" PRIu64),
                  pixels.shape[0], pixels.shape[1], pixels.shape[2], n, image_size, image_size);
       return NULL;
     }
   if (embeddings.shape[0] != n || D > SF_GALLERY_MAX_EMBEDDING || (n > 0 && D == 0))
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "embeddings are %" G_GINT64_FORMAT "×%" G_GINT64_FORMAT
-                 " for %" G_GINT64_FORMAT " faces", embeddings.shape[0], D, n);
+      load_fail (error, SF_ERROR_FORMAT, path, _("embeddings are %" PRId64 "×%" PRId64
+                 " for %" PRId64 " faces"), embeddings.shape[0], D, n);
       return NULL;
     }
   if (n > 0 && *fingerprint == '\0')
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "the embeddings do not say which model they come from");
+      load_fail (error, SF_ERROR_FORMAT, path, _("the embeddings do not say which model they come from"));
       return NULL;
     }
 
@@ -911,7 +936,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
     return NULL;
   if ((gint64) paths->len != n)
     {
-      load_fail (error, SF_ERROR_FORMAT, path, "%u paths for %" G_GINT64_FORMAT " faces", paths->len, n);
+      load_fail (error, SF_ERROR_FORMAT, path, _("%u paths for %" PRId64 " faces"), paths->len, n);
       return NULL;
     }
   g_autoptr (GPtrArray) path_bytes = NULL;
@@ -922,7 +947,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
         return NULL;
       if ((gint64) path_bytes->len != n)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "%u entries in 'path_bytes' for %" G_GINT64_FORMAT " faces",
+          load_fail (error, SF_ERROR_FORMAT, path, _("%u entries in 'path_bytes' for %" PRId64 " faces"),
                      path_bytes->len, n);
           return NULL;
         }
@@ -935,14 +960,14 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
       g_autofree char *name = check_name (people->pdata[p], &local);
       if (name == NULL || strcmp (name, people->pdata[p]) != 0)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "person %u has a bad name: %s", p,
+          load_fail (error, SF_ERROR_FORMAT, path, _("person %u has a bad name: %s"), p,
                      local != NULL ? local->message : "spaces around it");
           g_clear_error (&local);
           return NULL;
         }
       if (sf_gallery_find_person (gallery, name) >= 0)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "two people are called “%s”", name);
+          load_fail (error, SF_ERROR_FORMAT, path, _("two people are called “%s”"), name);
           return NULL;
         }
       g_ptr_array_add (gallery->names, g_steal_pointer (&name));
@@ -957,7 +982,8 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
       int label = g_array_index (gallery->labels, int, i);
       if (label < 0 || label >= (int) people->len)
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "face %" G_GINT64_FORMAT " belongs to person %d, not one of the %u",
+          load_fail (error, SF_ERROR_FORMAT, path,
+                     _("face %" PRId64 " belongs to person %d, not one of the %u"),
                      i, label, people->len);
           return NULL;
         }
@@ -966,7 +992,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
   for (guint p = 0; p < people->len; p++)
     if (counts[p] == 0)
       {
-        load_fail (error, SF_ERROR_FORMAT, path, "“%s” has no faces", (const char *) people->pdata[p]);
+        load_fail (error, SF_ERROR_FORMAT, path, _("“%s” has no faces"), (const char *) people->pdata[p]);
         return NULL;
       }
 
@@ -979,7 +1005,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
       float v = g_array_index (gallery->pixels, float, k);
       if (!(v >= 0.0f && v <= 1.0f))
         {
-          load_fail (error, SF_ERROR_FORMAT, path, "face %" G_GSIZE_FORMAT " has a pixel outside [0, 1]",
+          load_fail (error, SF_ERROR_FORMAT, path, _("face %zu has a pixel outside [0, 1]"),
                      (gsize) k / ((gsize) image_size * image_size));
           return NULL;
         }
@@ -990,7 +1016,7 @@ gallery_from_file (const SfSafetensors *file, const char *path, GError **error)
   for (guint k = 0; k < gallery->embeddings->len; k++)
     if (!isfinite (g_array_index (gallery->embeddings, float, k)))
       {
-        load_fail (error, SF_ERROR_NUMERIC, path, "face %" G_GSIZE_FORMAT " has an embedding that is not finite",
+        load_fail (error, SF_ERROR_NUMERIC, path, _("face %zu has an embedding that is not finite"),
                    (gsize) k / (gsize) D);
         return NULL;
       }

@@ -237,8 +237,10 @@ sf_json_get_boolean (JsonObject *object, const char *member, gboolean fallback, 
 static void
 append_string (GString *out, const char *text)
 {
+  /* JSON is UTF-8: each byte that is not becomes U+FFFD, so the text reads back. */
+  g_autofree char *valid = g_utf8_validate (text, -1, NULL) ? NULL : g_utf8_make_valid (text, -1);
   g_string_append_c (out, '"');
-  for (const guchar *c = (const guchar *) text; *c != '\0'; c++)
+  for (const guchar *c = (const guchar *) (valid != NULL ? valid : text); *c != '\0'; c++)
     switch (*c)
       {
       case '"':

@@ -56,7 +56,9 @@ gboolean  sf_json_get_boolean (JsonObject *object, const char *member, gboolean 
 
 /* Like json_to_string (node, FALSE), but every number reads back: json-glib
  * 1.6 writes doubles such as 1e308 or 1e-08 as "1e+308.0", which no JSON
- * parser (json-glib included) accepts. Non-finite doubles become null. */
+ * parser (json-glib included) accepts. Non-finite doubles become null, and
+ * each byte of a string that is not UTF-8 becomes U+FFFD, so the text is
+ * always JSON that sf_json_parse reads. */
 char     *sf_json_to_string   (JsonNode *node);
 
 G_END_DECLS

@@ -558,6 +558,45 @@ parse_token (Parser *p, const char *token)
   return TRUE;
 }
 
+/* A spec may come from a file someone sent: it is refused before it is
+ * split, however long. 4096 bytes hold some 200 layers with their suffixes
+ * (the presets are under 150 bytes); layers and suffixes are counted too,
+ * for a spec of short words (100,000 "-leaky" suffixes in a model file hung
+ * the fuzzer). */
+#define MAX_SPEC_BYTES 4096
+#define MAX_SPEC_WORDS 512
+
+/* Refuses a spec over the limits above with one line saying which. */
+static gboolean
+check_spec_length (const char *spec, GError **error)
+{
+  gsize length = strnlen (spec, MAX_SPEC_BYTES + 1);
+  if (length > MAX_SPEC_BYTES)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
+                   _("tower spec: longer than the %d characters a spec may have"), MAX_SPEC_BYTES);
+      return FALSE;
+    }
+  /* Words: runs of characters between white space and "-". */
+  int words = 0;
+  gboolean in_word = FALSE;
+  for (const char *c = spec; *c != '\0'; c++)
+    {
+      gboolean separator = g_ascii_isspace (*c) || *c == '-';
+      if (!separator && !in_word)
+        words++;
+      in_word = !separator;
+    }
+  if (words > MAX_SPEC_WORDS)
+    {
+      g_set_error (error, SF_ERROR, SF_ERROR_TOO_LARGE,
+                   _("tower spec: %d layers and suffixes, more than the %d a spec may have"), words,
+                   MAX_SPEC_WORDS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 SfTower *
 sf_tower_parse (const char *spec, int input_size, GError **error)
 {
@@ -569,6 +608,8 @@ sf_tower_parse (const char *spec, int input_size, GError **error)
     }
   if (spec == NULL)
     spec = "";
+  if (!check_spec_length (spec, error))
+    return NULL;
   g_auto (GStrv) tokens = g_strsplit_set (spec, " \t\n\r\f\v", -1);
   g_autoptr (GPtrArray) kept = g_ptr_array_new ();
   for (int k = 0; tokens[k] != NULL; k++)

@@ -196,6 +196,18 @@ sf_train_settings_validate (const SfTrainSettings *s, GError **error)
   return sf_optimizer_settings_validate (&s->optimizer, error);
 }
 
+/* JSON has no NaN or infinity: a number that is not finite (in a field
+ * these settings do not use, or validation would refuse it) is left out, so
+ * the reader takes its default instead of refusing the whole text. */
+static void
+add_number (JsonBuilder *b, const char *member, double value)
+{
+  if (!isfinite (value))
+    return;
+  json_builder_set_member_name (b, member);
+  json_builder_add_double_value (b, value);
+}
+
 char *
 sf_train_settings_to_json (const SfTrainSettings *s)
 {
@@ -206,52 +218,40 @@ sf_train_settings_to_json (const SfTrainSettings *s)
   json_builder_add_string_value (b, s->spec);
   json_builder_set_member_name (b, "head");
   json_builder_add_string_value (b, sf_head_kind_name (s->head));
-  json_builder_set_member_name (b, "margin");
-  json_builder_add_double_value (b, s->margin);
+  add_number (b, "margin", s->margin);
   json_builder_set_member_name (b, "epochs");
   json_builder_add_int_value (b, s->epochs);
   json_builder_set_member_name (b, "batch_size");
   json_builder_add_int_value (b, s->batch_size);
   json_builder_set_member_name (b, "optimizer");
   json_builder_add_string_value (b, sf_optimizer_kind_name (s->optimizer.kind));
-  json_builder_set_member_name (b, "learning_rate");
-  json_builder_add_double_value (b, s->optimizer.learning_rate);
-  json_builder_set_member_name (b, "beta1");
-  json_builder_add_double_value (b, s->optimizer.beta1);
-  json_builder_set_member_name (b, "beta2");
-  json_builder_add_double_value (b, s->optimizer.beta2);
-  json_builder_set_member_name (b, "epsilon");
-  json_builder_add_double_value (b, s->optimizer.epsilon);
-  json_builder_set_member_name (b, "weight_decay");
-  json_builder_add_double_value (b, s->optimizer.weight_decay);
+  add_number (b, "learning_rate", s->optimizer.learning_rate);
+  add_number (b, "beta1", s->optimizer.beta1);
+  add_number (b, "beta2", s->optimizer.beta2);
+  add_number (b, "epsilon", s->optimizer.epsilon);
+  add_number (b, "weight_decay", s->optimizer.weight_decay);
   json_builder_set_member_name (b, "schedule");
   json_builder_add_string_value (b, sf_schedule_kind_name (s->optimizer.schedule));
   json_builder_set_member_name (b, "step_epochs");
   json_builder_add_int_value (b, s->optimizer.step_epochs);
-  json_builder_set_member_name (b, "step_gamma");
-  json_builder_add_double_value (b, s->optimizer.step_gamma);
+  add_number (b, "step_gamma", s->optimizer.step_gamma);
   json_builder_set_member_name (b, "augment");
   json_builder_add_string_value (b, augment);
   json_builder_set_member_name (b, "split");
   json_builder_add_string_value (b, sf_split_kind_name (s->split));
-  json_builder_set_member_name (b, "split_share");
-  json_builder_add_double_value (b, s->split_share > 0 ? s->split_share : sf_split_default_share (s->split));
+  add_number (b, "split_share", s->split_share > 0 ? s->split_share : sf_split_default_share (s->split));
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, (gint64) s->seed);
   json_builder_set_member_name (b, "new_pairs_each_epoch");
   json_builder_add_boolean_value (b, s->new_pairs_each_epoch);
   json_builder_set_member_name (b, "all_pairs");
   json_builder_add_boolean_value (b, s->all_pairs);
-  json_builder_set_member_name (b, "temperature");
-  json_builder_add_double_value (b, s->temperature);
+  add_number (b, "temperature", s->temperature);
   json_builder_set_member_name (b, "identity_loss");
   json_builder_add_string_value (b, sf_identity_loss_name (s->identity_loss));
-  json_builder_set_member_name (b, "identity_scale");
-  json_builder_add_double_value (b, s->identity_scale);
-  json_builder_set_member_name (b, "identity_margin");
-  json_builder_add_double_value (b, s->identity_margin);
-  json_builder_set_member_name (b, "pair_weight");
-  json_builder_add_double_value (b, s->pair_weight);
+  add_number (b, "identity_scale", s->identity_scale);
+  add_number (b, "identity_margin", s->identity_margin);
+  add_number (b, "pair_weight", s->pair_weight);
   json_builder_set_member_name (b, "keep_best");
   json_builder_add_string_value (b, sf_keep_best_name (s->keep_best));
   json_builder_set_member_name (b, "patience");
@@ -374,7 +374,9 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
       || !get_float (o, "weight_decay", 0, &opt->weight_decay, error))
     goto failed;
   GET_NAME (o, "schedule", "constant", sf_schedule_kind_parse, &opt->schedule, "constant, step or cosine", error);
-  if (!get_int (o, "step_epochs", 10, 0, 100000, &opt->step_epochs, error)
+  /* The counts validation bounds only where they are used are read whole:
+   * the reader accepts what the writer writes of valid settings. */
+  if (!get_int (o, "step_epochs", 10, G_MININT, G_MAXINT, &opt->step_epochs, error)
       || !get_float (o, "step_gamma", 0.5, &opt->step_gamma, error))
     goto failed;
   GET_NAME (o, "split", "pairs", sf_split_kind_parse, &result.split, "pairs, images or people", error);
@@ -394,7 +396,7 @@ sf_train_settings_from_json (SfTrainSettings *s, const char *json, GError **erro
       || !get_float (o, "pair_weight", 0, &result.pair_weight, error))
     goto failed;
   GET_NAME (o, "keep_best", "last", sf_keep_best_parse, &result.keep_best, "last, loss or eer", error);
-  if (!get_int (o, "patience", 0, 0, 100000, &result.patience, error))
+  if (!get_int (o, "patience", 0, 0, G_MAXINT, &result.patience, error))
     goto failed;
   if (!get_int (o, "freeze", 0, 0, 100000, &result.freeze, error)
       || !get_int (o, "init_epochs", 0, 0, 100000, &result.init_epochs, error)

@@ -2,18 +2,24 @@
  * pixels, files and folders, identification of people the model never saw,
  * rename and remove, a file round trip (file names that are not UTF-8
  * included), crafted bad gallery files (embeddings wider or narrower than the
- * model's, deeply nested metadata), saves that would not read back, and PCA
- * on points whose principal axes are known. */
+ * model's, deeply nested metadata, text that would drive a terminal), saves
+ * that would not read back, a model whose input size was raised embedding a
+ * gallery in bounded memory, and PCA on points whose principal axes are
+ * known. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include "checkpoint.h"
 #include "error.h"
 #include "gallery.h"
 #include "pca.h"
 #include "safetensors.h"
 #include "sf-test-files.h"
+#include "sf-test-hostile.h"
 #include "trainer.h"
 
 #define SIZE 32
@@ -444,6 +450,13 @@ test_corrupt_files (void)
   expect_bad (&c, "embeddings are");
   c = good, c.extra = "evil";
   expect_bad (&c, "unexpected tensor 'evil'");
+  /* Text from the file reaches the message escaped, never as terminal controls. */
+  c = good, c.extra = "\x1b]0;owned\x07";
+  expect_bad (&c, "unexpected tensor '\\e]0;owned\\x07'");
+  c = good, c.format = "\x1b[2Jsiamese\n";
+  expect_bad (&c, "not a gallery (format '\\e[2Jsiamese\\n', expected");
+  c = good, c.image_size = "4\r\x1b[K";
+  expect_bad (&c, "image_size '4\\r\\e[K' is not a number");
   c = good, c.people = "[\"Ann\", [\"Bob\"]]";
   expect_bad (&c, "metadata 'people': arrays and objects nested deeper than 1 level");
   c = good, c.paths = "{\"a\": 1}";
@@ -770,6 +783,109 @@ test_pca (void)
   g_assert_cmpfloat (variances[1], >, 0);
 }
 
+/* The address space this process has mapped, from /proc/self/status. */
+static guint64
+mapped_bytes (void)
+{
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  const char *line = strstr (status, "VmSize:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10) * 1024;
+}
+
+/* A model whose input size was raised by hand from 32 to 512 (its weights do
+ * not depend on it) re-embeds a gallery of 60 faces within 1 GiB more
+ * address space: in groups sized by memory, as evaluation embeds. In groups
+ * of 128 images it asked for the 120 images and mirrors at once, some
+ * 2 GB. Run in a subprocess under that limit. */
+static void
+test_raised_input_size (void)
+{
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("AddressSanitizer reserves terabytes of address space: no limit to set");
+  return;
+#endif
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  GError *error = NULL;
+  g_autoptr (SfModel) small = sf_model_new ("conv8k3 gap dense8", SF_HEAD_BCE, 1.0f, SIZE, 1, &error);
+  g_assert_no_error (error);
+  g_autofree char *small_path = g_build_filename (tmp_dir, "small.safetensors", NULL);
+  g_autofree char *raised_path = g_build_filename (tmp_dir, "raised.safetensors", NULL);
+  g_assert_true (sf_checkpoint_save (small_path, small, NULL, NULL, 0, 0.5f, NULL, NULL, &error));
+  g_assert_no_error (error);
+  sf_test_rewrite_metadata (small_path, raised_path, (const char *const[]) { "input_size", "512", NULL });
+  g_autoptr (SfCheckpoint) raised = sf_checkpoint_load (raised_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_model_get_input_size (raised->model), ==, 512);
+
+  enum { N = 60 };
+  g_autoptr (SfGallery) gallery = sf_gallery_new (SIZE);
+  g_assert_true (sf_gallery_enroll (gallery, small, "Ann", face (0), NULL, 1, &error));
+  for (int i = 1; i < N; i++)
+    g_assert_true (sf_gallery_enroll (gallery, small, "Bob", face (i), NULL, 1, &error));
+  g_assert_no_error (error);
+
+  struct rlimit limit = { mapped_bytes () + ((guint64) 1 << 30), RLIM_INFINITY };
+  g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+  g_assert_true (sf_gallery_update (gallery, raised->model, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_image_size (gallery), ==, 512);
+  g_assert_true (sf_gallery_is_current (gallery, raised->model));
+  /* Enrolling many faces at once goes in the same groups. */
+  g_autofree float *faces = g_new (float, (gsize) N * 512 * 512);
+  for (int i = 0; i < N; i++)
+    memcpy (faces + (gsize) i * 512 * 512, sf_gallery_get_face_pixels (gallery, i), sizeof (float) * 512 * 512);
+  g_assert_true (sf_gallery_enroll (gallery, raised->model, "Cy", faces, NULL, N, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sf_gallery_get_n_faces (gallery), ==, 2 * N);
+  /* The last group's last face embeds as it does alone. */
+  float one[8];
+  g_assert_true (sf_model_embed_mirrored (raised->model, sf_gallery_get_face_pixels (gallery, N - 1), 1, one, &error));
+  for (int k = 0; k < 8; k++)
+    {
+      g_assert_cmpfloat_with_epsilon (sf_gallery_get_face_embedding (gallery, N - 1)[k], one[k], 1e-5);
+      g_assert_cmpfloat_with_epsilon (sf_gallery_get_face_embedding (gallery, 2 * N - 1)[k], one[k], 1e-5);
+    }
+}
+
+/* A folder that cannot be listed is one line naming it and what is wrong,
+ * as the file readers say it. */
+static void
+test_folder_messages (void)
+{
+  GError *error = NULL;
+  g_autofree char *missing = g_build_filename (tmp_dir, "no-such-folder", NULL);
+  g_assert_null (sf_face_list_folder (missing, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_IO);
+  g_autofree char *want = g_strconcat (missing, ": no such file or folder", NULL);
+  g_assert_cmpstr (error->message, ==, want);
+  g_clear_error (&error);
+
+  g_autofree char *loop_a = g_build_filename (tmp_dir, "loop-a", NULL);
+  g_autofree char *loop_b = g_build_filename (tmp_dir, "loop-b", NULL);
+  g_assert_cmpint (symlink (loop_b, loop_a), ==, 0);
+  g_assert_cmpint (symlink (loop_a, loop_b), ==, 0);
+  g_assert_null (sf_face_list_folder (loop_a, &error));
+  g_free (want);
+  want = g_strconcat (loop_a, ": symbolic links that loop (or nest too deep)", NULL);
+  g_assert_cmpstr (error->message, ==, want);
+  g_clear_error (&error);
+
+  g_autofree char *file = write_pgm (tmp_dir, "plain.pgm", face (0));
+  g_assert_null (sf_face_list_folder (file, &error));
+  g_free (want);
+  want = g_strconcat (file, ": not a folder", NULL);
+  g_assert_cmpstr (error->message, ==, want);
+  g_clear_error (&error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -787,6 +903,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gallery/embedding-width-mismatch", test_embedding_width_mismatch);
   g_test_add_func ("/gallery/non-utf8-paths", test_non_utf8_paths);
   g_test_add_func ("/gallery/unreadable-is-not-saved", test_unreadable_is_not_saved);
+  g_test_add_func ("/gallery/raised-input-size", test_raised_input_size);
+  g_test_add_func ("/gallery/folder-messages", test_folder_messages);
   g_test_add_func ("/gallery/pca", test_pca);
   int status = g_test_run ();
 

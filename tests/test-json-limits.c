@@ -190,7 +190,8 @@ test_typed_members (void)
 }
 
 /* json-glib 1.6 writes 1e308 as "1e+308.0", which it cannot read back:
- * every value written here reads back exactly. */
+ * every value written here reads back exactly, and text that is not UTF-8
+ * reads back with U+FFFD for each byte that is not. */
 static void
 test_to_string_reads_back (void)
 {
@@ -205,6 +206,10 @@ test_to_string_reads_back (void)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "text \"quoted\"");
   json_builder_add_string_value (b, "back\\slash \"q\" new\nline tab\t cr\r bell\a del\x7f Ö 😀");
+  /* Not UTF-8, in a name and a value (a file name, a spec from the command
+   * line): json-glib refuses the whole text, so each such byte is U+FFFD. */
+  json_builder_set_member_name (b, "caf\xe9");
+  json_builder_add_string_value (b, "\xff\xfe \xed\xa0\x80 Ö");
   json_builder_set_member_name (b, "int");
   json_builder_add_int_value (b, G_MININT64);
   json_builder_set_member_name (b, "more");
@@ -233,6 +238,8 @@ test_to_string_reads_back (void)
   g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (numbers, G_N_ELEMENTS (doubles))));
   g_assert_cmpstr (json_object_get_string_member (o, "text \"quoted\""), ==,
                    "back\\slash \"q\" new\nline tab\t cr\r bell\a del\x7f Ö 😀");
+  g_assert_cmpstr (json_object_get_string_member (o, "caf\xef\xbf\xbd"), ==,
+                   "\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd Ö");
   g_assert_true (json_object_get_int_member (o, "int") == G_MININT64);
   JsonObject *more = json_object_get_object_member (o, "more");
   g_assert_true (json_object_get_boolean_member (more, "flag"));

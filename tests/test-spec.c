@@ -457,6 +457,55 @@ test_bad_specs (void)
     }
 }
 
+/* A spec from a file is refused by its length before it is parsed: 100,000
+ * "-leaky" suffixes hung the model reader. The longest spec allowed parses,
+ * one word more does not, and so for bytes. */
+static void
+test_length_limits (void)
+{
+  GString *spec = g_string_new ("flatten dense4");
+  while (spec->len + strlen ("-leaky") <= 4096)
+    g_string_append (spec, "-leaky");
+  g_autoptr (GError) error = NULL;
+  /* 680 suffixes: within the bytes, too many words. */
+  SfTower *tower = sf_tower_parse (spec->str, 8, &error);
+  g_assert_null (tower);
+  g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_assert_cmpstr (error->message, ==, "tower spec: 682 layers and suffixes, more than the 512 a spec may have");
+  g_clear_error (&error);
+
+  /* 512 words parse, 513 do not. */
+  g_string_assign (spec, "flatten dense4");
+  for (int k = 2; k < 512; k++)
+    g_string_append (spec, "-leaky");
+  g_autoptr (SfTower) longest = sf_tower_parse (spec->str, 8, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (longest->n_tokens, ==, 2);
+  g_string_append (spec, "-elu");
+  g_assert_null (sf_tower_parse (spec->str, 8, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_assert_cmpstr (error->message, ==, "tower spec: 513 layers and suffixes, more than the 512 a spec may have");
+  g_clear_error (&error);
+
+  /* 4096 bytes parse (white space counts), 4097 do not; 100,000 suffixes are refused at once. */
+  g_string_assign (spec, "flatten dense4");
+  g_string_append_printf (spec, "%*s", 4096 - (int) spec->len, "");
+  g_assert_cmpuint (spec->len, ==, 4096);
+  g_autoptr (SfTower) padded = sf_tower_parse (spec->str, 8, &error);
+  g_assert_no_error (error);
+  g_string_append_c (spec, ' ');
+  g_assert_null (sf_tower_parse (spec->str, 8, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_assert_cmpstr (error->message, ==, "tower spec: longer than the 4096 characters a spec may have");
+  g_clear_error (&error);
+  g_string_assign (spec, "flatten dense4");
+  for (int k = 0; k < 100000; k++)
+    g_string_append (spec, "-leaky");
+  g_assert_null (sf_tower_parse (spec->str, 8, &error));
+  g_assert_error (error, SF_ERROR, SF_ERROR_TOO_LARGE);
+  g_string_free (spec, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -466,5 +515,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/suffix-grammar", test_suffix_grammar);
   g_test_add_func ("/spec/blocks", test_blocks);
   g_test_add_func ("/spec/bad", test_bad_specs);
+  g_test_add_func ("/spec/length-limits", test_length_limits);
   return g_test_run ();
 }

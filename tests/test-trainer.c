@@ -1,6 +1,7 @@
 /* The trainer: same seed same history, cancel and pause within a batch (waited
  * on, never slept on), NaN stops it, settings JSON (wrong types included),
  * the pair losses and the identity losses, fine-tuning (--init, --freeze). */
+#include <float.h>
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -602,6 +603,151 @@ test_settings_json_types (void)
   sf_train_settings_clear (&settings);
 }
 
+/* Settings compared after a trip through JSON: every field, the split's
+ * share as the writer states it (its default when <= 0), a number that is
+ * not finite (in a field the settings do not use) as some finite default,
+ * the augmentation by its text (light is one switch for brightness and
+ * contrast). */
+static void
+assert_same_settings (const SfTrainSettings *a, const SfTrainSettings *b)
+{
+#define SAME_FLOAT(x, y) g_assert_true (isfinite (x) ? (x) == (y) : isfinite (y))
+  g_assert_cmpstr (a->spec, ==, b->spec);
+  g_assert_cmpint (a->head, ==, b->head);
+  SAME_FLOAT (a->margin, b->margin);
+  g_assert_cmpint (a->epochs, ==, b->epochs);
+  g_assert_cmpint (a->batch_size, ==, b->batch_size);
+  g_assert_cmpint (a->optimizer.kind, ==, b->optimizer.kind);
+  g_assert_cmpfloat (a->optimizer.learning_rate, ==, b->optimizer.learning_rate);
+  g_assert_cmpfloat (a->optimizer.beta1, ==, b->optimizer.beta1);
+  g_assert_cmpfloat (a->optimizer.beta2, ==, b->optimizer.beta2);
+  g_assert_cmpfloat (a->optimizer.epsilon, ==, b->optimizer.epsilon);
+  g_assert_cmpfloat (a->optimizer.weight_decay, ==, b->optimizer.weight_decay);
+  g_assert_cmpint (a->optimizer.schedule, ==, b->optimizer.schedule);
+  g_assert_cmpint (a->optimizer.step_epochs, ==, b->optimizer.step_epochs);
+  SAME_FLOAT (a->optimizer.step_gamma, b->optimizer.step_gamma);
+  g_autofree char *augment_a = sf_augment_settings_to_string (&a->augment);
+  g_autofree char *augment_b = sf_augment_settings_to_string (&b->augment);
+  g_assert_cmpstr (augment_a, ==, augment_b);
+  g_assert_cmpint (a->split, ==, b->split);
+  g_assert_cmpfloat (a->split_share > 0 ? a->split_share : sf_split_default_share (a->split), ==, b->split_share);
+  g_assert_cmpuint (a->seed, ==, b->seed);
+  g_assert_cmpint (a->new_pairs_each_epoch, ==, b->new_pairs_each_epoch);
+  g_assert_cmpint (a->all_pairs, ==, b->all_pairs);
+  g_assert_cmpfloat (a->temperature, ==, b->temperature);
+  g_assert_cmpint (a->identity_loss, ==, b->identity_loss);
+  SAME_FLOAT (a->identity_scale, b->identity_scale);
+  SAME_FLOAT (a->identity_margin, b->identity_margin);
+  g_assert_cmpfloat (a->pair_weight, ==, b->pair_weight);
+  g_assert_cmpint (a->keep_best, ==, b->keep_best);
+  g_assert_cmpint (a->patience, ==, b->patience);
+#undef SAME_FLOAT
+}
+
+/* Whatever valid settings the writer is given, its own reader accepts the
+ * JSON and gives the same settings back: both presets under every head,
+ * optimizer, schedule, split, identity loss, rule for the epoch to keep and
+ * switch, with odd values in fields a combination does not use (NaN and
+ * infinities, negative or large counts), odd augmentations, seeds and specs
+ * (quotes, backslashes, control characters, text that is not UTF-8). A
+ * saved model's settings that its reader refused would make it unreadable. */
+static void
+test_settings_json_round_trip (void)
+{
+  static const char *const specs[] = {
+    NULL,   /* the preset's */
+    "a \"quoted\" \\ spec\twith\nlines\r and \x01\x1b[2J\x7f controls",
+    "conv4k3 gap dense4 \xc3\xa9 \xe2\x80\xae \xf0\x9f\x98\x80",
+    "not UTF-8: caf\xe9 \xff\xfe \xed\xa0\x80",
+    "{\"spec\": [[[[1]]]]} // /* */ 'single'",
+  };
+  static const char *const augments[] = { "none", "all", "flip", "light", "shift=0.5,rotate=180,scale=0.5",
+                                          "crop=0.5,gamma=3,erase=1", "flip,crop=1e-07,erase=0.123456789" };
+  static const float odd_floats[] = { 0.0f, NAN, INFINITY, -INFINITY, FLT_MAX, -FLT_MAX, 1e-45f, 0.1f };
+  static const int odd_ints[] = { 0, -3, 1, 100000, 200000, G_MAXINT, G_MININT };
+  static const int patiences[] = { 0, 1, 100000, 200000, G_MAXINT };
+  static const guint64 seeds[] = { 0, 1, G_MAXINT64, (guint64) G_MAXINT64 + 1, G_MAXUINT64 };
+  int written = 0, k = 0;
+  for (int preset = SF_PRESET_ARTICLE; preset <= SF_PRESET_COMPACT; preset++)
+    for (int head = SF_HEAD_BCE; head <= SF_HEAD_CONTRASTIVE; head++)
+      for (int optimizer = SF_OPTIMIZER_ADAM; optimizer <= SF_OPTIMIZER_SGD; optimizer++)
+        for (int schedule = SF_SCHEDULE_CONSTANT; schedule <= SF_SCHEDULE_COSINE; schedule++)
+          for (int split = SF_SPLIT_PAIRS; split <= SF_SPLIT_PEOPLE; split++)
+            for (int identity = SF_IDENTITY_LOSS_NONE; identity <= SF_IDENTITY_LOSS_COSFACE; identity++)
+              for (int keep = SF_KEEP_LAST; keep <= SF_KEEP_BEST_EER; keep++)
+                for (int flags = 0; flags < 4; flags++, k++)
+                  {
+                    SfTrainSettings s = { 0 };
+                    sf_train_settings_init_preset (&s, (SfPreset) preset);
+                    if (specs[k % G_N_ELEMENTS (specs)] != NULL)
+                      {
+                        g_free (s.spec);
+                        s.spec = g_strdup (specs[k % G_N_ELEMENTS (specs)]);
+                      }
+                    s.head = (SfHeadKind) head;
+                    s.optimizer.kind = (SfOptimizerKind) optimizer;
+                    s.optimizer.schedule = (SfScheduleKind) schedule;
+                    s.split = (SfSplitKind) split;
+                    s.identity_loss = (SfIdentityLoss) identity;
+                    s.keep_best = (SfKeepBest) keep;
+                    s.new_pairs_each_epoch = (flags & 1) != 0;
+                    s.all_pairs = (flags & 2) != 0;
+                    g_assert_true (sf_augment_settings_parse (augments[k % G_N_ELEMENTS (augments)], &s.augment,
+                                                              NULL));
+                    if (k % 11 == 0)
+                      {
+                        /* The largest strengths as floats: written "scale=0.9", read as the same float. */
+                        s.augment.scale = 0.9f;
+                        s.augment.crop = 0.9f;
+                      }
+                    s.seed = seeds[k % G_N_ELEMENTS (seeds)];
+                    s.split_share = (k % 3 == 0) ? 0 : (k % 3 == 1) ? 0.123456789 : NAN;
+                    s.patience = keep == SF_KEEP_LAST ? 0 : patiences[k % G_N_ELEMENTS (patiences)];
+                    /* Fields this combination does not use take odd values. */
+                    s.optimizer.step_epochs = schedule == SF_SCHEDULE_STEP ? MAX (odd_ints[k % 7], 1)
+                                                                          : odd_ints[k % 7];
+                    s.optimizer.step_gamma = schedule == SF_SCHEDULE_STEP ? 0.3f : odd_floats[k % 8];
+                    if (head == SF_HEAD_BCE)
+                      s.margin = odd_floats[(k / 2) % 8];
+                    if (identity == SF_IDENTITY_LOSS_NONE)
+                      {
+                        s.identity_scale = odd_floats[(k / 5) % 8];
+                        s.identity_margin = odd_floats[(k / 7) % 8];
+                      }
+                    else
+                      {
+                        s.identity_scale = 1000;
+                        s.identity_margin = 2.99f;
+                        s.pair_weight = s.all_pairs ? 0.25f : 0;
+                      }
+                    if (!sf_train_settings_validate (&s, NULL))
+                      {
+                        sf_train_settings_clear (&s);
+                        continue;
+                      }
+                    written++;
+                    g_autofree char *json = sf_train_settings_to_json (&s);
+                    SfTrainSettings back = { 0 };
+                    GError *error = NULL;
+                    if (!sf_train_settings_from_json (&back, json, &error))
+                      g_error ("settings %d: %s\nin %s", k, error->message, json);
+                    if (g_utf8_validate (s.spec, -1, NULL))
+                      assert_same_settings (&s, &back);
+                    else
+                      {
+                        /* Read back as written: the bytes that are not UTF-8 become U+FFFD. */
+                        g_autofree char *shown = g_utf8_make_valid (s.spec, -1);
+                        g_assert_cmpstr (back.spec, ==, shown);
+                      }
+                    g_assert_true (sf_train_settings_validate (&back, NULL));
+                    sf_train_settings_clear (&back);
+                    sf_train_settings_clear (&s);
+                  }
+  /* Most combinations are valid ones. */
+  g_test_message ("%d valid settings of %d written and read back", written, k);
+  g_assert_cmpint (written, >, k / 4);
+}
+
 /* ---- Fine-tuning: --init and --freeze ---- */
 
 /* A model trained for two epochs, so its batch-norm running statistics are
@@ -826,6 +972,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/softmax-pair-loss", test_softmax_pair_loss);
   g_test_add_func ("/trainer/identity-loss", test_identity_loss);
   g_test_add_func ("/trainer/settings-json-types", test_settings_json_types);
+  g_test_add_func ("/trainer/settings-json-round-trip", test_settings_json_round_trip);
   g_test_add_func ("/trainer/fine-tune/freeze-keeps-tensors", test_freeze_keeps_tensors);
   g_test_add_func ("/trainer/fine-tune/mismatch-named", test_init_mismatch_named);
   g_test_add_func ("/trainer/fine-tune/init-is-epoch-zero", test_init_is_epoch_zero);

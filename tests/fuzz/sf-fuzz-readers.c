@@ -437,6 +437,8 @@ static const char *const safetensors_tokens[] = {
   "\"input_size\"", "\"threshold\"", "\"settings\"", "\"history\"", "\"format\"", "\"people\"", "\"paths\"",
   "\"path_bytes\"", "\"image_size\"", "\"model_fingerprint\"", "\"embeddings\"", "\"labels\"", "\"pixels\"",
   "\\\"augment\\\": 1", "\\\"epochs\\\": []", "[[[[[[[[", "%FF", "-1", "4294967296", "1e308", "null", "true",
+  /* Suffixes a spec may repeat without end: a long run of them once hung the parser. */
+  "-leaky", "-bn", "-elu0.5",
   NULL,
 };
 
