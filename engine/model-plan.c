@@ -331,19 +331,8 @@ _sf_model_plan_stages (SfModel *model, GError **error)
   model->stages = (Stage *) g_array_free (stages, FALSE);
   model->first_param_stage = model->n_stages;
   for (int s = model->n_stages - 1; s >= 0; s--)
-    switch (model->stages[s].kind)
-      {
-      case STAGE_CONV:
-      case STAGE_BATCHNORM:
-      case STAGE_DENSE:
-      case STAGE_DEPTHWISE:
-      case STAGE_SQUEEZE_EXCITE:
-      case STAGE_RESIDUAL:
-        model->first_param_stage = s;
-        break;
-      default:
-        break;
-      }
+    if (sf_stage_has_params (&model->stages[s]))
+      model->first_param_stage = s;
   model->max_size = max_size;
   model->stages_workspace = workspace;
   model->workspace_stride = workspace;

@@ -111,6 +111,24 @@ typedef struct {
   } u;
 } Stage;
 
+/* Whether a stage has parameters of its own (where backpropagation can stop). */
+static inline gboolean
+sf_stage_has_params (const Stage *st)
+{
+  switch (st->kind)
+    {
+    case STAGE_CONV:
+    case STAGE_BATCHNORM:
+    case STAGE_DENSE:
+    case STAGE_DEPTHWISE:
+    case STAGE_SQUEEZE_EXCITE:
+    case STAGE_RESIDUAL:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 /* One convolution over a batch of n images, NCHW in and out: a conv
  * stage's, or one inside a block. */
 typedef struct {

@@ -103,24 +103,6 @@ sf_transfer_weights (SfModel *to, const SfModel *from, GError **error)
   return TRUE;
 }
 
-/* Whether stage s has parameters of its own. */
-static gboolean
-stage_has_params (const Stage *st)
-{
-  switch (st->kind)
-    {
-    case STAGE_CONV:
-    case STAGE_BATCHNORM:
-    case STAGE_DENSE:
-    case STAGE_DEPTHWISE:
-    case STAGE_SQUEEZE_EXCITE:
-    case STAGE_RESIDUAL:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
 gboolean
 sf_model_freeze_layers (SfModel *model, int n_layers, GError **error)
 {
@@ -148,7 +130,7 @@ sf_model_freeze_layers (SfModel *model, int n_layers, GError **error)
     model->frozen_stages++;
   model->first_trained_stage = model->frozen_stages;
   while (model->first_trained_stage < model->n_stages
-         && !stage_has_params (&model->stages[model->first_trained_stage]))
+         && !sf_stage_has_params (&model->stages[model->first_trained_stage]))
     model->first_trained_stage++;
   if (n_layers == 0)
     model->first_trained_stage = 0;
