@@ -186,6 +186,20 @@ rename_clicked_cb (GtkButton *button, SfPeopleView *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The dimmed sentence an empty list shows. */
+static GtkWidget *
+placeholder_label (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_set_margin_top (label, 18);
+  gtk_widget_set_margin_bottom (label, 18);
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_set_margin_end (label, 12);
+  gtk_widget_add_css_class (label, "dim-label");
+  return label;
+}
+
 static GtkWidget *
 icon_button (const char *icon_name, const char *tooltip, const char *person_name, GCallback clicked,
              SfPeopleView *self)
@@ -255,14 +269,9 @@ update_people (SfPeopleView *self)
     }
   if (n_people == 0)
     {
-      GtkWidget *label = gtk_label_new (_("Nobody enrolled yet. Add a person, or enrol the dataset's people with one image each."));
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_widget_set_margin_top (label, 18);
-      gtk_widget_set_margin_bottom (label, 18);
-      gtk_widget_set_margin_start (label, 12);
-      gtk_widget_set_margin_end (label, 12);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_list_box_set_placeholder (self->people_list, label);
+      gtk_list_box_set_placeholder (self->people_list,
+                                    placeholder_label (_("Nobody enrolled yet. Add a person, or enrol the "
+                                                         "dataset's people with one image each.")));
     }
 }
 
@@ -321,15 +330,9 @@ update_candidates (SfPeopleView *self)
    * map keeps its size when candidates arrive. */
   if (self->probe == NULL || self->n_candidates == 0)
     {
-      GtkWidget *label = gtk_label_new (_("The enrolled people nearest the face appear here, best first, "
-                                          "and on the map."));
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_widget_set_margin_top (label, 18);
-      gtk_widget_set_margin_bottom (label, 18);
-      gtk_widget_set_margin_start (label, 12);
-      gtk_widget_set_margin_end (label, 12);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_list_box_set_placeholder (self->candidates_list, label);
+      gtk_list_box_set_placeholder (self->candidates_list,
+                                    placeholder_label (_("The enrolled people nearest the face appear here, "
+                                                         "best first, and on the map.")));
     }
   if (self->probe == NULL)
     return;
