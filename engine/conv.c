@@ -101,7 +101,7 @@ sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *
  * output), with transforms of about the same cost per output; it is used
  * on planes of 8×8 and more where its tiles, rounded up at the plane's
  * edges, still need fewer GEMM multiply-adds. On 4×4 planes (one 6×6 tile
- * per image) a 64→128 layer measured 0.93–1.0× F(2×2)'s speed, against
+ * per image) a 64→128 layer measured 0.96–1.0× F(2×2)'s speed, against
  * 1.2–1.3× on 8×8 and 16×16 (docs/PERFORMANCE.md). SF_WINOGRAD_TILE=2
  * forces F(2×2, 3×3), for comparison. */
 static int
