@@ -96,6 +96,24 @@ sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *
  * 513; 32→64 on 16×16 1543 against 1441, so below 16). */
 #define DIRECT_BELOW 16
 
+/* The output tile side of a Winograd layer: F(4×4, 3×3) does 36 multiply-adds
+ * per 4×4 outputs where F(2×2, 3×3) does 16 per 2×2 (2.25 against 4 per
+ * output), with transforms of about the same cost per output; it is used
+ * on planes of 8×8 and more where its tiles, rounded up at the plane's
+ * edges, still need fewer GEMM multiply-adds. On 4×4 planes (one 6×6 tile
+ * per image) a 64→128 layer measured 0.96–1.0× F(2×2)'s speed, against
+ * 1.2–1.3× on 8×8 and 16×16 (docs/PERFORMANCE.md). SF_WINOGRAD_TILE=2
+ * forces F(2×2, 3×3), for comparison. */
+static int
+winograd_tile (const SfConvShape *s)
+{
+  if (s->K != 3 || s->H < 8 || s->W < 8 || g_strcmp0 (g_getenv ("SF_WINOGRAD_TILE"), "2") == 0)
+    return 2;
+  double f2 = 16.0 * ((s->H + 1) / 2) * ((s->W + 1) / 2);
+  double f4 = 36.0 * ((s->H + 3) / 4) * ((s->W + 3) / 4);
+  return f4 < f2 ? 4 : 2;
+}
+
 void
 sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
 {
@@ -129,7 +147,7 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
     algo = SF_CONV_IM2COL;
   conv->algo = algo;
   if (algo == SF_CONV_WINOGRAD)
-    sf_winograd_init (conv);
+    sf_winograd_init (conv, winograd_tile (shape));
 }
 
 gsize

@@ -1,7 +1,8 @@
 /* 2-D convolution, padding K/2, odd kernels, over NCHW float32: lowered to
  * cblas_sgemm by im2col, or at stride 1 by Winograd F(2×2, k×k) for k = 3
- * and 5 (the same linear map with 2.25× and 2.8× fewer multiplications; its
- * backward pass is its exact adjoint) or the direct 3×3 kernels. The fast
+ * and 5 or F(4×4, 3×3) (the same linear map with 2.25×, 2.8× and 4× fewer
+ * multiplications; its backward pass is its exact adjoint) or the direct 3×3
+ * kernels. The fast
  * paths work on chunks of images so the caller bounds memory and spreads
  * chunks over threads; a direct reference twin serves the tests. */
 #pragma once
@@ -26,16 +27,18 @@ typedef enum {
 } SfConvAlgo;
 
 #define SF_WINOGRAD_MAX_ALPHA 6
+#define SF_WINOGRAD_MAX_M     4
 
 typedef struct {
   SfConvShape shape; /* stride 1 or more */
   SfConvAlgo algo;   /* resolved: IM2COL, WINOGRAD or DIRECT */
   int pad;           /* (K - 1) / 2 */
   int out_h, out_w;  /* the output's size */
-  /* Winograd F(2×2, K×K): tiles of alpha×alpha inputs give 2×2 outputs. */
-  int alpha;         /* K + 1 */
+  /* Winograd F(m×m, K×K): tiles of alpha×alpha inputs give m×m outputs. */
+  int m;             /* 2, or 4 for K = 3 */
+  int alpha;         /* m + K - 1 */
   int tiles_h, tiles_w, tiles;
-  float at[2][SF_WINOGRAD_MAX_ALPHA];                      /* Aᵀ [2, alpha] */
+  float at[SF_WINOGRAD_MAX_M][SF_WINOGRAD_MAX_ALPHA];      /* Aᵀ [m, alpha] */
   float g[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];   /* G [alpha, K] */
   float bt[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];  /* Bᵀ [alpha, alpha] */
   /* G ⊗ G [alpha², K²]: U = G w Gᵀ for every kernel at once is one GEMM. */

@@ -1,5 +1,6 @@
-/* Winograd F(2×2, k×k) convolution for k = 3 and 5: the transform matrices,
- * the tile transforms and their adjoints around per-tile GEMMs; see winograd.h. */
+/* Winograd F(m×m, k×k) convolution for F(2×2, 3×3), F(4×4, 3×3) and
+ * F(2×2, 5×5): the transform matrices, the tile transforms and their
+ * adjoints around per-tile GEMMs; see winograd.h. */
 #include "winograd.h"
 
 #include <cblas.h>
@@ -53,7 +54,8 @@ invert (double a[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA], int n)
   memcpy (a, inv, sizeof inv);
 }
 
-/* Toom-Cook F(2, r) on the points 0, 1, -1, 2, -2 (as many as needed) and ∞:
+/* Toom-Cook F(m, r) on the points 0, 1, -1, 2, -2 (as many as needed) and ∞
+ * (for F(4, 3) these are Lavin and Gray's matrices):
  * y = Aᵀ[(G w) ⊙ (Bᵀ x)] is the correlation y_i = Σ_k w_k x_{i+k}. With E the
  * evaluation matrix of degree-(alpha-1) polynomials, A and G evaluate the
  * factors and Bᵀ = E⁻ᵀ; row j of G is divided by f_j = Π(p_j - p_l) and row j
@@ -62,7 +64,7 @@ static void
 winograd_matrices (SfConv *conv)
 {
   static const double points[] = { 0, 1, -1, 2, -2 };
-  int m = 2, r = conv->shape.K, alpha = r + 1, finite = alpha - 1;
+  int m = conv->m, r = conv->shape.K, alpha = conv->alpha, finite = alpha - 1;
   double e[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA] = { { 0 } };
   double f[SF_WINOGRAD_MAX_ALPHA];
   for (int j = 0; j < finite; j++)
@@ -98,11 +100,13 @@ winograd_matrices (SfConv *conv)
 }
 
 void
-sf_winograd_init (SfConv *conv)
+sf_winograd_init (SfConv *conv, int m)
 {
-  conv->alpha = conv->shape.K + 1;
-  conv->tiles_h = (conv->shape.H + 1) / 2;
-  conv->tiles_w = (conv->shape.W + 1) / 2;
+  g_return_if_fail (m == 2 || (m == 4 && conv->shape.K == 3));
+  conv->m = m;
+  conv->alpha = m + conv->shape.K - 1;
+  conv->tiles_h = (conv->shape.H + m - 1) / m;
+  conv->tiles_w = (conv->shape.W + m - 1) / m;
   conv->tiles = conv->tiles_h * conv->tiles_w;
   winograd_matrices (conv);
 }
@@ -166,32 +170,38 @@ combine (float *restrict out, const float *restrict in, gsize stride, const floa
     }
 }
 
-/* The tiles tx with 0 ≤ 2·tx + off < W, as [*lo, *hi). */
-static void
-tile_span (int off, int W, int tiles, int *lo, int *hi)
+/* floor(a / b) for b > 0 and either sign of a. */
+static int
+floor_div (int a, int b)
 {
-  /* ceil(-off / 2) and floor((W - 1 - off) / 2) + 1 for either sign. */
-  int l = -off > 0 ? (-off + 1) / 2 : -((off) / 2);
-  int h = W - 1 - off >= 0 ? (W - 1 - off) / 2 + 1 : -((off - W + 1 + 1) / 2) + 1;
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* The tiles tx with 0 ≤ m·tx + off < W, as [*lo, *hi). */
+static void
+tile_span (int off, int m, int W, int tiles, int *lo, int *hi)
+{
+  int l = -floor_div (off, m);   /* ceil(-off / m) */
+  int h = floor_div (W - 1 - off, m) + 1;
   *lo = CLAMP (l, 0, tiles);
   *hi = CLAMP (h, *lo, tiles);
 }
 
-/* d[tile of every image] = x[2·ty + oy, 2·tx + ox], zero outside the plane.
+/* d[tile of every image] = x[m·ty + oy, m·tx + ox], zero outside the plane.
  * planes: the n planes of one channel, plane_stride apart; d: [n * tiles]. */
 static SF_HOT void
-gather_tiles (float *restrict d, const float *restrict planes, gsize plane_stride, int n, int H, int W,
+gather_tiles (float *restrict d, const float *restrict planes, gsize plane_stride, int n, int m, int H, int W,
               int tiles_h, int tiles_w, int oy, int ox)
 {
   int lo, hi;
-  tile_span (ox, W, tiles_w, &lo, &hi);
+  tile_span (ox, m, W, tiles_w, &lo, &hi);
   for (int img = 0; img < n; img++)
     {
       const float *plane = planes + img * plane_stride;
       for (int ty = 0; ty < tiles_h; ty++)
         {
           float *restrict dst = d + ((gsize) img * tiles_h + ty) * tiles_w;
-          int sy = 2 * ty + oy;
+          int sy = m * ty + oy;
           if (sy < 0 || sy >= H)
             {
               memset (dst, 0, sizeof (float) * tiles_w);
@@ -201,55 +211,55 @@ gather_tiles (float *restrict d, const float *restrict planes, gsize plane_strid
           for (int tx = 0; tx < lo; tx++)
             dst[tx] = 0;
           for (int tx = lo; tx < hi; tx++)
-            dst[tx] = src[2 * tx];
+            dst[tx] = src[m * tx];
           for (int tx = hi; tx < tiles_w; tx++)
             dst[tx] = 0;
         }
     }
 }
 
-/* The adjoint of gather_tiles with accumulation: x[2·ty + oy, 2·tx + ox] += d[tile]. */
+/* The adjoint of gather_tiles with accumulation: x[m·ty + oy, m·tx + ox] += d[tile]. */
 static SF_HOT void
-scatter_add_tiles (float *restrict planes, gsize plane_stride, const float *restrict d, int n, int H, int W,
+scatter_add_tiles (float *restrict planes, gsize plane_stride, const float *restrict d, int n, int m, int H, int W,
                    int tiles_h, int tiles_w, int oy, int ox)
 {
   int lo, hi;
-  tile_span (ox, W, tiles_w, &lo, &hi);
+  tile_span (ox, m, W, tiles_w, &lo, &hi);
   for (int img = 0; img < n; img++)
     {
       float *plane = planes + img * plane_stride;
       for (int ty = 0; ty < tiles_h; ty++)
         {
-          int sy = 2 * ty + oy;
+          int sy = m * ty + oy;
           if (sy < 0 || sy >= H)
             continue;
           const float *restrict src = d + ((gsize) img * tiles_h + ty) * tiles_w;
           float *restrict dst = plane + (gsize) sy * W + ox;
           for (int tx = lo; tx < hi; tx++)
-            dst[2 * tx] += src[tx];
+            dst[m * tx] += src[tx];
         }
     }
 }
 
-/* Writes x[2·ty + oy, 2·tx + ox] = d[tile] where inside the plane. */
+/* Writes x[m·ty + oy, m·tx + ox] = d[tile] where inside the plane. */
 static SF_HOT void
-scatter_tiles (float *restrict planes, gsize plane_stride, const float *restrict d, int n, int H, int W,
+scatter_tiles (float *restrict planes, gsize plane_stride, const float *restrict d, int n, int m, int H, int W,
                int tiles_h, int tiles_w, int oy, int ox)
 {
   int lo, hi;
-  tile_span (ox, W, tiles_w, &lo, &hi);
+  tile_span (ox, m, W, tiles_w, &lo, &hi);
   for (int img = 0; img < n; img++)
     {
       float *plane = planes + img * plane_stride;
       for (int ty = 0; ty < tiles_h; ty++)
         {
-          int sy = 2 * ty + oy;
+          int sy = m * ty + oy;
           if (sy < 0 || sy >= H)
             continue;
           const float *restrict src = d + ((gsize) img * tiles_h + ty) * tiles_w;
           float *restrict dst = plane + (gsize) sy * W + ox;
           for (int tx = lo; tx < hi; tx++)
-            dst[2 * tx] = src[tx];
+            dst[m * tx] = src[tx];
         }
     }
 }
@@ -260,7 +270,7 @@ scatter_tiles (float *restrict planes, gsize plane_stride, const float *restrict
 #define TILE_TABLE_MAX 4096
 
 /* src[(k·cols + l)·n·T + i] for k < rows, l < cols: the offset of
- * x[2·ty + k - off, 2·tx + l - off] of tile element i of the chunk, in n
+ * x[m·ty + k - off, m·tx + l - off] of tile element i of the chunk, in n
  * planes plane_stride apart; -1 outside the plane. */
 static void
 tile_sources (int *src, const SfConv *conv, int n, gsize plane_stride, int rows, int cols, int off)
@@ -272,7 +282,7 @@ tile_sources (int *src, const SfConv *conv, int n, gsize plane_stride, int rows,
         for (int ty = 0; ty < conv->tiles_h; ty++)
           for (int tx = 0; tx < conv->tiles_w; tx++)
             {
-              int sy = 2 * ty + k - off, sx = 2 * tx + l - off;
+              int sy = conv->m * ty + k - off, sx = conv->m * tx + l - off;
               gboolean inside = sy >= 0 && sy < s->H && sx >= 0 && sx < s->W;
               *src++ = inside ? (int) (img * plane_stride) + sy * s->W + sx : -1;
             }
@@ -311,7 +321,7 @@ winograd_input (const SfConv *conv, float *V, const float *inp, int n, float *sc
           if (src != NULL)
             gather_by_table (D + (k * a + l) * nt, inp + c * hw, src + (k * a + l) * nt, nt);
           else
-            gather_tiles (D + (k * a + l) * nt, inp + c * hw, C * hw, n, s->H, s->W, conv->tiles_h,
+            gather_tiles (D + (k * a + l) * nt, inp + c * hw, C * hw, n, conv->m, s->H, s->W, conv->tiles_h,
                           conv->tiles_w, k - conv->pad, l - conv->pad);
       for (int k = 0; k < a; k++)
         for (int j = 0; j < a; j++)
@@ -327,20 +337,20 @@ static void
 winograd_output (const SfConv *conv, float *y, const float *M, int n, float *scratch)
 {
   const SfConvShape *s = &conv->shape;
-  int a = conv->alpha, OC = s->OC;
+  int a = conv->alpha, m = conv->m, OC = s->OC;
   gsize nt = (gsize) n * conv->tiles, hw = (gsize) s->H * s->W;
-  float *S = scratch;               /* [2, alpha, nT] */
-  float *Y = scratch + 2 * a * nt;  /* [2, 2, nT] */
+  float *S = scratch;               /* [m, alpha, nT] */
+  float *Y = scratch + m * a * nt;  /* [m, m, nT] */
   for (int o = 0; o < OC; o++)
     {
-      for (int r = 0; r < 2; r++)
+      for (int r = 0; r < m; r++)
         for (int j = 0; j < a; j++)
           combine (S + (r * a + j) * nt, M + ((gsize) j * OC + o) * nt, (gsize) a * OC * nt, conv->at[r], a, nt);
-      for (int r = 0; r < 2; r++)
-        for (int q = 0; q < 2; q++)
+      for (int r = 0; r < m; r++)
+        for (int q = 0; q < m; q++)
           {
-            combine (Y + (r * 2 + q) * nt, S + r * a * nt, nt, conv->at[q], a, nt);
-            scatter_tiles (y + o * n * hw, hw, Y + (r * 2 + q) * nt, n, s->H, s->W, conv->tiles_h, conv->tiles_w,
+            combine (Y + (r * m + q) * nt, S + r * a * nt, nt, conv->at[q], a, nt);
+            scatter_tiles (y + o * n * hw, hw, Y + (r * m + q) * nt, n, m, s->H, s->W, conv->tiles_h, conv->tiles_w,
                            r, q);
           }
     }
@@ -351,32 +361,32 @@ static void
 winograd_output_adjoint (const SfConv *conv, float *dM, const float *dy, int n, float *scratch)
 {
   const SfConvShape *s = &conv->shape;
-  int a = conv->alpha, OC = s->OC;
+  int a = conv->alpha, m = conv->m, OC = s->OC;
   gsize nt = (gsize) n * conv->tiles, hw = (gsize) s->H * s->W;
-  float *dY = scratch;            /* [2, 2, nT] */
-  float *S = scratch + 4 * nt;    /* [alpha, 2, nT] */
-  float acol[SF_WINOGRAD_MAX_ALPHA][2];
+  float *dY = scratch;              /* [m, m, nT] */
+  float *S = scratch + m * m * nt;  /* [alpha, m, nT] */
+  float acol[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_M];
   for (int i = 0; i < a; i++)
-    for (int r = 0; r < 2; r++)
+    for (int r = 0; r < m; r++)
       acol[i][r] = conv->at[r][i];
-  int *src = tile_table_fits (conv, n, 2, 2) ? g_alloca (sizeof (int) * 4 * nt) : NULL;
+  int *src = tile_table_fits (conv, n, m, m) ? g_alloca (sizeof (int) * m * m * nt) : NULL;
   if (src != NULL)
-    tile_sources (src, conv, n, hw, 2, 2, 0);
+    tile_sources (src, conv, n, hw, m, m, 0);
   for (int o = 0; o < OC; o++)
     {
-      for (int r = 0; r < 2; r++)
-        for (int q = 0; q < 2; q++)
+      for (int r = 0; r < m; r++)
+        for (int q = 0; q < m; q++)
           if (src != NULL)
-            gather_by_table (dY + (r * 2 + q) * nt, dy + o * n * hw, src + (r * 2 + q) * nt, nt);
+            gather_by_table (dY + (r * m + q) * nt, dy + o * n * hw, src + (r * m + q) * nt, nt);
           else
-            gather_tiles (dY + (r * 2 + q) * nt, dy + o * n * hw, hw, n, s->H, s->W, conv->tiles_h,
+            gather_tiles (dY + (r * m + q) * nt, dy + o * n * hw, hw, n, m, s->H, s->W, conv->tiles_h,
                           conv->tiles_w, r, q);
       for (int i = 0; i < a; i++)
-        for (int q = 0; q < 2; q++)
-          combine (S + (i * 2 + q) * nt, dY + q * nt, 2 * nt, acol[i], 2, nt);
+        for (int q = 0; q < m; q++)
+          combine (S + (i * m + q) * nt, dY + q * nt, m * nt, acol[i], m, nt);
       for (int i = 0; i < a; i++)
         for (int j = 0; j < a; j++)
-          combine (dM + ((gsize) (i * a + j) * OC + o) * nt, S + i * 2 * nt, nt, acol[j], 2, nt);
+          combine (dM + ((gsize) (i * a + j) * OC + o) * nt, S + i * m * nt, nt, acol[j], m, nt);
     }
 }
 
@@ -403,7 +413,7 @@ winograd_input_adjoint (const SfConv *conv, float *dinp, const float *dV, int n,
         for (int l = 0; l < a; l++)
           {
             combine (D + (k * a + l) * nt, R + l * nt, a * nt, bcol[k], a, nt);
-            scatter_add_tiles (dinp + c * hw, C * hw, D + (k * a + l) * nt, n, s->H, s->W, conv->tiles_h,
+            scatter_add_tiles (dinp + c * hw, C * hw, D + (k * a + l) * nt, n, conv->m, s->H, s->W, conv->tiles_h,
                                conv->tiles_w, k - conv->pad, l - conv->pad);
           }
     }

@@ -1,14 +1,15 @@
-/* Winograd F(2×2, k×k) for k = 3 and 5, the lowering sf_conv_* choose when
- * there are enough channels (see conv.h; private to engine/). Layouts as in
- * conv.h: y and dy [OC, n, H*W], the cache U [alpha², OC, C]. */
+/* Winograd F(2×2, k×k) for k = 3 and 5, and F(4×4, 3×3): the lowering
+ * sf_conv_* choose when there are enough channels (see conv.h; private to
+ * engine/). Layouts as in conv.h: y and dy [OC, n, H*W], the cache U [alpha², OC, C]. */
 #pragma once
 
 #include "conv.h"
 
 G_BEGIN_DECLS
 
-/* Fills alpha, the tile counts and the transform matrices of conv (shape set). */
-void  sf_winograd_init            (SfConv *conv);
+/* Fills m (the output tile side: 2, or 4 for K = 3), alpha, the tile counts
+ * and the transform matrices of conv (shape set). */
+void  sf_winograd_init            (SfConv *conv, int m);
 /* Floats of scratch for a chunk of n images. */
 gsize sf_winograd_workspace_size  (const SfConv *conv, int n);
 /* cache = U = G w Gᵀ of every kernel of weight[OC, C, K, K]. */
