@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "sf-application.h"
 #include "sf-runs-view.h"
+#include "sf-screenshots.h"
 #include "sf-sweep-dialog.h"
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
@@ -376,6 +377,11 @@ test_group_seeds (void)
   g_autofree char *eer = g_strdup_printf ("|%.3f ± %.3f|", pair->mean[SF_RUN_RESULT_EER], pair->sd[SF_RUN_RESULT_EER]);
   g_autofree char *auc = g_strdup_printf ("|%.3f ± %.3f|", pair->mean[SF_RUN_RESULT_AUC], pair->sd[SF_RUN_RESULT_AUC]);
   g_test_message ("the group's row: %s", row);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "runs-grouped.png", NULL);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
+    }
   g_assert_nonnull (strstr (row, eer));
   g_assert_nonnull (strstr (row, auc));
   /* The seed is what a group spans: not a column of it. */

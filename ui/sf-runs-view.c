@@ -193,9 +193,12 @@ static void
 setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   GtkWidget *label = gtk_label_new (NULL);
+  SfRunResult result;
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Results whole (a group's "mean ± sd" too): the table scrolls sideways instead. */
+  if (!sf_run_result_parse (data, &result))
+    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
 }
@@ -289,7 +292,7 @@ make_column (const char *title, const char *key, gboolean expand)
   char *data = g_strdup (key);
 
   g_object_set_data_full (G_OBJECT (factory), "sf-key", data, g_free);
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), data);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), data);
   GtkColumnViewColumn *column = gtk_column_view_column_new (title, factory);
   GtkSorter *sorter = GTK_SORTER (gtk_custom_sorter_new (compare_cb, g_strdup (key), g_free));
