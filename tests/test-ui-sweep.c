@@ -5,13 +5,15 @@
  * writes the better learning rate into the training settings; started again
  * it trains nothing (resume); Stop keeps the run under way as stopped; a
  * model file's epoch shows in the Train view; a training run that failed is
- * kept, marked failed with its message. */
+ * kept, marked failed with its message; "Group Seeds" shows one row per
+ * run group, its runs counted and each result as the engine's mean ± sd. */
 #include <adwaita.h>
 #include <math.h>
 
 #include "checkpoint.h"
 #include "sf-application.h"
 #include "sf-runs-view.h"
+#include "sf-screenshots.h"
 #include "sf-sweep-dialog.h"
 #include "sf-test-files.h"
 #include "sf-test-ui.h"
@@ -297,6 +299,122 @@ test_failed_run_kept (void)
   g_assert_true (failed->has_model);
 }
 
+/* The labels of the table's row that shows `text`, joined by "|" (NULL when
+ * no row does); a row is the ancestor the cells share. */
+static char *
+row_text (GtkWidget *widget, const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_str_equal (gtk_label_get_label (GTK_LABEL (widget)), text))
+    {
+      GtkWidget *row = widget;
+      while (row != NULL && g_strcmp0 (gtk_widget_get_css_name (row), "row") != 0)
+        row = gtk_widget_get_parent (row);
+      g_assert_nonnull (row);
+      GString *all = g_string_new ("|");
+      for (GtkWidget *cell = gtk_widget_get_first_child (row); cell != NULL; cell = gtk_widget_get_next_sibling (cell))
+        for (GtkWidget *label = gtk_widget_get_first_child (cell); label != NULL;
+             label = gtk_widget_get_next_sibling (label))
+          if (GTK_IS_LABEL (label) && gtk_widget_get_visible (cell))
+            g_string_append_printf (all, "%s|", gtk_label_get_label (GTK_LABEL (label)));
+      return g_string_free (all, FALSE);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      char *found = row_text (child, text);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A second seed for the two-point sweep's 0.001: grouped, the table has one
+ * row per group, that one counting both runs, its results as the engine's
+ * summary gives them (mean ± sd); selecting it overlays both runs. */
+static void
+test_group_seeds (void)
+{
+  g_settings_set_int (settings, "train-epochs", 2);
+  drain ();
+  guint before = sf_runs_view_get_n_runs (runs_view ());
+  SfSweepDialog *dialog = open_dialog ();
+  sf_sweep_dialog_set_values (dialog, "learning_rate", "0.001");
+  sf_sweep_dialog_set_seeds (dialog, "0-1");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "sweep.start", NULL));
+  sf_test_wait_until (sweep_ended, dialog, "the second seed's sweep to end");
+  gtk_window_close (GTK_WINDOW (dialog));
+  sf_test_wait_toplevel_gone (SF_TYPE_SWEEP_DIALOG, "the sweep dialog to hide");
+  drain ();
+  /* Seed 0 was run by the two-point sweep: only seed 1 is new. */
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, before + 1);
+  const SfRun *first = sf_runs_view_get_run (runs_view (), 0), *second = sf_runs_view_get_run (runs_view (), before);
+  g_assert_cmpstr (first->group, ==, second->group);
+
+  /* The engine's summary of the same runs, as the CLI's `runs --group`. */
+  guint n = sf_runs_view_get_n_runs (runs_view ());
+  g_autofree SfRun **all = g_new0 (SfRun *, n);
+  for (guint i = 0; i < n; i++)
+    all[i] = (SfRun *) sf_runs_view_get_run (runs_view (), i);
+  g_autoptr (GPtrArray) summaries = sf_runs_summarize (all, n, SF_RUN_RESULT_EER);
+  const SfRunGroupSummary *pair = NULL;
+  for (guint g = 0; g < summaries->len; g++)
+    if (g_str_equal (((SfRunGroupSummary *) summaries->pdata[g])->group, first->group))
+      pair = summaries->pdata[g];
+  g_assert_nonnull (pair);
+  g_assert_cmpint (pair->n_runs, ==, 2);
+
+  gtk_window_set_focus (GTK_WINDOW (window), NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "train"));
+  gtk_stack_set_visible_child_name (GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs_view ()))), "runs");
+  GtkColumnView *table = sf_runs_view_get_column_view (runs_view ());
+  GListModel *rows = G_LIST_MODEL (gtk_column_view_get_model (table));
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, n);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (runs_view ()), "runs.group-seeds", NULL));
+  sf_test_settle (window);
+  /* Failed runs are left out, as the engine leaves them out. */
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, summaries->len);
+  g_autofree char *row = row_text (GTK_WIDGET (table), "n = 2");
+  g_assert_nonnull (row);
+  g_autofree char *eer = g_strdup_printf ("|%.3f ± %.3f|", pair->mean[SF_RUN_RESULT_EER], pair->sd[SF_RUN_RESULT_EER]);
+  g_autofree char *auc = g_strdup_printf ("|%.3f ± %.3f|", pair->mean[SF_RUN_RESULT_AUC], pair->sd[SF_RUN_RESULT_AUC]);
+  g_test_message ("the group's row: %s", row);
+  if (g_getenv ("SF_KEEP_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("SF_KEEP_SCREENSHOTS"), "runs-grouped.png", NULL);
+      g_assert_true (sf_screenshot_save (GTK_WIDGET (window), path, NULL));
+    }
+  g_assert_nonnull (strstr (row, eer));
+  g_assert_nonnull (strstr (row, auc));
+  /* The seed is what a group spans: not a column of it. */
+  GListModel *columns = gtk_column_view_get_columns (table);
+  gboolean seed_shown = FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      seed_shown |= g_strcmp0 (gtk_column_view_column_get_title (column), "Seed") == 0
+                    && gtk_column_view_column_get_visible (column);
+    }
+  g_assert_false (seed_shown);
+
+  /* Selecting the group overlays its two runs. */
+  for (guint i = 0; i < g_list_model_get_n_items (rows); i++)
+    {
+      gtk_selection_model_select_item (GTK_SELECTION_MODEL (rows), i, TRUE);
+      drain ();
+      if (sf_plot_get_n_series (sf_runs_view_get_loss_plot (runs_view ())) == 2)
+        break;
+    }
+  SfPlot *loss = sf_runs_view_get_loss_plot (runs_view ());
+  g_assert_cmpuint (sf_plot_get_n_series (loss), ==, 2);
+  const SfPlotSeries *a = sf_plot_get_series (loss, 0), *b = sf_plot_get_series (loss, 1);
+  g_assert_true ((g_str_equal (a->name, first->name) && g_str_equal (b->name, second->name))
+                 || (g_str_equal (a->name, second->name) && g_str_equal (b->name, first->name)));
+
+  /* Back to one row per run. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (runs_view ()), "runs.group-seeds", NULL));
+  drain ();
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, n);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -314,6 +432,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/sweep/stop", test_stop);
   g_test_add_func ("/ui/sweep/epoch-shown", test_epoch_shown);
   g_test_add_func ("/ui/sweep/failed-run-kept", test_failed_run_kept);
+  g_test_add_func ("/ui/sweep/group-seeds", test_group_seeds);
 
   int status = g_test_run ();
 

@@ -2,7 +2,9 @@
  * (a GObject holding one SfRun), shown by a GtkColumnView whose setting
  * columns are rebuilt on each reload (only the settings that differ), sorted
  * by the columns' own sorters; the selection drives the overlaid curves and
- * the actions. */
+ * the actions. "Group Seeds" shows a second store instead, one SfRunItem
+ * per run group (the engine's SfRunGroupSummary: mean ± sd over seeds, failed
+ * runs left out), whose selection stands for all the group's runs. */
 #include "sf-runs-view.h"
 
 #include <adwaita.h>
@@ -21,8 +23,10 @@ G_DECLARE_FINAL_TYPE (SfRunItem, sf_run_item, SF, RUN_ITEM, GObject)
 struct _SfRunItem
 {
   GObject parent_instance;
-  SfRun *run;
-  guint position;       /* in the store's order, oldest first */
+  SfRun *run;                  /* NULL for a group */
+  guint position;              /* in the store's order, oldest first */
+  SfRunGroupSummary *group;    /* a group's row: its summary */
+  GPtrArray *members;          /* a group's runs (SfRunItem), keeping them alive */
 };
 
 G_DEFINE_FINAL_TYPE (SfRunItem, sf_run_item, G_TYPE_OBJECT)
@@ -30,7 +34,11 @@ G_DEFINE_FINAL_TYPE (SfRunItem, sf_run_item, G_TYPE_OBJECT)
 static void
 sf_run_item_finalize (GObject *object)
 {
-  g_clear_pointer (&SF_RUN_ITEM (object)->run, sf_run_free);
+  SfRunItem *self = SF_RUN_ITEM (object);
+
+  g_clear_pointer (&self->group, sf_run_group_summary_free);
+  g_clear_pointer (&self->members, g_ptr_array_unref);
+  g_clear_pointer (&self->run, sf_run_free);
   G_OBJECT_CLASS (sf_run_item_parent_class)->finalize (object);
 }
 
@@ -72,13 +80,25 @@ struct _SfRunsView
   /* Owned */
   SfSession *session;
   GListStore *store;           /* SfRunItem, oldest first */
+  GListStore *groups;          /* SfRunItem, one per run group */
+  GtkSortListModel *sorted;    /* of store or groups; owned by selection */
   GtkMultiSelection *selection;
   GPtrArray *setting_columns;  /* GtkColumnViewColumn, rebuilt per reload */
+  GtkColumnViewColumn *name_column, *status_column, *epochs_column;  /* the column view's */
+  gboolean group_seeds;
   GStrv problems;
   GtkFileChooserNative *chooser;
 };
 
 G_DEFINE_FINAL_TYPE (SfRunsView, sf_runs_view, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_GROUP_SEEDS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 message (SfRunsView *self, const char *heading, const char *body)
@@ -115,13 +135,41 @@ status_text (SfRunStatus status)
     }
 }
 
-/* The text of one cell; `key` is "name", "status", "epochs", a result's
- * engine name, or "setting:<name>". */
-static char *
-cell_text (const SfRun *run, const char *key)
+/* The run a row shows settings of: a group's first run. */
+static const SfRun *
+item_run (const SfRunItem *item)
 {
+  return item->group != NULL ? item->group->example : item->run;
+}
+
+/* A result as the row compares it: a group's mean. */
+static double
+item_value (const SfRunItem *item, SfRunResult result)
+{
+  return item->group != NULL ? item->group->mean[result] : item->run->final.values[result];
+}
+
+/* The text of one cell; `key` is "name", "status", "epochs", a result's
+ * engine name, or "setting:<name>". A group's "name" is its number of
+ * runs, its results mean ± sd. */
+static char *
+cell_text (const SfRunItem *item, const char *key)
+{
+  const SfRun *run = item_run (item);
   SfRunResult result;
 
+  if (item->group != NULL && g_str_equal (key, "name"))
+    /* Translators: a row of the runs table grouped over seeds: how many runs it summarizes. */
+    return g_strdup_printf (_("n = %d"), item->group->n_runs);
+  if (item->group != NULL && sf_run_result_parse (key, &result))
+    {
+      if (!isfinite (item->group->mean[result]))
+        return g_strdup ("—");
+      g_autofree char *mean = format_result (result, item->group->mean[result]);
+      g_autofree char *sd = format_result (result, item->group->sd[result]);
+      /* Translators: a result over a run group's seeds: mean ± standard deviation, e.g. "0.112 ± 0.004". */
+      return g_strdup_printf (_("%s ± %s"), mean, sd);
+    }
   if (g_str_equal (key, "name"))
     return g_strdup (run->name);
   if (g_str_equal (key, "status") && run->status == SF_RUN_FAILED && run->message != NULL)
@@ -145,9 +193,12 @@ static void
 setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   GtkWidget *label = gtk_label_new (NULL);
+  SfRunResult result;
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* Results whole (a group's "mean ± sd" too): the table scrolls sideways instead. */
+  if (!sf_run_result_parse (data, &result))
+    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
 }
@@ -157,12 +208,13 @@ bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   const char *key = data;
   SfRunItem *run_item = gtk_list_item_get_item (item);
-  g_autofree char *text = cell_text (run_item->run, key);
+  g_autofree char *text = cell_text (run_item, key);
 
   gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
   /* A failed run's message may be long: whole in the tooltip. */
   gtk_widget_set_tooltip_text (gtk_list_item_get_child (item),
-                               g_str_equal (key, "status") && run_item->run->status == SF_RUN_FAILED ? text : NULL);
+                               g_str_equal (key, "status") && run_item->run != NULL
+                               && run_item->run->status == SF_RUN_FAILED ? text : NULL);
 }
 
 /* Orders two runs by a column: results and numbers by value (unmeasured
@@ -171,24 +223,29 @@ static int
 compare_cb (gconstpointer a, gconstpointer b, gpointer data)
 {
   const char *key = data;
-  const SfRun *x = SF_RUN_ITEM ((gpointer) a)->run, *y = SF_RUN_ITEM ((gpointer) b)->run;
+  const SfRunItem *i = a, *j = b;
   SfRunResult result;
   double u, v;
 
   if (sf_run_result_parse (key, &result))
     {
-      u = x->final.values[result];
-      v = y->final.values[result];
+      u = item_value (i, result);
+      v = item_value (j, result);
     }
   else if (g_str_equal (key, "epochs"))
     {
-      u = x->n_history;
-      v = y->n_history;
+      u = item_run (i)->n_history;
+      v = item_run (j)->n_history;
+    }
+  else if (g_str_equal (key, "name") && i->group != NULL && j->group != NULL)
+    {
+      u = i->group->n_runs;
+      v = j->group->n_runs;
     }
   else
     {
-      g_autofree char *s = cell_text (x, key);
-      g_autofree char *t = cell_text (y, key);
+      g_autofree char *s = cell_text (i, key);
+      g_autofree char *t = cell_text (j, key);
       char *end_s, *end_t;
       u = g_ascii_strtod (s, &end_s);
       v = g_ascii_strtod (t, &end_t);
@@ -235,7 +292,7 @@ make_column (const char *title, const char *key, gboolean expand)
   char *data = g_strdup (key);
 
   g_object_set_data_full (G_OBJECT (factory), "sf-key", data, g_free);
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cb), data);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_cb), data);
   GtkColumnViewColumn *column = gtk_column_view_column_new (title, factory);
   GtkSorter *sorter = GTK_SORTER (gtk_custom_sorter_new (compare_cb, g_strdup (key), g_free));
@@ -258,7 +315,10 @@ selected_runs (SfRunsView *self)
   for (gboolean ok = gtk_bitset_iter_init_first (&iter, set, &i); ok; ok = gtk_bitset_iter_next (&iter, &i))
     {
       g_autoptr (SfRunItem) item = g_list_model_get_item (model, i);
-      g_ptr_array_add (runs, item->run);
+      if (item->group == NULL)
+        g_ptr_array_add (runs, item->run);
+      for (guint m = 0; item->members != NULL && m < item->members->len; m++)
+        g_ptr_array_add (runs, ((SfRunItem *) g_ptr_array_index (item->members, m))->run);
     }
   return runs;
 }
@@ -309,6 +369,61 @@ selection_changed_cb (SfRunsView *self)
   overlay_selected (self);
 }
 
+/* One group item per engine summary of the listed runs. */
+static void
+rebuild_groups (SfRunsView *self)
+{
+  GListModel *store = G_LIST_MODEL (self->store);
+  guint n = g_list_model_get_n_items (store);
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree SfRun **runs = g_new0 (SfRun *, MAX (n, 1));
+
+  g_list_store_remove_all (self->groups);
+  for (guint i = 0; i < n; i++)
+    {
+      g_ptr_array_add (items, g_list_model_get_item (store, i));
+      runs[i] = ((SfRunItem *) g_ptr_array_index (items, i))->run;
+    }
+  g_autoptr (GPtrArray) summaries = sf_runs_summarize (runs, n, SF_RUN_RESULT_EER);
+  g_ptr_array_set_free_func (summaries, NULL);
+  for (guint g = 0; g < summaries->len; g++)
+    {
+      SfRunItem *group = g_object_new (SF_TYPE_RUN_ITEM, NULL);
+      group->group = g_ptr_array_index (summaries, g);
+      group->position = G_MAXUINT;
+      group->members = g_ptr_array_new_with_free_func (g_object_unref);
+      /* The same runs the summary counts. */
+      for (guint i = 0; i < n; i++)
+        if (runs[i]->status != SF_RUN_FAILED && g_str_equal (runs[i]->group, group->group->group))
+          g_ptr_array_add (group->members, g_object_ref (g_ptr_array_index (items, i)));
+      g_list_store_append (self->groups, group);
+      g_object_unref (group);
+    }
+}
+
+static gboolean
+is_seed_column (GtkColumnViewColumn *column)
+{
+  const char *key = g_object_get_data (G_OBJECT (gtk_column_view_column_get_factory (column)), "sf-key");
+  return g_strcmp0 (key, "setting:seed") == 0;
+}
+
+/* Runs or groups: a group has no status, epochs or single seed. */
+static void
+apply_grouping (SfRunsView *self)
+{
+  gboolean grouped = self->group_seeds;
+
+  gtk_sort_list_model_set_model (self->sorted, G_LIST_MODEL (grouped ? self->groups : self->store));
+  /* Translators: the first column of the runs table grouped over seeds: how many runs a row summarizes. */
+  gtk_column_view_column_set_title (self->name_column, grouped ? _("Runs") : _("Name"));
+  gtk_column_view_column_set_visible (self->status_column, !grouped);
+  gtk_column_view_column_set_visible (self->epochs_column, !grouped);
+  for (guint i = 0; i < self->setting_columns->len; i++)
+    if (is_seed_column (g_ptr_array_index (self->setting_columns, i)))
+      gtk_column_view_column_set_visible (g_ptr_array_index (self->setting_columns, i), !grouped);
+}
+
 void
 sf_runs_view_reload (SfRunsView *self)
 {
@@ -318,6 +433,7 @@ sf_runs_view_reload (SfRunsView *self)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) runs = NULL;
 
+  g_list_store_remove_all (self->groups);
   g_list_store_remove_all (self->store);
   for (guint i = 0; i < self->setting_columns->len; i++)
     gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
@@ -367,6 +483,8 @@ sf_runs_view_reload (SfRunsView *self)
       g_list_store_append (self->store, item);
       g_object_unref (item);
     }
+  rebuild_groups (self);
+  apply_grouping (self);
   overlay_selected (self);
 }
 
@@ -578,7 +696,16 @@ sf_runs_view_export_csv (SfRunsView *self, const char *path, GError **error)
   if (runs->len == 0)
     for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->store)); i++)
       g_ptr_array_add (runs, (gpointer) sf_runs_view_get_run (self, i));
-  g_autofree char *csv = sf_runs_to_csv ((SfRun *const *) runs->pdata, runs->len);
+  g_autofree char *csv = NULL;
+  if (self->group_seeds)
+    {
+      /* The table as shown: the groups' summary. */
+      g_autoptr (GPtrArray) summaries = sf_runs_summarize ((SfRun *const *) runs->pdata, runs->len,
+                                                           SF_RUN_RESULT_EER);
+      csv = sf_runs_summary_to_csv (summaries);
+    }
+  else
+    csv = sf_runs_to_csv ((SfRun *const *) runs->pdata, runs->len);
   return g_file_set_contents (path, csv, -1, error);
 }
 
@@ -609,6 +736,40 @@ reload_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 /* ---- the object ---- */
 
 static void
+sf_runs_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SfRunsView *self = SF_RUNS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_GROUP_SEEDS:
+      g_value_set_boolean (value, self->group_seeds);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sf_runs_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  SfRunsView *self = SF_RUNS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_GROUP_SEEDS:
+      if (self->group_seeds == g_value_get_boolean (value))
+        break;
+      self->group_seeds = g_value_get_boolean (value);
+      apply_grouping (self);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 sf_runs_view_dispose (GObject *object)
 {
   SfRunsView *self = SF_RUNS_VIEW (object);
@@ -622,6 +783,7 @@ sf_runs_view_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
     gtk_widget_unparent (child);
   g_clear_object (&self->selection);
+  g_clear_object (&self->groups);
   g_clear_object (&self->store);
   g_clear_pointer (&self->setting_columns, g_ptr_array_unref);
 
@@ -644,6 +806,14 @@ sf_runs_view_class_init (SfRunsViewClass *klass)
 
   object_class->dispose = sf_runs_view_dispose;
   object_class->finalize = sf_runs_view_finalize;
+  object_class->get_property = sf_runs_view_get_property;
+  object_class->set_property = sf_runs_view_set_property;
+
+  /* One row per run group (same settings but the seed), results as mean ± sd. */
+  properties[PROP_GROUP_SEEDS] = g_param_spec_boolean ("group-seeds", NULL, NULL, FALSE,
+                                                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                                                       | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SF_TYPE_PLOT);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -659,11 +829,13 @@ sf_runs_view_class_init (SfRunsViewClass *klass)
   gtk_widget_class_install_action (widget_class, "runs.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "runs.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "runs.reload", NULL, reload_action);
+  gtk_widget_class_install_property_action (widget_class, "runs.group-seeds", "group-seeds");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_u, GDK_CONTROL_MASK, "runs.use", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "runs.rename", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_U, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "runs.use-settings", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "runs.delete", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "runs.group-seeds", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "runsview");
@@ -675,11 +847,11 @@ sf_runs_view_init (SfRunsView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->store = g_list_store_new (SF_TYPE_RUN_ITEM);
+  self->groups = g_list_store_new (SF_TYPE_RUN_ITEM);
   self->setting_columns = g_ptr_array_new_with_free_func (g_object_unref);
   GtkSorter *sorter = gtk_column_view_get_sorter (self->column_view);
-  GtkSortListModel *sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->store)),
-                                                      g_object_ref (sorter));
-  self->selection = gtk_multi_selection_new (G_LIST_MODEL (sorted));
+  self->sorted = gtk_sort_list_model_new (G_LIST_MODEL (g_object_ref (self->store)), g_object_ref (sorter));
+  self->selection = gtk_multi_selection_new (G_LIST_MODEL (self->sorted));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self);
   g_signal_connect_swapped (self->selection, "items-changed", G_CALLBACK (selection_changed_cb), self);
@@ -711,6 +883,13 @@ sf_runs_view_init (SfRunsView *self)
       gtk_column_view_append_column (self->column_view, column);
       g_object_unref (column);
     }
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+  g_autoptr (GtkColumnViewColumn) name_column = g_list_model_get_item (columns, 0);
+  g_autoptr (GtkColumnViewColumn) status_column = g_list_model_get_item (columns, 1);
+  g_autoptr (GtkColumnViewColumn) epochs_column = g_list_model_get_item (columns, 2);
+  self->name_column = name_column;
+  self->status_column = status_column;
+  self->epochs_column = epochs_column;
 
   const char *titles[] = { _("Validation loss"), _("Validation accuracy") };
   SfPlot *plots[] = { self->loss_plot, self->accuracy_plot };
