@@ -8,6 +8,7 @@
 #include "cli-common.h"
 #include "error.h"
 #include "evaluation.h"
+#include "runs.h"
 
 static void
 print_value (const char *label, double value, const char *format)
@@ -22,12 +23,41 @@ print_value (const char *label, double value, const char *format)
     g_print ("%-28sn/a\n", label);
 }
 
+/* The runs in the store made with this model's settings but another seed
+ * (its run group), so one lucky seed is not mistaken for the setting's
+ * result; NULL when the store holds fewer than two of them. */
+static SfRunGroupSummary *
+seed_group (const SfCheckpoint *checkpoint, const char *runs_dir, GPtrArray **runs_out, char **group_out)
+{
+  if (checkpoint->dataset_fingerprint == NULL)
+    return NULL;
+  g_autofree char *group = sf_run_group_key (&checkpoint->settings, checkpoint->dataset_fingerprint);
+  g_autoptr (SfRunStore) store = sf_run_store_new (runs_dir);
+  /* A store that cannot be read only means no group to report. */
+  g_autoptr (GPtrArray) runs = sf_run_store_list (store, NULL, NULL);
+  if (runs == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) members = g_ptr_array_new ();
+  for (guint k = 0; k < runs->len; k++)
+    if (g_strcmp0 (((SfRun *) runs->pdata[k])->group, group) == 0)
+      g_ptr_array_add (members, runs->pdata[k]);
+  g_autoptr (GPtrArray) summaries = sf_runs_summarize ((SfRun *const *) members->pdata, members->len,
+                                                       SF_RUN_RESULT_EER);
+  if (summaries->len != 1 || ((SfRunGroupSummary *) summaries->pdata[0])->n_runs < 2)
+    return NULL;
+  *runs_out = g_steal_pointer (&runs);
+  *group_out = g_steal_pointer (&group);
+  return g_ptr_array_steal_index (summaries, 0);
+}
+
 int
 cli_run_eval (int argc, char **argv)
 {
   gboolean json = FALSE;
   double threshold = -1;
+  g_autofree char *runs_dir = NULL;
   GOptionEntry entries[] = {
+    { "runs", 0, 0, G_OPTION_ARG_FILENAME, &runs_dir, "Run store to look for this model's run group in (default: the user's)", "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, "Threshold for accuracy and counts (default: the model's)", "X" },
     { NULL }
@@ -74,6 +104,10 @@ cli_run_eval (int argc, char **argv)
   double rank1 = evaluation->rank1;
   int n_probes = evaluation->rank1_probes;
 
+  g_autoptr (GPtrArray) store_runs = NULL;
+  g_autofree char *group = NULL;
+  SfRunGroupSummary *seeds = seed_group (checkpoint, runs_dir, &store_runs, &group);
+
   const char *pairs_name = same_data ? "validation pairs of training" : "all pairs of this dataset";
   if (json)
     {
@@ -94,6 +128,21 @@ cli_run_eval (int argc, char **argv)
       else
         json_object_set_null_member (o, "rank1");
       json_object_set_int_member (o, "rank1_probes", n_probes);
+      if (seeds != NULL)
+        {
+          JsonObject *g = json_object_new ();
+          json_object_set_string_member (g, "group", group);
+          json_object_set_int_member (g, "runs", seeds->n_runs);
+          for (int r = 0; r < SF_RUN_N_RESULTS; r++)
+            if (isfinite (seeds->mean[r]))
+              {
+                g_autofree char *sd_name = g_strdup_printf ("%s_sd", sf_run_result_name (r));
+                json_object_set_double_member (g, sf_run_result_name (r), seeds->mean[r]);
+                json_object_set_double_member (g, sd_name, seeds->sd[r]);
+              }
+          json_object_set_object_member (o, "seed_group", g);
+          sf_run_group_summary_free (seeds);
+        }
       g_autofree char *text = json_to_string (root, TRUE);
       g_print ("%s\n", text);
       return 0;
@@ -121,5 +170,15 @@ cli_run_eval (int argc, char **argv)
   print_value ("TAR at FAR 1%:", metrics.tar_at_far_1, "%.4f");
   print_value ("Rank-1 identification:", rank1, "%.4f");
   g_print ("%-28s%d probes, one gallery image per person\n", "", n_probes);
+  if (seeds != NULL)
+    {
+      g_print ("Over seeds (run group %.16s, %d runs, mean ± sd):\n", group, seeds->n_runs);
+      static const SfRunResult shown[] = { SF_RUN_RESULT_ACCURACY, SF_RUN_RESULT_EER, SF_RUN_RESULT_AUC,
+                                           SF_RUN_RESULT_RANK1 };
+      for (guint i = 0; i < G_N_ELEMENTS (shown); i++)
+        if (isfinite (seeds->mean[shown[i]]))
+          g_print ("  %-26s%.4f ± %.4f\n", sf_run_result_name (shown[i]), seeds->mean[shown[i]], seeds->sd[shown[i]]);
+      sf_run_group_summary_free (seeds);
+    }
   return 0;
 }

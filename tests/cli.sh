@@ -323,6 +323,25 @@ if [[ -n $sweep_model ]] && "$cli" info "$sweep_model" >"$work/out" 2>"$work/err
 else
   not_ok "info on a model says which epoch it holds" "$(cat "$work/out" "$work/err")"
 fi
+# eval on a run's model also reports its run group over seeds (the same
+# settings, other seeds), as the sweep's summary does; a model with no
+# siblings in the store gets no such lines.
+group_runs="$work/group-runs"
+"$cli" sweep --size 16 --spec "conv4k3-bn-relu pool2 gap dense8 l2norm" --epochs 1 --seeds 0-2 \
+  --runs "$group_runs" >"$work/sweep-out" 2>"$work/err"
+group_model=$(find "$group_runs" -name model.safetensors | head -1)
+sweep_eer=$(awk '$1 == "1" && $3 == "3" { print $7, $8, $9 }' "$work/sweep-out")
+if [[ -n $group_model && -n $sweep_eer ]] \
+   && "$cli" eval "$group_model" --runs "$group_runs" >"$work/out" 2>>"$work/err" \
+   && grep -q "^Over seeds (run group [0-9a-f]*, 3 runs, mean ± sd):" "$work/out" \
+   && [[ $(awk '$1 == "eer" { print $2, $3, $4 }' "$work/out") == "$sweep_eer" ]] \
+   && "$cli" eval "$group_model" --runs "$work/no-such-store" >"$work/out2" 2>>"$work/err" \
+   && ! grep -q "^Over seeds" "$work/out2"; then
+  ok "eval reports a run's group over seeds, as the sweep summary does"
+else
+  not_ok "eval reports a run's group over seeds, as the sweep summary does" "sweep: $sweep_eer" \
+    "$(cat "$work/sweep-out" "$work/out" "$work/err")"
+fi
 # Fine-tuning: train --init takes a model file's spec, image size and weights,
 # --freeze keeps its first layers (here conv0 and bn1 of layer 1) bit for bit,
 # the model file records the start, and a model of another tower is refused
