@@ -84,6 +84,18 @@ format_result (SfRunResult result, double value)
   return g_strdup_printf (result == SF_RUN_RESULT_SECONDS ? "%.0f" : "%.4f", value);
 }
 
+/* Setting names but the seed, which varies inside a group, not between groups. */
+static char **
+without_seed (char **names)
+{
+  GPtrArray *kept = g_ptr_array_new ();
+  for (char **n = names; *n != NULL; n++)
+    if (strcmp (*n, "seed") != 0)
+      g_ptr_array_add (kept, g_strdup (*n));
+  g_ptr_array_add (kept, NULL);
+  return (char **) g_ptr_array_free (kept, FALSE);
+}
+
 /* Settings that differ between the groups, without the seed. */
 static char **
 varied_settings (GPtrArray *summaries)
@@ -92,12 +104,7 @@ varied_settings (GPtrArray *summaries)
   for (guint g = 0; g < summaries->len; g++)
     examples[g] = ((SfRunGroupSummary *) summaries->pdata[g])->example;
   g_auto (GStrv) names = sf_runs_differing_settings (examples, summaries->len);
-  GPtrArray *kept = g_ptr_array_new ();
-  for (char **n = names; *n != NULL; n++)
-    if (strcmp (*n, "seed") != 0)
-      g_ptr_array_add (kept, g_strdup (*n));
-  g_ptr_array_add (kept, NULL);
-  return (char **) g_ptr_array_free (kept, FALSE);
+  return without_seed (names);
 }
 
 static void
@@ -215,12 +222,7 @@ planned_varied (GArray *planned)
       g_ptr_array_add (probes, probe);
     }
   g_auto (GStrv) names = sf_runs_differing_settings ((SfRun *const *) probes->pdata, probes->len);
-  GPtrArray *kept = g_ptr_array_new ();
-  for (char **n = names; *n != NULL; n++)
-    if (strcmp (*n, "seed") != 0)
-      g_ptr_array_add (kept, g_strdup (*n));
-  g_ptr_array_add (kept, NULL);
-  return (char **) g_ptr_array_free (kept, FALSE);
+  return without_seed (names);
 }
 
 static int
