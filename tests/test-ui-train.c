@@ -802,19 +802,27 @@ test_export (void)
   g_assert_nonnull (error);
 
   /* The tower as ONNX, written off the main thread: the file the engine
-   * makes of the session's model; a folder that is not there, a message. */
+   * makes of the session's model with the session's threshold of the moment
+   * (moved here from the one the model came with); a folder that is not
+   * there, a message. */
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export-onnx"));
+  double threshold_before = sf_session_get_threshold (session ());
+  gboolean modified_before = sf_session_get_modified (session ());
+  double threshold_moved = threshold_before > 0.5 ? threshold_before - 0.125 : threshold_before + 0.125;
+  sf_session_set_threshold (session (), threshold_moved);
   g_autofree char *onnx = g_build_filename (tmp_dir, "tower.onnx", NULL);
   sf_window_export_onnx (window, onnx);
   sf_test_wait_until (file_exists, onnx, "the ONNX file");
   const SfCheckpoint *checkpoint = sf_session_get_checkpoint (session ());
   g_autoptr (GError) onnx_error = NULL;
-  g_autoptr (GBytes) expected = sf_onnx_export_serialize (checkpoint->model, checkpoint->threshold, &onnx_error);
+  g_autoptr (GBytes) expected = sf_onnx_export_serialize (checkpoint->model, (float) threshold_moved, &onnx_error);
   g_assert_no_error (onnx_error);
   g_autofree char *written = NULL;
   gsize size = 0;
   g_assert_true (g_file_get_contents (onnx, &written, &size, NULL));
   g_assert_cmpmem (written, size, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  sf_session_set_threshold (session (), threshold_before);
+  sf_session_set_modified (session (), modified_before);
   g_autofree char *nowhere = g_build_filename (tmp_dir, "no-such-dir", "tower.onnx", NULL);
   sf_window_export_onnx (window, nowhere);
   g_autofree char *heading = sf_test_answer_dialog ("close");

@@ -228,7 +228,7 @@ sf_window_export_onnx (SfWindow *self, const char *path)
     return;
   OnnxJob *job = g_new0 (OnnxJob, 1);
   job->model = sf_model_copy (checkpoint->model);
-  job->threshold = checkpoint->threshold;
+  job->threshold = (float) sf_session_get_threshold (sf_window_get_session (self));
   job->path = g_strdup (path);
   if (job->model == NULL)
     {
