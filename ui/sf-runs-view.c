@@ -86,6 +86,7 @@ struct _SfRunsView
   GPtrArray *setting_columns;  /* GtkColumnViewColumn, rebuilt per reload */
   GtkColumnViewColumn *name_column, *status_column, *epochs_column;  /* the column view's */
   gboolean group_seeds;
+  gboolean stale;              /* the store changed since the last reload */
   GStrv problems;
   GtkFileChooserNative *chooser;
 };
@@ -210,11 +211,15 @@ bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
   SfRunItem *run_item = gtk_list_item_get_item (item);
   g_autofree char *text = cell_text (run_item, key);
 
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text);
-  /* A failed run's message may be long: whole in the tooltip. */
-  gtk_widget_set_tooltip_text (gtk_list_item_get_child (item),
-                               g_str_equal (key, "status") && run_item->run != NULL
-                               && run_item->run->status == SF_RUN_FAILED ? text : NULL);
+  GtkWidget *label = gtk_list_item_get_child (item);
+  gtk_label_set_label (GTK_LABEL (label), text);
+  /* A failed run's message may be long: whole in the tooltip. Set only when
+   * it changes: setting a tooltip, even none, asks the display server where
+   * the pointer is, a round trip per cell of every bound row. */
+  const char *tooltip = g_str_equal (key, "status") && run_item->run != NULL
+                        && run_item->run->status == SF_RUN_FAILED ? text : NULL;
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (label), tooltip) != 0)
+    gtk_widget_set_tooltip_text (label, tooltip);
 }
 
 /* Orders two runs by a column: results and numbers by value (unmeasured
@@ -439,6 +444,7 @@ sf_runs_view_reload (SfRunsView *self)
     gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
   g_ptr_array_set_size (self->setting_columns, 0);
   g_clear_pointer (&self->problems, g_strfreev);
+  self->stale = FALSE;
   if (self->session == NULL)
     return;
 
@@ -488,10 +494,32 @@ sf_runs_view_reload (SfRunsView *self)
   overlay_selected (self);
 }
 
+/* Reading the store parses every run's file and rebuilds the table: on the
+ * main thread, 280 ms at the end of a training run with 70 runs stored
+ * (docs/PERFORMANCE.md, "The window during training"). So it waits until the
+ * view is shown, or until someone asks for its runs. */
 static void
 runs_changed_cb (SfRunsView *self)
 {
-  sf_runs_view_reload (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    sf_runs_view_reload (self);
+  else
+    self->stale = TRUE;
+}
+
+static void
+ensure_current (SfRunsView *self)
+{
+  if (self->stale)
+    sf_runs_view_reload (self);
+}
+
+static void
+sf_runs_view_map (GtkWidget *widget)
+{
+  ensure_current (SF_RUNS_VIEW (widget));
+
+  GTK_WIDGET_CLASS (sf_runs_view_parent_class)->map (widget);
 }
 
 /* ---- actions ---- */
@@ -691,6 +719,7 @@ gboolean
 sf_runs_view_export_csv (SfRunsView *self, const char *path, GError **error)
 {
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+  ensure_current (self);
 
   g_autoptr (GPtrArray) runs = selected_runs (self);
   if (runs->len == 0)
@@ -837,6 +866,7 @@ sf_runs_view_class_init (SfRunsViewClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "runs.delete", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "runs.group-seeds", NULL);
 
+  widget_class->map = sf_runs_view_map;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "runsview");
 }
@@ -920,13 +950,22 @@ sf_runs_view_set_session (SfRunsView *self, SfSession *session)
   g_set_object (&self->session, session);
   if (session != NULL)
     g_signal_connect_swapped (session, "runs-changed", G_CALLBACK (runs_changed_cb), self);
-  sf_runs_view_reload (self);
+  runs_changed_cb (self);
+}
+
+gboolean
+sf_runs_view_get_stale (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  return self->stale;
 }
 
 guint
 sf_runs_view_get_n_runs (SfRunsView *self)
 {
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), 0);
+  ensure_current (self);
 
   return g_list_model_get_n_items (G_LIST_MODEL (self->store));
 }
@@ -935,6 +974,7 @@ const SfRun *
 sf_runs_view_get_run (SfRunsView *self, guint position)
 {
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+  ensure_current (self);
 
   g_autoptr (SfRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->store), position);
   return item != NULL ? item->run : NULL;
@@ -946,6 +986,7 @@ sf_runs_view_get_problems (SfRunsView *self)
   static const char *const none[] = { NULL };
 
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+  ensure_current (self);
 
   return self->problems != NULL ? (const char *const *) self->problems : none;
 }
@@ -954,6 +995,7 @@ GtkColumnView *
 sf_runs_view_get_column_view (SfRunsView *self)
 {
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), NULL);
+  ensure_current (self);
 
   return self->column_view;
 }
@@ -962,6 +1004,7 @@ void
 sf_runs_view_select (SfRunsView *self, const guint *positions, guint n_positions)
 {
   g_return_if_fail (SF_IS_RUNS_VIEW (self));
+  ensure_current (self);
 
   GListModel *model = G_LIST_MODEL (self->selection);
   g_autoptr (GtkBitset) wanted = gtk_bitset_new_empty ();

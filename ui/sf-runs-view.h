@@ -24,6 +24,11 @@ void           sf_runs_view_set_session      (SfRunsView *self, SfSession *sessi
 /* Reads the store again (the session's "runs-changed" does it too). */
 void           sf_runs_view_reload           (SfRunsView *self);
 
+/* Whether the run store changed while the view was not shown: the table is
+ * read again when the view is shown or asked for its runs, not at once (a
+ * read parses every run's file on the main thread). */
+gboolean       sf_runs_view_get_stale        (SfRunsView *self);
+
 /* The runs listed, oldest first (the table's own order is the user's sort). */
 guint          sf_runs_view_get_n_runs       (SfRunsView *self);
 const SfRun   *sf_runs_view_get_run          (SfRunsView *self, guint position);
