@@ -102,13 +102,15 @@ sf_evaluation_score_pairs (SfModel *model, const SfDataset *dataset, const SfPai
 }
 
 SfPairSet *
-sf_evaluation_pairs (const SfDataset *dataset, const SfTrainSettings *settings, const char *trained_fingerprint,
-                     gboolean *same_data, SfPair **pairs, int *n_pairs, GError **error)
+sf_evaluation_pairs (const SfDataset *dataset, const char *dataset_fingerprint, const SfTrainSettings *settings,
+                     const char *trained_fingerprint, gboolean *same_data, SfPair **pairs, int *n_pairs,
+                     GError **error)
 {
   g_return_val_if_fail (dataset != NULL && settings != NULL && same_data != NULL, NULL);
   g_return_val_if_fail (pairs != NULL && n_pairs != NULL, NULL);
 
-  g_autofree char *fingerprint = sf_dataset_fingerprint (dataset);
+  g_autofree char *computed = dataset_fingerprint == NULL ? sf_dataset_fingerprint (dataset) : NULL;
+  const char *fingerprint = dataset_fingerprint != NULL ? dataset_fingerprint : computed;
   gboolean same = trained_fingerprint != NULL && g_strcmp0 (trained_fingerprint, fingerprint) == 0;
   SfPairSet *set = sf_pairs_generate (dataset, same ? settings->split : SF_SPLIT_PAIRS,
                                       same ? settings->split_share : 0.1, settings->seed, error);
@@ -211,8 +213,8 @@ sf_evaluation_new (SfModel *model, const SfDataset *dataset, const SfTrainSettin
   gboolean same_data = FALSE;
   g_autofree SfPair *pairs = NULL;
   int n = 0;
-  g_autoptr (SfPairSet) set = sf_evaluation_pairs (dataset, settings, trained_fingerprint, &same_data, &pairs, &n,
-                                                   error);
+  g_autoptr (SfPairSet) set = sf_evaluation_pairs (dataset, NULL, settings, trained_fingerprint, &same_data, &pairs,
+                                                   &n, error);
   if (set == NULL)
     return NULL;
 

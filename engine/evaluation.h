@@ -28,10 +28,12 @@ int           sf_evaluation_group_size  (SfModel *model);
  * (trained_fingerprint equals the dataset's), the very validation pairs of its
  * training; on any other dataset, every pair the article's recipe makes (pairs
  * split, share 0.1). Returns the generated set (its held_out marks the
- * held-out images) and sets *pairs (g_free), *n_pairs and *same_data. */
-SfPairSet    *sf_evaluation_pairs       (const SfDataset *dataset, const SfTrainSettings *settings,
-                                         const char *trained_fingerprint, gboolean *same_data,
-                                         SfPair **pairs, int *n_pairs, GError **error);
+ * held-out images) and sets *pairs (g_free), *n_pairs and *same_data.
+ * dataset_fingerprint is the dataset's sf_dataset_fingerprint when the caller
+ * keeps it (NULL: computed here, a hash of every pixel). */
+SfPairSet    *sf_evaluation_pairs       (const SfDataset *dataset, const char *dataset_fingerprint,
+                                         const SfTrainSettings *settings, const char *trained_fingerprint,
+                                         gboolean *same_data, SfPair **pairs, int *n_pairs, GError **error);
 
 typedef enum {
   SF_THRESHOLD_EER,            /* false accepts and false rejects balance: what a trained model keeps */

@@ -30,8 +30,9 @@ test_galleries (void)
                                             &error);
   g_assert_no_error (error);
   g_autoptr (GPtrArray) files = sf_test_write_hostile_galleries (tmp_dir, model);
-  g_autoptr (SfDataset) demo = sf_demo_faces_generate (16, 0, &error);
+  SfDataset *demo = sf_demo_faces_generate (16, 0, &error);
   g_assert_no_error (error);
+  g_autoptr (SfFaceList) demo_faces = sf_face_list_new (demo);   /* owns demo */
 
   for (guint k = 0; k < files->len; k++)
     {
@@ -49,7 +50,7 @@ test_galleries (void)
         {
           /* Loaded: the People view's job must refuse it. */
           g_autoptr (SfPeopleJob) job = sf_people_job_new (checkpoint->model, sf_session_get_gallery (session), NULL,
-                                                           demo);
+                                                           demo_faces);
           sf_people_job_run (job, NULL);
           const char *const *errors = sf_people_job_get_errors (job);
           g_assert_nonnull (errors[0]);

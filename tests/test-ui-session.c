@@ -12,6 +12,7 @@
 #include "sf-test-model.h"
 
 static SfDataset *demo;
+static SfFaceList *demo_faces;   /* owns demo */
 static char *tmp_dir;
 
 static SfCheckpoint *
@@ -208,7 +209,7 @@ test_gallery (void)
 static SfPeopleJob *
 run_job (SfModel *model, const SfGallery *gallery, GPtrArray *enrolments)
 {
-  SfPeopleJob *job = sf_people_job_new (model, gallery, enrolments, demo);
+  SfPeopleJob *job = sf_people_job_new (model, gallery, enrolments, demo_faces);
   g_assert_nonnull (job);
   sf_people_job_run (job, NULL);
   g_assert_null (sf_people_job_get_errors (job)[0]);
@@ -265,7 +266,7 @@ test_people_job (void)
   g_assert_true (g_file_set_contents (bad, "P5\n9999999 1\n255\n", -1, NULL));
   const char *bad_paths[] = { bad, NULL };
   g_ptr_array_add (enrolments, sf_enrolment_new_files ("Bad", bad_paths));
-  g_autoptr (SfPeopleJob) mixed = sf_people_job_new (first->model, empty, enrolments, demo);
+  g_autoptr (SfPeopleJob) mixed = sf_people_job_new (first->model, empty, enrolments, demo_faces);
   sf_people_job_run (mixed, NULL);
   g_assert_nonnull (sf_people_job_get_errors (mixed)[0]);
   g_assert_nonnull (strstr (sf_people_job_get_errors (mixed)[0], "bad.pgm"));
@@ -281,6 +282,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   demo = sf_demo_faces_generate (32, 0, &error);
   g_assert_no_error (error);
+  demo_faces = sf_face_list_new (demo);
   tmp_dir = sf_test_make_tmp_dir ("sf-ui-session-XXXXXX");
 
   g_test_add_func ("/ui-logic/session/threshold", test_threshold);
@@ -290,6 +292,6 @@ main (int argc, char **argv)
 
   sf_test_remove_tree (tmp_dir);
   g_free (tmp_dir);
-  sf_dataset_free (demo);
+  g_object_unref (demo_faces);
   return status;
 }

@@ -20,6 +20,7 @@ typedef struct
   char *path;
   int size;
   Progress *progress;
+  char *fingerprint;  /* of the loaded dataset, computed on the worker */
 } LoadJob;
 
 struct _SfDatasetLoader
@@ -78,6 +79,7 @@ load_job_free (gpointer data)
   LoadJob *job = data;
 
   g_free (job->path);
+  g_free (job->fingerprint);
   progress_unref (job->progress);
   g_free (job);
 }
@@ -154,6 +156,7 @@ load_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
       g_task_return_error (task, error);
       return;
     }
+  job->fingerprint = sf_dataset_fingerprint (dataset);
   g_task_return_pointer (task, dataset, (GDestroyNotify) sf_dataset_free);
 }
 
@@ -180,6 +183,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (dataset != NULL)
     {
       g_autoptr (SfFaceList) list = sf_face_list_new (dataset);
+      sf_face_list_take_fingerprint (list, g_steal_pointer (&job->fingerprint));
       g_signal_emit (self, signals[LOADED], 0, list, job->path);
     }
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)

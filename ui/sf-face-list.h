@@ -26,6 +26,12 @@ int              sf_face_list_get_image_index (SfFaceList *self, guint position)
 int              sf_face_list_find_position   (SfFaceList *self, int index);
 /* Faces of person p. */
 int              sf_face_list_get_person_count (SfFaceList *self, int person);
+/* sf_dataset_fingerprint of the dataset, computed once (main thread): the
+ * views compare it with a model's to know whether it was trained here. */
+const char      *sf_face_list_get_fingerprint (SfFaceList *self);
+/* Hands over a fingerprint computed elsewhere, off the main thread (the
+ * dataset loader's worker), so no view pays for it; NULL is ignored. */
+void             sf_face_list_take_fingerprint (SfFaceList *self, char *fingerprint);
 /* A short name for the dataset: the folder or file name, or "Demo faces". */
 char            *sf_face_list_dup_title       (SfFaceList *self);
 

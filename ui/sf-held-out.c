@@ -8,7 +8,7 @@
 #include "evaluation.h"
 
 SfHeldOut *
-sf_held_out_new (const SfCheckpoint *checkpoint, const SfDataset *dataset)
+sf_held_out_new (const SfCheckpoint *checkpoint, const SfDataset *dataset, const char *dataset_fingerprint)
 {
   if (checkpoint == NULL || dataset == NULL || dataset->n_images <= 0)
     return NULL;
@@ -16,8 +16,9 @@ sf_held_out_new (const SfCheckpoint *checkpoint, const SfDataset *dataset)
   gboolean same_data = FALSE;
   g_autofree SfPair *pairs = NULL;
   int n_pairs = 0;
-  g_autoptr (SfPairSet) set = sf_evaluation_pairs (dataset, &checkpoint->settings, checkpoint->dataset_fingerprint,
-                                                   &same_data, &pairs, &n_pairs, NULL);
+  g_autoptr (SfPairSet) set = sf_evaluation_pairs (dataset, dataset_fingerprint, &checkpoint->settings,
+                                                   checkpoint->dataset_fingerprint, &same_data, &pairs,
+                                                   &n_pairs, NULL);
   if (set == NULL || !same_data || set->held_out == NULL || set->n_images != dataset->n_images)
     return NULL;
 

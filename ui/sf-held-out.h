@@ -22,7 +22,9 @@ typedef struct {
  * (pair generation only, no model run: cheap enough for the main thread).
  * NULL when there is nothing to mark: no checkpoint or dataset, a dataset the
  * model was not trained on, or a split that holds out no image (pairs). */
-SfHeldOut *sf_held_out_new        (const SfCheckpoint *checkpoint, const SfDataset *dataset);
+/* dataset_fingerprint: the dataset's, as SfFaceList keeps it (NULL: computed). */
+SfHeldOut *sf_held_out_new        (const SfCheckpoint *checkpoint, const SfDataset *dataset,
+                                   const char *dataset_fingerprint);
 SfHeldOut *sf_held_out_copy       (const SfHeldOut *held_out);
 void       sf_held_out_free       (SfHeldOut *held_out);
 

@@ -10,17 +10,18 @@
 
 struct _SfPeopleJob
 {
-  /* Owned copies of what the job reads */
+  /* Owned copies of what the job reads, and a reference to the faces */
   SfModel *model;
   SfGallery *gallery;
   GPtrArray *enrolments;      /* SfEnrolment* */
-  float *dataset_pixels;      /* [n_dataset, dataset_size²] */
+  SfFaceList *faces;          /* keeps the dataset below alive and unchanged */
+  const float *dataset_pixels;  /* [n_dataset, dataset_size²] */
   int n_dataset;
   int dataset_size;
-  int *labels;                /* [n_dataset] */
+  const int *labels;          /* [n_dataset] */
   gboolean *held_out;         /* [n_dataset] or NULL */
   SfMapData *fitted;          /* an earlier map whose projection and dataset points are reused, or NULL */
-  char **person_names;        /* [n_people + 1] */
+  char *const *person_names;  /* [n_people], the dataset's */
   int n_people;
 
   /* Results */
@@ -83,7 +84,7 @@ enrolment_copy (const SfEnrolment *e)
 }
 
 SfPeopleJob *
-sf_people_job_new (const SfModel *model, const SfGallery *gallery, GPtrArray *enrolments, const SfDataset *dataset)
+sf_people_job_new (const SfModel *model, const SfGallery *gallery, GPtrArray *enrolments, SfFaceList *faces)
 {
   g_return_val_if_fail (model != NULL && gallery != NULL, NULL);
 
@@ -98,17 +99,16 @@ sf_people_job_new (const SfModel *model, const SfGallery *gallery, GPtrArray *en
     g_ptr_array_add (job->enrolments, enrolment_copy (enrolments->pdata[k]));
   job->errors = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (job->errors, NULL);
+  const SfDataset *dataset = faces != NULL ? sf_face_list_get_dataset (faces) : NULL;
   if (dataset != NULL && dataset->width == dataset->height)
     {
+      job->faces = g_object_ref (faces);
       job->n_dataset = dataset->n_images;
       job->dataset_size = dataset->width;
-      job->dataset_pixels = g_memdup2 (dataset->pixels, sizeof (float) * dataset->n_images * dataset->width
-                                                          * dataset->height);
-      job->labels = g_memdup2 (dataset->labels, sizeof (int) * dataset->n_images);
+      job->dataset_pixels = dataset->pixels;
+      job->labels = dataset->labels;
       job->n_people = dataset->n_people;
-      job->person_names = g_new0 (char *, dataset->n_people + 1);
-      for (int p = 0; p < dataset->n_people; p++)
-        job->person_names[p] = g_strdup (dataset->person_names[p]);
+      job->person_names = dataset->person_names;
     }
   return job;
 }
@@ -121,11 +121,9 @@ sf_people_job_free (SfPeopleJob *job)
   sf_model_free (job->model);
   g_clear_pointer (&job->gallery, sf_gallery_free);
   g_ptr_array_unref (job->enrolments);
-  g_free (job->dataset_pixels);
-  g_free (job->labels);
+  g_clear_object (&job->faces);
   g_free (job->held_out);
   g_clear_pointer (&job->fitted, sf_map_data_unref);
-  g_strfreev (job->person_names);
   g_ptr_array_unref (job->errors);
   g_clear_pointer (&job->map, sf_map_data_unref);
   g_free (job);

@@ -495,14 +495,17 @@ refresh (SfPeopleView *self)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
 
-  SfPeopleJob *job = sf_people_job_new (self->model, gallery (self), self->pending, dataset (self));
+  SfPeopleJob *job = sf_people_job_new (self->model, gallery (self), self->pending,
+                                        sf_session_get_faces (self->session));
   if (job == NULL)
     {
       show_error (self, _("Out of memory for a copy of the model"));
       return;
     }
   g_clear_pointer (&self->held_out, sf_held_out_free);
-  self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self));
+  SfFaceList *faces = sf_session_get_faces (self->session);
+  self->held_out = sf_held_out_new (sf_session_get_checkpoint (self->session), dataset (self),
+                                    faces != NULL ? sf_face_list_get_fingerprint (faces) : NULL);
   sf_people_job_set_held_out (job, self->held_out != NULL ? self->held_out->images : NULL);
   sf_people_job_set_fitted (job, self->fitted);
   sf_face_picker_set_held_out (self->probe_picker, self->held_out);

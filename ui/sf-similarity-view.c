@@ -584,7 +584,9 @@ model_or_faces_changed (SfSimilarityView *self)
   /* The honest test first: until a face is chosen, the test face is one of a
    * person the model never saw (the default split holds whole people out). */
   g_clear_pointer (&self->held_out, sf_held_out_free);
-  self->held_out = sf_held_out_new (current_checkpoint (self), current_dataset (self));
+  SfFaceList *faces = current_faces (self);
+  self->held_out = sf_held_out_new (current_checkpoint (self), current_dataset (self),
+                                    faces != NULL ? sf_face_list_get_fingerprint (faces) : NULL);
   sf_face_picker_set_held_out (self->picker, self->held_out);
   if (!self->test_chosen && self->held_out != NULL && self->held_out->first_image >= 0
       && !sf_held_out_has_image (self->held_out, sf_face_picker_get_index (self->picker)))

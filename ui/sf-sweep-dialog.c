@@ -500,7 +500,7 @@ sf_sweep_dialog_start (SfSweepDialog *self, GError **error)
     return FALSE;
 
   /* The runs the store holds finished are not trained again. */
-  g_autofree char *fingerprint = sf_dataset_fingerprint (sf_face_list_get_dataset (faces));
+  const char *fingerprint = sf_face_list_get_fingerprint (faces);
   g_clear_pointer (&self->varied, g_strfreev);
   self->varied = g_strv_builder_end (varied);
   g_clear_pointer (&self->planned_keys, g_hash_table_unref);

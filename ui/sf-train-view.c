@@ -368,6 +368,14 @@ finish_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   FinishJob *job = task_data;
   GError *error = NULL;
 
+  /* The model, its settings and history, copied here rather than on the
+   * main thread: the dataset's fingerprint hashes every pixel. */
+  job->checkpoint = sf_checkpoint_new_from_trainer (job->trainer, job->dataset, 0.5f);
+  if (job->checkpoint == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", _("Out of memory while copying the model."));
+      return;
+    }
   job->evaluation = sf_evaluation_new_for_trainer (job->trainer, &error);
   if (job->evaluation == NULL)
     {
@@ -569,18 +577,10 @@ ended (SfTrainView *self, gboolean cancelled)
     }
 
   const SfDataset *dataset = sf_face_list_get_dataset (sf_training_run_get_faces (self->run));
-  /* The threshold is chosen on a worker below. */
-  SfCheckpoint *checkpoint = sf_checkpoint_new_from_trainer (trainer, dataset, 0.5f);
-  if (checkpoint == NULL)
-    {
-      message (self, _("Training Failed"), _("Out of memory while copying the model."));
-      return;
-    }
-
+  /* The model is copied and the threshold chosen on a worker below. */
   FinishJob *job = g_new0 (FinishJob, 1);
   job->run = g_object_ref (self->run);
   job->trainer = trainer;
-  job->checkpoint = checkpoint;
   job->cancelled = cancelled;
   if (self->session != NULL)
     job->store_root = g_strdup (sf_run_store_get_root (sf_session_get_run_store (self->session)));
