@@ -14,29 +14,20 @@ failed=0
 ok () { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
-# Where a header named in a quoted #include lives: engine, ui, app, or
-# "generated" (made by the build, e.g. the ONNX protobuf code).
-home_of () {
-  name=$(basename "$1")
-  for dir in engine ui app; do
-    if [ -f "$dir/$name" ]; then echo "$dir"; return; fi
-  done
-  echo generated
-}
-
-# Prints "FILE includes HEADER (DIR)" for every include of FILES whose header
-# lives in one of the folders named after the files.
+# Prints "FILE includes HEADER (DIR/)" for every quoted include of FILES whose
+# header lives in one of the folders named after the files (a header found in
+# none of engine/, ui/ and app/ is made by the build, e.g. the ONNX protobuf
+# code).
 upward () {
   files=$1; shift
-  for file in $files; do
-    grep -o '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*"' "$file" | sed 's/.*"\(.*\)"/\1/' |
-      while read -r header; do
-        home=$(home_of "$header")
-        for banned in "$@"; do
-          [ "$home" = "$banned" ] && echo "$file includes $header ($banned/)"
-        done
+  # shellcheck disable=SC2086
+  grep -H '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' $files | sed 's/^\([^:]*\):.*"\(.*\)".*/\1 \2/' |
+    while read -r file header; do
+      name=${header##*/}
+      for banned in "$@"; do
+        [ -f "$banned/$name" ] && echo "$file includes $header ($banned/)"
       done
-  done
+    done
 }
 
 engine_files=$(ls engine/*.c engine/*.h)
