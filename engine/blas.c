@@ -8,6 +8,15 @@
 
 #define REEXEC_MARKER "SF_BLAS_REEXEC"
 
+/* A build without AVX-512 (meson option avx512=false) stands in for a CPU
+ * without it: OpenBLAS gets the AVX2 kernels such a CPU would run, not the
+ * SkylakeX ones, nor its own pick (SkylakeX on the Intel CPUs it knows). */
+#ifdef SF_NO_AVX512
+#define WANTED_CORETYPE "Haswell"
+#else
+#define WANTED_CORETYPE "SkylakeX"
+#endif
+
 gboolean
 sf_blas_cpu_has_avx512 (void)
 {
@@ -39,7 +48,7 @@ sf_blas_reexec_for_fast_kernels (int argc, char **argv)
   if (g_getenv (REEXEC_MARKER) != NULL || argc < 1 || argv == NULL || argv[0] == NULL)
     return FALSE;
   /* setenv, not g_setenv: nothing else runs yet, and execv passes environ on. */
-  if (setenv ("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0 || setenv (REEXEC_MARKER, "1", 1) != 0)
+  if (setenv ("OPENBLAS_CORETYPE", WANTED_CORETYPE, 1) != 0 || setenv (REEXEC_MARKER, "1", 1) != 0)
     return FALSE;
   execv ("/proc/self/exe", argv);
   /* Still here: exec failed. Do not leave a kernel choice the running library never saw. */

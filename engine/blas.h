@@ -18,8 +18,10 @@ G_BEGIN_DECLS
  * second attempt. Returns TRUE when nothing needed doing (the variable was
  * set already, or the CPU lacks AVX-512), FALSE when the fast kernels were
  * wanted but could not be had (the program goes on with the kernels it has).
- * To run without the re-execution (under a debugger, say), set
- * OPENBLAS_CORETYPE yourself (README, "Switches"). */
+ * A build without AVX-512 (meson option avx512=false) sets Haswell instead,
+ * the AVX2 kernels a CPU without AVX-512 gets. To run without the
+ * re-execution (under a debugger, say), set OPENBLAS_CORETYPE yourself
+ * (README, "Switches"). */
 gboolean    sf_blas_reexec_for_fast_kernels (int argc, char **argv);
 
 /* Whether the CPU and the OS support the AVX-512 subset of Skylake-X. */
