@@ -69,3 +69,28 @@ sf_blas_config (void)
   const char *config = openblas_get_config ();
   return config != NULL ? config : "unknown";
 }
+
+#ifdef SF_NO_AVX512
+#define AVX512_OFF "; AVX-512 off (build option)"
+#else
+#define AVX512_OFF ""
+#endif
+
+const char *
+sf_engine_simd_level (void)
+{
+#if !(defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__))
+  return "portable C";
+#elif defined(SF_NO_CLONES)
+  return "baseline x86-64 (SF_NO_CLONES)" AVX512_OFF;
+#else
+  /* The tests of the dispatch of simd.h's target_clones. */
+#ifndef SF_NO_AVX512
+  if (__builtin_cpu_supports ("x86-64-v4"))
+    return "x86-64-v4 (AVX-512)";
+#endif
+  if (__builtin_cpu_supports ("x86-64-v3"))
+    return "x86-64-v3 (AVX2, FMA)" AVX512_OFF;
+  return "baseline x86-64" AVX512_OFF;
+#endif
+}
