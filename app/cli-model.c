@@ -857,12 +857,16 @@ cli_run_bench (int argc, char **argv)
   double epoch_flops = 2 * tower_flops * (3.0 * pairs->n_train + pairs->n_validation);
   double gflops = epoch_flops / median / 1e9;
   long peak = peak_resident_mib ();
+  /* Which lowering each convolution ran as, and which copy of the engine's own loops. */
+  g_autofree char *convolutions = sf_model_describe_kernels (model);
   if (json)
     g_print ("{\"spec\": \"%s\", \"epochs\": %d, \"train_pairs\": %d, \"validation_pairs\": %d, \"batch\": %d, "
              "\"epoch_seconds_median\": %.3f, \"epoch_seconds_min\": %.3f, \"gflops_per_second\": %.1f, "
-             "\"peak_rss_mib\": %ld, \"kernels\": \"%s\", \"threads\": %d}\n",
+             "\"peak_rss_mib\": %ld, \"kernels\": \"%s\", \"threads\": %d, \"convolutions\": \"%s\", "
+             "\"engine_simd\": \"%s\"}\n",
              sf_model_get_spec (model), n, pairs->n_train, pairs->n_validation, settings.batch_size, median,
-             seconds[0], gflops, peak, sf_blas_kernel_name (), sf_parallel_n_workers ());
+             seconds[0], gflops, peak, sf_blas_kernel_name (), sf_parallel_n_workers (), convolutions,
+             sf_engine_simd_level ());
   else
     {
       g_print ("Network:            %s\n", sf_model_get_spec (model));
@@ -875,6 +879,8 @@ cli_run_bench (int argc, char **argv)
       g_print ("Achieved:           %.1f GFLOP/s (%.2f TFLOP per epoch)\n", gflops, epoch_flops / 1e12);
       g_print ("Peak memory:        %ld MiB resident\n", peak);
       g_print ("BLAS kernels:       %s (%s)\n", sf_blas_kernel_name (), sf_blas_config ());
+      g_print ("Convolutions:       %s\n", convolutions);
+      g_print ("Engine SIMD:        %s\n", sf_engine_simd_level ());
     }
   sf_train_settings_clear (&settings);
   return 0;

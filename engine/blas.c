@@ -8,6 +8,15 @@
 
 #define REEXEC_MARKER "SF_BLAS_REEXEC"
 
+/* A build without AVX-512 (meson option avx512=false) stands in for a CPU
+ * without it: OpenBLAS gets the AVX2 kernels such a CPU would run, not the
+ * SkylakeX ones, nor its own pick (SkylakeX on the Intel CPUs it knows). */
+#ifdef SF_NO_AVX512
+#define WANTED_CORETYPE "Haswell"
+#else
+#define WANTED_CORETYPE "SkylakeX"
+#endif
+
 gboolean
 sf_blas_cpu_has_avx512 (void)
 {
@@ -39,7 +48,7 @@ sf_blas_reexec_for_fast_kernels (int argc, char **argv)
   if (g_getenv (REEXEC_MARKER) != NULL || argc < 1 || argv == NULL || argv[0] == NULL)
     return FALSE;
   /* setenv, not g_setenv: nothing else runs yet, and execv passes environ on. */
-  if (setenv ("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0 || setenv (REEXEC_MARKER, "1", 1) != 0)
+  if (setenv ("OPENBLAS_CORETYPE", WANTED_CORETYPE, 1) != 0 || setenv (REEXEC_MARKER, "1", 1) != 0)
     return FALSE;
   execv ("/proc/self/exe", argv);
   /* Still here: exec failed. Do not leave a kernel choice the running library never saw. */
@@ -59,4 +68,29 @@ sf_blas_config (void)
 {
   const char *config = openblas_get_config ();
   return config != NULL ? config : "unknown";
+}
+
+#ifdef SF_NO_AVX512
+#define AVX512_OFF "; AVX-512 off (build option)"
+#else
+#define AVX512_OFF ""
+#endif
+
+const char *
+sf_engine_simd_level (void)
+{
+#if !(defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__))
+  return "portable C";
+#elif defined(SF_NO_CLONES)
+  return "baseline x86-64 (SF_NO_CLONES)" AVX512_OFF;
+#else
+  /* The tests of the dispatch of simd.h's target_clones. */
+#ifndef SF_NO_AVX512
+  if (__builtin_cpu_supports ("x86-64-v4"))
+    return "x86-64-v4 (AVX-512)";
+#endif
+  if (__builtin_cpu_supports ("x86-64-v3"))
+    return "x86-64-v3 (AVX2, FMA)" AVX512_OFF;
+  return "baseline x86-64" AVX512_OFF;
+#endif
 }

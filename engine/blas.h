@@ -1,5 +1,5 @@
 /* Getting OpenBLAS's fast kernels on CPUs it does not recognise, and naming
- * the kernels in use. */
+ * the kernels in use, OpenBLAS's and the engine's own. */
 #pragma once
 
 #include <glib.h>
@@ -18,8 +18,10 @@ G_BEGIN_DECLS
  * second attempt. Returns TRUE when nothing needed doing (the variable was
  * set already, or the CPU lacks AVX-512), FALSE when the fast kernels were
  * wanted but could not be had (the program goes on with the kernels it has).
- * To run without the re-execution (under a debugger, say), set
- * OPENBLAS_CORETYPE yourself (README, "Switches"). */
+ * A build without AVX-512 (meson option avx512=false) sets Haswell instead,
+ * the AVX2 kernels a CPU without AVX-512 gets. To run without the
+ * re-execution (under a debugger, say), set OPENBLAS_CORETYPE yourself
+ * (README, "Switches"). */
 gboolean    sf_blas_reexec_for_fast_kernels (int argc, char **argv);
 
 /* Whether the CPU and the OS support the AVX-512 subset of Skylake-X. */
@@ -30,5 +32,11 @@ const char *sf_blas_kernel_name (void);
 
 /* OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64". */
 const char *sf_blas_config (void);
+
+/* The engine's own vector code in use: the copy of simd.h's hot loops the
+ * CPU gets, e.g. "x86-64-v4 (AVX-512)", "x86-64-v3 (AVX2, FMA)",
+ * "baseline x86-64"; a build without AVX-512 adds "; AVX-512 off (build
+ * option)". */
+const char *sf_engine_simd_level (void);
 
 G_END_DECLS

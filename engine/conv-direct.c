@@ -6,7 +6,9 @@
 
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* SF_NO_AVX512 (meson option avx512=false) leaves the kernels out: every
+ * layer then takes conv.c's other lowerings (simd.h). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_AVX512)
 #include <immintrin.h>
 #define HAVE_DIRECT 1
 #define DIRECT_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))

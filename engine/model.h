@@ -174,6 +174,11 @@ gboolean            sf_model_uses_fused_first_block (const SfModel *model);
  * block since the model was made: which path ran. */
 guint64             sf_model_get_first_block_passes (const SfModel *model);
 
+/* The lowering each convolution runs as, one layer after another, e.g.
+ * "conv96k11 im2col · conv256k5 Winograd F(2×2, 5×5) · conv16k3 direct
+ * AVX-512": what the plan chose for this CPU and build. Free with g_free. */
+char               *sf_model_describe_kernels (SfModel *model);
+
 /* Python source rebuilding the model in PyTorch (tower and head). */
 char               *sf_model_to_python        (const SfModel *model);
 

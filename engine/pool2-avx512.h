@@ -12,8 +12,9 @@
 G_BEGIN_DECLS
 
 /* GCC on x86-64 only (the kernels use its target attributes); SF_NO_CLONES
- * leaves them out with the other CPU-specific code (simd.h). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_CLONES)
+ * and SF_NO_AVX512 leave them out with the other CPU-specific code (simd.h). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_CLONES) \
+  && !defined(SF_NO_AVX512)
 #define SF_POOL2_AVX512 1
 #else
 #define SF_POOL2_AVX512 0
