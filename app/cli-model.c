@@ -443,7 +443,8 @@ cli_run_train (int argc, char **argv)
     { NULL }
   };
   int status = 1;
-  if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv) || !apply_precision ("train", precision))
+  if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv)
+      || !apply_precision ("train", precision))
     {
       settings_options_clear (&o);
       return 2;

@@ -115,8 +115,8 @@ test_bf16_against_sgemm (void)
     for (int t = 0; t < 4; t++)
       {
         double worst = check_bf16_case (&cases[n], t & 1, t >> 1, rng);
-        g_test_message ("%dx%dx%d trans %d%d: worst error %.3g of sum |alpha a b|", cases[n].M, cases[n].N, cases[n].K, t & 1,
-                        t >> 1, worst);
+        g_test_message ("%dx%dx%d trans %d%d: worst error %.3g of sum |alpha a b|", cases[n].M, cases[n].N,
+                        cases[n].K, t & 1, t >> 1, worst);
       }
 }
 
