@@ -11,12 +11,14 @@ G_BEGIN_DECLS
 typedef enum {
   SF_PRECISION_FP32,  /* cblas_sgemm, always */
   SF_PRECISION_BF16,  /* bf16 factors, fp32 sums, where the CPU has AVX512_BF16 (else fp32) */
-  SF_PRECISION_AUTO,  /* bf16 where the CPU has AVX512_BF16, else fp32 */
+  SF_PRECISION_AUTO,  /* the best the CPU has: today the same as BF16 */
 } SfPrecision;
 
-/* The precision when nothing sets one: fp32, because bf16 did not measure
- * clearly faster end to end than OpenBLAS's fp32 kernels (docs/PERFORMANCE.md,
- * "bf16"); it is asked for, not assumed. */
+/* The precision when nothing sets one: fp32. bf16 took 10-25 % off the
+ * article network's CPU time on a (loaded) Zen 5, but the default preset's
+ * products are too small to leave OpenBLAS, so it gains nothing there, and
+ * the article's own 100-epoch accuracy in bf16 is not yet measured
+ * (docs/PERFORMANCE.md, "bf16"): asked for, not assumed. */
 #define SF_PRECISION_DEFAULT SF_PRECISION_FP32
 
 /* Sets the precision of every later sf_gemm() in the process (the default
