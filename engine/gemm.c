@@ -248,12 +248,15 @@ pack_b (guint32 *dst, enum CBLAS_TRANSPOSE trans, const float *B, int ldb, int j
   for (int jr = 0; jr < nc; jr += NR, dst += (gsize) kcp * NR)
     {
       int cols = MIN (NR, nc - jr);
-      if (trans == CblasNoTrans)
-        for (int v = 0; v < NR; v += 16)
-          pack_rows (dst + v, NR, 16, B + (gsize) pc * ldb + jc + jr + v, ldb, kc, cols - v);
-      else
-        for (int v = 0; v < NR; v += 16)
-          pack_lines (dst + v, NR, 16, B + (gsize) (jc + jr + v) * ldb + pc, ldb, kc, cols - v);
+      for (int v = 0; v < NR; v += 16)
+        {
+          /* Columns past the edge are zeros; their address is never formed. */
+          int j = MIN (jc + jr + v, jc + nc - 1);
+          if (trans == CblasNoTrans)
+            pack_rows (dst + v, NR, 16, B + (gsize) pc * ldb + j, ldb, kc, cols - v);
+          else
+            pack_lines (dst + v, NR, 16, B + (gsize) j * ldb + pc, ldb, kc, cols - v);
+        }
     }
 }
 
