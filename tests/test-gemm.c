@@ -148,6 +148,41 @@ test_bf16_exact_integers (void)
       }
 }
 
+/* Each factor is rounded to the nearest bf16, ties to even (not truncated):
+ * op(A)·I gives the rounded A exactly. bf16's step at 1 is 2^-7. */
+static void
+test_bf16_rounding (void)
+{
+  if (!sf_gemm_cpu_has_bf16 ())
+    {
+      g_test_skip ("this CPU (or OS) has no AVX512_BF16: the bf16 product is not used here");
+      return;
+    }
+  const float step = 1.0f / 128;
+  const struct {
+    float x, rounded;
+  } values[] = {
+    { 1.0f + 0.25f * step, 1.0f },               /* below half a step: down */
+    { 1.0f + 0.75f * step, 1.0f + step },        /* above half: up (truncation would go down) */
+    { 1.0f + 0.5f * step, 1.0f },                /* a tie, to the even 1 */
+    { 1.0f + 1.5f * step, 1.0f + 2 * step },     /* a tie, to the even 1 + 2·step */
+    { -(1.0f + 0.75f * step), -(1.0f + step) },  /* the same for negatives */
+    { 3.0e-3f, 0x1.8ap-9f },                     /* 0x1.89374cp-9: 7 bits 1000100, then 1…: up */
+  };
+  int M = G_N_ELEMENTS (values), K = 4, N = 4;
+  float A[G_N_ELEMENTS (values) * 4], B[16], C[G_N_ELEMENTS (values) * 4];
+  for (int i = 0; i < M; i++)
+    for (int k = 0; k < K; k++)
+      A[i * K + k] = values[i].x;
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < N; j++)
+      B[k * N + j] = k == j;
+  g_assert_true (sf_gemm_bf16 (CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N));
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++)
+      g_assert_cmpfloat (C[i * N + j], ==, values[i].rounded);
+}
+
 /* sf_gemm in fp32 is cblas_sgemm bit for bit, large or small; in bf16 a
  * large product leaves OpenBLAS where the CPU allows, a small one does not. */
 static void
@@ -195,6 +230,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/gemm/bf16-against-sgemm", test_bf16_against_sgemm);
   g_test_add_func ("/gemm/bf16-exact-integers", test_bf16_exact_integers);
+  g_test_add_func ("/gemm/bf16-rounding", test_bf16_rounding);
   g_test_add_func ("/gemm/precision-setting", test_precision_setting);
   return g_test_run ();
 }
