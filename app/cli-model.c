@@ -13,6 +13,7 @@
 #include "cli-common.h"
 #include "error.h"
 #include "evaluation.h"
+#include "gemm.h"
 #include "image.h"
 #include "npy.h"
 #include "parallel.h"
@@ -127,6 +128,26 @@ write_text_atomically (const char *path, const char *text, GError **error)
 
 /* An integer option not given: 0 is a value the settings check refuses. */
 #define OPTION_UNSET G_MININT
+
+/* --precision of train and bench: the engine's matrix products, process-wide.
+ * FALSE, with a message, on a name it does not know. */
+static gboolean
+apply_precision (const char *command, const char *name)
+{
+  SfPrecision precision;
+  if (name == NULL)
+    return TRUE;
+  if (!sf_gemm_precision_parse (name, &precision))
+    {
+      g_printerr ("siamese-faces-cli: %s: --precision %s: expected fp32, bf16 or auto\n", command, name);
+      return FALSE;
+    }
+  sf_gemm_set_precision (precision);
+  return TRUE;
+}
+
+#define PRECISION_OPTION_ENTRY(name) \
+  { "precision", 0, 0, G_OPTION_ARG_STRING, &(name), "Matrix products in fp32 (the default), bf16 (fp32 sums; CPUs with AVX512_BF16, else fp32) or auto (bf16 where the CPU has it)", "fp32|bf16|auto" }
 
 /* Options shared by train and bench that shape the settings. */
 typedef struct {
@@ -408,9 +429,11 @@ cli_run_train (int argc, char **argv)
   gboolean save_on_interrupt = FALSE;
   g_autofree char *init_path = NULL;
   int freeze = 0;
+  g_autofree char *precision = NULL;
   g_auto (CliRunOptions) run_options = { 0 };
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
+    PRECISION_OPTION_ENTRY (precision),
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, "Start from this model file's weights (fine-tuning); its spec and image size, unless --spec or --preset say otherwise, which must then match it", "MODEL" },
     { "freeze", 0, 0, G_OPTION_ARG_INT, &freeze, "With --init: keep the first N layers (spec tokens, numbered from 1 as the Model view shows) as they are", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the model here (.safetensors)", "MODEL" },
@@ -420,7 +443,8 @@ cli_run_train (int argc, char **argv)
     { NULL }
   };
   int status = 1;
-  if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv))
+  if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv)
+      || !apply_precision ("train", precision))
     {
       settings_options_clear (&o);
       return 2;
@@ -475,10 +499,10 @@ cli_run_train (int argc, char **argv)
     print_init (sf_trainer_get_settings (trainer));
   const SfPairSet *pairs = sf_trainer_get_pairs (trainer);
   SfModel *model = sf_trainer_get_model (trainer);
-  fprintf (stderr, "Training %s on %s: %d training + %d validation pairs (%s split), %" G_GSIZE_FORMAT " parameters, %s kernels\n",
+  fprintf (stderr, "Training %s on %s: %d training + %d validation pairs (%s split), %" G_GSIZE_FORMAT " parameters, %s kernels, %s\n",
            sf_model_get_spec (model), dataset->source != NULL ? dataset->source : "the demo faces",
            pairs->n_train, pairs->n_validation, sf_split_kind_name (settings.split),
-           sf_model_n_trainable (model), sf_blas_kernel_name ());
+           sf_model_n_trainable (model), sf_blas_kernel_name (), sf_gemm_precision_name ());
 
   TrainRun run = { .terminal = isatty (STDERR_FILENO), .save_on_interrupt = save_on_interrupt, .trainer = trainer,
                    .n_epochs = settings.epochs };
@@ -793,12 +817,14 @@ cli_run_bench (int argc, char **argv)
 {
   SettingsOptions o = SETTINGS_OPTIONS_UNSET;
   gboolean json = FALSE;
+  g_autofree char *precision = NULL;
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
+    PRECISION_OPTION_ENTRY (precision),
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL }
   };
-  if (!cli_parse_options ("bench", "[DATASET]", entries, &argc, &argv))
+  if (!cli_parse_options ("bench", "[DATASET]", entries, &argc, &argv) || !apply_precision ("bench", precision))
     {
       settings_options_clear (&o);
       return 2;
@@ -862,11 +888,11 @@ cli_run_bench (int argc, char **argv)
   if (json)
     g_print ("{\"spec\": \"%s\", \"epochs\": %d, \"train_pairs\": %d, \"validation_pairs\": %d, \"batch\": %d, "
              "\"epoch_seconds_median\": %.3f, \"epoch_seconds_min\": %.3f, \"gflops_per_second\": %.1f, "
-             "\"peak_rss_mib\": %ld, \"kernels\": \"%s\", \"threads\": %d, \"convolutions\": \"%s\", "
-             "\"engine_simd\": \"%s\"}\n",
+             "\"peak_rss_mib\": %ld, \"kernels\": \"%s\", \"precision\": \"%s\", \"threads\": %d, "
+             "\"convolutions\": \"%s\", \"engine_simd\": \"%s\"}\n",
              sf_model_get_spec (model), n, pairs->n_train, pairs->n_validation, settings.batch_size, median,
-             seconds[0], gflops, peak, sf_blas_kernel_name (), sf_parallel_n_workers (), convolutions,
-             sf_engine_simd_level ());
+             seconds[0], gflops, peak, sf_blas_kernel_name (), sf_gemm_precision_name (), sf_parallel_n_workers (),
+             convolutions, sf_engine_simd_level ());
   else
     {
       g_print ("Network:            %s\n", sf_model_get_spec (model));
@@ -881,6 +907,7 @@ cli_run_bench (int argc, char **argv)
       g_print ("BLAS kernels:       %s (%s)\n", sf_blas_kernel_name (), sf_blas_config ());
       g_print ("Convolutions:       %s\n", convolutions);
       g_print ("Engine SIMD:        %s\n", sf_engine_simd_level ());
+      g_print ("Precision:          %s (matrix products large enough to leave OpenBLAS)\n", sf_gemm_precision_name ());
     }
   sf_train_settings_clear (&settings);
   return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conv-direct.h"
+#include "gemm.h"
 #include "simd.h"
 #include "winograd.h"
 
@@ -424,7 +425,7 @@ sf_conv_forward (const SfConv *conv, float *y, const float *inp, int n, const fl
         im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
       else
         im2col (workspace, inp, n, s, conv->pad);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, nhw, ckk, 1.0f, weight, ckk, workspace, nhw,
+      sf_gemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, nhw, ckk, 1.0f, weight, ckk, workspace, nhw,
                    0.0f, y, nhw);
       return;
     }
@@ -473,11 +474,11 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
         im2col_strided (workspace, workspace + (gsize) ckk * nhw, inp, n, conv);
       else
         im2col (workspace, inp, n, s, conv->pad);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, ckk, nhw, 1.0f, dy, nhw, workspace, nhw, 1.0f,
+      sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, ckk, nhw, 1.0f, dy, nhw, workspace, nhw, 1.0f,
                    dacc, ckk);
       if (dinp == NULL)
         return;
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, nhw, s->OC, 1.0f, weight, ckk, dy, nhw, 0.0f,
+      sf_gemm (CblasRowMajor, CblasTrans, CblasNoTrans, ckk, nhw, s->OC, 1.0f, weight, ckk, dy, nhw, 0.0f,
                    workspace, nhw);
       if (s->stride > 1)
         col2im_strided (dinp, workspace + (gsize) ckk * nhw, workspace, n, conv);

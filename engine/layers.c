@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "layers-private.h"
 #include "rng.h"
 
@@ -366,7 +367,7 @@ sf_l2norm_backward (float *dinp, const float *dout, const float *out, const floa
 void
 sf_dense_forward (float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
+  sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
   if (bias != NULL)
     for (int n = 0; n < N; n++)
       for (int o = 0; o < OC; o++)
@@ -377,7 +378,7 @@ void
 sf_dense_backward (float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                    const float *weight, int N, int C, int OC)
 {
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+  sf_gemm (CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
   if (dbias != NULL)
     for (int o = 0; o < OC; o++)
       {
@@ -387,7 +388,7 @@ sf_dense_backward (float *dinp, float *dweight, float *dbias, const float *dout,
         dbias[o] += (float) sum;
       }
   if (dinp != NULL)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    sf_gemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
 }
 
 void

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "simd.h"
 
 /* ------------------------------------------------------------------------ */
@@ -428,7 +429,7 @@ sf_winograd_prepare (const SfConv *conv, float *cache, const float *weight)
   /* cache[alpha², OC·C] = (G ⊗ G)[alpha², K²] · weight[OC·C, K²]ᵀ */
   const SfConvShape *s = &conv->shape;
   int a2 = conv->alpha * conv->alpha, kk = s->K * s->K, planes = s->OC * s->C;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, a2, planes, kk, 1.0f, conv->gg, kk, weight, kk, 0.0f, cache,
+  sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, a2, planes, kk, 1.0f, conv->gg, kk, weight, kk, 0.0f, cache,
                planes);
 }
 
@@ -438,7 +439,7 @@ sf_winograd_finish (const SfConv *conv, float *dweight, const float *dacc)
   /* dweight[OC·C, K²] += dacc[alpha², OC·C]ᵀ · (G ⊗ G)[alpha², K²] */
   const SfConvShape *s = &conv->shape;
   int a2 = conv->alpha * conv->alpha, kk = s->K * s->K, planes = s->OC * s->C;
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, planes, kk, a2, 1.0f, dacc, planes, conv->gg, kk, 1.0f,
+  sf_gemm (CblasRowMajor, CblasTrans, CblasNoTrans, planes, kk, a2, 1.0f, dacc, planes, conv->gg, kk, 1.0f,
                dweight, kk);
 }
 
@@ -452,7 +453,7 @@ sf_winograd_forward (const SfConv *conv, float *y, const float *inp, int n, cons
   float *scratch = M + (gsize) a2 * OC * nt;
   winograd_input (conv, V, inp, n, scratch);
   for (int t = 0; t < a2; t++)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nt, C, 1.0f, cache + (gsize) t * OC * C, C,
+    sf_gemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nt, C, 1.0f, cache + (gsize) t * OC * C, C,
                  V + (gsize) t * C * nt, nt, 0.0f, M + (gsize) t * OC * nt, nt);
   winograd_output (conv, y, M, n, scratch);
 }
@@ -469,13 +470,13 @@ sf_winograd_backward (const SfConv *conv, float *dinp, float *dacc, const float 
   winograd_input (conv, V, inp, n, scratch);
   winograd_output_adjoint (conv, dM, dy, n, scratch);
   for (int t = 0; t < a2; t++)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, nt, 1.0f, dM + (gsize) t * OC * nt, nt,
+    sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, nt, 1.0f, dM + (gsize) t * OC * nt, nt,
                  V + (gsize) t * C * nt, nt, 1.0f, dacc + (gsize) t * OC * C, C);
   if (dinp == NULL)
     return;
   /* dV overwrites V, which the weight gradient no longer needs. */
   for (int t = 0; t < a2; t++)
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, C, nt, OC, 1.0f, cache + (gsize) t * OC * C, C,
+    sf_gemm (CblasRowMajor, CblasTrans, CblasNoTrans, C, nt, OC, 1.0f, cache + (gsize) t * OC * C, C,
                  dM + (gsize) t * OC * nt, nt, 0.0f, V + (gsize) t * C * nt, nt);
   winograd_input_adjoint (conv, dinp, V, n, scratch);
 }
