@@ -103,7 +103,7 @@ sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *
  * against F(2×2)'s 4, and for K = 5 F(3×3) 5.4 and F(4×4) 4 against 9, with
  * transforms of about the same cost per output. m = 4 only on planes of 8×8
  * and more: on 4×4 planes (one tile per image, most of it padding) a 64→128
- * 3×3 layer measured 0.96–1.0× F(2×2)'s speed, and a 64→128 5×5 layer 0.95×
+ * 3×3 layer measured 0.96–1.0× F(2×2)'s speed, and a 64→128 5×5 layer 0.94×
  * (docs/PERFORMANCE.md). SF_WINOGRAD_TILE=2 forces F(2×2, K×K), for
  * comparison. */
 static int

@@ -8,12 +8,11 @@
 
 /* Scratch per worker for one convolution chunk, and the most images per chunk:
  * small chunks keep the GEMM operands in cache. The workspace is the largest
- * layer's chunk, so the budget sets the peak memory: at 8 MiB the article's
- * conv256k5 (F(4×4, 5×5), 6.5 MiB per image) runs one image per chunk, its
- * conv384k3 (F(4×4, 3×3)) four, as fast as eight on one core (measured,
- * docs/PERFORMANCE.md, "Winograd F(3×3, 5×5)"), and 2 workers need 14 MiB
- * less than at 16 MiB. */
-#define CHUNK_BUDGET_BYTES ((gsize) 8 << 20)
+ * layer's chunk, so the budget sets part of the peak memory; at 8 MiB the
+ * article's conv256k5 (F(4×4, 5×5), 6.5 MiB per image) would run one image
+ * per chunk, saving 14 MiB with 2 workers but costing 22 % more CPU time per
+ * epoch with Haswell kernels (docs/PERFORMANCE.md, "Winograd F(3×3, 5×5)"). */
+#define CHUNK_BUDGET_BYTES ((gsize) 16 << 20)
 #define MAX_CHUNK 8
 
 static gsize
