@@ -97,22 +97,36 @@ sf_conv2d_backward_ref (float *dinp, float *dweight, float *dbias, const float *
  * 513; 32→64 on 16×16 1543 against 1441, so below 16). */
 #define DIRECT_BELOW 16
 
-/* The output tile side of a Winograd layer: F(4×4, 3×3) does 36 multiply-adds
- * per 4×4 outputs where F(2×2, 3×3) does 16 per 2×2 (2.25 against 4 per
- * output), with transforms of about the same cost per output; it is used
- * on planes of 8×8 and more where its tiles, rounded up at the plane's
- * edges, still need fewer GEMM multiply-adds. On 4×4 planes (one 6×6 tile
- * per image) a 64→128 layer measured 0.96–1.0× F(2×2)'s speed, against
- * 1.2–1.3× on 8×8 and 16×16 (docs/PERFORMANCE.md). SF_WINOGRAD_TILE=2
- * forces F(2×2, 3×3), for comparison. */
+/* The output tile side m of a Winograd layer F(m×m, K×K): the one whose
+ * tiles, rounded up at the plane's edges, need the fewest GEMM multiply-adds
+ * (alpha² per tile and channel pair, alpha = m + K - 1), among m = 2 and 4
+ * for K = 3 and m = 2, 3 and 4 for K = 5. Per output, F(4×4, 3×3) does 2.25
+ * against F(2×2)'s 4, and for K = 5 F(3×3) 5.4 and F(4×4) 4 against 9, with
+ * transforms of about the same cost per output. m = 4 only on planes of 8×8
+ * and more: on 4×4 planes (one tile per image, most of it padding) a 64→128
+ * 3×3 layer measured 0.96–1.0× F(2×2)'s speed, and a 64→128 5×5 layer 0.94×
+ * (docs/PERFORMANCE.md). SF_WINOGRAD_TILE=2 forces F(2×2, K×K), for
+ * comparison. */
 static int
 winograd_tile (const SfConvShape *s)
 {
-  if (s->K != 3 || s->H < 8 || s->W < 8 || g_strcmp0 (g_getenv ("SF_WINOGRAD_TILE"), "2") == 0)
+  if (g_strcmp0 (g_getenv ("SF_WINOGRAD_TILE"), "2") == 0)
     return 2;
-  double f2 = 16.0 * ((s->H + 1) / 2) * ((s->W + 1) / 2);
-  double f4 = 36.0 * ((s->H + 3) / 4) * ((s->W + 3) / 4);
-  return f4 < f2 ? 4 : 2;
+  int best = 2, largest = s->H >= 8 && s->W >= 8 ? 4 : s->K == 5 ? 3 : 2;
+  double fewest = G_MAXDOUBLE;
+  for (int m = 2; m <= largest; m++)
+    {
+      if (s->K == 3 && m == 3)
+        continue;
+      double alpha = m + s->K - 1;
+      double macs = alpha * alpha * ((s->H + m - 1) / m) * ((s->W + m - 1) / m);
+      if (macs < fewest)
+        {
+          fewest = macs;
+          best = m;
+        }
+    }
+  return best;
 }
 
 void

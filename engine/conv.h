@@ -1,8 +1,8 @@
 /* 2-D convolution, padding K/2, odd kernels, over NCHW float32: lowered to
- * cblas_sgemm by im2col, or at stride 1 by Winograd F(2×2, k×k) for k = 3
- * and 5 or F(4×4, 3×3) (the same linear map with 2.25×, 2.8× and 4× fewer
- * multiplications; its backward pass is its exact adjoint) or the direct 3×3
- * kernels. The fast
+ * cblas_sgemm by im2col, or at stride 1 by Winograd F(2×2, 3×3) or
+ * F(4×4, 3×3), F(2×2, 5×5), F(3×3, 5×5) or F(4×4, 5×5) (the same linear map
+ * with 2.25×, 4×, 2.8×, 4.6× and 6.25× fewer multiplications; its backward
+ * pass is its exact adjoint) or the direct 3×3 kernels. The fast
  * paths work on chunks of images so the caller bounds memory and spreads
  * chunks over threads; a direct reference twin serves the tests. */
 #pragma once
@@ -26,7 +26,7 @@ typedef enum {
   SF_CONV_DIRECT,    /* K = 3, stride 1, W a multiple of 16, AVX-512 only; AUTO otherwise */
 } SfConvAlgo;
 
-#define SF_WINOGRAD_MAX_ALPHA 6
+#define SF_WINOGRAD_MAX_ALPHA 8
 #define SF_WINOGRAD_MAX_M     4
 
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
   int pad;           /* (K - 1) / 2 */
   int out_h, out_w;  /* the output's size */
   /* Winograd F(m×m, K×K): tiles of alpha×alpha inputs give m×m outputs. */
-  int m;             /* 2, or 4 for K = 3 */
+  int m;             /* 2 or 4 for K = 3; 2, 3 or 4 for K = 5 */
   int alpha;         /* m + K - 1 */
   int tiles_h, tiles_w, tiles;
   float at[SF_WINOGRAD_MAX_M][SF_WINOGRAD_MAX_ALPHA];      /* Aᵀ [m, alpha] */

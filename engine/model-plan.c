@@ -7,7 +7,11 @@
 #include "error.h"
 
 /* Scratch per worker for one convolution chunk, and the most images per chunk:
- * small chunks keep the GEMM operands in cache. */
+ * small chunks keep the GEMM operands in cache. The workspace is the largest
+ * layer's chunk, so the budget sets part of the peak memory; at 8 MiB the
+ * article's conv256k5 (F(4×4, 5×5), 6.5 MiB per image) would run one image
+ * per chunk, saving 14 MiB with 2 workers but costing 22 % more CPU time per
+ * epoch with Haswell kernels (docs/PERFORMANCE.md, "Winograd F(3×3, 5×5)"). */
 #define CHUNK_BUDGET_BYTES ((gsize) 16 << 20)
 #define MAX_CHUNK 8
 
@@ -85,9 +89,10 @@ unfuse_first_block (SfModel *model)
  * 64→64 2623 against 2521. */
 #define BLOCK_DIRECT_BELOW 32
 
-/* A convolution's lowering, chunks, weight transform and gradient
- * accumulators; *workspace grows to the scratch its chunks need per worker.
- * in_block: a convolution inside a residual block. */
+/* A convolution's lowering, chunks, weight transform and the size of its
+ * gradient accumulators (share_dacc places them); *workspace grows to the
+ * scratch its chunks need per worker. in_block: a convolution inside a
+ * residual block. */
 static gboolean
 plan_conv (SfModel *model, ConvStage *cs, const SfConvShape *shape, int pool, gboolean in_block, gsize *workspace)
 {
@@ -102,15 +107,49 @@ plan_conv (SfModel *model, ConvStage *cs, const SfConvShape *shape, int pool, gb
   cs->cache = g_try_new (float, MAX (sf_conv_cache_size (&cs->conv), 1));
   cs->dacc_size = sf_conv_dacc_size (&cs->conv);
   cs->dacc_stride = cs->dacc_size + shape->OC;
-  cs->dacc = g_try_new (float, cs->dacc_stride * model->n_groups);
-  return cs->cache != NULL && cs->dacc != NULL;
+  return cs->cache != NULL;
+}
+
+/* The conv stages of stage st (a residual block has up to three). */
+static int
+stage_convs (Stage *st, ConvStage *convs[3])
+{
+  if (st->kind == STAGE_CONV)
+    {
+      convs[0] = &st->u.conv;
+      return 1;
+    }
+  if (st->kind != STAGE_RESIDUAL || st->u.res == NULL)
+    return 0;
+  convs[0] = &st->u.res->conv1;
+  convs[1] = &st->u.res->conv2;
+  convs[2] = &st->u.res->shortcut;
+  return st->u.res->projection ? 3 : 2;
+}
+
+/* One set of weight-gradient accumulators for all conv stages: a conv's
+ * accumulators live only within its _sf_model_conv_backward (cleared at its
+ * start, summed into the gradient at its end), and the stages run backward
+ * one after another. Separate sets cost the article's network 12 MiB. */
+static gboolean
+share_dacc (SfModel *model)
+{
+  gsize largest = 0;
+  ConvStage *convs[3];
+  for (int s = 0; s < model->n_stages; s++)
+    for (int k = stage_convs (&model->stages[s], convs) - 1; k >= 0; k--)
+      largest = MAX (largest, convs[k]->dacc_stride);
+  model->dacc_pool = g_try_new (float, MAX (largest * model->n_groups, 1));
+  for (int s = 0; s < model->n_stages; s++)
+    for (int k = stage_convs (&model->stages[s], convs) - 1; k >= 0; k--)
+      convs[k]->dacc = model->dacc_pool;
+  return model->dacc_pool != NULL;
 }
 
 static void
 free_conv (ConvStage *cs, int n_groups)
 {
   g_free (cs->cache);
-  g_free (cs->dacc);
   for (int g = 0; cs->sums != NULL && g < n_groups; g++)
     sf_first_block_sums_free (cs->sums[g]);
   g_free (cs->sums);
@@ -333,6 +372,7 @@ _sf_model_plan_stages (SfModel *model, GError **error)
   for (int s = model->n_stages - 1; s >= 0; s--)
     if (sf_stage_has_params (&model->stages[s]))
       model->first_param_stage = s;
+  ok = share_dacc (model) && ok;
   model->max_size = max_size;
   model->stages_workspace = workspace;
   model->workspace_stride = workspace;
@@ -359,6 +399,7 @@ _sf_model_free_stages (SfModel *model)
       else if (st->kind == STAGE_RESIDUAL)
         free_residual (st->u.res, model->n_groups);
     }
+  g_clear_pointer (&model->dacc_pool, g_free);
   g_free (model->stages);
 }
 

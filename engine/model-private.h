@@ -176,6 +176,7 @@ struct _SfModel {
   gsize stages_workspace;    /* floats per worker the stages need without a first block */
   gsize workspace_stride;    /* floats per worker */
   gsize max_size;            /* the largest per-image tensor, floats */
+  float *dacc_pool;          /* every conv stage's dacc: one runs backward at a time */
 
   /* Sized for `capacity` images. */
   int capacity;

@@ -1,6 +1,6 @@
 /* Winograd F(m×m, k×k) convolution for F(2×2, 3×3), F(4×4, 3×3) and
- * F(2×2, 5×5): the transform matrices, the tile transforms and their
- * adjoints around per-tile GEMMs; see winograd.h. */
+ * F(2×2, 5×5), F(3×3, 5×5), F(4×4, 5×5): the transform matrices, the tile
+ * transforms and their adjoints around per-tile GEMMs; see winograd.h. */
 #include "winograd.h"
 
 #include <cblas.h>
@@ -13,7 +13,7 @@
 /* ------------------------------------------------------------------------ */
 /* Set-up                                                                   */
 
-/* Inverts the n×n matrix a in place (n ≤ 6, well conditioned by construction). */
+/* Inverts the n×n matrix a in place (n ≤ 8, well conditioned by construction). */
 static void
 invert (double a[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA], int n)
 {
@@ -55,16 +55,17 @@ invert (double a[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA], int n)
   memcpy (a, inv, sizeof inv);
 }
 
-/* Toom-Cook F(m, r) on the points 0, 1, -1, 2, -2 (as many as needed) and ∞
- * (for F(4, 3) these are Lavin and Gray's matrices):
+/* Toom-Cook F(m, r) on the points 0, 1, -1, 2, -2, 1/2, -1/2 (as many as
+ * needed) and ∞ (for F(4, 3) these are Lavin and Gray's matrices):
  * y = Aᵀ[(G w) ⊙ (Bᵀ x)] is the correlation y_i = Σ_k w_k x_{i+k}. With E the
  * evaluation matrix of degree-(alpha-1) polynomials, A and G evaluate the
  * factors and Bᵀ = E⁻ᵀ; row j of G is divided by f_j = Π(p_j - p_l) and row j
- * of Bᵀ multiplied by it, which keeps Bᵀ integral. */
+ * of Bᵀ multiplied by it, which keeps Bᵀ integral up to alpha 6. F(3, 5)
+ * takes 1/2 as its sixth point: -1/2 measured the same error (tests/test-layers.c). */
 static void
 winograd_matrices (SfConv *conv)
 {
-  static const double points[] = { 0, 1, -1, 2, -2 };
+  static const double points[] = { 0, 1, -1, 2, -2, 0.5, -0.5 };
   int m = conv->m, r = conv->shape.K, alpha = conv->alpha, finite = alpha - 1;
   double e[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA] = { { 0 } };
   double f[SF_WINOGRAD_MAX_ALPHA];
@@ -103,7 +104,7 @@ winograd_matrices (SfConv *conv)
 void
 sf_winograd_init (SfConv *conv, int m)
 {
-  g_return_if_fail (m == 2 || (m == 4 && conv->shape.K == 3));
+  g_return_if_fail (m == 2 || (m == 4 && conv->shape.K == 3) || ((m == 3 || m == 4) && conv->shape.K == 5));
   conv->m = m;
   conv->alpha = m + conv->shape.K - 1;
   conv->tiles_h = (conv->shape.H + m - 1) / m;
@@ -137,8 +138,8 @@ combine (float *restrict out, const float *restrict in, gsize stride, const floa
         s[n] = in + q * stride;
         c[n++] = coef[q];
       }
-  const float *restrict s0 = s[0], *restrict s1 = s[1], *restrict s2 = s[2];
-  const float *restrict s3 = s[3], *restrict s4 = s[4], *restrict s5 = s[5];
+  const float *restrict s0 = s[0], *restrict s1 = s[1], *restrict s2 = s[2], *restrict s3 = s[3];
+  const float *restrict s4 = s[4], *restrict s5 = s[5], *restrict s6 = s[6], *restrict s7 = s[7];
   switch (n)
     {
     case 0:
@@ -164,9 +165,19 @@ combine (float *restrict out, const float *restrict in, gsize stride, const floa
       for (gsize t = 0; t < len; t++)
         out[t] = c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t];
       break;
-    default:
+    case 6:
       for (gsize t = 0; t < len; t++)
         out[t] = c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t];
+      break;
+    case 7:
+      for (gsize t = 0; t < len; t++)
+        out[t] = c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t]
+                 + c[6] * s6[t];
+      break;
+    default:
+      for (gsize t = 0; t < len; t++)
+        out[t] = c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t]
+                 + c[6] * s6[t] + c[7] * s7[t];
       break;
     }
 }

@@ -1,4 +1,4 @@
-/* Winograd F(2×2, k×k) for k = 3 and 5, and F(4×4, 3×3): the lowering
+/* Winograd F(m×m, 3×3) for m = 2, 4 and F(m×m, 5×5) for m = 2, 3, 4: the lowering
  * sf_conv_* choose when there are enough channels (see conv.h; private to
  * engine/). Layouts as in conv.h: y and dy [OC, n, H*W], the cache U [alpha², OC, C]. */
 #pragma once
@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* Fills m (the output tile side: 2, or 4 for K = 3), alpha, the tile counts
+/* Fills m (the output tile side: 2 or 4 for K = 3; 2, 3 or 4 for K = 5), alpha, the tile counts
  * and the transform matrices of conv (shape set). */
 void  sf_winograd_init            (SfConv *conv, int m);
 /* Floats of scratch for a chunk of n images. */
