@@ -274,6 +274,33 @@ test_conv_matches_direct (void)
           }
 }
 
+/* The largest error relative to the largest |value| of Winograd F(m×m, k×k)
+ * against the reference convolution, forward and both gradients, over
+ * `shapes` (kernel size k each) at two chunk sizes of a batch of 5; each
+ * check fails the test above `bound`. */
+static double
+winograd_worst_error (const SfConvShape *shapes, guint n_shapes, int m, guint64 seed, double bound)
+{
+  SfRng rng;
+  sf_rng_seed (&rng, seed);
+  const int N = 5;
+  double worst = 0;
+  for (guint k = 0; k < n_shapes; k++)
+    for (int chunk = 2; chunk <= N; chunk += 3)
+      {
+        SfConvShape s = shapes[k];
+        SfConv conv;
+        sf_conv_init (&conv, &s, SF_CONV_WINOGRAD);
+        sf_winograd_init (&conv, m);
+        g_assert_cmpint (conv.alpha, ==, m + s.K - 1);
+        g_assert_cmpint (conv.tiles, ==, ((s.H + m - 1) / m) * ((s.W + m - 1) / m));
+        g_autofree char *what = g_strdup_printf ("winograd F(%d,%d) C%d %dx%d OC%d chunk %d", m, s.K, s.C, s.H, s.W,
+                                                 s.OC, chunk);
+        worst = MAX (worst, check_conv_within (&conv, N, chunk, &rng, FALSE, what, bound));
+      }
+  return worst;
+}
+
 /* Winograd F(4×4, 3×3) against the reference convolution, forward and both
  * gradients, on odd sides (tiles cut by the plane's edge, planes smaller
  * than one tile) and chunks that split the batch. Its transforms evaluate at
@@ -289,22 +316,7 @@ test_conv_winograd_f43 (void)
     { 3, 7, 9, 4, 3 }, { 2, 5, 3, 5, 3 }, { 1, 1, 2, 3, 3 }, { 5, 2, 11, 3, 3 }, { 6, 13, 10, 7, 3 },
     { 24, 9, 5, 16, 3 }, { 8, 4, 4, 8, 3 }, { 3, 17, 1, 2, 3 },
   };
-  SfRng rng;
-  sf_rng_seed (&rng, 19);
-  const int N = 5;
-  double worst = 0;
-  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
-    for (int chunk = 2; chunk <= N; chunk += 3)
-      {
-        SfConvShape s = shapes[k];
-        SfConv conv;
-        sf_conv_init (&conv, &s, SF_CONV_WINOGRAD);
-        sf_winograd_init (&conv, 4);
-        g_assert_cmpint (conv.alpha, ==, 6);
-        g_assert_cmpint (conv.tiles, ==, ((s.H + 3) / 4) * ((s.W + 3) / 4));
-        g_autofree char *what = g_strdup_printf ("winograd F(4,3) C%d %dx%d OC%d chunk %d", s.C, s.H, s.W, s.OC, chunk);
-        worst = MAX (worst, check_conv_within (&conv, N, chunk, &rng, FALSE, what, 2e-5));
-      }
+  double worst = winograd_worst_error (shapes, G_N_ELEMENTS (shapes), 4, 19, 2e-5);
   g_test_message ("F(4x4, 3x3): largest relative error %.3g", worst);
 }
 
@@ -327,26 +339,9 @@ test_conv_winograd_f5 (void)
     { 3, 7, 11, 4, 5 }, { 2, 5, 3, 5, 5 }, { 1, 1, 2, 3, 5 }, { 5, 2, 13, 3, 5 }, { 6, 13, 10, 7, 5 },
     { 24, 10, 8, 16, 5 }, { 32, 16, 16, 24, 5 }, { 3, 17, 1, 2, 5 }, { 16, 32, 32, 8, 5 },
   };
-  const double bound = 1e-4;
   for (int m = 2; m <= 4; m++)
     {
-      SfRng rng;
-      sf_rng_seed (&rng, 23);
-      const int N = 5;
-      double worst = 0;
-      for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
-        for (int chunk = 2; chunk <= N; chunk += 3)
-          {
-            SfConvShape s = shapes[k];
-            SfConv conv;
-            sf_conv_init (&conv, &s, SF_CONV_WINOGRAD);
-            sf_winograd_init (&conv, m);
-            g_assert_cmpint (conv.alpha, ==, m + 4);
-            g_assert_cmpint (conv.tiles, ==, ((s.H + m - 1) / m) * ((s.W + m - 1) / m));
-            g_autofree char *what = g_strdup_printf ("winograd F(%d,5) C%d %dx%d OC%d chunk %d", m, s.C, s.H, s.W, s.OC,
-                                                     chunk);
-            worst = MAX (worst, check_conv_within (&conv, N, chunk, &rng, FALSE, what, bound));
-          }
+      double worst = winograd_worst_error (shapes, G_N_ELEMENTS (shapes), m, 23, 1e-4);
       g_test_message ("F(%dx%d, 5x5): largest relative error %.3g", m, m, worst);
     }
 }
