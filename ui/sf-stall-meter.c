@@ -47,7 +47,18 @@ typedef struct {
   int shown;                 /* the one shown, -1 before the first switch */
   gint64 worst_in_view[MAX_VIEWS];   /* µs: the latest tick while each view was shown */
   gint64 worst_at_start;     /* µs: the latest tick before the first switch */
+  GArray *late_ticks;        /* LateTick: every tick late by more than LATE_LIST_MS, to find the cause */
 } Meter;
+
+#define LATE_LIST_MS 50
+
+typedef struct {
+  gint64 at;                 /* µs since Start */
+  gint64 late;               /* µs */
+  gint64 busy;               /* µs of the main thread's own work since the tick before */
+  int view;                  /* -1 before the first switch */
+  gboolean first_showing;
+} LateTick;
 
 /* CPU time of the calling thread: a gap the main thread spent working, not
  * waiting for a core the rest of the machine held. */
@@ -83,6 +94,7 @@ meter_free (Meter *m)
   g_clear_object (&m->clock);
   g_array_unref (m->lateness);
   g_array_unref (m->switch_to_paint);
+  g_array_unref (m->late_ticks);
   g_object_unref (m->window);
   g_application_release (m->application);
   g_object_unref (m->application);
@@ -124,7 +136,8 @@ report (Meter *m)
 
   g_array_sort (m->lateness, compare_int64);
   g_array_sort (m->switch_to_paint, compare_int64);
-  printf ("measured: %.1f s of training with the views switched every %d ms\n", seconds, SWITCH_MS);
+  printf ("measured: %.1f s of training with the views switched every %d ms; Start at %.3f s of the monotonic "
+          "clock (for a profiler's timestamps)\n", seconds, SWITCH_MS, m->started / (double) G_USEC_PER_SEC);
   printf ("main loop: %u ticks of %d ms; lateness median %.1f ms, 99th percentile %.1f ms, worst %.1f ms; "
           "%u late by more than 50 ms, %u by more than 100 ms\n",
           m->lateness->len, TICK_MS, quantile_ms (m->lateness, 0.5), quantile_ms (m->lateness, 0.99),
@@ -144,6 +157,13 @@ report (Meter *m)
   printf ("the longest gap: %.1f ms, of which the main thread worked %.1f ms; "
           "in it %ld waits and %ld preemptions\n", m->worst_gap / 1000.0, m->worst_gap_busy / 1000.0,
           m->worst_gap_voluntary, m->worst_gap_involuntary);
+  for (guint k = 0; k < m->late_ticks->len; k++)
+    {
+      const LateTick *t = &g_array_index (m->late_ticks, LateTick, k);
+      printf ("late tick: %.2f s after Start, %s%s, %.1f ms late, the main thread worked %.1f ms\n",
+              t->at / (double) G_USEC_PER_SEC, t->view >= 0 ? sf_window_view_names[t->view] : "before the first switch",
+              t->first_showing ? " (its first showing)" : "", t->late / 1000.0, t->busy / 1000.0);
+    }
   printf ("view switch to frame drawn: %u switches; median %.1f ms, worst %.1f ms\n", m->switch_to_paint->len,
           quantile_ms (m->switch_to_paint, 0.5), quantile_ms (m->switch_to_paint, 1.0));
   if (trainer != NULL)
@@ -226,6 +246,11 @@ tick_cb (gpointer data)
     }
   else
     m->worst_at_start = MAX (m->worst_at_start, late);
+  if (late > LATE_LIST_MS * 1000)
+    {
+      LateTick t = { now - m->started, late, busy, m->shown, m->shown >= 0 && !m->shown_before[m->shown] };
+      g_array_append_val (m->late_ticks, t);
+    }
   if (now - m->started < m->seconds * G_USEC_PER_SEC)
     return G_SOURCE_CONTINUE;
   /* Time is up: stop switching, stop the run, report once it has ended. */
@@ -308,6 +333,7 @@ sf_stall_meter_start (SfWindow *window, double seconds)
   m->seconds = seconds;
   m->lateness = g_array_new (FALSE, FALSE, sizeof (gint64));
   m->switch_to_paint = g_array_new (FALSE, FALSE, sizeof (gint64));
+  m->late_ticks = g_array_new (FALSE, FALSE, sizeof (LateTick));
   m->waiting_since = g_get_monotonic_time ();
   m->shown = -1;
   g_timeout_add (200, wait_ready_cb, m);
