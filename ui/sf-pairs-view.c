@@ -43,7 +43,7 @@ struct _SfPairsView
   GtkStack *stack;
   AdwStatusPage *error_page;
   GtkSpinner *spinner;
-  GtkListView *list_view;
+  GtkGridView *pair_grid;
 
   /* Owned */
   SfFaceList *faces;
@@ -176,7 +176,7 @@ update_counts (SfPairsView *self)
 static void
 set_pair_list (SfPairsView *self, SfPairList *pair_list)
 {
-  gtk_list_view_set_model (self->list_view, NULL);
+  gtk_grid_view_set_model (self->pair_grid, NULL);
   g_clear_object (&self->selection);
   g_set_object (&self->pair_list, pair_list);
 
@@ -187,7 +187,7 @@ set_pair_list (SfPairsView *self, SfPairList *pair_list)
       gtk_single_selection_set_autoselect (self->selection, FALSE);
       gtk_single_selection_set_can_unselect (self->selection, TRUE);
       gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-      gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+      gtk_grid_view_set_model (self->pair_grid, GTK_SELECTION_MODEL (self->selection));
       gtk_stack_set_visible_child_name (self->stack, "pairs");
     }
   update_counts (self);
@@ -350,7 +350,7 @@ unbind_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, SfPairsView
 }
 
 static void
-list_activate_cb (SfPairsView *self, guint position)
+pair_activate_cb (SfPairsView *self, guint position)
 {
   sf_pairs_view_open_pair (self, position);
 }
@@ -374,8 +374,8 @@ sf_pairs_view_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  if (self->list_view != NULL)
-    gtk_list_view_set_model (self->list_view, NULL);
+  if (self->pair_grid != NULL)
+    gtk_grid_view_set_model (self->pair_grid, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), SF_TYPE_PAIRS_VIEW);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -460,7 +460,7 @@ sf_pairs_view_class_init (SfPairsViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SfPairsView, stack);
   gtk_widget_class_bind_template_child (widget_class, SfPairsView, error_page);
   gtk_widget_class_bind_template_child (widget_class, SfPairsView, spinner);
-  gtk_widget_class_bind_template_child (widget_class, SfPairsView, list_view);
+  gtk_widget_class_bind_template_child (widget_class, SfPairsView, pair_grid);
 
   gtk_widget_class_install_action (widget_class, "pairs.regenerate", NULL, regenerate_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "pairs.regenerate", NULL);
@@ -504,9 +504,9 @@ sf_pairs_view_init (SfPairsView *self)
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), self);
-  gtk_list_view_set_factory (self->list_view, factory);
+  gtk_grid_view_set_factory (self->pair_grid, factory);
   g_object_unref (factory);
-  g_signal_connect_swapped (self->list_view, "activate", G_CALLBACK (list_activate_cb), self);
+  g_signal_connect_swapped (self->pair_grid, "activate", G_CALLBACK (pair_activate_cb), self);
 
   gtk_stack_set_visible_child_name (self->stack, "empty");
   update_counts (self);
