@@ -18,7 +18,8 @@ packages=(
 # PyTorch (about 1 GB with its libraries) only when asked: the tests that need
 # it (torch-roundtrip, torchrun) skip with a message without it.
 if [[ ${SF_WITH_PYTORCH:-0} == 1 ]]; then
-  packages+=(python3-torch python3-pil)
+  # scipy reads the peer program's .mat; tcmalloc is the peer's allocator in compare-peer.sh.
+  packages+=(python3-torch python3-pil python3-scipy libtcmalloc-minimal4)
 fi
 
 missing=()
