@@ -85,13 +85,48 @@ test_startup (void)
 }
 
 static void
+collect_widgets (GtkWidget *widget, GType type, GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, type, found);
+}
+
+/* In every view switcher of the header (wide and narrow), the button of
+ * view i is the one pressed, and no other: a user saw the highlight trail
+ * the shown view by one. */
+static void
+assert_switcher_shows (guint i)
+{
+  GtkWidget *title = sf_test_find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_SWITCHER_TITLE, NULL);
+  g_autoptr (GPtrArray) switchers = g_ptr_array_new ();
+
+  g_assert_nonnull (title);
+  collect_widgets (title, ADW_TYPE_VIEW_SWITCHER, switchers);
+  g_assert_cmpuint (switchers->len, >=, 1);
+  for (guint s = 0; s < switchers->len; s++)
+    {
+      g_autoptr (GPtrArray) toggles = g_ptr_array_new ();
+      collect_widgets (switchers->pdata[s], GTK_TYPE_TOGGLE_BUTTON, toggles);
+      g_assert_cmpuint (toggles->len, ==, g_strv_length ((char **) sf_window_view_names));
+      for (guint k = 0; k < toggles->len; k++)
+        g_assert_cmpint (gtk_toggle_button_get_active (toggles->pdata[k]), ==, k == i);
+    }
+}
+
+static void
 test_views (void)
 {
   for (guint i = 0; sf_window_view_names[i] != NULL; i++)
     {
       g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s",
                                                  sf_window_view_names[i]));
+      /* At once, before any frame: the highlight moves with the view. */
+      assert_switcher_shows (i);
       sf_test_settle (window);
+      assert_switcher_shows (i);
       g_assert_cmpstr (sf_window_get_visible_view (window), ==, sf_window_view_names[i]);
     }
   /* An unknown name changes nothing. */
@@ -160,16 +195,6 @@ pairs_idle (gpointer data)
          && sf_pairs_view_get_pair_list (SF_PAIRS_VIEW (data)) != NULL;
 }
 
-static guint
-count_widgets (GtkWidget *widget, GType type)
-{
-  guint n = G_TYPE_CHECK_INSTANCE_TYPE (widget, type);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    n += count_widgets (child, type);
-  return n;
-}
-
 static void
 test_pairs_view (void)
 {
@@ -184,7 +209,9 @@ test_pairs_view (void)
   /* Rows are built for the pairs in sight and a margin, not for 200 of the
    * 400: GTK 4.8's list view built 200, and the view's first showing
    * stalled the window for 60-130 ms while training. */
-  guint n_rows = count_widgets (GTK_WIDGET (view), SF_TYPE_PAIR_ROW);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  collect_widgets (GTK_WIDGET (view), SF_TYPE_PAIR_ROW, rows);
+  guint n_rows = rows->len;
   g_test_message ("pair rows built: %u", n_rows);
   g_assert_cmpuint (n_rows, >=, 5);
   g_assert_cmpuint (n_rows, <=, 40);
