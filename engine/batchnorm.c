@@ -300,7 +300,8 @@ pool2_input_plane_scalar (float *dx, const float *x, const float *dout, const fl
 /* The two steps of batch norm + act + 2×2 max-pool backward over one plane
  * (its pooled plane of Ho×Wo windows, W wide, 2·Ho rows): the sums of g and
  * of g·(x - mu) at the window maxima, then the input gradient. The scalar
- * steps above take any activation; those of pool2-avx512.c ReLU or none. */
+ * steps above take any activation; those of pool2-avx512.c and pool2-avx2.c
+ * ReLU or none. */
 typedef struct {
   void (*sums) (const float *dout, const float *out, const guint8 *argmax, const float *x, int Ho, int Wo, int W,
                 float mu, SfAct act, double *sum_g, double *sum_gx);
@@ -311,6 +312,9 @@ typedef struct {
 static const Pool2Steps pool2_scalar = { pool2_sums_scalar, pool2_input_plane_scalar };
 #if SF_POOL2_AVX512
 static const Pool2Steps pool2_avx512 = { sf_batchnorm_pool2_sums_avx512, sf_batchnorm_pool2_input_plane_avx512 };
+#endif
+#if SF_POOL2_AVX2
+static const Pool2Steps pool2_avx2 = { sf_batchnorm_pool2_sums_avx2, sf_batchnorm_pool2_input_plane_avx2 };
 #endif
 
 /* sf_batchnorm_pool_backward for 2×2 windows and an even H, plane by plane with steps. */
@@ -355,10 +359,21 @@ sf_batchnorm_pool_backward (float *dinp, float *dgamma, float *dbeta, const floa
   if (P == 2 && H % 2 == 0)
     {
       const Pool2Steps *steps = &pool2_scalar;
+      switch (sf_pool2_kernels (act.kind))
+        {
 #if SF_POOL2_AVX512
-      if (sf_pool2_avx512_usable (act.kind))
-        steps = &pool2_avx512;
+        case SF_POOL2_KERNELS_AVX512:
+          steps = &pool2_avx512;
+          break;
 #endif
+#if SF_POOL2_AVX2
+        case SF_POOL2_KERNELS_AVX2:
+          steps = &pool2_avx2;
+          break;
+#endif
+        default:
+          break;
+        }
       pool2_backward (steps, dinp, dgamma, dbeta, dout, out, argmax, inp, mean, invstd, gamma, N, C, H, W, act, c0,
                       c1);
       return;

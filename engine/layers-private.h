@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "layers.h"
+#include "pool2-avx2.h"
 #include "pool2-avx512.h"
 #include "simd.h"
 
@@ -102,6 +103,20 @@ slope_row (float *restrict dx, const float *restrict dout, const float *restrict
     dx[i] = dout[i] * act_slope (out[i], kind, param);
 }
 
+/* Which kernels run 2×2 max-pooling with an activation of `kind`: the widest
+ * the CPU has of pool2-avx512.c and pool2-avx2.c (ReLU or none only), else
+ * the plain loops of this file and batchnorm.c. */
+typedef enum {
+  SF_POOL2_KERNELS_PLAIN,
+  SF_POOL2_KERNELS_AVX2,
+  SF_POOL2_KERNELS_AVX512,
+} SfPool2Kernels;
+
+SfPool2Kernels sf_pool2_kernels (SfActKind kind);
+/* From now on, in the whole process, no wider kernels than `widest`: for
+ * the tests, which compare every kind the CPU has against the plain loops. */
+void           sf_pool2_limit_kernels (SfPool2Kernels widest);
+
 /* One row of 2×2 windows of v = x·scale + shift: rows r0 and r1 of x, Wo windows. */
 SF_INLINE void
 pool2_row (float *restrict dst, guint8 *restrict arg, const float *restrict r0, const float *restrict r1, int Wo,
@@ -131,13 +146,21 @@ pool_plane (float *dst, guint8 *arg, const float *plane, int H, int W, int P, fl
   int Ho = H / P, Wo = W / P;
   if (P == 2)
     {
-#if SF_POOL2_AVX512
-      if (sf_pool2_avx512_usable (act.kind))
+      switch (sf_pool2_kernels (act.kind))
         {
+#if SF_POOL2_AVX512
+        case SF_POOL2_KERNELS_AVX512:
           sf_pool2_plane_avx512 (dst, arg, plane, H, W, scale, shift, act.kind);
           return;
-        }
 #endif
+#if SF_POOL2_AVX2
+        case SF_POOL2_KERNELS_AVX2:
+          sf_pool2_plane_avx2 (dst, arg, plane, H, W, scale, shift, act.kind);
+          return;
+#endif
+        default:
+          break;
+        }
       WITH_ACT (act.kind, for (int oy = 0; oy < Ho; oy++)
                             pool2_row (dst + oy * Wo, arg + oy * Wo, plane + (gsize) 2 * oy * W,
                                        plane + (gsize) (2 * oy + 1) * W, Wo, scale, shift, K_, act.param));

@@ -10,6 +10,31 @@
 #include "layers-private.h"
 #include "rng.h"
 
+static gint pool2_widest = SF_POOL2_KERNELS_AVX512;
+
+SfPool2Kernels
+sf_pool2_kernels (SfActKind kind)
+{
+  SfPool2Kernels widest = g_atomic_int_get (&pool2_widest);
+#if SF_POOL2_AVX512
+  if (widest >= SF_POOL2_KERNELS_AVX512 && sf_pool2_avx512_usable (kind))
+    return SF_POOL2_KERNELS_AVX512;
+#endif
+#if SF_POOL2_AVX2
+  if (widest >= SF_POOL2_KERNELS_AVX2 && sf_pool2_avx2_usable (kind))
+    return SF_POOL2_KERNELS_AVX2;
+#endif
+  (void) kind;
+  (void) widest;
+  return SF_POOL2_KERNELS_PLAIN;
+}
+
+void
+sf_pool2_limit_kernels (SfPool2Kernels widest)
+{
+  g_atomic_int_set (&pool2_widest, widest);
+}
+
 /* Σ x[i], vectorisable: 16 float partial sums, then double. */
 static SF_HOT double
 sum_floats (const float *x, gsize n)
@@ -33,13 +58,21 @@ sf_pool2_plane_forward (float *out, guint8 *argmax, float *at, const float *x, i
 {
   int Ho = H / 2, Wo = W / 2;
   pool_plane (out, argmax, x, H, W, 2, scale, shift, act);
-#if SF_POOL2_AVX512
-  if (sf_pool2_avx512_usable (act.kind))
+  switch (sf_pool2_kernels (act.kind))
     {
+#if SF_POOL2_AVX512
+    case SF_POOL2_KERNELS_AVX512:
       sf_pool2_values_at_avx512 (at, x, argmax, Ho, Wo, W);
       return;
-    }
 #endif
+#if SF_POOL2_AVX2
+    case SF_POOL2_KERNELS_AVX2:
+      sf_pool2_values_at_avx2 (at, x, argmax, Ho, Wo, W);
+      return;
+#endif
+    default:
+      break;
+    }
   for (int oy = 0; oy < Ho; oy++)
     for (int ox = 0; ox < Wo; ox++)
       at[oy * Wo + ox] = x[window_index (oy, ox, argmax[oy * Wo + ox], 2, W)];
@@ -50,15 +83,25 @@ sf_pool2_plane_gradient (float *full, const float *dout, const float *out, const
                          SfAct act)
 {
   int Ho = H / 2, Wo = W / 2;
-#if SF_POOL2_AVX512
-  if (sf_pool2_avx512_usable (act.kind))
+  switch (sf_pool2_kernels (act.kind))
     {
+#if SF_POOL2_AVX512
+    case SF_POOL2_KERNELS_AVX512:
       sf_pool2_gradient_plane_avx512 (full, dout, out, argmax, Ho, Wo, W, act.kind);
       if (H % 2 != 0)
         memset (full + (gsize) (H - 1) * W, 0, sizeof (float) * W);
       return;
-    }
 #endif
+#if SF_POOL2_AVX2
+    case SF_POOL2_KERNELS_AVX2:
+      sf_pool2_gradient_plane_avx2 (full, dout, out, argmax, Ho, Wo, W, act.kind);
+      if (H % 2 != 0)
+        memset (full + (gsize) (H - 1) * W, 0, sizeof (float) * W);
+      return;
+#endif
+    default:
+      break;
+    }
   memset (full, 0, sizeof (float) * H * W);
   for (int oy = 0; oy < Ho; oy++)
     for (int ox = 0; ox < Wo; ox++)
