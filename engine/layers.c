@@ -163,6 +163,17 @@ sf_bias_act_pool_backward (float *dy, float *dbias, const float *dout, const flo
               db += sum_floats (plane, (gsize) H * W);
               continue;
             }
+          if (P == 2 && sf_pool2_kernels (act.kind) != SF_POOL2_KERNELS_PLAIN)
+            {
+              /* The plane in one pass of vector stores; db as below. */
+              sf_pool2_plane_gradient (plane, dout + o0, out + o0, argmax + o0, H, W, act);
+              for (int oy = 0; oy < Ho; oy++)
+                {
+                  WITH_ACT (act.kind, slope_row (g, dout + o0 + oy * Wo, out + o0 + oy * Wo, Wo, K_, act.param));
+                  db += sum_floats (g, Wo);
+                }
+              continue;
+            }
           /* Zero, then the gradient at the argmax of every window. */
           memset (plane, 0, sizeof (float) * H * W);
           for (int oy = 0; oy < Ho; oy++)
