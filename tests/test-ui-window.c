@@ -263,6 +263,19 @@ test_pairs_view (void)
   g_assert_cmpint (sf_face_get_index (sf_pair_item_get_face_a (item)), ==, set->train[0].a);
   close_toplevel (SF_TYPE_PAIR_WINDOW);
 
+  /* Enter on a row (the list's activate-item action) opens it too. */
+  GtkWidget *grid = sf_test_find_widget (GTK_WIDGET (view), GTK_TYPE_GRID_VIEW, NULL);
+  g_assert_nonnull (grid);
+  g_assert_true (gtk_widget_activate_action (grid, "list.activate-item", "u", 1));
+  sf_test_wait_toplevel_shown (SF_TYPE_PAIR_WINDOW, "the pair window opened from the list");
+  g_autoptr (SfPairItem) second = g_list_model_get_item (G_LIST_MODEL (sf_pairs_view_get_pair_list (view)), 1);
+  item = sf_pair_window_get_item (SF_PAIR_WINDOW (sf_test_find_toplevel (SF_TYPE_PAIR_WINDOW)));
+  g_assert_cmpint (sf_face_get_index (sf_pair_item_get_face_a (item)), ==,
+                   sf_face_get_index (sf_pair_item_get_face_a (second)));
+  g_assert_cmpint (sf_face_get_index (sf_pair_item_get_face_b (item)), ==,
+                   sf_face_get_index (sf_pair_item_get_face_b (second)));
+  close_toplevel (SF_TYPE_PAIR_WINDOW);
+
   sf_pairs_view_set_split_kind (view, SF_SPLIT_PAIRS);
   sf_test_wait_until (pairs_idle, view, "pairs split");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "dataset");
