@@ -306,6 +306,81 @@ test_runs_read_when_shown (void)
   g_assert_cmpstr (sf_runs_view_get_run (runs_view (), before)->message, ==, "recorded while the page was hidden");
 }
 
+/* Rows the table gained in each frame while the view filled it. */
+typedef struct {
+  GdkFrameClock *clock;
+  GHashTable *growth;             /* frame counter → rows gained */
+} FillWatch;
+
+static void
+table_changed_cb (GListModel *model, guint position, guint removed, guint added, FillWatch *watch)
+{
+  gpointer frame = GSIZE_TO_POINTER ((gsize) gdk_frame_clock_get_frame_counter (watch->clock));
+  gssize gained = GPOINTER_TO_SIZE (g_hash_table_lookup (watch->growth, frame));
+  g_hash_table_insert (watch->growth, frame, GSIZE_TO_POINTER (gained + (gssize) added - (gssize) removed));
+}
+
+static gboolean
+runs_loaded (gpointer data)
+{
+  return !sf_runs_view_get_loading (data);
+}
+
+/* Shown with many runs stored, the view reads them on a worker and fills
+ * its table a few rows a frame: 112 runs read and added at once on the
+ * main thread stalled the window for 400 ms while a model trained. */
+static void
+test_runs_filled_over_frames (void)
+{
+  GtkStack *pages = GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (runs_view ())));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s", "train"));
+  gtk_stack_set_visible_child_name (pages, "curves");
+  sf_test_settle (window);
+  guint before = sf_runs_view_get_n_runs (runs_view ());
+
+  SfTrainSettings s;
+  g_autoptr (SfTrainingSettings) store = sf_training_settings_dup_default ();
+  sf_training_settings_get (store, &s);
+  for (int i = 0; i < 30; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SfRun) recorded = sf_run_store_record_failure (sf_session_get_run_store (session ()), &s, NULL,
+                                                                NULL, "one of many", 0.5, &error);
+      g_assert_no_error (error);
+    }
+  sf_train_settings_clear (&s);
+  sf_session_runs_changed (session ());
+  g_assert_true (sf_runs_view_get_stale (runs_view ()));
+
+  /* The table's model, found without the getters, which read at once. */
+  GtkColumnView *table = GTK_COLUMN_VIEW (sf_test_find_widget (GTK_WIDGET (runs_view ()), GTK_TYPE_COLUMN_VIEW,
+                                                               NULL));
+  FillWatch watch = { gtk_widget_get_frame_clock (GTK_WIDGET (window)), g_hash_table_new (NULL, NULL) };
+  gulong id = g_signal_connect (gtk_column_view_get_model (table), "items-changed", G_CALLBACK (table_changed_cb),
+                                &watch);
+
+  gtk_stack_set_visible_child_name (pages, "runs");
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (runs_view ())));
+  g_assert_true (sf_runs_view_get_loading (runs_view ()));
+  sf_test_wait_until (runs_loaded, runs_view (), "the runs table to fill");
+  g_signal_handler_disconnect (gtk_column_view_get_model (table), id);
+
+  GHashTableIter iter;
+  gpointer frame, gained;
+  guint frames = 0;
+  g_hash_table_iter_init (&iter, watch.growth);
+  while (g_hash_table_iter_next (&iter, &frame, &gained))
+    {
+      g_assert_cmpint ((gssize) GPOINTER_TO_SIZE (gained), <=, 8);
+      frames += (gssize) GPOINTER_TO_SIZE (gained) > 0;
+    }
+  g_test_message ("%u runs added over %u frames", before + 30, frames);
+  g_assert_cmpuint (frames, >=, (before + 30) / 8);
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, before + 30);
+  g_assert_cmpstr (sf_runs_view_get_run (runs_view (), before + 29)->message, ==, "one of many");
+  g_hash_table_unref (watch.growth);
+}
+
 /* A training run of the Train view that fails is kept, failed, with its message. */
 static void
 test_failed_run_kept (void)
@@ -468,6 +543,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/ui/sweep/epoch-shown", test_epoch_shown);
   g_test_add_func ("/ui/sweep/failed-run-kept", test_failed_run_kept);
   g_test_add_func ("/ui/sweep/runs-read-when-shown", test_runs_read_when_shown);
+  g_test_add_func ("/ui/sweep/runs-filled-over-frames", test_runs_filled_over_frames);
   g_test_add_func ("/ui/sweep/group-seeds", test_group_seeds);
 
   int status = g_test_run ();

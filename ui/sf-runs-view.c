@@ -14,6 +14,13 @@
 #include "sf-file-chooser.h"
 #include "sf-notify.h"
 #include "sf-training-settings.h"
+#include "sf-worker.h"
+
+/* Rows added to the table per frame when the view fills it after a read:
+ * GTK 4.8's column view builds and measures a row of cells for each at
+ * once, about 2 ms a row here, and 112 runs in one go stalled the window
+ * for 400 ms. */
+#define RUNS_PER_FRAME 8
 
 /* ---- one run as a list item ---- */
 
@@ -27,6 +34,9 @@ struct _SfRunItem
   guint position;              /* in the store's order, oldest first */
   SfRunGroupSummary *group;    /* a group's row: its summary */
   GPtrArray *members;          /* a group's runs (SfRunItem), keeping them alive */
+  GHashTable *texts;           /* column key → cell text, made once: a setting's
+                                * text parses the run's settings JSON, and the
+                                * table asks again at every bind and sort */
 };
 
 G_DEFINE_FINAL_TYPE (SfRunItem, sf_run_item, G_TYPE_OBJECT)
@@ -38,6 +48,7 @@ sf_run_item_finalize (GObject *object)
 
   g_clear_pointer (&self->group, sf_run_group_summary_free);
   g_clear_pointer (&self->members, g_ptr_array_unref);
+  g_clear_pointer (&self->texts, g_hash_table_unref);
   g_clear_pointer (&self->run, sf_run_free);
   G_OBJECT_CLASS (sf_run_item_parent_class)->finalize (object);
 }
@@ -87,6 +98,12 @@ struct _SfRunsView
   GtkColumnViewColumn *name_column, *status_column, *epochs_column;  /* the column view's */
   gboolean group_seeds;
   gboolean stale;              /* the store changed since the last reload */
+  /* A read on a worker thread (shown view), then a paced fill: */
+  GCancellable *reading;       /* while the worker reads the store */
+  guint read_generation;       /* a read whose generation is not this one is dropped */
+  GPtrArray *to_add;           /* SfRun, oldest first, not yet in the store */
+  guint added;                 /* of to_add */
+  guint fill_id;               /* tick callback adding them */
   GStrv problems;
   GtkFileChooserNative *chooser;
 };
@@ -154,7 +171,7 @@ item_value (const SfRunItem *item, SfRunResult result)
  * engine name, or "setting:<name>". A group's "name" is its number of
  * runs, its results mean ± sd. */
 static char *
-cell_text (const SfRunItem *item, const char *key)
+make_cell_text (const SfRunItem *item, const char *key)
 {
   const SfRun *run = item_run (item);
   SfRunResult result;
@@ -190,6 +207,21 @@ cell_text (const SfRunItem *item, const char *key)
   return g_strdup ("");
 }
 
+static const char *
+cell_text (SfRunItem *item, const char *key)
+{
+  if (item->texts == NULL)
+    item->texts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *text = g_hash_table_lookup (item->texts, key);
+  if (text == NULL)
+    {
+      char *made = make_cell_text (item, key);
+      g_hash_table_insert (item->texts, g_strdup (key), made);
+      text = made;
+    }
+  return text;
+}
+
 static void
 setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
@@ -209,7 +241,7 @@ bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   const char *key = data;
   SfRunItem *run_item = gtk_list_item_get_item (item);
-  g_autofree char *text = cell_text (run_item, key);
+  const char *text = cell_text (run_item, key);
 
   GtkWidget *label = gtk_list_item_get_child (item);
   gtk_label_set_label (GTK_LABEL (label), text);
@@ -228,7 +260,7 @@ static int
 compare_cb (gconstpointer a, gconstpointer b, gpointer data)
 {
   const char *key = data;
-  const SfRunItem *i = a, *j = b;
+  SfRunItem *i = (SfRunItem *) a, *j = (SfRunItem *) b;
   SfRunResult result;
   double u, v;
 
@@ -249,8 +281,7 @@ compare_cb (gconstpointer a, gconstpointer b, gpointer data)
     }
   else
     {
-      g_autofree char *s = cell_text (i, key);
-      g_autofree char *t = cell_text (j, key);
+      const char *s = cell_text (i, key), *t = cell_text (j, key);
       char *end_s, *end_t;
       u = g_ascii_strtod (s, &end_s);
       v = g_ascii_strtod (t, &end_t);
@@ -429,28 +460,82 @@ apply_grouping (SfRunsView *self)
       gtk_column_view_column_set_visible (g_ptr_array_index (self->setting_columns, i), !grouped);
 }
 
-void
-sf_runs_view_reload (SfRunsView *self)
+/* Stops a read under way and a fill, dropping what they had. */
+static void
+stop_loading (SfRunsView *self)
 {
-  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+  self->read_generation++;
+  if (self->reading != NULL)
+    g_cancellable_cancel (self->reading);
+  g_clear_object (&self->reading);
+  if (self->fill_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->fill_id);
+  self->fill_id = 0;
+  g_clear_pointer (&self->to_add, g_ptr_array_unref);
+  self->added = 0;
+}
 
-  g_autoptr (GPtrArray) problems = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) runs = NULL;
+/* Moves up to `limit` runs of to_add into the store, as items in one
+ * splice; TRUE when none are left. */
+static gboolean
+add_runs (SfRunsView *self, guint limit)
+{
+  guint n = MIN (limit, self->to_add->len - self->added);
+  g_autofree gpointer *items = g_new (gpointer, MAX (n, 1));
 
+  for (guint i = 0; i < n; i++)
+    {
+      SfRunItem *item = g_object_new (SF_TYPE_RUN_ITEM, NULL);
+      item->run = g_steal_pointer (&self->to_add->pdata[self->added + i]);
+      item->position = self->added + i;
+      items[i] = item;
+    }
+  g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0, items, n);
+  for (guint i = 0; i < n; i++)
+    g_object_unref (items[i]);
+  self->added += n;
+  return self->added == self->to_add->len;
+}
+
+/* What is computed over all the runs once they are in. */
+static void
+finish_fill (SfRunsView *self)
+{
+  g_clear_pointer (&self->to_add, g_ptr_array_unref);
+  self->added = 0;
+  rebuild_groups (self);
+  apply_grouping (self);
+  overlay_selected (self);
+}
+
+static gboolean
+fill_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  SfRunsView *self = SF_RUNS_VIEW (widget);
+
+  if (!add_runs (self, RUNS_PER_FRAME))
+    return G_SOURCE_CONTINUE;
+  self->fill_id = 0;
+  finish_fill (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Shows what a read of the store found: problems, the setting columns (the
+ * settings that differ between the runs) and then the runs, all at once
+ * (`paced` FALSE) or RUNS_PER_FRAME a frame. Takes runs. */
+static void
+show_runs (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error, GStrv differing,
+           gboolean paced)
+{
   g_list_store_remove_all (self->groups);
   g_list_store_remove_all (self->store);
   for (guint i = 0; i < self->setting_columns->len; i++)
     gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
   g_ptr_array_set_size (self->setting_columns, 0);
   g_clear_pointer (&self->problems, g_strfreev);
-  self->stale = FALSE;
-  if (self->session == NULL)
-    return;
 
-  runs = sf_run_store_list (sf_session_get_run_store (self->session), &problems, &error);
   g_autoptr (GStrvBuilder) lines = g_strv_builder_new ();
-  if (runs == NULL)
+  if (runs == NULL && error != NULL)
     g_strv_builder_add (lines, error->message);
   for (guint i = 0; problems != NULL && i < problems->len; i++)
     g_strv_builder_add (lines, g_ptr_array_index (problems, i));
@@ -467,11 +552,13 @@ sf_runs_view_reload (SfRunsView *self)
     }
   gtk_widget_set_visible (GTK_WIDGET (self->problems_label), self->problems[0] != NULL);
   if (runs == NULL)
-    return;
+    {
+      finish_fill (self);
+      return;
+    }
 
   /* Settings columns go between the status and the results, in the order
    * the settings are stored. */
-  g_auto (GStrv) differing = sf_runs_differing_settings ((SfRun *const *) runs->pdata, runs->len);
   for (guint i = 0; differing != NULL && differing[i] != NULL; i++)
     {
       g_autofree char *key = g_strconcat ("setting:", differing[i], NULL);
@@ -479,47 +566,155 @@ sf_runs_view_reload (SfRunsView *self)
       gtk_column_view_insert_column (self->column_view, 2 + i, column);
       g_ptr_array_add (self->setting_columns, column);
     }
-  /* The store takes the runs. */
-  g_ptr_array_set_free_func (runs, NULL);
-  for (guint i = 0; i < runs->len; i++)
+  self->to_add = runs;
+  self->added = 0;
+  if (!paced || add_runs (self, RUNS_PER_FRAME))
     {
-      SfRunItem *item = g_object_new (SF_TYPE_RUN_ITEM, NULL);
-      item->run = g_ptr_array_index (runs, i);
-      item->position = i;
-      g_list_store_append (self->store, item);
-      g_object_unref (item);
+      add_runs (self, G_MAXUINT);
+      finish_fill (self);
+      return;
     }
-  rebuild_groups (self);
-  apply_grouping (self);
-  overlay_selected (self);
+  /* Hidden meanwhile: the fill goes on when shown (sf_runs_view_map). */
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->fill_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), fill_tick_cb, NULL, NULL);
+}
+
+typedef struct {
+  char *root;
+  guint generation;
+  GPtrArray *runs, *problems;
+  GStrv differing;             /* parses every run's settings: here, not on the main thread */
+  GError *error;
+} ReadJob;
+
+static void
+read_job_free (gpointer data)
+{
+  ReadJob *job = data;
+
+  g_free (job->root);
+  g_clear_pointer (&job->runs, g_ptr_array_unref);
+  g_clear_pointer (&job->problems, g_ptr_array_unref);
+  g_strfreev (job->differing);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static void
+read_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ReadJob *job = data;
+  g_autoptr (SfRunStore) store = sf_run_store_new (job->root);
+
+  job->runs = sf_run_store_list (store, &job->problems, &job->error);
+  if (job->runs != NULL)
+    job->differing = sf_runs_differing_settings ((SfRun *const *) job->runs->pdata, job->runs->len);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+read_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  SfRunsView *self = SF_RUNS_VIEW (source);
+  ReadJob *job = g_task_get_task_data (G_TASK (result));
+
+  if (job->generation != self->read_generation)
+    return;
+  g_clear_object (&self->reading);
+  show_runs (self, g_steal_pointer (&job->runs), job->problems, job->error, job->differing, TRUE);
+}
+
+/* Reads the store on a worker thread, then fills the table over frames. */
+static void
+reload_in_background (SfRunsView *self)
+{
+  stop_loading (self);
+  self->stale = FALSE;
+  if (self->session == NULL)
+    return;
+
+  ReadJob *job = g_new0 (ReadJob, 1);
+  job->root = g_strdup (sf_run_store_get_root (sf_session_get_run_store (self->session)));
+  job->generation = self->read_generation;
+  self->reading = g_cancellable_new ();
+  g_autoptr (GTask) task = g_task_new (self, self->reading, read_done_cb, NULL);
+  g_task_set_source_tag (task, reload_in_background);
+  g_task_set_task_data (task, job, read_job_free);
+  g_task_set_check_cancellable (task, FALSE);
+  sf_worker_run_in_thread (task, read_thread);
+}
+
+void
+sf_runs_view_reload (SfRunsView *self)
+{
+  g_return_if_fail (SF_IS_RUNS_VIEW (self));
+
+  g_autoptr (GPtrArray) problems = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) differing = NULL;
+  GPtrArray *runs;
+
+  stop_loading (self);
+  self->stale = FALSE;
+  if (self->session == NULL)
+    {
+      show_runs (self, NULL, NULL, NULL, NULL, FALSE);
+      return;
+    }
+  runs = sf_run_store_list (sf_session_get_run_store (self->session), &problems, &error);
+  if (runs != NULL)
+    differing = sf_runs_differing_settings ((SfRun *const *) runs->pdata, runs->len);
+  show_runs (self, runs, problems, error, differing, FALSE);
 }
 
 /* Reading the store parses every run's file and rebuilds the table: on the
- * main thread, 280 ms at the end of a training run with 70 runs stored
- * (docs/PERFORMANCE.md, "The window during training"). So it waits until the
- * view is shown, or until someone asks for its runs. */
+ * main thread, 280 ms at the end of a training run with 70 runs stored,
+ * 400 ms at the view's first showing with 112 (docs/PERFORMANCE.md, "The
+ * window during training"). So it waits until the view is shown, then reads
+ * on a worker and fills the table a few rows a frame; whoever asks for the
+ * runs meanwhile gets them read at once. */
 static void
 runs_changed_cb (SfRunsView *self)
 {
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
-    sf_runs_view_reload (self);
+    reload_in_background (self);
   else
-    self->stale = TRUE;
+    {
+      stop_loading (self);
+      self->stale = TRUE;
+    }
 }
 
 static void
 ensure_current (SfRunsView *self)
 {
-  if (self->stale)
+  if (self->stale || self->reading != NULL || self->to_add != NULL)
     sf_runs_view_reload (self);
 }
 
 static void
 sf_runs_view_map (GtkWidget *widget)
 {
-  ensure_current (SF_RUNS_VIEW (widget));
+  SfRunsView *self = SF_RUNS_VIEW (widget);
 
   GTK_WIDGET_CLASS (sf_runs_view_parent_class)->map (widget);
+  if (self->stale)
+    reload_in_background (self);
+  else if (self->to_add != NULL && self->fill_id == 0)
+    self->fill_id = gtk_widget_add_tick_callback (widget, fill_tick_cb, NULL, NULL);
+}
+
+static void
+sf_runs_view_unmap (GtkWidget *widget)
+{
+  SfRunsView *self = SF_RUNS_VIEW (widget);
+
+  /* A fill hidden halfway waits (a hidden widget gets no frames) and goes
+   * on when shown again, rather than starting over. */
+  if (self->fill_id != 0)
+    gtk_widget_remove_tick_callback (widget, self->fill_id);
+  self->fill_id = 0;
+  GTK_WIDGET_CLASS (sf_runs_view_parent_class)->unmap (widget);
 }
 
 /* ---- actions ---- */
@@ -805,6 +1000,7 @@ sf_runs_view_dispose (GObject *object)
   GtkWidget *child;
 
   sf_file_chooser_clear (&self->chooser);
+  stop_loading (self);
   if (self->session != NULL)
     g_signal_handlers_disconnect_by_data (self->session, self);
   g_clear_object (&self->session);
@@ -867,6 +1063,7 @@ sf_runs_view_class_init (SfRunsViewClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_g, GDK_CONTROL_MASK, "runs.group-seeds", NULL);
 
   widget_class->map = sf_runs_view_map;
+  widget_class->unmap = sf_runs_view_unmap;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "runsview");
 }
@@ -959,6 +1156,14 @@ sf_runs_view_get_stale (SfRunsView *self)
   g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
 
   return self->stale;
+}
+
+gboolean
+sf_runs_view_get_loading (SfRunsView *self)
+{
+  g_return_val_if_fail (SF_IS_RUNS_VIEW (self), FALSE);
+
+  return self->reading != NULL || self->to_add != NULL;
 }
 
 guint

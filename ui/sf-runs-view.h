@@ -25,9 +25,11 @@ void           sf_runs_view_set_session      (SfRunsView *self, SfSession *sessi
 void           sf_runs_view_reload           (SfRunsView *self);
 
 /* Whether the run store changed while the view was not shown: the table is
- * read again when the view is shown or asked for its runs, not at once (a
- * read parses every run's file on the main thread). */
+ * read again when the view is shown (on a worker thread, then filled a few
+ * rows a frame) or asked for its runs (at once), not when it changes. */
 gboolean       sf_runs_view_get_stale        (SfRunsView *self);
+/* TRUE while a read on the worker or the paced fill after it is under way. */
+gboolean       sf_runs_view_get_loading      (SfRunsView *self);
 
 /* The runs listed, oldest first (the table's own order is the user's sort). */
 guint          sf_runs_view_get_n_runs       (SfRunsView *self);
