@@ -44,6 +44,7 @@ typedef struct {
   gulong paint_id;
   GdkFrameClock *clock;
   int view;                  /* the next to show */
+  int train_shown;           /* times the Train view was shown */
   int shown;                 /* the one shown, -1 before the first switch */
   gint64 worst_in_view[MAX_VIEWS];   /* µs: the latest tick while each view was shown */
   gint64 worst_at_start;     /* µs: the latest tick before the first switch */
@@ -272,6 +273,10 @@ switch_cb (gpointer data)
   if (m->shown >= 0)
     m->shown_before[m->shown] = TRUE;
   gtk_widget_activate_action (GTK_WIDGET (m->window), "win.show-view", "s", sf_window_view_names[m->view]);
+  /* The Train view's two pages in turn: the curves drawn while training,
+   * and Compare Runs, which reads and lists every run stored. */
+  if (g_str_equal (sf_window_view_names[m->view], "train"))
+    sf_train_view_show_page (sf_window_get_train_view (m->window), m->train_shown++ % 2 == 0 ? "curves" : "runs");
   m->shown = m->view++;
   if (m->switched_at == 0)
     m->switched_at = g_get_monotonic_time ();

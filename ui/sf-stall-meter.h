@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 /* Once the window's dataset is loaded: starts training with the Train
  * view's settings, shows every view in turn (the action Alt+1..n
- * activates), each for 400 ms, for `seconds`; meanwhile a high-priority
+ * activates; the Train view with its curves and its Compare Runs page on
+ * alternate turns), each for 400 ms, for `seconds`; meanwhile a high-priority
  * 10 ms timeout notes how late it runs, and each switch how long until the
  * window has drawn. Then stops training, prints the results on standard
  * output and quits the application (held meanwhile). */

@@ -1198,6 +1198,15 @@ sf_train_view_get_runs_view (SfTrainView *self)
   return self->runs_view;
 }
 
+void
+sf_train_view_show_page (SfTrainView *self, const char *name)
+{
+  g_return_if_fail (SF_IS_TRAIN_VIEW (self));
+  g_return_if_fail (gtk_stack_get_child_by_name (self->pages, name) != NULL);
+
+  gtk_stack_set_visible_child_name (self->pages, name);
+}
+
 SfTrainingRun *
 sf_train_view_get_run (SfTrainView *self)
 {

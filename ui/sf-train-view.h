@@ -44,6 +44,8 @@ gboolean   sf_train_view_use_run     (SfTrainView *self);
 SfTrainingCurves *sf_train_view_get_curves (SfTrainView *self);
 /* The "Compare Runs" page: every run recorded, ended runs of this view too. */
 SfRunsView *sf_train_view_get_runs_view (SfTrainView *self);
+/* Shows the page "curves" or "runs" (Compare Runs), as Alt+V and Alt+C do. */
+void       sf_train_view_show_page   (SfTrainView *self, const char *name);
 /* The bridge to the trainer of the current (or last) run. */
 SfTrainingRun *sf_train_view_get_run   (SfTrainView *self);
 /* The history the curves show, read where it lives: the current run's
