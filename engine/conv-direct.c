@@ -1,33 +1,81 @@
-/* Direct 3×3 convolution with AVX-512 for planes whose width is a multiple of
- * 16: the few-channel layers near the input, where im2col's GEMMs are too
- * thin to run near the machine's limit and Winograd's transforms cost more
- * than they save. See conv-direct.h. */
+/* Direct 3×3 convolution with AVX-512 or AVX2+FMA for planes whose width is
+ * a multiple of 16: the few-channel layers near the input, where im2col's
+ * GEMMs are too thin to run near the machine's limit and Winograd's
+ * transforms cost more than they save. See conv-direct.h. */
 #include "conv-direct.h"
 
 #include <string.h>
 
-/* SF_NO_AVX512 (meson option avx512=false) leaves the kernels out: every
- * layer then takes conv.c's other lowerings (simd.h). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_AVX512)
+/* GCC on x86-64 only (the kernels use its target attributes). SF_NO_AVX512
+ * (meson option avx512=false) leaves the AVX-512 kernels out (simd.h): the
+ * AVX2 ones, for the CPUs without AVX-512, then run. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>
-#define HAVE_DIRECT 1
-#define DIRECT_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))
+#define HAVE_AVX2 1
+#define AVX2_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx2,fma")))
+#ifndef SF_NO_AVX512
+#define HAVE_AVX512 1
+#define AVX512_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))
+#endif
 #endif
 
+/* AVX-512's vector width, and the partial sums per weight in dacc (AVX2's
+ * kernels fill the first 8 of them). */
 #define LANES 16
+#define AVX2_LANES 8
 /* Loops over registers must unroll completely, or the accumulators live on the stack. */
 #define UNROLL _Pragma ("GCC unroll 16")
+
+/* Where the planes of one pass live: channel c of image i starts at
+ * base + c·channel_stride + i·image_stride. */
+typedef struct {
+  const float *in;
+  SfPlaneStrides in_at;
+  float *out;
+  SfPlaneStrides out_at;
+  const float *wt;     /* [IC, 9, OC] */
+  const float *bias;   /* [OC] or NULL */
+  int IC, OC, H, W;
+} Pass;
+
+/* Out[o0 .. o0+OB, row y, vectors v0 .. v0+XB) of image img. */
+typedef void (*RowKernel) (const Pass *p, int img, int o0, int y, int v0);
+
+/* One instruction set's kernels. */
+typedef struct {
+  const char *name;
+  /* rows[xi][oi]: XB = 2^xi vectors a row, OB = 2^oi output channels, NULL
+   * where they do not fit the registers; widest: the largest oi for xi = 0. */
+  const RowKernel (*rows)[5];
+  int lanes, widest;
+  /* dacc[o, c, 9, 16] += the weight gradient of one image's input channel c, every o. */
+  void (*weights) (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W,
+                   int c);
+  /* Σ of one plane of hw floats, hw a multiple of 16. */
+  double (*plane_sum) (const float *x, gsize hw);
+} Kernels;
+
+static const Kernels *kernels (void);
+
+static gint force_avx2;
+
+void
+sf_conv_direct_force_avx2 (gboolean force)
+{
+  g_atomic_int_set (&force_avx2, force ? 1 : 0);
+}
+
+const char *
+sf_conv_direct_kernels (void)
+{
+  const Kernels *k = kernels ();
+  return k != NULL ? k->name : NULL;
+}
 
 gboolean
 sf_conv_direct_supported (int K, int W)
 {
-#ifdef HAVE_DIRECT
-  return K == 3 && W >= LANES && W % LANES == 0 && __builtin_cpu_supports ("avx512f");
-#else
-  (void) K;
-  (void) W;
-  return FALSE;
-#endif
+  return K == 3 && W >= LANES && W % LANES == 0 && kernels () != NULL;
 }
 
 void
@@ -58,19 +106,7 @@ sf_conv_direct_finish (float *dweight, const float *dacc, int OC, int C)
     }
 }
 
-#ifdef HAVE_DIRECT
-
-/* Where the planes of one pass live: channel c of image i starts at
- * base + c·channel_stride + i·image_stride. */
-typedef struct {
-  const float *in;
-  SfPlaneStrides in_at;
-  float *out;
-  SfPlaneStrides out_at;
-  const float *wt;     /* [IC, 9, OC] */
-  const float *bias;   /* [OC] or NULL */
-  int IC, OC, H, W;
-} Pass;
+#ifdef HAVE_AVX512
 
 /* Out[o0 .. o0+OB, row y, vectors v0 .. v0+XB) of image img, every input
  * channel and tap summed in registers. The loads one to the left and one to
@@ -78,7 +114,7 @@ typedef struct {
  * and the rows above and below the plane are skipped: same padding without a
  * padded copy. */
 #define DEFINE_ROW_KERNEL(OB, XB)                                                                                   \
-  DIRECT_TARGET static void row_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
+  AVX512_TARGET static void row_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
   {                                                                                                                 \
     __m512 acc[OB][XB];                                                                                             \
     __mmask16 left[XB], right[XB];                                                                                  \
@@ -140,53 +176,12 @@ DEFINE_ROW_KERNEL (4, 4)
 DEFINE_ROW_KERNEL (2, 4)
 DEFINE_ROW_KERNEL (1, 4)
 
-typedef void (*RowKernel) (const Pass *p, int img, int o0, int y, int v0);
-
 /* By vectors per row (1, 2, 4) and output channels (1, 2, 4, ...). */
-static const RowKernel row_kernels[3][5] = {
+static const RowKernel row_kernels_avx512[3][5] = {
   { row_kernel_1x1, row_kernel_2x1, row_kernel_4x1, row_kernel_8x1, row_kernel_16x1 },
   { row_kernel_1x2, row_kernel_2x2, row_kernel_4x2, row_kernel_8x2, NULL },
   { row_kernel_1x4, row_kernel_2x4, row_kernel_4x4, NULL, NULL },
 };
-
-static void
-run_pass (const Pass *p, int n)
-{
-  int vectors = p->W / LANES;
-  for (int img = 0; img < n; img++)
-    for (int v0 = 0; v0 < vectors;)
-      {
-        int xi = vectors - v0 >= 4 ? 2 : vectors - v0 >= 2 ? 1 : 0;
-        for (int o0 = 0; o0 < p->OC;)
-          {
-            int oi = 4 - xi;
-            while ((1 << oi) > p->OC - o0 || row_kernels[xi][oi] == NULL)
-              oi--;
-            for (int y = 0; y < p->H; y++)
-              row_kernels[xi][oi] (p, img, o0, y, v0);
-            o0 += 1 << oi;
-          }
-        v0 += 1 << xi;
-      }
-}
-
-void
-sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *wt, int n,
-                        int C, int OC, int H, int W)
-{
-  gsize hw = (gsize) H * W;
-  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, wt, bias, C, OC, H, W };
-  run_pass (&p, n);
-}
-
-void
-sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped, int n,
-                               int C, int OC, int H, int W)
-{
-  gsize hw = (gsize) H * W;
-  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, wt_flipped, NULL, OC, C, H, W };
-  run_pass (&p, n);
-}
 
 /* dacc[o0 .. o0+OB, c, 9, 16 lanes] += dy[o] times the input of channel c
  * shifted by each tap, over one image's pixels: nine accumulators per output
@@ -196,7 +191,7 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
  * step: they share two of the four input rows they read (a lone last row
  * reads a zero gradient for its partner). */
 #define DEFINE_WEIGHT_KERNEL(OB)                                                                                    \
-  DIRECT_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, gsize dy_channel, const float *plane, \
+  AVX512_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, gsize dy_channel, const float *plane, \
                                                 int C, int H, int W, int o0, int c)                                 \
   {                                                                                                                 \
     __m512 acc[OB][9];                                                                                              \
@@ -245,9 +240,18 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
 DEFINE_WEIGHT_KERNEL (2)
 DEFINE_WEIGHT_KERNEL (1)
 
-/* Σ of one plane of hw floats, hw a multiple of 16. */
-DIRECT_TARGET static double
-plane_sum (const float *x, gsize hw)
+static void
+weights_avx512 (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W, int c)
+{
+  int o0 = 0;
+  for (; o0 + 2 <= OC; o0 += 2)
+    weight_kernel_2 (dacc, dy + o0 * dy_channel, dy_channel, plane, C, H, W, o0, c);
+  for (; o0 < OC; o0++)
+    weight_kernel_1 (dacc, dy + o0 * dy_channel, dy_channel, plane, C, H, W, o0, c);
+}
+
+AVX512_TARGET static double
+plane_sum_avx512 (const float *x, gsize hw)
 {
   __m512 acc = _mm512_setzero_ps ();
   for (gsize i = 0; i < hw; i += LANES)
@@ -255,59 +259,227 @@ plane_sum (const float *x, gsize hw)
   return _mm512_reduce_add_ps (acc);
 }
 
+static const Kernels avx512_kernels = { "AVX-512", row_kernels_avx512, LANES, 4, weights_avx512, plane_sum_avx512 };
+
+#endif
+
+#ifdef HAVE_AVX2
+
+/* The AVX-512 kernels' twins in 8 lanes and 16 registers, for the CPUs
+ * without AVX-512: the same order of operations for each output, so the
+ * forward pass and the input gradient give the AVX-512 kernels' bits. The
+ * loads one to the left of a row's first vector and one to the right of its
+ * last are masked (masked-off lanes read nothing); each tap's inputs are
+ * loaded as its turn comes, which keeps OB·XB accumulators, XB inputs, a
+ * weight and two masks in registers. */
+#define DEFINE_ROW_KERNEL_AVX2(OB, XB)                                                                              \
+  AVX2_TARGET static void row2_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
+  {                                                                                                                 \
+    __m256 acc[OB][XB];                                                                                             \
+    __m256i all = _mm256_set1_epi32 (-1);                                                                           \
+    __m256i left = v0 == 0 ? _mm256_setr_epi32 (0, -1, -1, -1, -1, -1, -1, -1) : all;                              \
+    __m256i right = v0 + XB == p->W / AVX2_LANES ? _mm256_setr_epi32 (-1, -1, -1, -1, -1, -1, -1, 0) : all;        \
+    UNROLL for (int o = 0; o < OB; o++)                                                                             \
+      UNROLL for (int v = 0; v < XB; v++)                                                                           \
+        acc[o][v] = p->bias != NULL ? _mm256_set1_ps (p->bias[o0 + o]) : _mm256_setzero_ps ();                      \
+    int ky0 = y == 0 ? 1 : 0, ky1 = y == p->H - 1 ? 2 : 3;                                                          \
+    for (int c = 0; c < p->IC; c++)                                                                                 \
+      {                                                                                                             \
+        const float *plane = p->in + c * p->in_at.channel + img * p->in_at.image;                                   \
+        const float *wc = p->wt + (gsize) c * 9 * p->OC + o0;                                                       \
+        for (int ky = ky0; ky < ky1; ky++)                                                                          \
+          {                                                                                                         \
+            const float *row = plane + (gsize) (y + ky - 1) * p->W + v0 * AVX2_LANES;                               \
+            UNROLL for (int kx = 0; kx < 3; kx++)                                                                   \
+              {                                                                                                     \
+                __m256 in[XB];                                                                                      \
+                UNROLL for (int v = 0; v < XB; v++)                                                                 \
+                  {                                                                                                 \
+                    const float *at = row + v * AVX2_LANES + kx - 1;                                                \
+                    if (kx == 0 && v == 0)                                                                          \
+                      in[v] = _mm256_maskload_ps (at, left);                                                        \
+                    else if (kx == 2 && v == XB - 1)                                                                \
+                      in[v] = _mm256_maskload_ps (at, right);                                                       \
+                    else                                                                                            \
+                      in[v] = _mm256_loadu_ps (at);                                                                 \
+                  }                                                                                                 \
+                const float *wk = wc + (gsize) (ky * 3 + kx) * p->OC;                                               \
+                UNROLL for (int o = 0; o < OB; o++)                                                                 \
+                  {                                                                                                 \
+                    __m256 w = _mm256_set1_ps (wk[o]);                                                              \
+                    UNROLL for (int v = 0; v < XB; v++)                                                             \
+                      acc[o][v] = _mm256_fmadd_ps (w, in[v], acc[o][v]);                                            \
+                  }                                                                                                 \
+              }                                                                                                     \
+          }                                                                                                         \
+      }                                                                                                             \
+    UNROLL for (int o = 0; o < OB; o++)                                                                             \
+      {                                                                                                             \
+        float *dst = p->out + (o0 + o) * p->out_at.channel + img * p->out_at.image + (gsize) y * p->W               \
+                     + v0 * AVX2_LANES;                                                                             \
+        UNROLL for (int v = 0; v < XB; v++)                                                                         \
+          _mm256_storeu_ps (dst + v * AVX2_LANES, acc[o][v]);                                                       \
+      }                                                                                                             \
+  }
+
+/* Up to 8 accumulators: with the inputs, weight and masks, 13 of the 16 registers. */
+DEFINE_ROW_KERNEL_AVX2 (8, 1)
+DEFINE_ROW_KERNEL_AVX2 (4, 1)
+DEFINE_ROW_KERNEL_AVX2 (2, 1)
+DEFINE_ROW_KERNEL_AVX2 (1, 1)
+DEFINE_ROW_KERNEL_AVX2 (4, 2)
+DEFINE_ROW_KERNEL_AVX2 (2, 2)
+DEFINE_ROW_KERNEL_AVX2 (1, 2)
+DEFINE_ROW_KERNEL_AVX2 (2, 4)
+DEFINE_ROW_KERNEL_AVX2 (1, 4)
+
+static const RowKernel row_kernels_avx2[3][5] = {
+  { row2_kernel_1x1, row2_kernel_2x1, row2_kernel_4x1, row2_kernel_8x1, NULL },
+  { row2_kernel_1x2, row2_kernel_2x2, row2_kernel_4x2, NULL, NULL },
+  { row2_kernel_1x4, row2_kernel_2x4, NULL, NULL, NULL },
+};
+
+/* dacc[o, c, 9, first 8 lanes] += dy[o] times the input of channel c shifted
+ * by each tap, over one image's pixels, as weight_kernel_1 above: nine
+ * accumulators, two output rows a step. */
+AVX2_TARGET static void
+weight2_kernel (float *dacc, const float *dy, const float *plane, int C, int H, int W, int o, int c)
+{
+  __m256 acc[9];
+  float *out = dacc + ((gsize) o * C + c) * 9 * LANES;
+  UNROLL for (int t = 0; t < 9; t++)
+    acc[t] = _mm256_loadu_ps (out + t * LANES);
+  int vectors = W / AVX2_LANES;
+  __m256i all = _mm256_set1_epi32 (-1);
+  __m256i left_edge = _mm256_setr_epi32 (0, -1, -1, -1, -1, -1, -1, -1);
+  __m256i right_edge = _mm256_setr_epi32 (-1, -1, -1, -1, -1, -1, -1, 0);
+  for (int y = 0; y < H; y += 2)
+    for (int v = 0; v < vectors; v++)
+      {
+        const float *g = dy + (gsize) y * W + v * AVX2_LANES;
+        __m256 d0 = _mm256_loadu_ps (g);
+        __m256 d1 = y + 1 < H ? _mm256_loadu_ps (g + W) : _mm256_setzero_ps ();
+        __m256i left = v == 0 ? left_edge : all, right = v == vectors - 1 ? right_edge : all;
+        UNROLL for (int i = 0; i < 4; i++)
+          {
+            int sy = y + i - 1;
+            if (sy < 0 || sy >= H)
+              continue;
+            const float *row = plane + (gsize) sy * W + v * AVX2_LANES;
+            UNROLL for (int kx = 0; kx < 3; kx++)
+              {
+                __m256 in = kx == 0   ? _mm256_maskload_ps (row - 1, left)
+                            : kx == 1 ? _mm256_loadu_ps (row)
+                                      : _mm256_maskload_ps (row + 1, right);
+                if (i < 3)
+                  acc[i * 3 + kx] = _mm256_fmadd_ps (d0, in, acc[i * 3 + kx]);
+                if (i > 0)
+                  acc[(i - 1) * 3 + kx] = _mm256_fmadd_ps (d1, in, acc[(i - 1) * 3 + kx]);
+              }
+          }
+      }
+  UNROLL for (int t = 0; t < 9; t++)
+    _mm256_storeu_ps (out + t * LANES, acc[t]);
+}
+
+static void
+weights_avx2 (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W, int c)
+{
+  for (int o = 0; o < OC; o++)
+    weight2_kernel (dacc, dy + o * dy_channel, plane, C, H, W, o, c);
+}
+
+AVX2_TARGET static double
+plane_sum_avx2 (const float *x, gsize hw)
+{
+  __m256 acc = _mm256_setzero_ps ();
+  for (gsize i = 0; i < hw; i += AVX2_LANES)
+    acc = _mm256_add_ps (acc, _mm256_loadu_ps (x + i));
+  float lanes[AVX2_LANES];
+  _mm256_storeu_ps (lanes, acc);
+  double sum = 0;
+  for (int lane = 0; lane < AVX2_LANES; lane++)
+    sum += lanes[lane];
+  return sum;
+}
+
+static const Kernels avx2_kernels = { "AVX2", row_kernels_avx2, AVX2_LANES, 3, weights_avx2, plane_sum_avx2 };
+
+#endif
+
+/* The widest kernels this build and CPU have, or NULL. */
+static const Kernels *
+kernels (void)
+{
+#ifdef HAVE_AVX512
+  if (__builtin_cpu_supports ("avx512f") && !g_atomic_int_get (&force_avx2))
+    return &avx512_kernels;
+#endif
+#ifdef HAVE_AVX2
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return &avx2_kernels;
+#endif
+  return NULL;
+}
+
+static void
+run_pass (const Pass *p, int n)
+{
+  const Kernels *k = kernels ();
+  g_return_if_fail (k != NULL);
+  int vectors = p->W / k->lanes;
+  for (int img = 0; img < n; img++)
+    for (int v0 = 0; v0 < vectors;)
+      {
+        int xi = vectors - v0 >= 4 ? 2 : vectors - v0 >= 2 ? 1 : 0;
+        for (int o0 = 0; o0 < p->OC;)
+          {
+            int oi = k->widest - xi;
+            while ((1 << oi) > p->OC - o0 || k->rows[xi][oi] == NULL)
+              oi--;
+            for (int y = 0; y < p->H; y++)
+              k->rows[xi][oi] (p, img, o0, y, v0);
+            o0 += 1 << oi;
+          }
+        v0 += 1 << xi;
+      }
+}
+
+void
+sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *wt, int n,
+                        int C, int OC, int H, int W)
+{
+  gsize hw = (gsize) H * W;
+  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, wt, bias, C, OC, H, W };
+  run_pass (&p, n);
+}
+
+void
+sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped, int n,
+                               int C, int OC, int H, int W)
+{
+  gsize hw = (gsize) H * W;
+  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, wt_flipped, NULL, OC, C, H, W };
+  run_pass (&p, n);
+}
+
 void
 sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at, const float *inp,
                                 int n, int C, int OC, int H, int W)
 {
+  const Kernels *k = kernels ();
+  g_return_if_fail (k != NULL);
   gsize hw = (gsize) H * W;
   for (int img = 0; img < n; img++)
     for (int c = 0; c < C; c++)
-      {
-        const float *g = dy + img * dy_at.image, *plane = inp + ((gsize) img * C + c) * hw;
-        int o0 = 0;
-        for (; o0 + 2 <= OC; o0 += 2)
-          weight_kernel_2 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
-        for (; o0 < OC; o0++)
-          weight_kernel_1 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
-      }
+      k->weights (dacc, dy + img * dy_at.image, dy_at.channel, inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
   if (dbias == NULL)
     return;
   for (int o = 0; o < OC; o++)
     {
       double sum = 0;
       for (int img = 0; img < n; img++)
-        sum += plane_sum (dy + o * dy_at.channel + img * dy_at.image, hw);
+        sum += k->plane_sum (dy + o * dy_at.channel + img * dy_at.image, hw);
       dbias[o] += (float) sum;
     }
 }
-
-#else
-
-/* Never called: sf_conv_direct_supported() is FALSE here. */
-void
-sf_conv_direct_forward (G_GNUC_UNUSED float *y, G_GNUC_UNUSED SfPlaneStrides y_at, G_GNUC_UNUSED const float *bias,
-                        G_GNUC_UNUSED const float *inp, G_GNUC_UNUSED const float *wt, G_GNUC_UNUSED int n,
-                        G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H, G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-void
-sf_conv_direct_backward_input (G_GNUC_UNUSED float *dinp, G_GNUC_UNUSED const float *dy,
-                               G_GNUC_UNUSED SfPlaneStrides dy_at, G_GNUC_UNUSED const float *wt_flipped,
-                               G_GNUC_UNUSED int n, G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H,
-                               G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-void
-sf_conv_direct_backward_weight (G_GNUC_UNUSED float *dacc, G_GNUC_UNUSED float *dbias, G_GNUC_UNUSED const float *dy,
-                                G_GNUC_UNUSED SfPlaneStrides dy_at, G_GNUC_UNUSED const float *inp,
-                                G_GNUC_UNUSED int n, G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H,
-                                G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-#endif
