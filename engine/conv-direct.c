@@ -34,20 +34,16 @@ typedef struct {
   float *out;
   SfPlaneStrides out_at;
   const float *wt;     /* [IC, 9, OC] */
+  const float *wt2;    /* [IC, OC, 9] */
   const float *bias;   /* [OC] or NULL */
   int IC, OC, H, W;
 } Pass;
 
-/* Out[o0 .. o0+OB, row y, vectors v0 .. v0+XB) of image img. */
-typedef void (*RowKernel) (const Pass *p, int img, int o0, int y, int v0);
-
 /* One instruction set's kernels. */
 typedef struct {
   const char *name;
-  /* rows[xi][oi]: XB = 2^xi vectors a row, OB = 2^oi output channels, NULL
-   * where they do not fit the registers; widest: the largest oi for xi = 0. */
-  const RowKernel (*rows)[5];
-  int lanes, widest;
+  /* The output planes of a pass over n images. */
+  void (*pass) (const Pass *p, int n);
   /* dacc[o, c, 9, 16] += the weight gradient of one image's input channel c, every o. */
   void (*weights) (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W,
                    int c);
@@ -78,12 +74,23 @@ sf_conv_direct_supported (int K, int W)
   return K == 3 && W >= LANES && W % LANES == 0 && kernels () != NULL;
 }
 
-void
-sf_conv_direct_prepare (float *wt, float *wt_flipped, const float *weight, int OC, int C)
+gsize
+sf_conv_direct_cache_size (int OC, int C)
 {
-  /* wt[c, tap, o] for the forward pass and wt_flipped[o, tap, c] with the
-   * taps reversed for the input gradient: the kernels broadcast one weight
-   * after another along the contiguous last index. */
+  return 4 * (gsize) OC * C * 9;
+}
+
+void
+sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
+{
+  /* For the AVX-512 kernels wt[c, tap, o] for the forward pass and
+   * wt_flipped[o, tap, c] with the taps reversed for the input gradient: they
+   * broadcast one weight after another along the contiguous last index. For
+   * the AVX2 ones wt2[c, o, tap] and wt2_flipped[o, c, tap] reversed: a block
+   * of output channels reads its weights at fixed offsets from one pointer
+   * per input channel, which spares the 16 general registers. */
+  gsize size = (gsize) OC * C * 9;
+  float *wt = cache, *wt_flipped = cache + size, *wt2 = cache + 2 * size, *wt2_flipped = cache + 3 * size;
   for (int o = 0; o < OC; o++)
     for (int c = 0; c < C; c++)
       UNROLL for (int t = 0; t < 9; t++)
@@ -91,6 +98,8 @@ sf_conv_direct_prepare (float *wt, float *wt_flipped, const float *weight, int O
           float w = weight[((gsize) o * C + c) * 9 + t];
           wt[((gsize) c * 9 + t) * OC + o] = w;
           wt_flipped[((gsize) o * 9 + (8 - t)) * C + c] = w;
+          wt2[((gsize) c * OC + o) * 9 + t] = w;
+          wt2_flipped[((gsize) o * C + c) * 9 + (8 - t)] = w;
         }
 }
 
@@ -176,12 +185,35 @@ DEFINE_ROW_KERNEL (4, 4)
 DEFINE_ROW_KERNEL (2, 4)
 DEFINE_ROW_KERNEL (1, 4)
 
+typedef void (*RowKernel) (const Pass *p, int img, int o0, int y, int v0);
+
 /* By vectors per row (1, 2, 4) and output channels (1, 2, 4, ...). */
-static const RowKernel row_kernels_avx512[3][5] = {
+static const RowKernel row_kernels[3][5] = {
   { row_kernel_1x1, row_kernel_2x1, row_kernel_4x1, row_kernel_8x1, row_kernel_16x1 },
   { row_kernel_1x2, row_kernel_2x2, row_kernel_4x2, row_kernel_8x2, NULL },
   { row_kernel_1x4, row_kernel_2x4, row_kernel_4x4, NULL, NULL },
 };
+
+static void
+run_pass_avx512 (const Pass *p, int n)
+{
+  int vectors = p->W / LANES;
+  for (int img = 0; img < n; img++)
+    for (int v0 = 0; v0 < vectors;)
+      {
+        int xi = vectors - v0 >= 4 ? 2 : vectors - v0 >= 2 ? 1 : 0;
+        for (int o0 = 0; o0 < p->OC;)
+          {
+            int oi = 4 - xi;
+            while ((1 << oi) > p->OC - o0 || row_kernels[xi][oi] == NULL)
+              oi--;
+            for (int y = 0; y < p->H; y++)
+              row_kernels[xi][oi] (p, img, o0, y, v0);
+            o0 += 1 << oi;
+          }
+        v0 += 1 << xi;
+      }
+}
 
 /* dacc[o0 .. o0+OB, c, 9, 16 lanes] += dy[o] times the input of channel c
  * shifted by each tap, over one image's pixels: nine accumulators per output
@@ -259,7 +291,7 @@ plane_sum_avx512 (const float *x, gsize hw)
   return _mm512_reduce_add_ps (acc);
 }
 
-static const Kernels avx512_kernels = { "AVX-512", row_kernels_avx512, LANES, 4, weights_avx512, plane_sum_avx512 };
+static const Kernels avx512_kernels = { "AVX-512", run_pass_avx512, weights_avx512, plane_sum_avx512 };
 
 #endif
 
@@ -267,77 +299,123 @@ static const Kernels avx512_kernels = { "AVX-512", row_kernels_avx512, LANES, 4,
 
 /* The AVX-512 kernels' twins in 8 lanes and 16 registers, for the CPUs
  * without AVX-512: the same order of operations for each output, so the
- * forward pass and the input gradient give the AVX-512 kernels' bits. The
- * loads one to the left of a row's first vector and one to the right of its
- * last are masked (masked-off lanes read nothing); each tap's inputs are
- * loaded as its turn comes, which keeps OB·XB accumulators, XB inputs, a
- * weight and two masks in registers. */
-#define DEFINE_ROW_KERNEL_AVX2(OB, XB)                                                                              \
-  AVX2_TARGET static void row2_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
+ * forward pass and the input gradient give the AVX-512 kernels' bits. A
+ * block is XB vectors of a row and OB output channels: two vectors and up to
+ * 6 channels (12 accumulators, a tap's two inputs and a weight fill 15 of the
+ * 16 registers), or four vectors where a pass has fewer than 4 channels, so
+ * that there are still enough sums in flight. The loads one to the left of a
+ * row's first vector and one to the right of its last are masked
+ * (masked-off lanes read nothing). */
+#define AVX2_BLOCK 6
+
+/* acc[o][v] += the taps of one input row (kernel row ky) times its weights. */
+#define TAP_ROW_AVX2(OB, XB, row, ky)                                                                               \
+  UNROLL for (int kx = 0; kx < 3; kx++)                                                                             \
+    {                                                                                                               \
+      __m256 x[XB];                                                                                                 \
+      UNROLL for (int v = 0; v < XB; v++)                                                                           \
+        if (kx == 0 && v == 0)                                                                                      \
+          x[v] = _mm256_maskload_ps (row - 1, left);                                                                \
+        else if (kx == 2 && v == XB - 1)                                                                            \
+          x[v] = _mm256_maskload_ps (row + v * AVX2_LANES + 1, right);                                              \
+        else                                                                                                        \
+          x[v] = _mm256_loadu_ps (row + v * AVX2_LANES + kx - 1);                                                   \
+      UNROLL for (int o = 0; o < OB; o++)                                                                           \
+        {                                                                                                           \
+          __m256 w = _mm256_set1_ps (wt[o * 9 + (ky) * 3 + kx]);                                                    \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            acc[o][v] = _mm256_fmadd_ps (w, x[v], acc[o][v]);                                                       \
+        }                                                                                                           \
+    }
+
+/* out[o0 .. o0+OB, every row, vectors v0 .. v0+XB) of image img. Inside the
+ * plane the three kernel rows run unrolled; the top and bottom rows leave
+ * out the row outside. wt2's [IC, OC, 9] puts a block's weights of one input
+ * channel at fixed offsets from one pointer. */
+#define DEFINE_BLOCK_KERNEL_AVX2(OB, XB)                                                                            \
+  AVX2_TARGET static void block2_kernel_##OB##x##XB (const Pass *p, int img, int o0, int v0)                        \
   {                                                                                                                 \
-    __m256 acc[OB][XB];                                                                                             \
     __m256i all = _mm256_set1_epi32 (-1);                                                                           \
     __m256i left = v0 == 0 ? _mm256_setr_epi32 (0, -1, -1, -1, -1, -1, -1, -1) : all;                              \
     __m256i right = v0 + XB == p->W / AVX2_LANES ? _mm256_setr_epi32 (-1, -1, -1, -1, -1, -1, -1, 0) : all;        \
-    UNROLL for (int o = 0; o < OB; o++)                                                                             \
-      UNROLL for (int v = 0; v < XB; v++)                                                                           \
-        acc[o][v] = p->bias != NULL ? _mm256_set1_ps (p->bias[o0 + o]) : _mm256_setzero_ps ();                      \
-    int ky0 = y == 0 ? 1 : 0, ky1 = y == p->H - 1 ? 2 : 3;                                                          \
-    for (int c = 0; c < p->IC; c++)                                                                                 \
+    gsize W = p->W, channel = p->in_at.channel, weights = (gsize) p->OC * 9;                                        \
+    const float *in0 = p->in + img * p->in_at.image + v0 * AVX2_LANES;                                              \
+    float *out0 = p->out + o0 * p->out_at.channel + img * p->out_at.image + v0 * AVX2_LANES;                        \
+    for (int y = 0; y < p->H; y++)                                                                                  \
       {                                                                                                             \
-        const float *plane = p->in + c * p->in_at.channel + img * p->in_at.image;                                   \
-        const float *wc = p->wt + (gsize) c * 9 * p->OC + o0;                                                       \
-        for (int ky = ky0; ky < ky1; ky++)                                                                          \
-          {                                                                                                         \
-            const float *row = plane + (gsize) (y + ky - 1) * p->W + v0 * AVX2_LANES;                               \
-            UNROLL for (int kx = 0; kx < 3; kx++)                                                                   \
-              {                                                                                                     \
-                __m256 in[XB];                                                                                      \
-                UNROLL for (int v = 0; v < XB; v++)                                                                 \
-                  {                                                                                                 \
-                    const float *at = row + v * AVX2_LANES + kx - 1;                                                \
-                    if (kx == 0 && v == 0)                                                                          \
-                      in[v] = _mm256_maskload_ps (at, left);                                                        \
-                    else if (kx == 2 && v == XB - 1)                                                                \
-                      in[v] = _mm256_maskload_ps (at, right);                                                       \
-                    else                                                                                            \
-                      in[v] = _mm256_loadu_ps (at);                                                                 \
-                  }                                                                                                 \
-                const float *wk = wc + (gsize) (ky * 3 + kx) * p->OC;                                               \
-                UNROLL for (int o = 0; o < OB; o++)                                                                 \
-                  {                                                                                                 \
-                    __m256 w = _mm256_set1_ps (wk[o]);                                                              \
-                    UNROLL for (int v = 0; v < XB; v++)                                                             \
-                      acc[o][v] = _mm256_fmadd_ps (w, in[v], acc[o][v]);                                            \
-                  }                                                                                                 \
-              }                                                                                                     \
-          }                                                                                                         \
-      }                                                                                                             \
-    UNROLL for (int o = 0; o < OB; o++)                                                                             \
-      {                                                                                                             \
-        float *dst = p->out + (o0 + o) * p->out_at.channel + img * p->out_at.image + (gsize) y * p->W               \
-                     + v0 * AVX2_LANES;                                                                             \
-        UNROLL for (int v = 0; v < XB; v++)                                                                         \
-          _mm256_storeu_ps (dst + v * AVX2_LANES, acc[o][v]);                                                       \
+        __m256 acc[OB][XB];                                                                                         \
+        UNROLL for (int o = 0; o < OB; o++)                                                                         \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            acc[o][v] = p->bias != NULL ? _mm256_set1_ps (p->bias[o0 + o]) : _mm256_setzero_ps ();                  \
+        const float *in = in0 + y * W, *wt = p->wt2 + (gsize) o0 * 9;                                               \
+        gboolean top = y == 0, bottom = y == p->H - 1;                                                              \
+        if (!top && !bottom)                                                                                        \
+          for (int c = 0; c < p->IC; c++, in += channel, wt += weights)                                             \
+            {                                                                                                       \
+              const float *above = in - W, *below = in + W;                                                         \
+              TAP_ROW_AVX2 (OB, XB, above, 0);                                                                      \
+              TAP_ROW_AVX2 (OB, XB, in, 1);                                                                         \
+              TAP_ROW_AVX2 (OB, XB, below, 2);                                                                      \
+            }                                                                                                       \
+        else                                                                                                        \
+          for (int c = 0; c < p->IC; c++, in += channel, wt += weights)                                             \
+            {                                                                                                       \
+              if (!top)                                                                                             \
+                {                                                                                                   \
+                  const float *above = in - W;                                                                      \
+                  TAP_ROW_AVX2 (OB, XB, above, 0);                                                                  \
+                }                                                                                                   \
+              TAP_ROW_AVX2 (OB, XB, in, 1);                                                                         \
+              if (!bottom)                                                                                          \
+                {                                                                                                   \
+                  const float *below = in + W;                                                                      \
+                  TAP_ROW_AVX2 (OB, XB, below, 2);                                                                  \
+                }                                                                                                   \
+            }                                                                                                       \
+        float *out = out0 + y * W;                                                                                  \
+        UNROLL for (int o = 0; o < OB; o++)                                                                         \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            _mm256_storeu_ps (out + o * p->out_at.channel + v * AVX2_LANES, acc[o][v]);                             \
       }                                                                                                             \
   }
 
-/* Up to 8 accumulators: with the inputs, weight and masks, 13 of the 16 registers. */
-DEFINE_ROW_KERNEL_AVX2 (8, 1)
-DEFINE_ROW_KERNEL_AVX2 (4, 1)
-DEFINE_ROW_KERNEL_AVX2 (2, 1)
-DEFINE_ROW_KERNEL_AVX2 (1, 1)
-DEFINE_ROW_KERNEL_AVX2 (4, 2)
-DEFINE_ROW_KERNEL_AVX2 (2, 2)
-DEFINE_ROW_KERNEL_AVX2 (1, 2)
-DEFINE_ROW_KERNEL_AVX2 (2, 4)
-DEFINE_ROW_KERNEL_AVX2 (1, 4)
+DEFINE_BLOCK_KERNEL_AVX2 (1, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (2, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (3, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (4, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (5, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (6, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (1, 4)
+DEFINE_BLOCK_KERNEL_AVX2 (2, 4)
+DEFINE_BLOCK_KERNEL_AVX2 (3, 4)
 
-static const RowKernel row_kernels_avx2[3][5] = {
-  { row2_kernel_1x1, row2_kernel_2x1, row2_kernel_4x1, row2_kernel_8x1, NULL },
-  { row2_kernel_1x2, row2_kernel_2x2, row2_kernel_4x2, NULL, NULL },
-  { row2_kernel_1x4, row2_kernel_2x4, NULL, NULL, NULL },
+typedef void (*BlockKernel) (const Pass *p, int img, int o0, int v0);
+
+/* By output channels, for two vectors and for four. */
+static const BlockKernel block_kernels[AVX2_BLOCK + 1] = {
+  NULL, block2_kernel_1x2, block2_kernel_2x2, block2_kernel_3x2, block2_kernel_4x2, block2_kernel_5x2,
+  block2_kernel_6x2,
 };
+static const BlockKernel wide_block_kernels[4] = { NULL, block2_kernel_1x4, block2_kernel_2x4, block2_kernel_3x4 };
+
+static void
+run_pass_avx2 (const Pass *p, int n)
+{
+  int vectors = p->W / AVX2_LANES;
+  for (int img = 0; img < n; img++)
+    for (int v0 = 0; v0 < vectors;)
+      {
+        if (p->OC < 4 && vectors - v0 >= 4)
+          {
+            wide_block_kernels[p->OC] (p, img, 0, v0);
+            v0 += 4;
+            continue;
+          }
+        for (int o0 = 0; o0 < p->OC; o0 += AVX2_BLOCK)
+          block_kernels[MIN (AVX2_BLOCK, p->OC - o0)] (p, img, o0, v0);
+        v0 += 2;
+      }
+}
 
 /* dacc[o, c, 9, first 8 lanes] += dy[o] times the input of channel c shifted
  * by each tap, over one image's pixels, as weight_kernel_1 above: nine
@@ -403,7 +481,7 @@ plane_sum_avx2 (const float *x, gsize hw)
   return sum;
 }
 
-static const Kernels avx2_kernels = { "AVX2", row_kernels_avx2, AVX2_LANES, 3, weights_avx2, plane_sum_avx2 };
+static const Kernels avx2_kernels = { "AVX2", run_pass_avx2, weights_avx2, plane_sum_avx2 };
 
 #endif
 
@@ -427,39 +505,24 @@ run_pass (const Pass *p, int n)
 {
   const Kernels *k = kernels ();
   g_return_if_fail (k != NULL);
-  int vectors = p->W / k->lanes;
-  for (int img = 0; img < n; img++)
-    for (int v0 = 0; v0 < vectors;)
-      {
-        int xi = vectors - v0 >= 4 ? 2 : vectors - v0 >= 2 ? 1 : 0;
-        for (int o0 = 0; o0 < p->OC;)
-          {
-            int oi = k->widest - xi;
-            while ((1 << oi) > p->OC - o0 || k->rows[xi][oi] == NULL)
-              oi--;
-            for (int y = 0; y < p->H; y++)
-              k->rows[xi][oi] (p, img, o0, y, v0);
-            o0 += 1 << oi;
-          }
-        v0 += 1 << xi;
-      }
+  k->pass (p, n);
 }
 
 void
-sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *wt, int n,
+sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *cache, int n,
                         int C, int OC, int H, int W)
 {
-  gsize hw = (gsize) H * W;
-  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, wt, bias, C, OC, H, W };
+  gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
+  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, cache, cache + 2 * size, bias, C, OC, H, W };
   run_pass (&p, n);
 }
 
 void
-sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped, int n,
-                               int C, int OC, int H, int W)
+sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *cache, int n, int C,
+                               int OC, int H, int W)
 {
-  gsize hw = (gsize) H * W;
-  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, wt_flipped, NULL, OC, C, H, W };
+  gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
+  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, cache + size, cache + 3 * size, NULL, OC, C, H, W };
   run_pass (&p, n);
 }
 

@@ -27,16 +27,19 @@ const char *sf_conv_direct_kernels      (void);
  * with one may run with the other. */
 void     sf_conv_direct_force_avx2      (gboolean force);
 
-/* The weights [OC, C, 3, 3] rearranged for the two passes below: wt
- * [C, 9, OC] and wt_flipped [OC, 9, C] with the taps reversed. */
-void     sf_conv_direct_prepare         (float *wt, float *wt_flipped, const float *weight, int OC, int C);
+/* Floats of the cache that sf_conv_direct_prepare fills. */
+gsize    sf_conv_direct_cache_size      (int OC, int C);
+
+/* cache = the weights [OC, C, 3, 3] rearranged for the two passes below,
+ * in the layouts of both kernels. */
+void     sf_conv_direct_prepare         (float *cache, const float *weight, int OC, int C);
 
 /* y = the convolution of inp[n, C, H, W] plus bias (if not NULL). */
 void     sf_conv_direct_forward         (float *y, SfPlaneStrides y_at, const float *bias, const float *inp,
-                                         const float *wt, int n, int C, int OC, int H, int W);
+                                         const float *cache, int n, int C, int OC, int H, int W);
 
 /* dinp[n, C, H, W] = the gradient of the input from dy. */
-void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped,
+void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *cache,
                                          int n, int C, int OC, int H, int W);
 
 /* dacc[OC, C, 3, 3, 16] += the gradient of the weights in 16 partial sums
