@@ -4,8 +4,6 @@
  * transforms cost more than they save. See conv-direct.h. */
 #include "conv-direct.h"
 
-#include <string.h>
-
 /* GCC on x86-64 only (the kernels use its target attributes). SF_NO_AVX512
  * (meson option avx512=false) leaves the AVX-512 kernels out (simd.h): the
  * AVX2 ones, for the CPUs without AVX-512, then run. */
@@ -33,8 +31,8 @@ typedef struct {
   SfPlaneStrides in_at;
   float *out;
   SfPlaneStrides out_at;
-  const float *wt;     /* [IC, 9, OC] */
-  const float *wt2;    /* [IC, OC, 9] */
+  const float *wt;     /* [IC, 9, OC], for the AVX-512 kernels */
+  const float *wt2;    /* [IC, OC, 9], for the AVX2 kernels */
   const float *bias;   /* [OC] or NULL */
   int IC, OC, H, W;
 } Pass;
