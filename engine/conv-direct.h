@@ -1,7 +1,8 @@
 /* Direct 3×3 convolution (same padding, stride 1) with AVX-512, or with
- * AVX2+FMA on the CPUs without it, for planes whose width is a multiple of 16. The input is [n, C, H, W]; the output and
- * its gradient are planes at the strides given: [OC, n, H, W] as conv.h's
- * other paths, or [n, OC, H, W] straight into the next layer's input. */
+ * AVX2+FMA on the CPUs without it, for planes whose width is a multiple of
+ * 16. The input is [n, C, H, W]; the output and its gradient are planes at
+ * the strides given: [OC, n, H, W] as conv.h's other paths, or
+ * [n, OC, H, W] straight into the next layer's input. */
 #pragma once
 
 #include <glib.h>
@@ -43,7 +44,8 @@ void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneSt
                                          int n, int C, int OC, int H, int W);
 
 /* dacc[OC, C, 3, 3, 16] += the gradient of the weights in 16 partial sums
- * each (the AVX2 kernels use the first 8); dbias[OC] += that of the bias if not NULL. */
+ * each (the AVX2 kernels use the first 8); dbias[OC] += that of the bias if
+ * not NULL. */
 void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
                                          const float *inp, int n, int C, int OC, int H, int W);
 
