@@ -1,41 +1,94 @@
-/* Direct 3×3 convolution with AVX-512 for planes whose width is a multiple of
- * 16: the few-channel layers near the input, where im2col's GEMMs are too
- * thin to run near the machine's limit and Winograd's transforms cost more
- * than they save. See conv-direct.h. */
+/* Direct 3×3 convolution with AVX-512 or AVX2+FMA for planes whose width is
+ * a multiple of 16: the few-channel layers near the input, where im2col's
+ * GEMMs are too thin to run near the machine's limit and Winograd's
+ * transforms cost more than they save. See conv-direct.h. */
 #include "conv-direct.h"
 
-#include <string.h>
-
-/* SF_NO_AVX512 (meson option avx512=false) leaves the kernels out: every
- * layer then takes conv.c's other lowerings (simd.h). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_AVX512)
+/* GCC on x86-64 only (the kernels use its target attributes). SF_NO_AVX512
+ * (meson option avx512=false) leaves the AVX-512 kernels out (simd.h): the
+ * AVX2 ones, for the CPUs without AVX-512, then run. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #include <immintrin.h>
-#define HAVE_DIRECT 1
-#define DIRECT_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))
+#define HAVE_AVX2 1
+#define AVX2_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx2,fma")))
+#ifndef SF_NO_AVX512
+#define HAVE_AVX512 1
+#define AVX512_TARGET __attribute__ ((optimize ("O3", "unroll-loops"), target ("avx512f")))
+#endif
 #endif
 
+/* AVX-512's vector width, and the partial sums per weight in dacc (AVX2's
+ * kernels fill the first 8 of them). */
 #define LANES 16
+#define AVX2_LANES 8
 /* Loops over registers must unroll completely, or the accumulators live on the stack. */
 #define UNROLL _Pragma ("GCC unroll 16")
+
+/* Where the planes of one pass live: channel c of image i starts at
+ * base + c·channel_stride + i·image_stride. */
+typedef struct {
+  const float *in;
+  SfPlaneStrides in_at;
+  float *out;
+  SfPlaneStrides out_at;
+  const float *wt;     /* [IC, 9, OC], for the AVX-512 kernels */
+  const float *wt2;    /* [IC, OC, 9], for the AVX2 kernels */
+  const float *bias;   /* [OC] or NULL */
+  int IC, OC, H, W;
+} Pass;
+
+/* One instruction set's kernels. */
+typedef struct {
+  const char *name;
+  /* The output planes of a pass over n images. */
+  void (*pass) (const Pass *p, int n);
+  /* dacc[o, c, 9, 16] += the weight gradient of one image's input channel c, every o. */
+  void (*weights) (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W,
+                   int c);
+  /* Σ of one plane of hw floats, hw a multiple of 16. */
+  double (*plane_sum) (const float *x, gsize hw);
+} Kernels;
+
+static const Kernels *kernels (void);
+
+static gint force_avx2;
+
+void
+sf_conv_direct_force_avx2 (gboolean force)
+{
+  g_atomic_int_set (&force_avx2, force ? 1 : 0);
+}
+
+const char *
+sf_conv_direct_kernels (void)
+{
+  const Kernels *k = kernels ();
+  return k != NULL ? k->name : NULL;
+}
 
 gboolean
 sf_conv_direct_supported (int K, int W)
 {
-#ifdef HAVE_DIRECT
-  return K == 3 && W >= LANES && W % LANES == 0 && __builtin_cpu_supports ("avx512f");
-#else
-  (void) K;
-  (void) W;
-  return FALSE;
-#endif
+  return K == 3 && W >= LANES && W % LANES == 0 && kernels () != NULL;
+}
+
+gsize
+sf_conv_direct_cache_size (int OC, int C)
+{
+  return 4 * (gsize) OC * C * 9;
 }
 
 void
-sf_conv_direct_prepare (float *wt, float *wt_flipped, const float *weight, int OC, int C)
+sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
 {
-  /* wt[c, tap, o] for the forward pass and wt_flipped[o, tap, c] with the
-   * taps reversed for the input gradient: the kernels broadcast one weight
-   * after another along the contiguous last index. */
+  /* For the AVX-512 kernels wt[c, tap, o] for the forward pass and
+   * wt_flipped[o, tap, c] with the taps reversed for the input gradient: they
+   * broadcast one weight after another along the contiguous last index. For
+   * the AVX2 ones wt2[c, o, tap] and wt2_flipped[o, c, tap] reversed: a block
+   * of output channels reads its weights at fixed offsets from one pointer
+   * per input channel, which spares the 16 general registers. */
+  gsize size = (gsize) OC * C * 9;
+  float *wt = cache, *wt_flipped = cache + size, *wt2 = cache + 2 * size, *wt2_flipped = cache + 3 * size;
   for (int o = 0; o < OC; o++)
     for (int c = 0; c < C; c++)
       UNROLL for (int t = 0; t < 9; t++)
@@ -43,6 +96,8 @@ sf_conv_direct_prepare (float *wt, float *wt_flipped, const float *weight, int O
           float w = weight[((gsize) o * C + c) * 9 + t];
           wt[((gsize) c * 9 + t) * OC + o] = w;
           wt_flipped[((gsize) o * 9 + (8 - t)) * C + c] = w;
+          wt2[((gsize) c * OC + o) * 9 + t] = w;
+          wt2_flipped[((gsize) o * C + c) * 9 + (8 - t)] = w;
         }
 }
 
@@ -58,19 +113,7 @@ sf_conv_direct_finish (float *dweight, const float *dacc, int OC, int C)
     }
 }
 
-#ifdef HAVE_DIRECT
-
-/* Where the planes of one pass live: channel c of image i starts at
- * base + c·channel_stride + i·image_stride. */
-typedef struct {
-  const float *in;
-  SfPlaneStrides in_at;
-  float *out;
-  SfPlaneStrides out_at;
-  const float *wt;     /* [IC, 9, OC] */
-  const float *bias;   /* [OC] or NULL */
-  int IC, OC, H, W;
-} Pass;
+#ifdef HAVE_AVX512
 
 /* Out[o0 .. o0+OB, row y, vectors v0 .. v0+XB) of image img, every input
  * channel and tap summed in registers. The loads one to the left and one to
@@ -78,7 +121,7 @@ typedef struct {
  * and the rows above and below the plane are skipped: same padding without a
  * padded copy. */
 #define DEFINE_ROW_KERNEL(OB, XB)                                                                                   \
-  DIRECT_TARGET static void row_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
+  AVX512_TARGET static void row_kernel_##OB##x##XB (const Pass *p, int img, int o0, int y, int v0)                   \
   {                                                                                                                 \
     __m512 acc[OB][XB];                                                                                             \
     __mmask16 left[XB], right[XB];                                                                                  \
@@ -150,7 +193,7 @@ static const RowKernel row_kernels[3][5] = {
 };
 
 static void
-run_pass (const Pass *p, int n)
+run_pass_avx512 (const Pass *p, int n)
 {
   int vectors = p->W / LANES;
   for (int img = 0; img < n; img++)
@@ -170,24 +213,6 @@ run_pass (const Pass *p, int n)
       }
 }
 
-void
-sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *wt, int n,
-                        int C, int OC, int H, int W)
-{
-  gsize hw = (gsize) H * W;
-  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, wt, bias, C, OC, H, W };
-  run_pass (&p, n);
-}
-
-void
-sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped, int n,
-                               int C, int OC, int H, int W)
-{
-  gsize hw = (gsize) H * W;
-  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, wt_flipped, NULL, OC, C, H, W };
-  run_pass (&p, n);
-}
-
 /* dacc[o0 .. o0+OB, c, 9, 16 lanes] += dy[o] times the input of channel c
  * shifted by each tap, over one image's pixels: nine accumulators per output
  * channel, kept as vectors (sf_conv_direct_finish adds the lanes) so that a
@@ -196,7 +221,7 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
  * step: they share two of the four input rows they read (a lone last row
  * reads a zero gradient for its partner). */
 #define DEFINE_WEIGHT_KERNEL(OB)                                                                                    \
-  DIRECT_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, gsize dy_channel, const float *plane, \
+  AVX512_TARGET static void weight_kernel_##OB (float *dacc, const float *dy, gsize dy_channel, const float *plane, \
                                                 int C, int H, int W, int o0, int c)                                 \
   {                                                                                                                 \
     __m512 acc[OB][9];                                                                                              \
@@ -245,9 +270,18 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
 DEFINE_WEIGHT_KERNEL (2)
 DEFINE_WEIGHT_KERNEL (1)
 
-/* Σ of one plane of hw floats, hw a multiple of 16. */
-DIRECT_TARGET static double
-plane_sum (const float *x, gsize hw)
+static void
+weights_avx512 (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W, int c)
+{
+  int o0 = 0;
+  for (; o0 + 2 <= OC; o0 += 2)
+    weight_kernel_2 (dacc, dy + o0 * dy_channel, dy_channel, plane, C, H, W, o0, c);
+  for (; o0 < OC; o0++)
+    weight_kernel_1 (dacc, dy + o0 * dy_channel, dy_channel, plane, C, H, W, o0, c);
+}
+
+AVX512_TARGET static double
+plane_sum_avx512 (const float *x, gsize hw)
 {
   __m512 acc = _mm512_setzero_ps ();
   for (gsize i = 0; i < hw; i += LANES)
@@ -255,59 +289,258 @@ plane_sum (const float *x, gsize hw)
   return _mm512_reduce_add_ps (acc);
 }
 
+static const Kernels avx512_kernels = { "AVX-512", run_pass_avx512, weights_avx512, plane_sum_avx512 };
+
+#endif
+
+#ifdef HAVE_AVX2
+
+/* The AVX-512 kernels' twins in 8 lanes and 16 registers, for the CPUs
+ * without AVX-512: the same order of operations for each output, so the
+ * forward pass and the input gradient give the AVX-512 kernels' bits. A
+ * block is XB vectors of a row and OB output channels: two vectors and up to
+ * 6 channels (12 accumulators, a tap's two inputs and a weight fill 15 of the
+ * 16 registers), or four vectors where a pass has fewer than 4 channels, so
+ * that there are still enough sums in flight. The loads one to the left of a
+ * row's first vector and one to the right of its last are masked
+ * (masked-off lanes read nothing). */
+#define AVX2_BLOCK 6
+
+/* acc[o][v] += the taps of one input row (kernel row ky) times its weights. */
+#define TAP_ROW_AVX2(OB, XB, row, ky)                                                                               \
+  UNROLL for (int kx = 0; kx < 3; kx++)                                                                             \
+    {                                                                                                               \
+      __m256 x[XB];                                                                                                 \
+      UNROLL for (int v = 0; v < XB; v++)                                                                           \
+        if (kx == 0 && v == 0)                                                                                      \
+          x[v] = _mm256_maskload_ps (row - 1, left);                                                                \
+        else if (kx == 2 && v == XB - 1)                                                                            \
+          x[v] = _mm256_maskload_ps (row + v * AVX2_LANES + 1, right);                                              \
+        else                                                                                                        \
+          x[v] = _mm256_loadu_ps (row + v * AVX2_LANES + kx - 1);                                                   \
+      UNROLL for (int o = 0; o < OB; o++)                                                                           \
+        {                                                                                                           \
+          __m256 w = _mm256_set1_ps (wt[o * 9 + (ky) * 3 + kx]);                                                    \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            acc[o][v] = _mm256_fmadd_ps (w, x[v], acc[o][v]);                                                       \
+        }                                                                                                           \
+    }
+
+/* out[o0 .. o0+OB, every row, vectors v0 .. v0+XB) of image img. Inside the
+ * plane the three kernel rows run unrolled; the top and bottom rows leave
+ * out the row outside. wt2's [IC, OC, 9] puts a block's weights of one input
+ * channel at fixed offsets from one pointer. */
+#define DEFINE_BLOCK_KERNEL_AVX2(OB, XB)                                                                            \
+  AVX2_TARGET static void block2_kernel_##OB##x##XB (const Pass *p, int img, int o0, int v0)                        \
+  {                                                                                                                 \
+    __m256i all = _mm256_set1_epi32 (-1);                                                                           \
+    __m256i left = v0 == 0 ? _mm256_setr_epi32 (0, -1, -1, -1, -1, -1, -1, -1) : all;                              \
+    __m256i right = v0 + XB == p->W / AVX2_LANES ? _mm256_setr_epi32 (-1, -1, -1, -1, -1, -1, -1, 0) : all;        \
+    gsize W = p->W, channel = p->in_at.channel, weights = (gsize) p->OC * 9;                                        \
+    const float *in0 = p->in + img * p->in_at.image + v0 * AVX2_LANES;                                              \
+    float *out0 = p->out + o0 * p->out_at.channel + img * p->out_at.image + v0 * AVX2_LANES;                        \
+    for (int y = 0; y < p->H; y++)                                                                                  \
+      {                                                                                                             \
+        __m256 acc[OB][XB];                                                                                         \
+        UNROLL for (int o = 0; o < OB; o++)                                                                         \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            acc[o][v] = p->bias != NULL ? _mm256_set1_ps (p->bias[o0 + o]) : _mm256_setzero_ps ();                  \
+        const float *in = in0 + y * W, *wt = p->wt2 + (gsize) o0 * 9;                                               \
+        gboolean top = y == 0, bottom = y == p->H - 1;                                                              \
+        if (!top && !bottom)                                                                                        \
+          for (int c = 0; c < p->IC; c++, in += channel, wt += weights)                                             \
+            {                                                                                                       \
+              const float *above = in - W, *below = in + W;                                                         \
+              TAP_ROW_AVX2 (OB, XB, above, 0);                                                                      \
+              TAP_ROW_AVX2 (OB, XB, in, 1);                                                                         \
+              TAP_ROW_AVX2 (OB, XB, below, 2);                                                                      \
+            }                                                                                                       \
+        else                                                                                                        \
+          for (int c = 0; c < p->IC; c++, in += channel, wt += weights)                                             \
+            {                                                                                                       \
+              if (!top)                                                                                             \
+                {                                                                                                   \
+                  const float *above = in - W;                                                                      \
+                  TAP_ROW_AVX2 (OB, XB, above, 0);                                                                  \
+                }                                                                                                   \
+              TAP_ROW_AVX2 (OB, XB, in, 1);                                                                         \
+              if (!bottom)                                                                                          \
+                {                                                                                                   \
+                  const float *below = in + W;                                                                      \
+                  TAP_ROW_AVX2 (OB, XB, below, 2);                                                                  \
+                }                                                                                                   \
+            }                                                                                                       \
+        float *out = out0 + y * W;                                                                                  \
+        UNROLL for (int o = 0; o < OB; o++)                                                                         \
+          UNROLL for (int v = 0; v < XB; v++)                                                                       \
+            _mm256_storeu_ps (out + o * p->out_at.channel + v * AVX2_LANES, acc[o][v]);                             \
+      }                                                                                                             \
+  }
+
+DEFINE_BLOCK_KERNEL_AVX2 (1, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (2, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (3, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (4, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (5, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (6, 2)
+DEFINE_BLOCK_KERNEL_AVX2 (1, 4)
+DEFINE_BLOCK_KERNEL_AVX2 (2, 4)
+DEFINE_BLOCK_KERNEL_AVX2 (3, 4)
+
+typedef void (*BlockKernel) (const Pass *p, int img, int o0, int v0);
+
+/* By output channels, for two vectors and for four. */
+static const BlockKernel block_kernels[AVX2_BLOCK + 1] = {
+  NULL, block2_kernel_1x2, block2_kernel_2x2, block2_kernel_3x2, block2_kernel_4x2, block2_kernel_5x2,
+  block2_kernel_6x2,
+};
+static const BlockKernel wide_block_kernels[4] = { NULL, block2_kernel_1x4, block2_kernel_2x4, block2_kernel_3x4 };
+
+static void
+run_pass_avx2 (const Pass *p, int n)
+{
+  int vectors = p->W / AVX2_LANES;
+  for (int img = 0; img < n; img++)
+    for (int v0 = 0; v0 < vectors;)
+      {
+        if (p->OC < 4 && vectors - v0 >= 4)
+          {
+            wide_block_kernels[p->OC] (p, img, 0, v0);
+            v0 += 4;
+            continue;
+          }
+        for (int o0 = 0; o0 < p->OC; o0 += AVX2_BLOCK)
+          block_kernels[MIN (AVX2_BLOCK, p->OC - o0)] (p, img, o0, v0);
+        v0 += 2;
+      }
+}
+
+/* dacc[o, c, 9, first 8 lanes] += dy[o] times the input of channel c shifted
+ * by each tap, over one image's pixels, as weight_kernel_1 above: nine
+ * accumulators, two output rows a step. */
+AVX2_TARGET static void
+weight2_kernel (float *dacc, const float *dy, const float *plane, int C, int H, int W, int o, int c)
+{
+  __m256 acc[9];
+  float *out = dacc + ((gsize) o * C + c) * 9 * LANES;
+  UNROLL for (int t = 0; t < 9; t++)
+    acc[t] = _mm256_loadu_ps (out + t * LANES);
+  int vectors = W / AVX2_LANES;
+  __m256i all = _mm256_set1_epi32 (-1);
+  __m256i left_edge = _mm256_setr_epi32 (0, -1, -1, -1, -1, -1, -1, -1);
+  __m256i right_edge = _mm256_setr_epi32 (-1, -1, -1, -1, -1, -1, -1, 0);
+  for (int y = 0; y < H; y += 2)
+    for (int v = 0; v < vectors; v++)
+      {
+        const float *g = dy + (gsize) y * W + v * AVX2_LANES;
+        __m256 d0 = _mm256_loadu_ps (g);
+        __m256 d1 = y + 1 < H ? _mm256_loadu_ps (g + W) : _mm256_setzero_ps ();
+        __m256i left = v == 0 ? left_edge : all, right = v == vectors - 1 ? right_edge : all;
+        UNROLL for (int i = 0; i < 4; i++)
+          {
+            int sy = y + i - 1;
+            if (sy < 0 || sy >= H)
+              continue;
+            const float *row = plane + (gsize) sy * W + v * AVX2_LANES;
+            UNROLL for (int kx = 0; kx < 3; kx++)
+              {
+                __m256 in = kx == 0   ? _mm256_maskload_ps (row - 1, left)
+                            : kx == 1 ? _mm256_loadu_ps (row)
+                                      : _mm256_maskload_ps (row + 1, right);
+                if (i < 3)
+                  acc[i * 3 + kx] = _mm256_fmadd_ps (d0, in, acc[i * 3 + kx]);
+                if (i > 0)
+                  acc[(i - 1) * 3 + kx] = _mm256_fmadd_ps (d1, in, acc[(i - 1) * 3 + kx]);
+              }
+          }
+      }
+  UNROLL for (int t = 0; t < 9; t++)
+    _mm256_storeu_ps (out + t * LANES, acc[t]);
+}
+
+static void
+weights_avx2 (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W, int c)
+{
+  for (int o = 0; o < OC; o++)
+    weight2_kernel (dacc, dy + o * dy_channel, plane, C, H, W, o, c);
+}
+
+AVX2_TARGET static double
+plane_sum_avx2 (const float *x, gsize hw)
+{
+  __m256 acc = _mm256_setzero_ps ();
+  for (gsize i = 0; i < hw; i += AVX2_LANES)
+    acc = _mm256_add_ps (acc, _mm256_loadu_ps (x + i));
+  float lanes[AVX2_LANES];
+  _mm256_storeu_ps (lanes, acc);
+  double sum = 0;
+  for (int lane = 0; lane < AVX2_LANES; lane++)
+    sum += lanes[lane];
+  return sum;
+}
+
+static const Kernels avx2_kernels = { "AVX2", run_pass_avx2, weights_avx2, plane_sum_avx2 };
+
+#endif
+
+/* The widest kernels this build and CPU have, or NULL. */
+static const Kernels *
+kernels (void)
+{
+#ifdef HAVE_AVX512
+  if (__builtin_cpu_supports ("avx512f") && !g_atomic_int_get (&force_avx2))
+    return &avx512_kernels;
+#endif
+#ifdef HAVE_AVX2
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return &avx2_kernels;
+#endif
+  return NULL;
+}
+
+static void
+run_pass (const Pass *p, int n)
+{
+  const Kernels *k = kernels ();
+  g_return_if_fail (k != NULL);
+  k->pass (p, n);
+}
+
+void
+sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const float *inp, const float *cache, int n,
+                        int C, int OC, int H, int W)
+{
+  gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
+  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, cache, cache + 2 * size, bias, C, OC, H, W };
+  run_pass (&p, n);
+}
+
+void
+sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *cache, int n, int C,
+                               int OC, int H, int W)
+{
+  gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
+  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, cache + size, cache + 3 * size, NULL, OC, C, H, W };
+  run_pass (&p, n);
+}
+
 void
 sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at, const float *inp,
                                 int n, int C, int OC, int H, int W)
 {
+  const Kernels *k = kernels ();
+  g_return_if_fail (k != NULL);
   gsize hw = (gsize) H * W;
   for (int img = 0; img < n; img++)
     for (int c = 0; c < C; c++)
-      {
-        const float *g = dy + img * dy_at.image, *plane = inp + ((gsize) img * C + c) * hw;
-        int o0 = 0;
-        for (; o0 + 2 <= OC; o0 += 2)
-          weight_kernel_2 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
-        for (; o0 < OC; o0++)
-          weight_kernel_1 (dacc, g + o0 * dy_at.channel, dy_at.channel, plane, C, H, W, o0, c);
-      }
+      k->weights (dacc, dy + img * dy_at.image, dy_at.channel, inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
   if (dbias == NULL)
     return;
   for (int o = 0; o < OC; o++)
     {
       double sum = 0;
       for (int img = 0; img < n; img++)
-        sum += plane_sum (dy + o * dy_at.channel + img * dy_at.image, hw);
+        sum += k->plane_sum (dy + o * dy_at.channel + img * dy_at.image, hw);
       dbias[o] += (float) sum;
     }
 }
-
-#else
-
-/* Never called: sf_conv_direct_supported() is FALSE here. */
-void
-sf_conv_direct_forward (G_GNUC_UNUSED float *y, G_GNUC_UNUSED SfPlaneStrides y_at, G_GNUC_UNUSED const float *bias,
-                        G_GNUC_UNUSED const float *inp, G_GNUC_UNUSED const float *wt, G_GNUC_UNUSED int n,
-                        G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H, G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-void
-sf_conv_direct_backward_input (G_GNUC_UNUSED float *dinp, G_GNUC_UNUSED const float *dy,
-                               G_GNUC_UNUSED SfPlaneStrides dy_at, G_GNUC_UNUSED const float *wt_flipped,
-                               G_GNUC_UNUSED int n, G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H,
-                               G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-void
-sf_conv_direct_backward_weight (G_GNUC_UNUSED float *dacc, G_GNUC_UNUSED float *dbias, G_GNUC_UNUSED const float *dy,
-                                G_GNUC_UNUSED SfPlaneStrides dy_at, G_GNUC_UNUSED const float *inp,
-                                G_GNUC_UNUSED int n, G_GNUC_UNUSED int C, G_GNUC_UNUSED int OC, G_GNUC_UNUSED int H,
-                                G_GNUC_UNUSED int W)
-{
-  g_assert_not_reached ();
-}
-
-#endif

@@ -1,7 +1,8 @@
-/* Direct 3×3 convolution (same padding, stride 1) with AVX-512, for planes
- * whose width is a multiple of 16. The input is [n, C, H, W]; the output and
- * its gradient are planes at the strides given: [OC, n, H, W] as conv.h's
- * other paths, or [n, OC, H, W] straight into the next layer's input. */
+/* Direct 3×3 convolution (same padding, stride 1) with AVX-512, or with
+ * AVX2+FMA on the CPUs without it, for planes whose width is a multiple of
+ * 16. The input is [n, C, H, W]; the output and its gradient are planes at
+ * the strides given: [OC, n, H, W] as conv.h's other paths, or
+ * [n, OC, H, W] straight into the next layer's input. */
 #pragma once
 
 #include <glib.h>
@@ -16,20 +17,35 @@ typedef struct {
 /* TRUE when this CPU and a K×K kernel over planes W wide can use the direct path. */
 gboolean sf_conv_direct_supported       (int K, int W);
 
-/* The weights [OC, C, 3, 3] rearranged for the two passes below: wt
- * [C, 9, OC] and wt_flipped [OC, 9, C] with the taps reversed. */
-void     sf_conv_direct_prepare         (float *wt, float *wt_flipped, const float *weight, int OC, int C);
+/* The kernels that run: "AVX-512", "AVX2" (x86-64-v3: AVX2 and FMA), or
+ * NULL where neither can (another CPU, or not GCC on x86-64). A build with
+ * meson option avx512=false has only the AVX2 ones. */
+const char *sf_conv_direct_kernels      (void);
+
+/* TRUE: the AVX2 kernels even where the CPU has AVX-512, so that the tests
+ * check them on such a machine too; FALSE (the default): the widest. Set it
+ * while no convolution runs. Both write the same layouts, so a model planned
+ * with one may run with the other. */
+void     sf_conv_direct_force_avx2      (gboolean force);
+
+/* Floats of the cache that sf_conv_direct_prepare fills. */
+gsize    sf_conv_direct_cache_size      (int OC, int C);
+
+/* cache = the weights [OC, C, 3, 3] rearranged for the two passes below,
+ * in the layouts of both kernels. */
+void     sf_conv_direct_prepare         (float *cache, const float *weight, int OC, int C);
 
 /* y = the convolution of inp[n, C, H, W] plus bias (if not NULL). */
 void     sf_conv_direct_forward         (float *y, SfPlaneStrides y_at, const float *bias, const float *inp,
-                                         const float *wt, int n, int C, int OC, int H, int W);
+                                         const float *cache, int n, int C, int OC, int H, int W);
 
 /* dinp[n, C, H, W] = the gradient of the input from dy. */
-void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *wt_flipped,
+void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *cache,
                                          int n, int C, int OC, int H, int W);
 
 /* dacc[OC, C, 3, 3, 16] += the gradient of the weights in 16 partial sums
- * each; dbias[OC] += that of the bias if not NULL. */
+ * each (the AVX2 kernels use the first 8); dbias[OC] += that of the bias if
+ * not NULL. */
 void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
                                          const float *inp, int n, int C, int OC, int H, int W);
 

@@ -186,7 +186,7 @@ sf_conv_cache_size (const SfConv *conv)
   if (conv->algo == SF_CONV_IM2COL)
     return 0;
   if (conv->algo == SF_CONV_DIRECT)
-    return 2 * (gsize) conv->shape.OC * conv->shape.C * 9;
+    return sf_conv_direct_cache_size (conv->shape.OC, conv->shape.C);
   return (gsize) conv->alpha * conv->alpha * conv->shape.OC * conv->shape.C;
 }
 
@@ -394,8 +394,7 @@ sf_conv_prepare (const SfConv *conv, float *cache, const float *weight)
 {
   if (conv->algo == SF_CONV_DIRECT)
     {
-      gsize size = (gsize) conv->shape.OC * conv->shape.C * 9;
-      sf_conv_direct_prepare (cache, cache + size, weight, conv->shape.OC, conv->shape.C);
+      sf_conv_direct_prepare (cache, weight, conv->shape.OC, conv->shape.C);
       return;
     }
   if (conv->algo == SF_CONV_WINOGRAD)
@@ -464,8 +463,7 @@ sf_conv_backward_nchw (const SfConv *conv, float *dinp, float *dacc, float *dbia
   SfPlaneStrides dout_at = { (gsize) s->OC * s->H * s->W, (gsize) s->H * s->W };
   sf_conv_direct_backward_weight (dacc, dbias, dout, dout_at, inp, n, s->C, s->OC, s->H, s->W);
   if (dinp != NULL)
-    sf_conv_direct_backward_input (dinp, dout, dout_at, cache + (gsize) s->OC * s->C * 9, n, s->C, s->OC, s->H,
-                                   s->W);
+    sf_conv_direct_backward_input (dinp, dout, dout_at, cache, n, s->C, s->OC, s->H, s->W);
 }
 
 void
@@ -478,7 +476,7 @@ sf_conv_backward (const SfConv *conv, float *dinp, float *dacc, const float *dy,
       SfPlaneStrides dy_at = { (gsize) s->H * s->W, (gsize) n * s->H * s->W };
       sf_conv_direct_backward_weight (dacc, NULL, dy, dy_at, inp, n, s->C, s->OC, s->H, s->W);
       if (dinp != NULL)
-        sf_conv_direct_backward_input (dinp, dy, dy_at, cache + (gsize) s->OC * s->C * 9, n, s->C, s->OC, s->H, s->W);
+        sf_conv_direct_backward_input (dinp, dy, dy_at, cache, n, s->C, s->OC, s->H, s->W);
       return;
     }
   if (conv->algo == SF_CONV_IM2COL)

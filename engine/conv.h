@@ -23,7 +23,7 @@ typedef enum {
   SF_CONV_AUTO,      /* Winograd or direct where it applies, else im2col */
   SF_CONV_IM2COL,    /* any shape; the only one for strides above 1 */
   SF_CONV_WINOGRAD,  /* K = 3 or 5, stride 1 only; AUTO otherwise */
-  SF_CONV_DIRECT,    /* K = 3, stride 1, W a multiple of 16, AVX-512 only; AUTO otherwise */
+  SF_CONV_DIRECT,    /* K = 3, stride 1, W a multiple of 16, AVX-512 or AVX2; AUTO otherwise */
 } SfConvAlgo;
 
 #define SF_WINOGRAD_MAX_ALPHA 8

@@ -16,8 +16,7 @@ G_BEGIN_DECLS
 
 /* TRUE when conv (the tower's first layer with parameters: no input
  * gradient) followed by batch norm, act and a pool of this size can be fused:
- * conv runs as the direct convolution, so never on a CPU or in a build
- * (meson option avx512=false) without AVX-512. */
+ * conv runs as the direct convolution (conv-direct.h: AVX-512 or AVX2). */
 gboolean sf_first_block_fits (const SfConv *conv, SfAct act, int pool);
 
 /* Floats of scratch per worker: one image's full-size output. */

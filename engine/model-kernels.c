@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "conv-direct.h"
+
 /* The layer's name in the spec: its token without the suffixes ("conv16k3"
  * for "conv16k3-bn-relu"). */
 static char *
@@ -25,8 +27,9 @@ append_lowering (GString *out, const ConvStage *cs)
       g_string_append_printf (out, "Winograd F(%d×%d, %d×%d)", conv->m, conv->m, conv->shape.K, conv->shape.K);
       break;
     case SF_CONV_DIRECT:
-      /* conv-direct.c's kernels are AVX-512 only. */
-      g_string_append (out, cs->first_block ? "fused first block (direct AVX-512)" : "direct AVX-512");
+      /* conv-direct.c's kernels: AVX-512 or AVX2. */
+      g_string_append_printf (out, cs->first_block ? "fused first block (direct %s)" : "direct %s",
+                              sf_conv_direct_kernels ());
       break;
     case SF_CONV_IM2COL:
     default:

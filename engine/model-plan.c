@@ -3,6 +3,7 @@
  * their scratch, and the buffers a batch of images needs. */
 #include "model-private.h"
 
+#include "conv-direct.h"
 #include "depthwise.h"
 #include "error.h"
 
@@ -86,7 +87,9 @@ unfuse_first_block (SfModel *model)
  * they train to the same bits): measured one core, 8 images, forward +
  * backward, best of 30, machine under load: 32→32 on 16×16 direct 620 µs
  * against Winograd's 987, 48→48 1624 against 2264, 32→64 1314 against 1439,
- * 64→64 2623 against 2521. */
+ * 64→64 2623 against 2521. The AVX2 kernels (CPUs without AVX-512) are
+ * not asked for beyond conv.c's choice: there 32→32 on 16×16 measured 1181
+ * µs direct against Winograd's 824 (build avx512=false, Haswell kernels). */
 #define BLOCK_DIRECT_BELOW 32
 
 /* A convolution's lowering, chunks, weight transform and the size of its
@@ -97,7 +100,8 @@ static gboolean
 plan_conv (SfModel *model, ConvStage *cs, const SfConvShape *shape, int pool, gboolean in_block, gsize *workspace)
 {
   SfConvAlgo algo = SF_CONV_AUTO;
-  if (in_block && (double) shape->C * shape->OC / (shape->C + shape->OC) < BLOCK_DIRECT_BELOW)
+  if (in_block && (double) shape->C * shape->OC / (shape->C + shape->OC) < BLOCK_DIRECT_BELOW
+      && g_strcmp0 (sf_conv_direct_kernels (), "AVX-512") == 0)
     algo = SF_CONV_DIRECT;   /* AUTO where it does not fit */
   sf_conv_init (&cs->conv, shape, algo);
   cs->pool = pool;

@@ -394,15 +394,15 @@ expect_failure "train --freeze without --init" "with --init MODEL" train --freez
 
 # bench names the lowering of each convolution and the engine's vector code:
 # a 1×1 and a strided convolution are im2col everywhere; the first block is
-# fused where the engine runs AVX-512, and nothing is AVX-512 in a build
-# without it (meson option avx512=false).
+# fused where the engine runs AVX-512 or AVX2, and nothing is AVX-512 in a
+# build without it (meson option avx512=false).
 bench_spec="conv8k3-bn-relu pool2 conv8k5 conv8k1 conv8k3s2 gap dense8"
 if "$cli" bench --size 32 --spec "$bench_spec" --epochs 1 >"$work/out" 2>"$work/err"; then
   convolutions=$(sed -n 's/^Convolutions: *//p' "$work/out")
   simd=$(sed -n 's/^Engine SIMD: *//p' "$work/out")
-  first='(fused first block \(direct AVX-512\)|Winograd F\([0-9]+×[0-9]+, 3×3\)|im2col)'
+  first='(fused first block \(direct AVX(-512|2)\)|Winograd F\([0-9]+×[0-9]+, 3×3\)|im2col)'
   [[ $simd == x86-64-v4* ]] && first='fused first block \(direct AVX-512\)'
-  [[ $simd == *"AVX-512 off"* ]] && first='(Winograd F\([0-9]+×[0-9]+, 3×3\)|im2col)'
+  [[ $simd == x86-64-v3* ]] && first='fused first block \(direct AVX2\)'
   if grep -qE "^conv8k3 $first · conv8k5 (Winograd F\([0-9]+×[0-9]+, 5×5\)|im2col) · conv8k1 im2col · conv8k3s2 im2col\$" \
        <<<"$convolutions" && [[ -n $simd ]]; then
     ok "bench names the kernels of each convolution"

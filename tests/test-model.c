@@ -468,13 +468,8 @@ test_gradient_first_block (void)
  * statistics and the scores in evaluation agree over a few training steps,
  * and each side ran the path it names. */
 static void
-test_first_block_matches_layers (void)
+check_first_block_matches_layers (void)
 {
-  if (!sf_conv_direct_supported (3, 16))
-    {
-      g_test_skip ("this CPU has no AVX-512: the first block is not fused here");
-      return;
-    }
   const char *spec = "conv5k3-bn-relu pool2 conv4k3-bn-relu pool2 gap dense6 l2norm";
   const int size = 32, n = 6;
   g_autoptr (GError) error = NULL;
@@ -546,6 +541,34 @@ test_first_block_matches_layers (void)
                                             3, &error);
   g_assert_no_error (error);
   g_assert_false (sf_model_uses_fused_first_block (plain));
+}
+
+static void
+test_first_block_matches_layers (void)
+{
+  if (!sf_conv_direct_supported (3, 16))
+    {
+      g_test_skip ("this CPU has neither AVX-512 nor AVX2: the first block is not fused here");
+      return;
+    }
+  check_first_block_matches_layers ();
+}
+
+/* The same with the direct convolution's AVX2 kernels (the CPUs without
+ * AVX-512), forced on an AVX-512 machine too: the fused block and the
+ * layer-by-layer path both run them. */
+static void
+test_first_block_matches_layers_avx2 (void)
+{
+  sf_conv_direct_force_avx2 (TRUE);
+  if (g_strcmp0 (sf_conv_direct_kernels (), "AVX2") != 0)
+    {
+      sf_conv_direct_force_avx2 (FALSE);
+      g_test_skip ("this CPU has no AVX2 and FMA");
+      return;
+    }
+  check_first_block_matches_layers ();
+  sf_conv_direct_force_avx2 (FALSE);
 }
 
 /* sf_model_embed_mirrored: the mean of the image's and its mirror's
@@ -1198,6 +1221,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/gradient/blocks-fast-paths", test_gradient_blocks_fast_paths);
   g_test_add_func ("/model/blocks-match-reference", test_blocks_match_reference);
   g_test_add_func ("/model/first-block-matches-layers", test_first_block_matches_layers);
+  g_test_add_func ("/model/first-block-matches-layers-avx2", test_first_block_matches_layers_avx2);
   g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
   g_test_add_func ("/model/evaluate-embed-copy", test_evaluate_embed_copy);
