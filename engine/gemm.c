@@ -8,8 +8,10 @@
 #include "blas.h"
 
 /* GCC on x86-64 only (the kernel uses its target attributes); SF_NO_CLONES
- * leaves it out with the other CPU-specific code (simd.h). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_CLONES)
+ * and SF_NO_AVX512 (meson option avx512=false) leave it out with the other
+ * CPU-specific code (simd.h). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SF_NO_CLONES) \
+  && !defined(SF_NO_AVX512)
 #define SF_GEMM_BF16 1
 #else
 #define SF_GEMM_BF16 0
