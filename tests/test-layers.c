@@ -276,8 +276,10 @@ test_conv_matches_direct (void)
 
 /* The largest error relative to the largest |value| of Winograd F(m×m, k×k)
  * against the reference convolution, forward and both gradients, over
- * `shapes` (kernel size k each) at two chunk sizes of a batch of 5; each
- * check fails the test above `bound`. */
+ * `shapes` (kernel size k each) at two chunk sizes of a batch of 5, with the
+ * weight gradient accumulated in the transformed domain and folded per chunk
+ * (conv.fold, which only large layers choose); each check fails the test
+ * above `bound`. */
 static double
 winograd_worst_error (const SfConvShape *shapes, guint n_shapes, int m, guint64 seed, double bound)
 {
@@ -287,17 +289,20 @@ winograd_worst_error (const SfConvShape *shapes, guint n_shapes, int m, guint64 
   double worst = 0;
   for (guint k = 0; k < n_shapes; k++)
     for (int chunk = 2; chunk <= N; chunk += 3)
-      {
-        SfConvShape s = shapes[k];
-        SfConv conv;
-        sf_conv_init (&conv, &s, SF_CONV_WINOGRAD);
-        sf_winograd_init (&conv, m);
-        g_assert_cmpint (conv.alpha, ==, m + s.K - 1);
-        g_assert_cmpint (conv.tiles, ==, ((s.H + m - 1) / m) * ((s.W + m - 1) / m));
-        g_autofree char *what = g_strdup_printf ("winograd F(%d,%d) C%d %dx%d OC%d chunk %d", m, s.K, s.C, s.H, s.W,
-                                                 s.OC, chunk);
-        worst = MAX (worst, check_conv_within (&conv, N, chunk, &rng, FALSE, what, bound));
-      }
+      for (int fold = 0; fold <= 1; fold++)
+        {
+          SfConvShape s = shapes[k];
+          SfConv conv;
+          sf_conv_init (&conv, &s, SF_CONV_WINOGRAD);
+          sf_winograd_init (&conv, m);
+          g_assert_cmpint (conv.alpha, ==, m + s.K - 1);
+          g_assert_cmpint (conv.tiles, ==, ((s.H + m - 1) / m) * ((s.W + m - 1) / m));
+          g_assert_false (conv.fold);
+          conv.fold = fold;
+          g_autofree char *what = g_strdup_printf ("winograd F(%d,%d) C%d %dx%d OC%d chunk %d%s", m, s.K, s.C, s.H,
+                                                   s.W, s.OC, chunk, fold ? " folded" : "");
+          worst = MAX (worst, check_conv_within (&conv, N, chunk, &rng, FALSE, what, bound));
+        }
   return worst;
 }
 
