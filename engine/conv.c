@@ -198,6 +198,8 @@ sf_conv_dacc_size (const SfConv *conv)
     return (gsize) s->OC * s->C * 9 * 16;
   if (conv->algo != SF_CONV_WINOGRAD)
     return (gsize) s->OC * s->C * s->K * s->K;
+  if (conv->fold)
+    return (gsize) (s->K * s->K + conv->alpha) * s->OC * s->C;   /* sums, then one row of the chunk's */
   return sf_conv_cache_size (conv);
 }
 

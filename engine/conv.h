@@ -38,6 +38,7 @@ typedef struct {
   int m;             /* 2 or 4 for K = 3; 2, 3 or 4 for K = 5 */
   int alpha;         /* m + K - 1 */
   int tiles_h, tiles_w, tiles;
+  gboolean fold;     /* the weight-gradient accumulator is [K², OC, C], folded per chunk (large layers; winograd.c) */
   float at[SF_WINOGRAD_MAX_M][SF_WINOGRAD_MAX_ALPHA];      /* Aᵀ [m, alpha] */
   float g[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];   /* G [alpha, K] */
   float bt[SF_WINOGRAD_MAX_ALPHA][SF_WINOGRAD_MAX_ALPHA];  /* Bᵀ [alpha, alpha] */
@@ -63,14 +64,16 @@ void  sf_conv_init            (SfConv *conv, const SfConvShape *shape, SfConvAlg
 gsize sf_conv_workspace_size  (const SfConv *conv, int n);
 /* Floats of the weight transform (Winograd U [alpha², OC, C]; 0 for im2col). */
 gsize sf_conv_cache_size      (const SfConv *conv);
-/* Floats of a weight-gradient accumulator: [OC, C, K, K] or Winograd [alpha², OC, C]. */
+/* Floats of a weight-gradient accumulator: [OC, C, K, K] or Winograd [alpha², OC, C]
+ * (with fold: [K², OC, C] and the scratch of alpha [OC, C] planes after it). */
 gsize sf_conv_dacc_size       (const SfConv *conv);
 /* cache = transform of weight[OC,C,K,K]; once per forward pass. */
 void  sf_conv_prepare         (const SfConv *conv, float *cache, const float *weight);
 /* y[OC, n, Ho*Wo] = conv(inp[n,C,H,W]) without bias. */
 void  sf_conv_forward         (const SfConv *conv, float *y, const float *inp, int n, const float *weight,
                                const float *cache, float *workspace);
-/* dacc += weight gradient of the chunk (in the accumulator's layout);
+/* dacc += weight gradient of the chunk (in the accumulator's layout; zero it
+ * whole before the first chunk: a folding layer keeps its scratch at zero);
  * dinp[n,C,H,W] = input gradient, unless dinp is NULL. dy[OC, n, Ho*Wo]. */
 void  sf_conv_backward        (const SfConv *conv, float *dinp, float *dacc, const float *dy, const float *inp,
                                int n, const float *weight, const float *cache, float *workspace);

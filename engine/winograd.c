@@ -101,6 +101,15 @@ winograd_matrices (SfConv *conv)
           conv->gg[(i * alpha + j) * r * r + u * r + v] = conv->g[i][u] * conv->g[j][v];
 }
 
+/* Layers whose transformed weight-gradient accumulator [alpha², OC, C] would
+ * reach this many floats (8 MiB) fold each chunk's gradient back through G
+ * into [K², OC, C] instead: each worker holds one, so the article's conv384k3
+ * (36 values a kernel at F(4×4, 3×3)) would need 27 MiB with 2 workers, 11
+ * folded. The fold costs a pass over alpha [OC, C] planes per row of tile
+ * elements and chunk, small against the chunk's GEMMs where chunks are many
+ * tiles wide (docs/PERFORMANCE.md, "Peak memory on the Winograd path"). */
+#define FOLD_FROM ((gsize) 1 << 21)
+
 void
 sf_winograd_init (SfConv *conv, int m)
 {
@@ -110,6 +119,7 @@ sf_winograd_init (SfConv *conv, int m)
   conv->tiles_h = (conv->shape.H + m - 1) / m;
   conv->tiles_w = (conv->shape.W + m - 1) / m;
   conv->tiles = conv->tiles_h * conv->tiles_w;
+  conv->fold = (gsize) conv->alpha * conv->alpha * conv->shape.OC * conv->shape.C >= FOLD_FROM;
   winograd_matrices (conv);
 }
 
@@ -431,6 +441,79 @@ winograd_input_adjoint (const SfConv *conv, float *dinp, const float *dV, int n,
     }
 }
 
+/* Kernels per block of fold_row: its rows of the block stay in L1. */
+#define FOLD_BLOCK 1024
+
+/* acc[k][p] += Σ_j gg_row[j·kk + k] · row[j][p] for the K² = kk planes of
+ * acc and the alpha = a planes of row, `planes` values each: the weight
+ * gradient of one row of tile elements brought back through G ⊗ G. */
+static SF_HOT void
+fold_row (float *restrict acc, float *restrict row, gsize planes, const float *gg_row, int a, int kk)
+{
+  for (gsize p0 = 0; p0 < planes; p0 += FOLD_BLOCK)
+    {
+      gsize len = MIN (FOLD_BLOCK, planes - p0);
+      for (int k = 0; k < kk; k++)
+        {
+          /* One pass a plane of acc, its sums in registers (as in combine). */
+          const float *src[SF_WINOGRAD_MAX_ALPHA];
+          float c[SF_WINOGRAD_MAX_ALPHA];
+          int n = 0;
+          for (int j = 0; j < a; j++)
+            if (gg_row[j * kk + k] != 0)
+              {
+                src[n] = row + j * planes + p0;
+                c[n++] = gg_row[j * kk + k];
+              }
+          float *restrict out = acc + k * planes + p0;
+          const float *restrict s0 = src[0], *restrict s1 = src[1], *restrict s2 = src[2], *restrict s3 = src[3];
+          const float *restrict s4 = src[4], *restrict s5 = src[5], *restrict s6 = src[6], *restrict s7 = src[7];
+          switch (n)
+            {
+            case 0:
+              break;
+            case 1:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t];
+              break;
+            case 2:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t];
+              break;
+            case 3:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t];
+              break;
+            case 4:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t];
+              break;
+            case 5:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t];
+              break;
+            case 6:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t];
+              break;
+            case 7:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t]
+                          + c[6] * s6[t];
+              break;
+            default:
+              for (gsize t = 0; t < len; t++)
+                out[t] += c[0] * s0[t] + c[1] * s1[t] + c[2] * s2[t] + c[3] * s3[t] + c[4] * s4[t] + c[5] * s5[t]
+                          + c[6] * s6[t] + c[7] * s7[t];
+              break;
+            }
+        }
+      /* Zero again for the next chunk's products, while in cache (saves GEMM a pass to clear them). */
+      for (int j = 0; j < a; j++)
+        memset (row + j * planes + p0, 0, sizeof (float) * len);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Passes                                                                   */
 
@@ -450,6 +533,13 @@ sf_winograd_finish (const SfConv *conv, float *dweight, const float *dacc)
   /* dweight[OC·C, K²] += dacc[alpha², OC·C]ᵀ · (G ⊗ G)[alpha², K²] */
   const SfConvShape *s = &conv->shape;
   int a2 = conv->alpha * conv->alpha, kk = s->K * s->K, planes = s->OC * s->C;
+  if (conv->fold)
+    {
+      for (int p = 0; p < planes; p++)
+        for (int k = 0; k < kk; k++)
+          dweight[(gsize) p * kk + k] += dacc[(gsize) k * planes + p];
+      return;
+    }
   sf_gemm (CblasRowMajor, CblasTrans, CblasNoTrans, planes, kk, a2, 1.0f, dacc, planes, conv->gg, kk, 1.0f,
                dweight, kk);
 }
@@ -480,9 +570,27 @@ sf_winograd_backward (const SfConv *conv, float *dinp, float *dacc, const float 
   float *scratch = dM + (gsize) a2 * OC * nt;
   winograd_input (conv, V, inp, n, scratch);
   winograd_output_adjoint (conv, dM, dy, n, scratch);
-  for (int t = 0; t < a2; t++)
-    sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, nt, 1.0f, dM + (gsize) t * OC * nt, nt,
-                 V + (gsize) t * C * nt, nt, 1.0f, dacc + (gsize) t * OC * C, C);
+  if (conv->fold)
+    {
+      /* Row by row of tile elements: the row's products into the scratch after the sums, then folded in. */
+      int a = conv->alpha, kk = s->K * s->K;
+      gsize planes = (gsize) OC * C;
+      float *row = dacc + kk * planes;
+      for (int i = 0; i < a; i++)
+        {
+          for (int j = 0; j < a; j++)
+            {
+              int t = i * a + j;
+              sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, nt, 1.0f, dM + (gsize) t * OC * nt, nt,
+                       V + (gsize) t * C * nt, nt, 1.0f, row + j * planes, C);
+            }
+          fold_row (dacc, row, planes, conv->gg + i * a * kk, a, kk);
+        }
+    }
+  else
+    for (int t = 0; t < a2; t++)
+      sf_gemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, nt, 1.0f, dM + (gsize) t * OC * nt, nt,
+                   V + (gsize) t * C * nt, nt, 1.0f, dacc + (gsize) t * OC * C, C);
   if (dinp == NULL)
     return;
   /* dV overwrites V, which the weight gradient no longer needs. */

@@ -14,13 +14,14 @@ void  sf_winograd_init            (SfConv *conv, int m);
 gsize sf_winograd_workspace_size  (const SfConv *conv, int n);
 /* cache = U = G w Gᵀ of every kernel of weight[OC, C, K, K]. */
 void  sf_winograd_prepare         (const SfConv *conv, float *cache, const float *weight);
-/* dweight[OC, C, K, K] += dacc [alpha², OC, C] brought back through G. */
+/* dweight[OC, C, K, K] += dacc [alpha², OC, C] brought back through G (with
+ * conv->fold: dacc [K², OC, C], already brought back). */
 void  sf_winograd_finish          (const SfConv *conv, float *dweight, const float *dacc);
 /* y[OC, n, H*W] = conv(inp[n, C, H, W]) without bias. */
 void  sf_winograd_forward         (const SfConv *conv, float *y, const float *inp, int n, const float *cache,
                                    float *workspace);
-/* dacc [alpha², OC, C] += the weight gradient; dinp[n, C, H, W] = the input
- * gradient unless dinp is NULL. */
+/* dacc [alpha², OC, C] (with conv->fold [K², OC, C]) += the weight gradient;
+ * dinp[n, C, H, W] = the input gradient unless dinp is NULL. */
 void  sf_winograd_backward        (const SfConv *conv, float *dinp, float *dacc, const float *dy, const float *inp,
                                    int n, const float *cache, float *workspace);
 
