@@ -193,6 +193,12 @@ sf_bias_act_pool_backward (float *dy, float *dbias, const float *dout, const flo
 
 /* ------------------------------------------------------------------------ */
 
+gsize
+sf_dropout_mask_size (gsize n)
+{
+  return (n + 63) / 64 * 8;
+}
+
 SF_HOT void
 sf_dropout_forward (float *out, guint8 *mask, const float *inp, gsize n, float p, guint64 seed)
 {
@@ -202,23 +208,40 @@ sf_dropout_forward (float *out, guint8 *mask, const float *inp, gsize n, float p
   float scale = 1.0f / (1.0f - p);
   SfRng rng;
   sf_rng_seed (&rng, seed);
-  for (gsize i = 0; i < n; i += 2)
+  for (gsize i0 = 0; i0 < n; i0 += 64)
     {
-      guint64 r = sf_rng_next (&rng);
-      mask[i] = (guint32) r >= threshold;
-      if (i + 1 < n)
-        mask[i + 1] = (guint32) (r >> 32) >= threshold;
+      gsize m = MIN (64, n - i0);
+      guint8 keep[64];
+      for (gsize j = 0; j < m; j += 2)
+        {
+          guint64 r = sf_rng_next (&rng);
+          keep[j] = (guint32) r >= threshold;
+          if (j + 1 < m)
+            keep[j + 1] = (guint32) (r >> 32) >= threshold;
+        }
+      guint64 bits = 0;
+      for (gsize j = 0; j < m; j++)
+        bits |= (guint64) keep[j] << j;
+      bits = GUINT64_TO_LE (bits);
+      memcpy (mask + i0 / 8, &bits, sizeof bits);
+      for (gsize j = 0; j < m; j++)
+        out[i0 + j] = keep[j] ? inp[i0 + j] * scale : 0.0f;
     }
-  for (gsize i = 0; i < n; i++)
-    out[i] = mask[i] ? inp[i] * scale : 0.0f;
 }
 
 SF_HOT void
 sf_dropout_backward (float *dinp, const float *dout, const guint8 *mask, gsize n, float p)
 {
   float scale = 1.0f / (1.0f - p);
-  for (gsize i = 0; i < n; i++)
-    dinp[i] = mask[i] ? dout[i] * scale : 0.0f;
+  for (gsize i0 = 0; i0 < n; i0 += 64)
+    {
+      gsize m = MIN (64, n - i0);
+      guint64 bits;
+      memcpy (&bits, mask + i0 / 8, sizeof bits);
+      bits = GUINT64_FROM_LE (bits);
+      for (gsize j = 0; j < m; j++)
+        dinp[i0 + j] = (bits >> j) & 1 ? dout[i0 + j] * scale : 0.0f;
+    }
 }
 
 /* ------------------------------------------------------------------------ */

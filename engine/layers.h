@@ -60,8 +60,12 @@ void   sf_pool2_plane_forward    (float *out, guint8 *argmax, float *at, const f
 void   sf_pool2_plane_gradient   (float *full, const float *dout, const float *out, const guint8 *argmax, int H,
                                   int W, SfAct act);
 
-/* Inverted dropout: mask[n] ∈ {0, 1}, 1 with probability 1 - p, drawn from
- * seed alone; out[n] = inp[n] · mask[n] / (1 - p). 0 ≤ p < 1. */
+/* Inverted dropout: keep element i with probability 1 - p, drawn from seed
+ * alone, as bit i of mask (bit i % 8 of byte i / 8); out[n] = inp[n] / (1 - p)
+ * where kept, 0 elsewhere. 0 ≤ p < 1. mask holds sf_dropout_mask_size (n)
+ * bytes, whole 64-bit words: one bit an element rather than a byte took 21
+ * MiB off the article network's training memory. */
+gsize  sf_dropout_mask_size (gsize n);
 void   sf_dropout_forward  (float *out, guint8 *mask, const float *inp, gsize n, float p, guint64 seed);
 void   sf_dropout_backward (float *dinp, const float *dout, const guint8 *mask, gsize n, float p);
 

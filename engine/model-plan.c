@@ -480,8 +480,10 @@ _sf_model_ensure_capacity (SfModel *model, int n, GError **error)
         TRY_NEW (st->u.bn.at_max, float, n * st->out_size);
       gboolean argmax = st->kind == STAGE_POOL || (st->kind == STAGE_CONV && st->u.conv.pool > 1)
                         || (st->kind == STAGE_BATCHNORM && st->u.bn.pool > 1);
-      if (argmax || st->kind == STAGE_DROPOUT)
+      if (argmax)
         TRY_NEW (st->aux, guint8, n * st->out_size);
+      if (st->kind == STAGE_DROPOUT)
+        TRY_NEW (st->aux, guint8, n * sf_dropout_mask_size (st->out_size));
       if (st->kind == STAGE_RESIDUAL)
         {
           ResidualStage *res = st->u.res;

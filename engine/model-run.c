@@ -204,8 +204,8 @@ elementwise_forward_task (gpointer data, int task, int worker)
       break;
     case STAGE_DROPOUT:
       for (int i = i0; i < i0 + n; i++)
-        sf_dropout_forward (st->out_buf + i * st->out_size, st->aux + i * st->out_size, job->x + i * st->in_size,
-                            st->in_size, st->u.drop.rate,
+        sf_dropout_forward (st->out_buf + i * st->out_size, st->aux + i * sf_dropout_mask_size (st->out_size),
+                            job->x + i * st->in_size, st->in_size, st->u.drop.rate,
                             job->seed ^ ((guint64) (i + 1) * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15)));
       break;
     default:
@@ -233,7 +233,10 @@ elementwise_backward_task (gpointer data, int task, int worker)
                                  st->in.c * hw, hw, n, st->in.c, st->in.h, st->in.w, st->act, st->u.pool.size);
       break;
     case STAGE_DROPOUT:
-      sf_dropout_backward (dx, dy, st->aux + i0 * st->in_size, n * st->in_size, st->u.drop.rate);
+      /* Each image's mask starts a word of its own (no two threads share one). */
+      for (int i = 0; i < n; i++)
+        sf_dropout_backward (dx + i * st->in_size, dy + i * st->out_size,
+                             st->aux + (i0 + i) * sf_dropout_mask_size (st->out_size), st->in_size, st->u.drop.rate);
       break;
     default:
       g_assert_not_reached ();

@@ -965,22 +965,25 @@ test_dropout (void)
   sf_rng_seed (&rng, 16);
   gsize n = 20001;
   float *x = random_floats (&rng, n, 0.5f, 1.5f), *y = g_new (float, n), *y2 = g_new (float, n);
-  guint8 *mask = g_new (guint8, n), *mask2 = g_new (guint8, n);
+  /* One bit an element, in whole 64-bit words. */
+  gsize bytes = sf_dropout_mask_size (n);
+  g_assert_cmpuint (bytes, ==, (n + 63) / 64 * 8);
+  guint8 *mask = g_new (guint8, bytes), *mask2 = g_new (guint8, bytes);
   sf_dropout_forward (y, mask, x, n, 0.3f, 99);
   gsize kept = 0;
   for (gsize i = 0; i < n; i++)
     {
-      g_assert_true (mask[i] == 0 || mask[i] == 1);
-      g_assert_cmpfloat (y[i], ==, mask[i] ? x[i] * (1.0f / 0.7f) : 0.0f);
-      kept += mask[i];
+      gboolean keep = (mask[i / 8] >> (i % 8)) & 1;
+      g_assert_cmpfloat (y[i], ==, keep ? x[i] * (1.0f / 0.7f) : 0.0f);
+      kept += keep;
     }
   /* 0.7·n ± 5σ (σ ≈ 65). */
   g_assert_cmpfloat (fabs ((double) kept - 0.7 * n), <, 5 * sqrt (n * 0.21));
   /* Same seed, same mask; another seed, another mask; rate 0 keeps all. */
   sf_dropout_forward (y2, mask2, x, n, 0.3f, 99);
-  g_assert_cmpmem (mask, n, mask2, n);
+  g_assert_cmpmem (mask, bytes, mask2, bytes);
   sf_dropout_forward (y2, mask2, x, n, 0.3f, 100);
-  g_assert_true (memcmp (mask, mask2, n) != 0);
+  g_assert_true (memcmp (mask, mask2, bytes) != 0);
   sf_dropout_forward (y2, mask2, x, n, 0.0f, 5);
   g_assert_cmpmem (y2, sizeof (float) * n, x, sizeof (float) * n);
 
@@ -989,7 +992,7 @@ test_dropout (void)
   o.x = random_floats (&rng, o.n, -1, 1);
   o.r = random_floats (&rng, o.n, -1, 1);
   o.out = g_new (float, o.n);
-  o.mask = g_new (guint8, o.n);
+  o.mask = g_new (guint8, sf_dropout_mask_size (o.n));
   drop_objective (&o);
   float *dx = g_new (float, o.n);
   sf_dropout_backward (dx, o.r, o.mask, o.n, o.p);
