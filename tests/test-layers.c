@@ -1695,7 +1695,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/conv/reference-by-hand", test_conv_reference_by_hand);
   g_test_add_func ("/conv/matches-direct", test_conv_matches_direct);
-  g_test_add_func ("/conv/direct-avx512", test_conv_direct_matches_reference);
+  g_test_add_func ("/conv/direct", test_conv_direct_matches_reference);
   g_test_add_func ("/conv/direct-avx2", test_conv_direct_avx2_matches_reference);
   g_test_add_func ("/conv/direct-avx2-same-bits", test_conv_direct_avx2_same_bits);
   g_test_add_func ("/conv/winograd-f43", test_conv_winograd_f43);
