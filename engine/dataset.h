@@ -104,4 +104,8 @@ SfDataset  *sf_demo_faces_generate    (int size, guint64 seed, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfDataset, sf_dataset_free)
 
+/* s2 before s10: runs of digits compare as numbers, letters without case
+ * (the order of a folder's people, and of runs ended in the same second). */
+int                sf_natural_compare (const char *a, const char *b);
+
 G_END_DECLS

@@ -6,9 +6,8 @@
 #include "error.h"
 #include "image.h"
 
-/* s2 before s10: runs of digits compare as numbers. */
-static int
-natural_compare (const char *a, const char *b)
+int
+sf_natural_compare (const char *a, const char *b)
 {
   while (*a != '\0' && *b != '\0')
     {
@@ -46,7 +45,7 @@ natural_compare (const char *a, const char *b)
 static int
 natural_compare_cb (gconstpointer a, gconstpointer b)
 {
-  return natural_compare (*(const char *const *) a, *(const char *const *) b);
+  return sf_natural_compare (*(const char *const *) a, *(const char *const *) b);
 }
 
 static gboolean

@@ -11,6 +11,7 @@
 
 #include "atomic-file.h"
 #include "checkpoint.h"
+#include "dataset.h"
 #include "error.h"
 #include "json-limits.h"
 
@@ -514,7 +515,8 @@ compare_runs (gconstpointer a, gconstpointer b)
   const SfRun *x = *(SfRun *const *) a, *y = *(SfRun *const *) b;
   if (x->created != y->created)
     return x->created < y->created ? -1 : 1;
-  return strcmp (x->id, y->id);
+  /* Folders of one second are numbered -2, -3, ..., -10: in that order. */
+  return sf_natural_compare (x->id, y->id);
 }
 
 GPtrArray *

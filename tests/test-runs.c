@@ -244,6 +244,35 @@ test_resume (void)
  * model when it had none, or one a NaN spoilt), listed with the others, left
  * out of summaries and of the finished keys (a sweep started again retries
  * it); and the sweep goes on to the next run. */
+/* Runs recorded one after another list in that order, also when ten or
+ * more end in one second and their folders are numbered -2 ... -10, -11. */
+static void
+test_listed_in_order (void)
+{
+  g_autofree char *root = sf_test_make_tmp_dir ("sf-runs-XXXXXX");
+  g_autoptr (SfRunStore) store = sf_run_store_new (root);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  SfTrainSettings s;
+  tiny_settings (&s);
+
+  for (int i = 0; i < 14; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *message = g_strdup_printf ("run %d", i);
+      g_autoptr (SfRun) run = sf_run_store_record_failure (store, &s, NULL, NULL, message, 0.1, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (ids, g_strdup (run->id));
+    }
+  sf_train_settings_clear (&s);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) runs = sf_run_store_list (store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (runs->len, ==, 14);
+  for (guint i = 0; i < runs->len; i++)
+    g_assert_cmpstr (((SfRun *) g_ptr_array_index (runs, i))->id, ==, g_ptr_array_index (ids, i));
+  sf_test_remove_tree (root);
+}
+
 static void
 test_failed_runs (void)
 {
@@ -708,6 +737,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runs/resume", test_resume);
   g_test_add_func ("/runs/persistence", test_persistence);
   g_test_add_func ("/runs/failed-runs", test_failed_runs);
+  g_test_add_func ("/runs/listed-in-order", test_listed_in_order);
   g_test_add_func ("/runs/cancelled-run", test_cancelled_run);
   g_test_add_func ("/runs/unsaveable-run", test_unsaveable_run);
   g_test_add_func ("/runs/bad-run-folders", test_bad_run_folders);
