@@ -379,6 +379,26 @@ test_runs_filled_over_frames (void)
   g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, before + 30);
   g_assert_cmpstr (sf_runs_view_get_run (runs_view (), before + 29)->message, ==, "one of many");
   g_hash_table_unref (watch.growth);
+
+  /* A run that ends while the page is shown is one row more: the rows
+   * there are stay (with the selection), not rebuilt. */
+  const SfRun *first = sf_runs_view_get_run (runs_view (), 0);
+  guint zero = 0;
+  sf_runs_view_select (runs_view (), &zero, 1);
+  sf_training_settings_get (store, &s);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfRun) latest = sf_run_store_record_failure (sf_session_get_run_store (session ()), &s, NULL, NULL,
+                                                          "the latest", 0.5, &error);
+  sf_train_settings_clear (&s);
+  g_assert_no_error (error);
+  sf_session_runs_changed (session ());
+  sf_test_wait_until (runs_loaded, runs_view (), "the new run in the table");
+  g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, before + 31);
+  g_assert_true (sf_runs_view_get_run (runs_view (), 0) == first);
+  g_assert_cmpstr (sf_runs_view_get_run (runs_view (), before + 30)->message, ==, "the latest");
+  GtkSelectionModel *selection = gtk_column_view_get_model (table);
+  g_autoptr (GtkBitset) selected = gtk_selection_model_get_selection (selection);
+  g_assert_cmpuint (gtk_bitset_get_size (selected), ==, 1);
 }
 
 /* A training run of the Train view that fails is kept, failed, with its message. */

@@ -95,6 +95,7 @@ struct _SfRunsView
   GtkSortListModel *sorted;    /* of store or groups; owned by selection */
   GtkMultiSelection *selection;
   GPtrArray *setting_columns;  /* GtkColumnViewColumn, rebuilt per reload */
+  GStrv setting_names;         /* theirs, as sf_runs_differing_settings gave them */
   GtkColumnViewColumn *name_column, *status_column, *epochs_column;  /* the column view's */
   gboolean group_seeds;
   gboolean stale;              /* the store changed since the last reload */
@@ -103,6 +104,7 @@ struct _SfRunsView
   guint read_generation;       /* a read whose generation is not this one is dropped */
   GPtrArray *to_add;           /* SfRun, oldest first, not yet in the store */
   guint added;                 /* of to_add */
+  guint first_position;        /* the store position of to_add's first run */
   guint fill_id;               /* tick callback adding them */
   GStrv problems;
   GtkFileChooserNative *chooser;
@@ -487,7 +489,7 @@ add_runs (SfRunsView *self, guint limit)
     {
       SfRunItem *item = g_object_new (SF_TYPE_RUN_ITEM, NULL);
       item->run = g_steal_pointer (&self->to_add->pdata[self->added + i]);
-      item->position = self->added + i;
+      item->position = self->first_position + self->added + i;
       items[i] = item;
     }
   g_list_store_splice (self->store, g_list_model_get_n_items (G_LIST_MODEL (self->store)), 0, items, n);
@@ -523,17 +525,11 @@ fill_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 /* Shows what a read of the store found: problems, the setting columns (the
  * settings that differ between the runs) and then the runs, all at once
  * (`paced` FALSE) or RUNS_PER_FRAME a frame. Takes runs. */
+/* The label above the table: the run folders that could not be read. */
 static void
-show_runs (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error, GStrv differing,
-           gboolean paced)
+show_problems (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error)
 {
-  g_list_store_remove_all (self->groups);
-  g_list_store_remove_all (self->store);
-  for (guint i = 0; i < self->setting_columns->len; i++)
-    gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
-  g_ptr_array_set_size (self->setting_columns, 0);
   g_clear_pointer (&self->problems, g_strfreev);
-
   g_autoptr (GStrvBuilder) lines = g_strv_builder_new ();
   if (runs == NULL && error != NULL)
     g_strv_builder_add (lines, error->message);
@@ -551,6 +547,69 @@ show_runs (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError 
       gtk_label_set_label (self->problems_label, text);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->problems_label), self->problems[0] != NULL);
+}
+
+/* The same run as far as the table shows it: a rename or a rewrite is not. */
+static gboolean
+same_run (const SfRun *a, const SfRun *b)
+{
+  return g_str_equal (a->id, b->id) && g_str_equal (a->name, b->name) && a->status == b->status
+         && g_strcmp0 (a->message, b->message) == 0 && a->n_history == b->n_history
+         && g_strcmp0 (a->settings_json, b->settings_json) == 0;
+}
+
+/* How many of the table's runs a new read begins with, unchanged, under
+ * the same setting columns: those rows can stay (and stay selected). The
+ * store lists runs oldest first, so a run that ended is one more at the end. */
+static guint
+unchanged_prefix (SfRunsView *self, GPtrArray *runs, GStrv differing)
+{
+  GListModel *store = G_LIST_MODEL (self->store);
+  guint have = g_list_model_get_n_items (store);
+
+  if (self->to_add != NULL || self->setting_names == NULL || differing == NULL
+      || !g_strv_equal ((const char *const *) self->setting_names, (const char *const *) differing)
+      || have > runs->len)
+    return 0;
+  for (guint i = 0; i < have; i++)
+    {
+      g_autoptr (SfRunItem) item = g_list_model_get_item (store, i);
+      if (!same_run (item->run, g_ptr_array_index (runs, i)))
+        return 0;
+    }
+  return have;
+}
+
+static void
+show_runs (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error, GStrv differing,
+           gboolean paced)
+{
+  show_problems (self, runs, problems, error);
+  guint kept = runs != NULL ? unchanged_prefix (self, runs, differing) : 0;
+  if (kept > 0)
+    {
+      /* Only newer runs: add them, leave the rows there are. */
+      g_ptr_array_remove_range (runs, 0, kept);
+      self->to_add = runs;
+      self->added = 0;
+      self->first_position = kept;
+      if (!paced || add_runs (self, RUNS_PER_FRAME))
+        {
+          add_runs (self, G_MAXUINT);
+          finish_fill (self);
+        }
+      else if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+        self->fill_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), fill_tick_cb, NULL, NULL);
+      return;
+    }
+  self->first_position = 0;
+  g_clear_pointer (&self->setting_names, g_strfreev);
+  self->setting_names = g_strdupv (differing);
+  g_list_store_remove_all (self->groups);
+  g_list_store_remove_all (self->store);
+  for (guint i = 0; i < self->setting_columns->len; i++)
+    gtk_column_view_remove_column (self->column_view, g_ptr_array_index (self->setting_columns, i));
+  g_ptr_array_set_size (self->setting_columns, 0);
   if (runs == NULL)
     {
       finish_fill (self);
@@ -1019,6 +1078,7 @@ static void
 sf_runs_view_finalize (GObject *object)
 {
   g_strfreev (SF_RUNS_VIEW (object)->problems);
+  g_strfreev (SF_RUNS_VIEW (object)->setting_names);
 
   G_OBJECT_CLASS (sf_runs_view_parent_class)->finalize (object);
 }
