@@ -26,6 +26,7 @@ typedef struct {
   gint64 started;            /* training started, the clock running */
   gint64 last_tick;
   gint64 last_cpu;           /* the main thread's CPU time at the last tick, µs */
+  gint64 started_cpu;        /* ... and at Start */
   long last_voluntary, last_involuntary;   /* the main thread's context switches at the last tick */
   gint64 worst_gap;          /* µs: the longest time between two ticks ... */
   gint64 worst_gap_busy;     /* ... the main thread's CPU time in it ... */
@@ -155,6 +156,9 @@ report (Meter *m)
   for (int v = 0; v < MAX_VIEWS && sf_window_view_names[v] != NULL; v++)
     printf ("%s %s %.1f ms", v == 0 ? "" : ",", sf_window_view_names[v], m->worst_busy_again[v] / 1000.0);
   printf ("\n");
+  printf ("the main thread's CPU time while measured: %.2f s of %.1f s (%.0f %% of one core)\n",
+          (m->last_cpu - m->started_cpu) / (double) G_USEC_PER_SEC, seconds,
+          100.0 * (m->last_cpu - m->started_cpu) / MAX (m->last_tick - m->started, 1));
   printf ("the longest gap: %.1f ms, of which the main thread worked %.1f ms; "
           "in it %ld waits and %ld preemptions\n", m->worst_gap / 1000.0, m->worst_gap_busy / 1000.0,
           m->worst_gap_voluntary, m->worst_gap_involuntary);
@@ -318,7 +322,7 @@ wait_ready_cb (gpointer data)
   m->clock = g_object_ref (gtk_widget_get_frame_clock (GTK_WIDGET (m->window)));
   m->paint_id = g_signal_connect (m->clock, "after-paint", G_CALLBACK (after_paint_cb), m);
   m->started = m->last_tick = g_get_monotonic_time ();
-  m->last_cpu = thread_cpu_us ();
+  m->last_cpu = m->started_cpu = thread_cpu_us ();
   thread_switches (&m->last_voluntary, &m->last_involuntary);
   /* Above redraws and input: a tick runs as soon as the main loop is free. */
   m->tick_id = g_timeout_add_full (G_PRIORITY_HIGH, TICK_MS, tick_cb, m, NULL);
