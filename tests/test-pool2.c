@@ -52,10 +52,11 @@ check_plane (SfPool2Kernels kind, int H, int W, SfAct act, SfRng *rng)
   int Ho = H / 2, Wo = W / 2;
   gsize S = (gsize) H * W, So = (gsize) Ho * Wo;
   g_autofree float *x = g_new (float, S), *dout = g_new (float, So);
-  g_autofree float *out[2] = { g_new0 (float, So), g_new0 (float, So) };
-  g_autofree float *at[2] = { g_new0 (float, So), g_new0 (float, So) };
-  g_autofree float *full[2] = { g_new (float, S), g_new (float, S) };
-  g_autofree guint8 *arg[2] = { g_new0 (guint8, So), g_new0 (guint8, So) };
+  /* [0] the plain loops', [1] the kernels' */
+  g_autofree float *outs = g_new0 (float, 2 * So), *ats = g_new0 (float, 2 * So), *fulls = g_new (float, 2 * S);
+  g_autofree guint8 *args = g_new0 (guint8, 2 * So);
+  float *out[2] = { outs, outs + So }, *at[2] = { ats, ats + So }, *full[2] = { fulls, fulls + S };
+  guint8 *arg[2] = { args, args + So };
   g_autofree char *what = g_strdup_printf ("%s %dx%d act %d", kind == SF_POOL2_KERNELS_AVX2 ? "AVX2" : "AVX-512",
                                            H, W, act.kind);
   fill (x, S, rng);
@@ -87,7 +88,8 @@ check_batchnorm (SfPool2Kernels kind, int H, int W, SfAct act, SfRng *rng)
   g_autofree float *out = g_new (float, So);
   g_autofree guint8 *arg = g_new (guint8, So);
   float gamma[2] = { 1.3f, 0.7f }, beta[2] = { 0.1f, -0.2f }, mean[2], invstd[2], rm[2] = { 0 }, rv[2] = { 1, 1 };
-  g_autofree float *dx[2] = { g_new (float, S), g_new (float, S) };
+  g_autofree float *dxs = g_new (float, 2 * S);
+  float *dx[2] = { dxs, dxs + S };
   float dg[2][2] = { { 0 } }, db[2][2] = { { 0 } };
   g_autofree char *what = g_strdup_printf ("batch norm %s %dx%d act %d",
                                            kind == SF_POOL2_KERNELS_AVX2 ? "AVX2" : "AVX-512", H, W, act.kind);

@@ -522,9 +522,6 @@ fill_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Shows what a read of the store found: problems, the setting columns (the
- * settings that differ between the runs) and then the runs, all at once
- * (`paced` FALSE) or RUNS_PER_FRAME a frame. Takes runs. */
 /* The label above the table: the run folders that could not be read. */
 static void
 show_problems (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error)
@@ -580,6 +577,10 @@ unchanged_prefix (SfRunsView *self, GPtrArray *runs, GStrv differing)
   return have;
 }
 
+/* Shows what a read of the store found: problems, the setting columns (the
+ * settings that differ between the runs) and then the runs, all at once
+ * (`paced` FALSE) or RUNS_PER_FRAME a frame. Takes runs. A read that
+ * begins with the table's runs unchanged only adds the newer ones. */
 static void
 show_runs (SfRunsView *self, GPtrArray *runs, GPtrArray *problems, const GError *error, GStrv differing,
            gboolean paced)
