@@ -83,24 +83,21 @@ sf_pool2_plane_gradient (float *full, const float *dout, const float *out, const
                          SfAct act)
 {
   int Ho = H / 2, Wo = W / 2;
-  switch (sf_pool2_kernels (act.kind))
+  SfPool2Kernels kernels = sf_pool2_kernels (act.kind);
+  if (kernels != SF_POOL2_KERNELS_PLAIN)
     {
 #if SF_POOL2_AVX512
-    case SF_POOL2_KERNELS_AVX512:
-      sf_pool2_gradient_plane_avx512 (full, dout, out, argmax, Ho, Wo, W, act.kind);
-      if (H % 2 != 0)
-        memset (full + (gsize) (H - 1) * W, 0, sizeof (float) * W);
-      return;
+      if (kernels == SF_POOL2_KERNELS_AVX512)
+        sf_pool2_gradient_plane_avx512 (full, dout, out, argmax, Ho, Wo, W, act.kind);
 #endif
 #if SF_POOL2_AVX2
-    case SF_POOL2_KERNELS_AVX2:
-      sf_pool2_gradient_plane_avx2 (full, dout, out, argmax, Ho, Wo, W, act.kind);
+      if (kernels == SF_POOL2_KERNELS_AVX2)
+        sf_pool2_gradient_plane_avx2 (full, dout, out, argmax, Ho, Wo, W, act.kind);
+#endif
+      /* The kernels write rows 0 .. 2·Ho - 1; an odd last row has no window. */
       if (H % 2 != 0)
         memset (full + (gsize) (H - 1) * W, 0, sizeof (float) * W);
       return;
-#endif
-    default:
-      break;
     }
   memset (full, 0, sizeof (float) * H * W);
   for (int oy = 0; oy < Ho; oy++)
