@@ -9,6 +9,7 @@
  * run group, its runs counted and each result as the engine's mean ± sd. */
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 #include "checkpoint.h"
 #include "sf-application.h"
@@ -349,6 +350,12 @@ test_runs_filled_over_frames (void)
       g_assert_no_error (error);
     }
   sf_train_settings_clear (&s);
+  /* A truncated run.json among them: named as a problem by the worker's read too. */
+  g_autofree char *bad = g_build_filename (sf_run_store_get_root (sf_session_get_run_store (session ())),
+                                           "truncated-run", NULL);
+  g_autofree char *bad_json = g_build_filename (bad, "run.json", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (bad_json, "{ \"format\": ", -1, NULL));
   sf_session_runs_changed (session ());
   g_assert_true (sf_runs_view_get_stale (runs_view ()));
 
@@ -378,7 +385,11 @@ test_runs_filled_over_frames (void)
   g_assert_cmpuint (frames, >=, (before + 30) / 8);
   g_assert_cmpuint (sf_runs_view_get_n_runs (runs_view ()), ==, before + 30);
   g_assert_cmpstr (sf_runs_view_get_run (runs_view (), before + 29)->message, ==, "one of many");
+  const char *const *problems = sf_runs_view_get_problems (runs_view ());
+  g_assert_nonnull (problems[0]);
+  g_assert_nonnull (strstr (problems[0], "truncated-run"));
   g_hash_table_unref (watch.growth);
+  sf_test_remove_tree (bad);
 
   /* A run that ends while the page is shown is one row more: the rows
    * there are stay (with the selection), not rebuilt. */
