@@ -15,6 +15,12 @@
 #   page faults are dear the peer then runs several times slower (see
 #   docs/PERFORMANCE.md). Our engine keeps its buffers and does not care.
 # SF_PEER_THREADS: the peer's threads (default: the number of CPUs).
+# SF_COMPARE_ISA=avx2: both sides without AVX-512, the stand-in for CPUs
+#   that lack it. Ours must be a build made with -Davx512=false and runs
+#   OpenBLAS's Haswell kernels; the peer runs oneDNN with
+#   ONEDNN_MAX_CPU_ISA=AVX2 (it picks AVX-512 and bf16 on its own where the
+#   CPU has them), ATen's AVX2 kernels and OpenBLAS's Haswell kernels.
+#   Default: each side uses what the CPU has.
 # The environment's OPENBLAS_CORETYPE and SF_* switches reach our runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +55,20 @@ case "$allocator" in
   *) echo "compare-peer.sh: SF_PEER_ALLOCATOR must be tcmalloc or glibc, not “$allocator”" >&2; exit 1 ;;
 esac
 
+isa=${SF_COMPARE_ISA:-native}
+ours_env=(env)
+case "$isa" in
+  native) ;;
+  avx2)
+    if "$cli" bench --preset compact --epochs 1 --json 2>/dev/null | grep -q '"engine_simd": "x86-64-v4'; then
+      echo "compare-peer.sh: SF_COMPARE_ISA=avx2 needs a build made with -Davx512=false; $build has AVX-512 paths" >&2
+      exit 1
+    fi
+    ours_env=(env OPENBLAS_CORETYPE=Haswell)
+    peer_env+=(ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell) ;;
+  *) echo "compare-peer.sh: SF_COMPARE_ISA must be native or avx2, not “$isa”" >&2; exit 1 ;;
+esac
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -56,7 +76,7 @@ median () { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2]
 field () { sed -n "s/.*\"$1\": \"\{0,1\}\([^,\"}]*\).*/\1/p" | tail -1; }
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), family $(grep -m1 'cpu family' /proc/cpuinfo | awk '{ print $NF }'), $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "peer: PyTorch $("$python" -c 'import torch; print(torch.__version__)'), $threads threads, $allocator malloc"
+echo "peer: PyTorch $("$python" -c 'import torch; print(torch.__version__)'), $threads threads, $allocator malloc; instruction sets: $isa"
 
 for net in "${which[@]}"; do
   case "$net" in
@@ -73,7 +93,7 @@ for net in "${which[@]}"; do
   esac
   : >"$work/ours"; : >"$work/peer"; kernels=""
   for r in $(seq "$rounds"); do
-    json=$("${ours[@]}" 2>/dev/null)
+    json=$("${ours_env[@]}" "${ours[@]}" 2>/dev/null)
     o=$(field epoch_seconds_median <<<"$json")
     kernels=$(field kernels <<<"$json")
     p=$("${peer_env[@]}" "${peer[@]}" 2>/dev/null | field epoch_seconds_median | awk '{ printf "%.3f", $1 }')
