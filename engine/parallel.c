@@ -1,8 +1,11 @@
-/* One process-wide team of sleeping worker threads; the caller of a parallel
- * loop works too, so a team of n uses n-1 extra threads. */
+/* One process-wide team of worker threads that spin briefly, then sleep; the
+ * caller of a parallel loop works too, so a team of n uses n-1 extra threads. */
 #include "parallel.h"
 
 #include <cblas.h>
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 #include <stdlib.h>
 #ifdef __linux__
 #include <sys/resource.h>
@@ -11,19 +14,30 @@
 
 #define MAX_WORKERS 8
 
+/* How long a worker watches for the next loop, and the caller for the
+ * workers' last tasks, before sleeping on a condition. A training step runs
+ * dozens of loops a few hundred microseconds apart; sleeping between them
+ * costs a futex wake and a scheduling delay each time, which under a
+ * hypervisor was a tenth of the compact preset's epoch (docs/PERFORMANCE.md,
+ * "Waking the workers"). SF_SPIN_MICROSECONDS=0 turns the watching off. */
+#define DEFAULT_SPIN_USEC 200
+
 typedef struct {
   int n_workers;
   int nice;               /* SF_WORKER_NICE: the extra workers' niceness, 0 to 19 */
+  gint64 spin_usec;       /* SF_SPIN_MICROSECONDS */
   GMutex busy;            /* held by the thread whose loop the team runs */
   GMutex lock;            /* guards everything below */
   GCond work;
   GCond done;
-  guint generation;       /* bumped for every loop */
+  guint generation;       /* bumped for every loop; read without the lock while spinning */
   SfTaskFunc func;
   gpointer data;
   int n_tasks;
   int next_task;          /* atomic */
-  int n_finished;         /* extra workers done with this generation */
+  int n_finished;         /* extra workers done with this generation (atomic) */
+  int workers_asleep;     /* atomic, changed under the lock: workers waiting on work */
+  int caller_asleep;      /* atomic, changed under the lock: the caller waits on done */
 } Team;
 
 static Team team;
@@ -40,6 +54,40 @@ run_tasks (int worker)
     }
 }
 
+static inline void
+cpu_relax (void)
+{
+#ifdef __x86_64__
+  _mm_pause ();
+#endif
+}
+
+/* TRUE once *value differs from seen (unequal) or reaches seen (!unequal),
+ * watched for at most team.spin_usec. */
+static gboolean
+spin_until (const gint *value, int seen, gboolean unequal)
+{
+  if (team.spin_usec <= 0)
+    return FALSE;
+  gint64 deadline = 0;
+  for (guint k = 0;; k++)
+    {
+      int now = g_atomic_int_get (value);
+      if (unequal ? now != seen : now >= seen)
+        return TRUE;
+      cpu_relax ();
+      /* The clock is read now and then: it costs more than a pause. */
+      if ((k & 63) == 0)
+        {
+          gint64 t = g_get_monotonic_time ();
+          if (deadline == 0)
+            deadline = t + team.spin_usec;
+          else if (t >= deadline)
+            return FALSE;
+        }
+    }
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -51,17 +99,30 @@ worker_main (gpointer data)
   if (team.nice > 0)
     setpriority (PRIO_PROCESS, (id_t) gettid (), team.nice);
 #endif
-  g_mutex_lock (&team.lock);
   for (;;)
     {
-      while (team.generation == seen)
-        g_cond_wait (&team.work, &team.lock);
-      seen = team.generation;
-      g_mutex_unlock (&team.lock);
+      if (!spin_until ((const gint *) &team.generation, (int) seen, TRUE))
+        {
+          /* Asleep is announced before generation is read again, and the
+           * caller bumps generation before it reads asleep: one of the two
+           * sees the other, so the wake-up cannot be lost. */
+          g_mutex_lock (&team.lock);
+          g_atomic_int_inc (&team.workers_asleep);
+          while ((guint) g_atomic_int_get ((const gint *) &team.generation) == seen)
+            g_cond_wait (&team.work, &team.lock);
+          g_atomic_int_add (&team.workers_asleep, -1);
+          g_mutex_unlock (&team.lock);
+        }
+      seen = (guint) g_atomic_int_get ((const gint *) &team.generation);
       run_tasks (worker);
-      g_mutex_lock (&team.lock);
-      if (++team.n_finished == team.n_workers - 1)
-        g_cond_signal (&team.done);
+      if (g_atomic_int_add (&team.n_finished, 1) + 1 == team.n_workers - 1 && g_atomic_int_get (&team.caller_asleep))
+        {
+          /* Under the lock, so that the signal cannot fall between the
+           * caller's last check and its wait. */
+          g_mutex_lock (&team.lock);
+          g_cond_signal (&team.done);
+          g_mutex_unlock (&team.lock);
+        }
     }
   return NULL;
 }
@@ -76,6 +137,8 @@ team_start (gpointer unused)
   n = CLAMP (n, 1, MAX_WORKERS);
   const char *nice_env = g_getenv ("SF_WORKER_NICE");
   team.nice = nice_env != NULL ? CLAMP (atoi (nice_env), 0, 19) : 0;
+  const char *spin_env = g_getenv ("SF_SPIN_MICROSECONDS");
+  team.spin_usec = spin_env != NULL ? CLAMP (g_ascii_strtoll (spin_env, NULL, 10), 0, 100000) : DEFAULT_SPIN_USEC;
   g_mutex_init (&team.busy);
   g_mutex_init (&team.lock);
   g_cond_init (&team.work);
@@ -119,21 +182,31 @@ sf_parallel_for (int n_tasks, SfTaskFunc func, gpointer data)
         func (data, task, 0);
       return;
     }
-  g_mutex_lock (&team.lock);
   team.func = func;
   team.data = data;
   team.n_tasks = n_tasks;
   g_atomic_int_set (&team.next_task, 0);
-  team.n_finished = 0;
-  team.generation++;
-  g_cond_broadcast (&team.work);
-  g_mutex_unlock (&team.lock);
+  g_atomic_int_set (&team.n_finished, 0);
+  /* Last: a spinning worker that sees the new generation finds the rest set. */
+  g_atomic_int_inc ((gint *) &team.generation);
+  if (g_atomic_int_get (&team.workers_asleep) > 0)
+    {
+      g_mutex_lock (&team.lock);
+      g_cond_broadcast (&team.work);
+      g_mutex_unlock (&team.lock);
+    }
 
   run_tasks (0);
 
-  g_mutex_lock (&team.lock);
-  while (team.n_finished < team.n_workers - 1)
-    g_cond_wait (&team.done, &team.lock);
-  g_mutex_unlock (&team.lock);
+  int extra = team.n_workers - 1;
+  if (!spin_until (&team.n_finished, extra, FALSE))
+    {
+      g_mutex_lock (&team.lock);
+      g_atomic_int_set (&team.caller_asleep, 1);
+      while (g_atomic_int_get (&team.n_finished) < extra)
+        g_cond_wait (&team.done, &team.lock);
+      g_atomic_int_set (&team.caller_asleep, 0);
+      g_mutex_unlock (&team.lock);
+    }
   g_mutex_unlock (&team.busy);
 }
