@@ -3,6 +3,7 @@
  * their scratch, and the buffers a batch of images needs. */
 #include "model-private.h"
 
+#include "aligned.h"
 #include "conv-direct.h"
 #include "depthwise.h"
 #include "error.h"
@@ -62,7 +63,7 @@ fuse_first_block (SfModel *model)
   conv->u.conv.sums = g_new0 (SfFirstBlockSums *, model->n_groups);
   for (int g = 0; g < model->n_groups; g++)
     conv->u.conv.sums[g] = sf_first_block_sums_new (conv->out.c);
-  model->workspace_stride = MAX (model->stages_workspace, sf_first_block_scratch_size (&conv->u.conv.conv));
+  model->workspace_stride = SF_ALIGN_FLOATS (MAX (model->stages_workspace, sf_first_block_scratch_size (&conv->u.conv.conv)));
 }
 
 /* Back to the layers one by one. */
@@ -79,7 +80,7 @@ unfuse_first_block (SfModel *model)
       g_clear_pointer (&cs->sums, g_free);
       cs->first_block = FALSE;
     }
-  model->workspace_stride = model->stages_workspace;
+  model->workspace_stride = SF_ALIGN_FLOATS (model->stages_workspace);
 }
 
 /* Inside blocks the direct 3×3 kernels are asked for up to a larger
@@ -108,9 +109,9 @@ plan_conv (SfModel *model, ConvStage *cs, const SfConvShape *shape, int pool, gb
   gsize per_image = sf_conv_workspace_size (&cs->conv, 1) + (gsize) shape->OC * cs->conv.out_h * cs->conv.out_w;
   cs->chunk = (int) CLAMP (CHUNK_BUDGET_BYTES / (sizeof (float) * per_image), 1, MAX_CHUNK);
   *workspace = MAX (*workspace, per_image * cs->chunk);
-  cs->cache = g_try_new (float, MAX (sf_conv_cache_size (&cs->conv), 1));
+  cs->cache = sf_aligned_try_alloc (sf_conv_cache_size (&cs->conv), sizeof (float));
   cs->dacc_size = sf_conv_dacc_size (&cs->conv);
-  cs->dacc_stride = cs->dacc_size + shape->OC;
+  cs->dacc_stride = SF_ALIGN_FLOATS (cs->dacc_size + shape->OC);
   return cs->cache != NULL;
 }
 
@@ -143,7 +144,7 @@ share_dacc (SfModel *model)
   for (int s = 0; s < model->n_stages; s++)
     for (int k = stage_convs (&model->stages[s], convs) - 1; k >= 0; k--)
       largest = MAX (largest, convs[k]->dacc_stride);
-  model->dacc_pool = g_try_new (float, MAX (largest * model->n_groups, 1));
+  model->dacc_pool = sf_aligned_try_alloc (largest * model->n_groups, sizeof (float));
   for (int s = 0; s < model->n_stages; s++)
     for (int k = stage_convs (&model->stages[s], convs) - 1; k >= 0; k--)
       convs[k]->dacc = model->dacc_pool;
@@ -153,7 +154,7 @@ share_dacc (SfModel *model)
 static void
 free_conv (ConvStage *cs, int n_groups)
 {
-  g_free (cs->cache);
+  sf_aligned_free (cs->cache);
   for (int g = 0; cs->sums != NULL && g < n_groups; g++)
     sf_first_block_sums_free (cs->sums[g]);
   g_free (cs->sums);
@@ -379,7 +380,7 @@ _sf_model_plan_stages (SfModel *model, GError **error)
   ok = share_dacc (model) && ok;
   model->max_size = max_size;
   model->stages_workspace = workspace;
-  model->workspace_stride = workspace;
+  model->workspace_stride = SF_ALIGN_FLOATS (workspace);
   if (model->fuse_first_block)
     fuse_first_block (model);
   if (!ok)
@@ -403,7 +404,7 @@ _sf_model_free_stages (SfModel *model)
       else if (st->kind == STAGE_RESIDUAL)
         free_residual (st->u.res, model->n_groups);
     }
-  g_clear_pointer (&model->dacc_pool, g_free);
+  g_clear_pointer (&model->dacc_pool, sf_aligned_free);
   g_free (model->stages);
 }
 
@@ -412,36 +413,36 @@ _sf_model_free_buffers (SfModel *model)
 {
   for (int s = 0; s < model->n_stages; s++)
     {
-      g_clear_pointer (&model->stages[s].out_buf, g_free);
-      g_clear_pointer (&model->stages[s].aux, g_free);
+      g_clear_pointer (&model->stages[s].out_buf, sf_aligned_free);
+      g_clear_pointer (&model->stages[s].aux, sf_aligned_free);
       if (model->stages[s].kind == STAGE_BATCHNORM)
-        g_clear_pointer (&model->stages[s].u.bn.at_max, g_free);
+        g_clear_pointer (&model->stages[s].u.bn.at_max, sf_aligned_free);
       if (model->stages[s].kind == STAGE_RESIDUAL)
         {
           ResidualStage *res = model->stages[s].u.res;
-          g_clear_pointer (&res->c1, g_free);
-          g_clear_pointer (&res->a1, g_free);
-          g_clear_pointer (&res->c2, g_free);
-          g_clear_pointer (&res->cs, g_free);
+          g_clear_pointer (&res->c1, sf_aligned_free);
+          g_clear_pointer (&res->a1, sf_aligned_free);
+          g_clear_pointer (&res->c2, sf_aligned_free);
+          g_clear_pointer (&res->cs, sf_aligned_free);
         }
       if (model->stages[s].kind == STAGE_SQUEEZE_EXCITE)
         {
           SqueezeExciteStage *se = &model->stages[s].u.se;
-          g_clear_pointer (&se->squeeze, g_free);
-          g_clear_pointer (&se->gate, g_free);
-          g_clear_pointer (&se->hidden_out, g_free);
-          g_clear_pointer (&se->scratch, g_free);
+          g_clear_pointer (&se->squeeze, sf_aligned_free);
+          g_clear_pointer (&se->gate, sf_aligned_free);
+          g_clear_pointer (&se->hidden_out, sf_aligned_free);
+          g_clear_pointer (&se->scratch, sf_aligned_free);
         }
     }
-  g_clear_pointer (&model->block_grad[0], g_free);
-  g_clear_pointer (&model->block_grad[1], g_free);
-  g_clear_pointer (&model->input, g_free);
-  g_clear_pointer (&model->grad_buf[0], g_free);
-  g_clear_pointer (&model->grad_buf[1], g_free);
-  g_clear_pointer (&model->workspace, g_free);
-  g_clear_pointer (&model->dist, g_free);
-  g_clear_pointer (&model->ddist, g_free);
-  g_clear_pointer (&model->scores, g_free);
+  g_clear_pointer (&model->block_grad[0], sf_aligned_free);
+  g_clear_pointer (&model->block_grad[1], sf_aligned_free);
+  g_clear_pointer (&model->input, sf_aligned_free);
+  g_clear_pointer (&model->grad_buf[0], sf_aligned_free);
+  g_clear_pointer (&model->grad_buf[1], sf_aligned_free);
+  g_clear_pointer (&model->workspace, sf_aligned_free);
+  g_clear_pointer (&model->dist, sf_aligned_free);
+  g_clear_pointer (&model->ddist, sf_aligned_free);
+  g_clear_pointer (&model->scores, sf_aligned_free);
   model->capacity = 0;
 }
 
@@ -459,7 +460,7 @@ _sf_model_ensure_capacity (SfModel *model, int n, GError **error)
   {                                                 \
     gsize count_ = (count);                         \
     total += count_ * sizeof (type);                \
-    ptr = g_try_new (type, MAX (count_, 1));        \
+    ptr = sf_aligned_try_alloc (count_, sizeof (type)); \
     ok = ok && ptr != NULL;                         \
   }                                                 \
   G_STMT_END
