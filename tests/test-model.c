@@ -16,6 +16,7 @@
 #include "depthwise.h"
 #include "layers.h"
 #include "model.h"
+#include "model-private.h"   /* the buffers' placement, for /model/buffers-on-cache-lines */
 
 static void
 test_head_names (void)
@@ -977,6 +978,53 @@ test_groups_add_up (void)
   g_free (a), g_free (b), g_free (g_all), g_free (g_64);
 }
 
+static gboolean
+on_cache_line (const void *p)
+{
+  return p == NULL || (guintptr) p % 64 == 0;
+}
+
+static void
+test_buffers_on_cache_lines (void)
+{
+  /* The compact preset's stages (a fused first block, direct and Winograd
+   * convolutions, batch norm, pooling) and a batch large enough that glibc
+   * maps its buffers, 16 bytes past a page boundary, when unaligned. */
+  const int size = 64, n = 40;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfModel) model = sf_model_new ("compact", SF_HEAD_CONTRASTIVE, 2, size, 9, &error);
+  g_assert_no_error (error);
+  SfRng rng;
+  sf_rng_seed (&rng, 3);
+  float *a = random_images (&rng, n, size), *b = random_images (&rng, n, size), targets[40];
+  for (int k = 0; k < n; k++)
+    targets[k] = k % 2;
+  double loss;
+  g_assert_true (sf_model_train_batch (model, a, b, targets, n, &rng, NULL, &loss, &error));
+  g_assert_true (on_cache_line (model->input));
+  g_assert_true (on_cache_line (model->grad_buf[0]));
+  g_assert_true (on_cache_line (model->grad_buf[1]));
+  g_assert_cmpuint (model->workspace_stride % 16, ==, 0);
+  for (int w = 0; w < model->n_workers; w++)
+    g_assert_true (on_cache_line (model->workspace + (gsize) w * model->workspace_stride));
+  int convs = 0;
+  for (int s = 0; s < model->n_stages; s++)
+    {
+      Stage *st = &model->stages[s];
+      g_assert_true (on_cache_line (st->out_buf));
+      g_assert_true (on_cache_line (st->aux));
+      if (st->kind != STAGE_CONV)
+        continue;
+      convs++;
+      ConvStage *cs = &st->u.conv;
+      g_assert_true (on_cache_line (cs->cache));
+      for (int g = 0; g < model->n_groups && cs->dacc != NULL; g++)
+        g_assert_true (on_cache_line (cs->dacc + (gsize) g * cs->dacc_stride));
+    }
+  g_assert_cmpint (convs, ==, 5);
+  g_free (a), g_free (b);
+}
+
 static void
 test_evaluate_embed_copy (void)
 {
@@ -1224,6 +1272,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/first-block-matches-layers-avx2", test_first_block_matches_layers_avx2);
   g_test_add_func ("/model/embed-mirrored", test_embed_mirrored);
   g_test_add_func ("/model/groups-add-up", test_groups_add_up);
+  g_test_add_func ("/model/buffers-on-cache-lines", test_buffers_on_cache_lines);
   g_test_add_func ("/model/evaluate-embed-copy", test_evaluate_embed_copy);
   g_test_add_func ("/model/determinism", test_determinism);
   g_test_add_func ("/model/overfit/bce", test_overfit_bce);
