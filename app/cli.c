@@ -11,6 +11,7 @@
 
 #include "cli-common.h"
 #include "blas.h"
+#include "parallel.h"
 #include "dataset.h"
 #include "error.h"
 #include "npy.h"
@@ -331,6 +332,9 @@ main (int argc, char **argv)
   /* The engine's error messages are translated. */
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+
+  /* No window shares the cores: the engine's workers may watch for their next loop. */
+  sf_parallel_set_spin (200);
 
   if (argc < 2)
     {

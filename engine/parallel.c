@@ -1,4 +1,5 @@
-/* One process-wide team of worker threads that spin briefly, then sleep; the
+/* One process-wide team of worker threads that sleep between loops, or first
+ * watch for the next one if the program asks (sf_parallel_set_spin); the
  * caller of a parallel loop works too, so a team of n uses n-1 extra threads. */
 #include "parallel.h"
 
@@ -14,18 +15,12 @@
 
 #define MAX_WORKERS 8
 
-/* How long a worker watches for the next loop, and the caller for the
- * workers' last tasks, before sleeping on a condition. A training step runs
- * dozens of loops a few hundred microseconds apart; sleeping between them
- * costs a futex wake and a scheduling delay each time, which under a
- * hypervisor was a tenth of the compact preset's epoch (docs/PERFORMANCE.md,
- * "Waking the workers"). SF_SPIN_MICROSECONDS=0 turns the watching off. */
-#define DEFAULT_SPIN_USEC 200
+/* The most a program may ask the workers to watch for the next loop. */
+#define MAX_SPIN_USEC 100000
 
 typedef struct {
   int n_workers;
   int nice;               /* SF_WORKER_NICE: the extra workers' niceness, 0 to 19 */
-  gint64 spin_usec;       /* SF_SPIN_MICROSECONDS */
   GMutex busy;            /* held by the thread whose loop the team runs */
   GMutex lock;            /* guards everything below */
   GCond work;
@@ -41,6 +36,9 @@ typedef struct {
 } Team;
 
 static Team team;
+
+/* Atomic: sf_parallel_set_spin's, or SF_SPIN_MICROSECONDS's. */
+static gint spin_usec;
 
 static void
 run_tasks (int worker)
@@ -63,11 +61,12 @@ cpu_relax (void)
 }
 
 /* TRUE once *value differs from seen (unequal) or reaches seen (!unequal),
- * watched for at most team.spin_usec. */
+ * watched for at most the spin time. */
 static gboolean
 spin_until (const gint *value, int seen, gboolean unequal)
 {
-  if (team.spin_usec <= 0)
+  gint64 usec = g_atomic_int_get (&spin_usec);
+  if (usec <= 0)
     return FALSE;
   gint64 deadline = 0;
   for (guint k = 0;; k++)
@@ -81,7 +80,7 @@ spin_until (const gint *value, int seen, gboolean unequal)
         {
           gint64 t = g_get_monotonic_time ();
           if (deadline == 0)
-            deadline = t + team.spin_usec;
+            deadline = t + usec;
           else if (t >= deadline)
             return FALSE;
         }
@@ -138,7 +137,8 @@ team_start (gpointer unused)
   const char *nice_env = g_getenv ("SF_WORKER_NICE");
   team.nice = nice_env != NULL ? CLAMP (atoi (nice_env), 0, 19) : 0;
   const char *spin_env = g_getenv ("SF_SPIN_MICROSECONDS");
-  team.spin_usec = spin_env != NULL ? CLAMP (g_ascii_strtoll (spin_env, NULL, 10), 0, 100000) : DEFAULT_SPIN_USEC;
+  if (spin_env != NULL)
+    g_atomic_int_set (&spin_usec, (gint) CLAMP (g_ascii_strtoll (spin_env, NULL, 10), 0, MAX_SPIN_USEC));
   g_mutex_init (&team.busy);
   g_mutex_init (&team.lock);
   g_cond_init (&team.work);
@@ -161,6 +161,13 @@ ensure_team (void)
 {
   static GOnce once = G_ONCE_INIT;
   g_once (&once, team_start, NULL);
+}
+
+void
+sf_parallel_set_spin (int microseconds)
+{
+  if (g_getenv ("SF_SPIN_MICROSECONDS") == NULL)
+    g_atomic_int_set (&spin_usec, CLAMP (microseconds, 0, MAX_SPIN_USEC));
 }
 
 int

@@ -17,6 +17,16 @@ typedef void (*SfTaskFunc) (gpointer data, int task, int worker);
  * and OpenBLAS's own threads would only spin against ours. */
 int   sf_parallel_n_workers (void);
 
+/* How long, in microseconds, the workers watch for the next loop (and the
+ * caller for their last tasks) before they sleep; 0 (the default) sleeps at
+ * once. A training step runs dozens of loops a few hundred microseconds
+ * apart, and each sleep costs a wake-up: a program with the cores to itself
+ * (the command line) gains a few per cent with some 200. A window must not:
+ * the watching threads take the cores its main loop needs (docs/
+ * PERFORMANCE.md, "Waking the workers"). SF_SPIN_MICROSECONDS, when set,
+ * wins over this call. */
+void  sf_parallel_set_spin (int microseconds);
+
 /* Runs func for every task and returns when all are done. The tasks are
  * handed out dynamically, so a task must not depend on which worker runs it
  * except for its scratch memory. If another thread is using the team, the

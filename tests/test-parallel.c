@@ -83,7 +83,7 @@ test_without_watching (void)
 {
   if (g_test_subprocess ())
     {
-      /* A fresh process: the team starts with the variable set. */
+      /* A fresh process, whose variable wins over sf_parallel_set_spin. */
       g_assert_true (run_loops (3000, 40, 0));
       GThread *thread = g_thread_new ("second-caller", second_caller, GINT_TO_POINTER (30));
       g_assert_true (run_loops (2000, 0, 1));
@@ -103,6 +103,8 @@ main (int argc, char **argv)
    * show sooner. Set before the team starts. */
   g_setenv ("SF_NUM_THREADS", "3", TRUE);
   g_test_init (&argc, &argv, NULL);
+  /* As the command line asks; the subprocess's variable overrides it. */
+  sf_parallel_set_spin (200);
   g_test_add_func ("/parallel/without-watching", test_without_watching);
   g_test_add_func ("/parallel/back-to-back", test_back_to_back);
   g_test_add_func ("/parallel/asleep-between", test_asleep_between);
