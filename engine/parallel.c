@@ -24,8 +24,8 @@ typedef struct {
   gint busy;              /* atomic: 1 while a thread's loop runs on the team (a flag, not a
                            * GMutex: only ever tried, and ThreadSanitizer sees atomics,
                            * not GLib's futex mutex) */
-  GMutex lock;            /* guards everything below */
-  GCond work;
+  GMutex lock;            /* with work and done, for sleeping and waking only: the */
+  GCond work;             /* loop itself is handed over through the atomics below */
   GCond done;
   guint generation;       /* bumped for every loop; read without the lock while spinning */
   SfTaskFunc func;
