@@ -21,6 +21,8 @@
 #   ONEDNN_MAX_CPU_ISA=AVX2 (it picks AVX-512 and bf16 on its own where the
 #   CPU has them), ATen's AVX2 kernels and OpenBLAS's Haswell kernels.
 #   Default: each side uses what the CPU has.
+# SF_COMPARE_PRECISION=fp32|bf16|auto: our `bench --precision` (default: the
+#   engine's default, fp32). bf16 needs AVX512_BF16; the peer stays fp32.
 # The environment's OPENBLAS_CORETYPE and SF_* switches reach our runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,6 +57,13 @@ case "$allocator" in
   *) echo "compare-peer.sh: SF_PEER_ALLOCATOR must be tcmalloc or glibc, not “$allocator”" >&2; exit 1 ;;
 esac
 
+precision=()
+case "${SF_COMPARE_PRECISION:-}" in
+  "") ;;
+  fp32|bf16|auto) precision=(--precision "$SF_COMPARE_PRECISION") ;;
+  *) echo "compare-peer.sh: SF_COMPARE_PRECISION must be fp32, bf16 or auto, not “$SF_COMPARE_PRECISION”" >&2; exit 1 ;;
+esac
+
 isa=${SF_COMPARE_ISA:-native}
 ours_env=(env)
 case "$isa" in
@@ -82,12 +91,12 @@ for net in "${which[@]}"; do
   case "$net" in
     article)
       [ -e "$peer_dir/torch_seed_siamese.py" ] || { echo "compare-peer.sh: $peer_dir/torch_seed_siamese.py is missing" >&2; exit 1; }
-      ours=("$cli" bench --preset article --epochs 2 --json)
+      ours=("$cli" bench --preset article --epochs 2 "${precision[@]}" --json)
       peer=("$python" "$peer_dir/torch_seed_siamese.py" --epochs 2 --threads "$threads") ;;
     compact)
       # The peer rebuilds the tower from a model file's metadata.
       "$cli" train --epochs 1 --seed 0 -o "$work/compact.safetensors" >/dev/null 2>&1
-      ours=("$cli" bench --preset compact --augment none --pair-loss drawn --epochs 3 --json)
+      ours=("$cli" bench --preset compact --augment none --pair-loss drawn --epochs 3 "${precision[@]}" --json)
       peer=("$python" "$here/torch-peer.py" "$work/compact.safetensors" --bench --epochs 3 --threads "$threads") ;;
     *) echo "compare-peer.sh: unknown network “$net” (article or compact)" >&2; exit 1 ;;
   esac
@@ -96,10 +105,11 @@ for net in "${which[@]}"; do
     json=$("${ours_env[@]}" "${ours[@]}" 2>/dev/null)
     o=$(field epoch_seconds_median <<<"$json")
     kernels=$(field kernels <<<"$json")
+    ran=$(field precision <<<"$json")
     p=$("${peer_env[@]}" "${peer[@]}" 2>/dev/null | field epoch_seconds_median | awk '{ printf "%.3f", $1 }')
     echo "$o" >>"$work/ours"; echo "$p" >>"$work/peer"
     echo "$net round $r: ours $o s, peer $p s"
   done
   o=$(median <"$work/ours"); p=$(median <"$work/peer")
-  echo "$net: ours $o s per epoch ($kernels kernels), peer $p s: $(awk -v o="$o" -v p="$p" 'BEGIN { printf "%.2f×", p / o }')"
+  echo "$net: ours $o s per epoch ($kernels kernels, $ran), peer $p s: $(awk -v o="$o" -v p="$p" 'BEGIN { printf "%.2f×", p / o }')"
 done

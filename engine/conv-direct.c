@@ -4,6 +4,9 @@
  * transforms cost more than they save. See conv-direct.h. */
 #include "conv-direct.h"
 
+#include "conv-direct-bf16.h"
+#include "gemm.h"
+
 /* GCC on x86-64 only (the kernels use its target attributes). SF_NO_AVX512
  * (meson option avx512=false) leaves the AVX-512 kernels out (simd.h): the
  * AVX2 ones, for the CPUs without AVX-512, then run. */
@@ -72,10 +75,18 @@ sf_conv_direct_supported (int K, int W)
   return K == 3 && W >= LANES && W % LANES == 0 && kernels () != NULL;
 }
 
+gboolean
+sf_conv_direct_small_supported (int K, int H, int W)
+{
+  return K == 3 && W % LANES != 0 && W % 2 == 0 && ((gsize) H * W) % LANES == 0 && kernels () != NULL
+         && sf_conv_direct_bf16_available ();
+}
+
 gsize
 sf_conv_direct_cache_size (int OC, int C)
 {
-  return 4 * (gsize) OC * C * 9;
+  /* The bf16 pairs after the four fp32 layouts; a dword takes a float's place. */
+  return 4 * (gsize) OC * C * 9 + sf_conv_direct_bf16_cache_words (OC, C);
 }
 
 void
@@ -99,6 +110,8 @@ sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
           wt2[((gsize) c * OC + o) * 9 + t] = w;
           wt2_flipped[((gsize) o * C + c) * 9 + (8 - t)] = w;
         }
+  if (sf_conv_direct_bf16_available ())
+    sf_conv_direct_bf16_prepare ((guint32 *) (cache + 4 * size), weight, OC, C);
 }
 
 void
@@ -483,6 +496,50 @@ static const Kernels avx2_kernels = { "AVX2", run_pass_avx2, weights_avx2, plane
 
 #endif
 
+/* Planes narrower than 16 (8×8, 4×4) have only bf16 kernels
+ * (conv-direct-bf16.c): the plan gives them the direct path only where bf16
+ * runs. Should the precision change after that, these plain loops keep the
+ * results right, slowly. */
+static void
+run_pass_plain (const Pass *p, int n)
+{
+  int H = p->H, W = p->W;
+  for (int img = 0; img < n; img++)
+    for (int o = 0; o < p->OC; o++)
+      {
+        float *out = p->out + o * p->out_at.channel + img * p->out_at.image;
+        for (int i = 0; i < H * W; i++)
+          out[i] = p->bias != NULL ? p->bias[o] : 0.0f;
+        for (int c = 0; c < p->IC; c++)
+          {
+            const float *plane = p->in + c * p->in_at.channel + img * p->in_at.image;
+            for (int t = 0; t < 9; t++)
+              {
+                float w = p->wt[((gsize) c * 9 + t) * p->OC + o];
+                int dy = t / 3 - 1, dx = t % 3 - 1;
+                for (int y = MAX (0, -dy); y < MIN (H, H - dy); y++)
+                  for (int x = MAX (0, -dx); x < MIN (W, W - dx); x++)
+                    out[y * W + x] += w * plane[(y + dy) * W + x + dx];
+              }
+          }
+      }
+}
+
+static void
+weights_plain (float *dacc, const float *dy, gsize dy_channel, const float *plane, int C, int OC, int H, int W, int c)
+{
+  for (int o = 0; o < OC; o++)
+    for (int t = 0; t < 9; t++)
+      {
+        int sy = t / 3 - 1, sx = t % 3 - 1;
+        float sum = 0;
+        for (int y = MAX (0, -sy); y < MIN (H, H - sy); y++)
+          for (int x = MAX (0, -sx); x < MIN (W, W - sx); x++)
+            sum += dy[o * dy_channel + y * W + x] * plane[(y + sy) * W + x + sx];
+        dacc[(((gsize) o * C + c) * 9 + t) * LANES] += sum;
+      }
+}
+
 /* The widest kernels this build and CPU have, or NULL. */
 static const Kernels *
 kernels (void)
@@ -498,12 +555,34 @@ kernels (void)
   return NULL;
 }
 
+gboolean
+sf_conv_direct_bf16_weights_run (void)
+{
+  /* Pixels pair: any channel count gains. */
+  return sf_conv_direct_bf16_runs (2);
+}
+
+gboolean
+sf_conv_direct_bf16_runs (int C)
+{
+  /* One channel would pair with zero: half the multiplies wasted, no gain. */
+#ifdef HAVE_AVX512
+  return C >= 2 && kernels () == &avx512_kernels && sf_gemm_uses_bf16 () && sf_conv_direct_bf16_available ();
+#else
+  (void) C;
+  return FALSE;
+#endif
+}
+
 static void
 run_pass (const Pass *p, int n)
 {
   const Kernels *k = kernels ();
   g_return_if_fail (k != NULL);
-  k->pass (p, n);
+  if (p->W % LANES != 0)
+    run_pass_plain (p, n);
+  else
+    k->pass (p, n);
 }
 
 void
@@ -511,7 +590,13 @@ sf_conv_direct_forward (float *y, SfPlaneStrides y_at, const float *bias, const 
                         int C, int OC, int H, int W)
 {
   gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
-  Pass p = { inp, { (gsize) C * hw, hw }, y, y_at, cache, cache + 2 * size, bias, C, OC, H, W };
+  SfPlaneStrides inp_at = { (gsize) C * hw, hw };
+  if (sf_conv_direct_bf16_runs (C))
+    {
+      sf_conv_direct_bf16_pass (y, y_at, bias, inp, inp_at, (const guint32 *) (cache + 4 * size), C, OC, H, W, n);
+      return;
+    }
+  Pass p = { inp, inp_at, y, y_at, cache, cache + 2 * size, bias, C, OC, H, W };
   run_pass (&p, n);
 }
 
@@ -520,7 +605,14 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
                                int OC, int H, int W)
 {
   gsize hw = (gsize) H * W, size = (gsize) OC * C * 9;
-  Pass p = { dy, dy_at, dinp, { (gsize) C * hw, hw }, cache + size, cache + 3 * size, NULL, OC, C, H, W };
+  SfPlaneStrides dinp_at = { (gsize) C * hw, hw };
+  if (sf_conv_direct_bf16_runs (OC))
+    {
+      const guint32 *flipped = sf_conv_direct_bf16_flipped ((const guint32 *) (cache + 4 * size), OC, C);
+      sf_conv_direct_bf16_pass (dinp, dinp_at, NULL, dy, dy_at, flipped, OC, C, H, W, n);
+      return;
+    }
+  Pass p = { dy, dy_at, dinp, dinp_at, cache + size, cache + 3 * size, NULL, OC, C, H, W };
   run_pass (&p, n);
 }
 
@@ -531,9 +623,12 @@ sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPl
   const Kernels *k = kernels ();
   g_return_if_fail (k != NULL);
   gsize hw = (gsize) H * W;
-  for (int img = 0; img < n; img++)
-    for (int c = 0; c < C; c++)
-      k->weights (dacc, dy + img * dy_at.image, dy_at.channel, inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
+  if (sf_conv_direct_bf16_weights_run ())
+    sf_conv_direct_bf16_weights (dacc, dy, dy_at, inp, n, C, OC, H, W);
+  else
+    for (int img = 0; img < n; img++)
+      for (int c = 0; c < C; c++)
+        (W % LANES != 0 ? weights_plain : k->weights) (dacc, dy + img * dy_at.image, dy_at.channel, inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
   if (dbias == NULL)
     return;
   for (int o = 0; o < OC; o++)

@@ -1,6 +1,6 @@
 /* Direct 3×3 convolution (same padding, stride 1) with AVX-512, or with
  * AVX2+FMA on the CPUs without it, for planes whose width is a multiple of
- * 16. The input is [n, C, H, W]; the output and its gradient are planes at
+ * 16, and in bf16 for smaller planes too (sf_conv_direct_small_supported). The input is [n, C, H, W]; the output and its gradient are planes at
  * the strides given: [OC, n, H, W] as conv.h's other paths, or
  * [n, OC, H, W] straight into the next layer's input. */
 #pragma once
@@ -17,6 +17,12 @@ typedef struct {
 /* TRUE when this CPU and a K×K kernel over planes W wide can use the direct path. */
 gboolean sf_conv_direct_supported       (int K, int W);
 
+/* TRUE when a K×K kernel over H × W planes narrower than 16 (H·W a multiple
+ * of 16: 8×8, 4×4) can take the direct path: bf16 kernels exist for them on
+ * this CPU (conv-direct-bf16.h). Where bf16 does not run they take plain
+ * loops, correct but slow: give them the direct path only where it does. */
+gboolean sf_conv_direct_small_supported (int K, int H, int W);
+
 /* The kernels that run: "AVX-512", "AVX2" (x86-64-v3: AVX2 and FMA), or
  * NULL where neither can (another CPU, or not GCC on x86-64). A build with
  * meson option avx512=false has only the AVX2 ones. */
@@ -27,6 +33,12 @@ const char *sf_conv_direct_kernels      (void);
  * while no convolution runs. Both write the same layouts, so a model planned
  * with one may run with the other. */
 void     sf_conv_direct_force_avx2      (gboolean force);
+
+/* TRUE when a pass over C input channels (the forward pass; for the input
+ * gradient, OC) runs in bf16: the precision setting (gemm.h) asks for it,
+ * the CPU has AVX512_BF16 and C ≥ 2. The weight gradient's, whatever C. */
+gboolean sf_conv_direct_bf16_runs       (int C);
+gboolean sf_conv_direct_bf16_weights_run (void);
 
 /* Floats of the cache that sf_conv_direct_prepare fills. */
 gsize    sf_conv_direct_cache_size      (int OC, int C);

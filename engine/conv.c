@@ -148,6 +148,16 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
   gboolean direct_fits = sf_conv_direct_supported (shape->K, shape->W);
   if (algo == SF_CONV_AUTO && direct_fits && (double) shape->C * shape->OC / (shape->C + shape->OC) < DIRECT_BELOW)
     algo = SF_CONV_DIRECT;
+  if (sf_conv_direct_small_supported (shape->K, shape->H, shape->W))
+    {
+      direct_fits = TRUE;
+      /* In bf16, planes of 8×8 and 4×4 (the last layers of the compact
+       * tower) run faster direct than in Winograd's F(4×4) and F(2×2), whose
+       * transforms cost more than their GEMMs there (docs/PERFORMANCE.md,
+       * "bf16 direct convolution"). */
+      if (algo == SF_CONV_AUTO && sf_conv_direct_bf16_runs (MIN (shape->C, shape->OC)))
+        algo = SF_CONV_DIRECT;
+    }
   if (algo == SF_CONV_AUTO || (algo == SF_CONV_DIRECT && !direct_fits))
     {
       /* Winograd saves (K² - alpha²/4)·C·OC multiply-adds per output pixel and

@@ -72,8 +72,8 @@ sf_gemm_precision_parse (const char *name, SfPrecision *precision)
   return TRUE;
 }
 
-static gboolean
-bf16_in_use (void)
+gboolean
+sf_gemm_uses_bf16 (void)
 {
   return g_atomic_int_get (&precision_setting) != SF_PRECISION_FP32 && sf_gemm_cpu_has_bf16 ();
 }
@@ -81,7 +81,7 @@ bf16_in_use (void)
 const char *
 sf_gemm_precision_name (void)
 {
-  return bf16_in_use () ? "bf16" : "fp32";
+  return sf_gemm_uses_bf16 () ? "bf16" : "fp32";
 }
 
 #if SF_GEMM_BF16
@@ -227,6 +227,13 @@ pack_lines (guint32 *dst, int stride, int width, const float *src, gsize ld, int
     }
 }
 
+void
+sf_gemm_pack_pairs (guint32 *dst, int stride, const float *src, gsize ld, int kc, int n)
+{
+  g_return_if_fail (sf_gemm_cpu_has_bf16 () && n >= 0 && n <= 16);
+  pack_lines (dst, stride, 16, src, ld, kc, n);
+}
+
 /* Packs op(A)[ic .. ic + mc, pc .. pc + kc] into panels of MR rows. */
 BF16_TARGET static void
 pack_a (guint32 *dst, enum CBLAS_TRANSPOSE trans, const float *A, int lda, int ic, int mc, int pc, int kc)
@@ -337,6 +344,15 @@ gemm_bf16 (enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, in
 
 #endif /* SF_GEMM_BF16 */
 
+#if !SF_GEMM_BF16
+void
+sf_gemm_pack_pairs (guint32 *dst, int stride, const float *src, gsize ld, int kc, int n)
+{
+  (void) dst, (void) stride, (void) src, (void) ld, (void) kc, (void) n;
+  g_return_if_reached ();
+}
+#endif
+
 gboolean
 sf_gemm_bf16 (enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
@@ -365,7 +381,7 @@ void
 sf_gemm (enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K,
          float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-  if (order == CblasRowMajor && worth_bf16 (M, N, K) && bf16_in_use ()
+  if (order == CblasRowMajor && worth_bf16 (M, N, K) && sf_gemm_uses_bf16 ()
       && sf_gemm_bf16 (trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
   cblas_sgemm (order, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

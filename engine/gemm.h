@@ -32,6 +32,10 @@ gboolean    sf_gemm_precision_parse (const char *name, SfPrecision *precision);
 /* TRUE when the CPU and the OS support AVX512_BF16 (and AVX-512 F, BW, VL). */
 gboolean    sf_gemm_cpu_has_bf16 (void);
 
+/* TRUE when the setting asks for bf16 and the CPU has it: what the
+ * engine's other bf16 kernels (the direct convolution's) follow too. */
+gboolean    sf_gemm_uses_bf16 (void);
+
 /* "fp32" or "bf16": what sf_gemm() runs now for products large enough to
  * leave OpenBLAS (small ones always run in fp32). */
 const char *sf_gemm_precision_name (void);
@@ -48,5 +52,11 @@ void        sf_gemm (enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans_a, enum 
  * FALSE, with C untouched, when the CPU lacks AVX512_BF16. */
 gboolean    sf_gemm_bf16 (enum CBLAS_TRANSPOSE trans_a, enum CBLAS_TRANSPOSE trans_b, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* For the engine's other bf16 kernels, on CPUs with AVX512_BF16 only:
+ * dst[p·stride + i] = the bf16 pair (src[i·ld + 2p], src[i·ld + 2p + 1]),
+ * the first in the low half, for lines i < n (n ≤ 16; lines n to 15 are
+ * zero) and p < (kc + 1) / 2: sixteen lines turned into pairs of columns. */
+void        sf_gemm_pack_pairs (guint32 *dst, int stride, const float *src, gsize ld, int kc, int n);
 
 G_END_DECLS

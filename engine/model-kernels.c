@@ -27,9 +27,13 @@ append_lowering (GString *out, const ConvStage *cs)
       g_string_append_printf (out, "Winograd F(%d×%d, %d×%d)", conv->m, conv->m, conv->shape.K, conv->shape.K);
       break;
     case SF_CONV_DIRECT:
-      /* conv-direct.c's kernels: AVX-512 or AVX2. */
-      g_string_append_printf (out, cs->first_block ? "fused first block (direct %s)" : "direct %s",
-                              sf_conv_direct_kernels ());
+      /* conv-direct.c's kernels: AVX-512 or AVX2, and where bf16 runs, which passes. */
+      if (cs->first_block)
+        g_string_append_printf (out, "fused first block (direct %s%s)", sf_conv_direct_kernels (),
+                                sf_conv_direct_bf16_weights_run () ? ", weight gradient in bf16" : "");
+      else
+        g_string_append_printf (out, "direct %s%s", sf_conv_direct_kernels (),
+                                sf_conv_direct_bf16_runs (conv->shape.C) ? " bf16" : "");
       break;
     case SF_CONV_IM2COL:
     default:

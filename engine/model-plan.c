@@ -16,6 +16,7 @@
  * epoch with Haswell kernels (docs/PERFORMANCE.md, "Winograd F(3×3, 5×5)"). */
 #define CHUNK_BUDGET_BYTES ((gsize) 16 << 20)
 #define MAX_CHUNK 8
+#define MAX_SMALL_PLANE_CHUNK 32
 
 static gsize
 shape_size (const SfShape *s)
@@ -107,7 +108,11 @@ plan_conv (SfModel *model, ConvStage *cs, const SfConvShape *shape, int pool, gb
   sf_conv_init (&cs->conv, shape, algo);
   cs->pool = pool;
   gsize per_image = sf_conv_workspace_size (&cs->conv, 1) + (gsize) shape->OC * cs->conv.out_h * cs->conv.out_w;
-  cs->chunk = (int) CLAMP (CHUNK_BUDGET_BYTES / (sizeof (float) * per_image), 1, MAX_CHUNK);
+  /* The direct path's weight gradient keeps 16 partial sums per weight and
+   * adds a chunk's into them: on planes of 8×8 and 4×4 a chunk of 8 images
+   * is little work for a pass over them (64→128 channels: 4.7 MB). */
+  gsize max_chunk = cs->conv.algo == SF_CONV_DIRECT && shape->W % 16 != 0 ? MAX_SMALL_PLANE_CHUNK : MAX_CHUNK;
+  cs->chunk = (int) CLAMP (CHUNK_BUDGET_BYTES / (sizeof (float) * per_image), 1, max_chunk);
   *workspace = MAX (*workspace, per_image * cs->chunk);
   cs->cache = sf_aligned_try_alloc (sf_conv_cache_size (&cs->conv), sizeof (float));
   cs->dacc_size = sf_conv_dacc_size (&cs->conv);

@@ -7,7 +7,9 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "conv-direct.h"
+#include "conv-direct-bf16.h"
 #include "depthwise.h"
+#include "gemm.h"
 #include "heads.h"
 #include "layers.h"
 #include "residual.h"
@@ -451,6 +453,9 @@ direct_worst_error (guint64 seed, double bound)
   static const SfConvShape shapes[] = {
     { 1, 5, 16, 16, 3 }, { 3, 4, 32, 8, 3 }, { 2, 3, 64, 5, 3 }, { 16, 2, 48, 7, 3 },
     { 5, 1, 16, 3, 3 }, { 7, 6, 16, 21, 3 }, { 4, 3, 128, 2, 3 }, { 2, 4, 48, 3, 3 },
+    /* Planes narrower than 16, where bf16 kernels exist (else skipped): in
+     * fp32 their plain loops. */
+    { 6, 8, 8, 5, 3 }, { 3, 4, 4, 7, 3 }, { 2, 8, 2, 3, 3 },
   };
   SfRng rng;
   sf_rng_seed (&rng, seed);
@@ -460,6 +465,8 @@ direct_worst_error (guint64 seed, double bound)
     for (int chunk = 1; chunk <= N; chunk += 2)
       {
         SfConvShape s = shapes[k];
+        if (s.W % 16 != 0 && !sf_conv_direct_small_supported (3, s.H, s.W))
+          continue;
         SfConv conv;
         sf_conv_init (&conv, &s, SF_CONV_DIRECT);
         g_assert_cmpint (conv.algo, ==, SF_CONV_DIRECT);
@@ -479,13 +486,115 @@ test_conv_direct_matches_reference (void)
       return;
     }
   direct_worst_error (13, 1e-5);
-  /* Where the direct path cannot run, asking for it gives one that can. */
-  SfConvShape narrow = { 2, 4, 12, 3, 3 }, wide_kernel = { 2, 4, 16, 3, 5 };
+  /* Where the direct path cannot run (a plane of 3 × 12: neither 16 wide nor
+   * whole vectors of 16), asking for it gives one that can. */
+  SfConvShape narrow = { 2, 3, 12, 3, 3 }, wide_kernel = { 2, 4, 16, 3, 5 };
   SfConv conv;
   sf_conv_init (&conv, &narrow, SF_CONV_DIRECT);
   g_assert_cmpint (conv.algo, !=, SF_CONV_DIRECT);
   sf_conv_init (&conv, &wide_kernel, SF_CONV_DIRECT);
   g_assert_cmpint (conv.algo, !=, SF_CONV_DIRECT);
+}
+
+/* Every element of got within the bf16 bound of want: rounding both factors
+ * to bf16 (8 significant bits, u = 2^-8) changes a product by at most
+ * (2u + u²) of |ab|, and the fp32 sums of K terms add K·2^-24 of Σ|ab| more
+ * (ours and the reference's, hence 2K), so |got − want| ≤ (2^-7 + 2^-16 +
+ * 2K·2^-24)·Σ|ab| (abs_sum, the same sums of absolute values) + 2^-22·|want|.
+ * Returns the largest error as a share of its bound. */
+static double
+assert_within_bf16_bound (const char *what, const float *got, const float *want, const float *abs_sum, gsize n,
+                          double K)
+{
+  double worst = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double bound = (0x1p-7 + 0x1p-16 + 2 * K * 0x1p-24) * abs_sum[i] + 0x1p-22 * fabs (want[i]) + 1e-6;
+      double error = fabs ((double) got[i] - want[i]);
+      if (!(error <= bound))
+        g_error ("%s: element %" G_GSIZE_FORMAT ": %.9g against %.9g, bound %.3g", what, i, got[i], want[i], bound);
+      worst = MAX (worst, error / bound);
+    }
+  return worst;
+}
+
+static float *
+absolute (const float *x, gsize n)
+{
+  float *a = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    a[i] = fabsf (x[i]);
+  return a;
+}
+
+/* The direct path in bf16 (AVX512_BF16) on the shapes of direct_worst_error:
+ * the output, the input gradient and the accumulated weight gradient each
+ * within the bf16 bound of the fp32 reference, element by element; the
+ * bias and its gradient, added in fp32, within the fp32 path's 1e-5. A tap's
+ * weight paired with the wrong channel, or an edge lane gone wrong, fails it
+ * by far. */
+static void
+test_conv_direct_bf16_matches_reference (void)
+{
+  if (!sf_conv_direct_bf16_available () || g_strcmp0 (sf_conv_direct_kernels (), "AVX-512") != 0)
+    {
+      g_test_skip ("this CPU (or build) has no AVX512_BF16: the direct convolution runs in fp32 here");
+      return;
+    }
+  static const SfConvShape shapes[] = {
+    { 1, 5, 16, 16, 3 }, { 3, 4, 32, 8, 3 }, { 2, 3, 64, 5, 3 }, { 16, 2, 48, 7, 3 },
+    { 5, 1, 16, 3, 3 }, { 7, 6, 16, 21, 3 }, { 4, 3, 128, 2, 3 }, { 2, 4, 48, 3, 3 }, { 16, 32, 32, 16, 3 },
+    /* Planes narrower than 16: several rows, or a whole plane, per vector. */
+    { 6, 8, 8, 5, 3 }, { 3, 4, 4, 7, 3 }, { 2, 8, 2, 3, 3 }, { 32, 8, 8, 64, 3 }, { 17, 4, 4, 33, 3 },
+  };
+  sf_gemm_set_precision (SF_PRECISION_BF16);
+  g_assert_true (sf_conv_direct_bf16_runs (2) && !sf_conv_direct_bf16_runs (1) && sf_conv_direct_bf16_weights_run ());
+  SfRng rng;
+  sf_rng_seed (&rng, 31);
+  const int N = 3;
+  double worst = 0, changed = 0;
+  for (guint k = 0; k < G_N_ELEMENTS (shapes); k++)
+    for (int chunk = 1; chunk <= N; chunk += 2)
+      {
+        SfConvShape s = shapes[k];
+        SfConv conv;
+        sf_conv_init (&conv, &s, SF_CONV_DIRECT);
+        g_assert_cmpint (conv.algo, ==, SF_CONV_DIRECT);
+        g_autofree char *what = g_strdup_printf ("direct bf16 C%d %dx%d OC%d chunk %d", s.C, s.H, s.W, s.OC, chunk);
+        gsize n_in = (gsize) N * s.C * s.H * s.W, n_out = (gsize) N * s.OC * s.H * s.W, n_w = (gsize) s.OC * s.C * 9;
+        float *x = random_floats (&rng, n_in, -1, 1), *w = random_floats (&rng, n_w, -1, 1);
+        float *b = random_floats (&rng, s.OC, -1, 1), *g = random_floats (&rng, n_out, -1, 1);
+        float *ax = absolute (x, n_in), *aw = absolute (w, n_w), *ag = absolute (g, n_out);
+        float *want = g_new (float, n_out), *got = g_new (float, n_out), *abs_y = g_new (float, n_out);
+        sf_conv2d_forward_ref (want, x, w, b, N, &s);
+        sf_conv2d_forward_ref (abs_y, ax, aw, NULL, N, &s);
+        fast_conv_forward (&conv, got, x, w, b, N, chunk);
+        worst = MAX (worst, assert_within_bf16_bound (what, got, want, abs_y, n_out, 9.0 * s.C));
+        for (gsize i = 0; i < n_out; i++)
+          changed = MAX (changed, fabs (got[i] - want[i]));
+
+        float *dx_want = g_new (float, n_in), *dx_got = g_new (float, n_in), *abs_dx = g_new (float, n_in);
+        float *dw_want = g_new (float, n_w), *dw_got = g_new (float, n_w), *abs_dw = g_new0 (float, n_w);
+        float *db_want = g_new0 (float, s.OC), *db_got = g_new0 (float, s.OC), *abs_db = g_new0 (float, s.OC);
+        for (gsize i = 0; i < n_w; i++)
+          dw_want[i] = dw_got[i] = 0.25f;
+        sf_conv2d_backward_ref (dx_want, dw_want, db_want, g, x, w, N, &s);
+        sf_conv2d_backward_ref (abs_dx, abs_dw, abs_db, ag, ax, aw, N, &s);
+        for (gsize i = 0; i < n_w; i++)
+          abs_dw[i] += 0.25f;
+        fast_conv_backward (&conv, dx_got, dw_got, db_got, g, x, w, N, chunk);
+        /* One input channel: its gradient pairs output channels, as any other. */
+        worst = MAX (worst, assert_within_bf16_bound (what, dx_got, dx_want, abs_dx, n_in, 9.0 * s.OC));
+        worst = MAX (worst, assert_within_bf16_bound (what, dw_got, dw_want, abs_dw, n_w, (double) N * s.H * s.W));
+        assert_close (what, db_got, db_want, s.OC, 1e-5);
+        g_free (x), g_free (w), g_free (b), g_free (g), g_free (ax), g_free (aw), g_free (ag);
+        g_free (want), g_free (got), g_free (abs_y), g_free (dx_want), g_free (dx_got), g_free (abs_dx);
+        g_free (dw_want), g_free (dw_got), g_free (abs_dw), g_free (db_want), g_free (db_got), g_free (abs_db);
+      }
+  sf_gemm_set_precision (SF_PRECISION_DEFAULT);
+  /* It ran in bf16: fp32 would have left the outputs within 1e-5. */
+  g_assert_cmpfloat (changed, >, 1e-4);
+  g_test_message ("direct bf16: largest error %.3g of its bound", worst);
 }
 
 /* The AVX2 kernels (the CPUs without AVX-512) on the same shapes, forced on
@@ -1696,6 +1805,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv/reference-by-hand", test_conv_reference_by_hand);
   g_test_add_func ("/conv/matches-direct", test_conv_matches_direct);
   g_test_add_func ("/conv/direct", test_conv_direct_matches_reference);
+  g_test_add_func ("/conv/direct-bf16", test_conv_direct_bf16_matches_reference);
   g_test_add_func ("/conv/direct-avx2", test_conv_direct_avx2_matches_reference);
   g_test_add_func ("/conv/direct-avx2-same-bits", test_conv_direct_avx2_same_bits);
   g_test_add_func ("/conv/winograd-f43", test_conv_winograd_f43);
