@@ -395,8 +395,8 @@ run_small_pass (const Pass *p, const float *in, SfPlaneStrides in_at, int IC, in
  * channel c, over a chunk's pixels two at a time: a lane is an output
  * channel, its pair two neighbouring pixels of dy (dy_pairs[ob, pair, 16]),
  * against the same two pixels of the input shifted by the tap, broadcast from
- * a copy with a zero border (padded[c, image, H + 2, W + 2]). The sums land
- * in lane 0 of dacc's 16 partial sums per weight. */
+ * a copy with a zero border (padded[c, image, H + 2, W + 2]). The sums add
+ * into dacc[OC, C, 3, 3], one per weight. */
 #define DEFINE_WEIGHT_KERNEL(OB)                                                                                    \
   BF16_TARGET static void weight_kernel_##OB (float *dacc, const guint32 *dy_pairs, gsize pairs_per_block,         \
                                               const guint16 *padded, int n, int C, int OC, int H, int W, int ob0,  \
@@ -438,7 +438,7 @@ run_small_pass (const Pass *p, const float *in, SfPlaneStrides in_at, int IC, in
             {                                                                                                       \
               int o = (ob0 + b) * LANES + j;                                                                        \
               if (o < OC)                                                                                           \
-                dacc[(((gsize) o * C + c) * 9 + t) * LANES] += sums[j];                                             \
+                dacc[((gsize) o * C + c) * 9 + t] += sums[j];                                             \
             }                                                                                                       \
         }                                                                                                           \
   }

@@ -30,8 +30,9 @@ void     sf_conv_direct_bf16_pass        (float *out, SfPlaneStrides out_at, con
                                           SfPlaneStrides in_at, const guint32 *wt, int IC, int OC, int H, int W,
                                           int n);
 
-/* dacc[OC, C, 3, 3, 16] += the gradient of the weights, in 16 partial sums
- * each, from dy (at dy_at) and inp [n, C, H, W], both rounded to bf16. */
+/* dacc[OC, C, 3, 3] += the gradient of the weights from dy (at dy_at) and
+ * inp [n, C, H, W], both rounded to bf16 (one partial sum per weight:
+ * sf_conv_direct_dacc_lanes). */
 void     sf_conv_direct_bf16_weights     (float *dacc, const float *dy, SfPlaneStrides dy_at, const float *inp, int n,
                                           int C, int OC, int H, int W);
 

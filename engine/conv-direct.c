@@ -114,14 +114,23 @@ sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
     sf_conv_direct_bf16_prepare ((guint32 *) (cache + 4 * size), weight, OC, C);
 }
 
+int
+sf_conv_direct_dacc_lanes (void)
+{
+  /* The bf16 weight gradient sums each weight in one lane of a register
+   * (conv-direct-bf16.c); the fp32 kernels in a register of its own. */
+  return sf_conv_direct_bf16_weights_run () ? 1 : LANES;
+}
+
 void
 sf_conv_direct_finish (float *dweight, const float *dacc, int OC, int C)
 {
+  int lanes = sf_conv_direct_dacc_lanes ();
   for (gsize w = 0; w < (gsize) OC * C * 9; w++)
     {
       float sum = 0;
-      for (int lane = 0; lane < LANES; lane++)
-        sum += dacc[w * LANES + lane];
+      for (int lane = 0; lane < lanes; lane++)
+        sum += dacc[w * lanes + lane];
       dweight[w] += sum;
     }
 }

@@ -55,11 +55,16 @@ void     sf_conv_direct_forward         (float *y, SfPlaneStrides y_at, const fl
 void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneStrides dy_at, const float *cache,
                                          int n, int C, int OC, int H, int W);
 
-/* dacc[OC, C, 3, 3, 16] += the gradient of the weights in 16 partial sums
- * each (the AVX2 kernels use the first 8); dbias[OC] += that of the bias if
- * not NULL. */
+/* dacc[OC, C, 3, 3, lanes] += the gradient of the weights in `lanes`
+ * partial sums each (sf_conv_direct_dacc_lanes: 16, of which the AVX2
+ * kernels use the first 8; 1 where the weight gradient runs in bf16);
+ * dbias[OC] += that of the bias if not NULL. */
 void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
                                          const float *inp, int n, int C, int OC, int H, int W);
+
+/* The partial sums per weight in dacc now: 16, or 1 in bf16. At most 16:
+ * size dacc for 16. */
+int      sf_conv_direct_dacc_lanes      (void);
 
 /* dweight[OC, C, 3, 3] += the sums of dacc's partial sums. */
 void     sf_conv_direct_finish          (float *dweight, const float *dacc, int OC, int C);

@@ -201,6 +201,15 @@ sf_conv_cache_size (const SfConv *conv)
 }
 
 gsize
+sf_conv_dacc_in_use (const SfConv *conv)
+{
+  const SfConvShape *s = &conv->shape;
+  if (conv->algo == SF_CONV_DIRECT)
+    return (gsize) s->OC * s->C * 9 * sf_conv_direct_dacc_lanes ();
+  return sf_conv_dacc_size (conv);
+}
+
+gsize
 sf_conv_dacc_size (const SfConv *conv)
 {
   const SfConvShape *s = &conv->shape;

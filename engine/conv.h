@@ -67,6 +67,9 @@ gsize sf_conv_cache_size      (const SfConv *conv);
 /* Floats of a weight-gradient accumulator: [OC, C, K, K] or Winograd [alpha², OC, C]
  * (with fold: [K², OC, C] and the scratch of alpha [OC, C] planes after it). */
 gsize sf_conv_dacc_size       (const SfConv *conv);
+/* The part of those floats the kernels of the current precision write: the
+ * rest need no clearing. */
+gsize sf_conv_dacc_in_use     (const SfConv *conv);
 /* cache = transform of weight[OC,C,K,K]; once per forward pass. */
 void  sf_conv_prepare         (const SfConv *conv, float *cache, const float *weight);
 /* y[OC, n, Ho*Wo] = conv(inp[n,C,H,W]) without bias. */

@@ -75,7 +75,8 @@ conv_backward_task (gpointer data, int task, int worker)
   int H = cs->conv.out_h, W = cs->conv.out_w;
   gsize hw = (gsize) H * W;
   float *dacc = cs->dacc + task * cs->dacc_stride;
-  memset (dacc, 0, sizeof (float) * cs->dacc_stride);
+  memset (dacc, 0, sizeof (float) * sf_conv_dacc_in_use (&cs->conv));
+  memset (dacc + cs->dacc_size, 0, sizeof (float) * s->OC);
   int lo = (int) ((gint64) task * job->n / model->n_groups), hi = (int) ((gint64) (task + 1) * job->n / model->n_groups);
   for (int i0 = lo; i0 < hi; i0 += cs->chunk)
     {
