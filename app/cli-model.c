@@ -129,15 +129,17 @@ write_text_atomically (const char *path, const char *text, GError **error)
 /* An integer option not given: 0 is a value the settings check refuses. */
 #define OPTION_UNSET G_MININT
 
-/* --precision of train and bench: the engine's matrix products, process-wide.
- * FALSE, with a message, on a name it does not know. */
+/* --precision of train and bench: the engine's matrix products and direct
+ * convolutions, process-wide, set before the model is planned. Without it,
+ * auto: bf16 where the CPU has AVX512_BF16 (the default preset's accuracy
+ * over seeds and the article's are unchanged, docs/PERFORMANCE.md), fp32
+ * elsewhere. The engine's own default, for everything else (eval, gallery,
+ * export), stays fp32. FALSE, with a message, on a name it does not know. */
 static gboolean
 apply_precision (const char *command, const char *name)
 {
-  SfPrecision precision;
-  if (name == NULL)
-    return TRUE;
-  if (!sf_gemm_precision_parse (name, &precision))
+  SfPrecision precision = SF_PRECISION_AUTO;
+  if (name != NULL && !sf_gemm_precision_parse (name, &precision))
     {
       g_printerr ("siamese-faces-cli: %s: --precision %s: expected fp32, bf16 or auto\n", command, name);
       return FALSE;
@@ -147,7 +149,7 @@ apply_precision (const char *command, const char *name)
 }
 
 #define PRECISION_OPTION_ENTRY(name) \
-  { "precision", 0, 0, G_OPTION_ARG_STRING, &(name), "Matrix products in fp32 (the default), bf16 (fp32 sums; CPUs with AVX512_BF16, else fp32) or auto (bf16 where the CPU has it)", "fp32|bf16|auto" }
+  { "precision", 0, 0, G_OPTION_ARG_STRING, &(name), "Matrix products and direct convolutions in auto (the default: bf16 where the CPU has AVX512_BF16, else fp32), fp32 (always), or bf16 (fp32 sums; CPUs with AVX512_BF16, else fp32)", "auto|fp32|bf16" }
 
 /* Options shared by train and bench that shape the settings. */
 typedef struct {
@@ -907,7 +909,8 @@ cli_run_bench (int argc, char **argv)
       g_print ("BLAS kernels:       %s (%s)\n", sf_blas_kernel_name (), sf_blas_config ());
       g_print ("Convolutions:       %s\n", convolutions);
       g_print ("Engine SIMD:        %s\n", sf_engine_simd_level ());
-      g_print ("Precision:          %s (matrix products large enough to leave OpenBLAS)\n", sf_gemm_precision_name ());
+      g_print ("Precision:          %s (matrix products large enough to leave OpenBLAS, and the direct convolutions)\n",
+               sf_gemm_precision_name ());
     }
   sf_train_settings_clear (&settings);
   return 0;

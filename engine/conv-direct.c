@@ -626,6 +626,19 @@ sf_conv_direct_backward_input (float *dinp, const float *dy, SfPlaneStrides dy_a
 }
 
 void
+sf_conv_direct_backward_weight_fp32 (float *dacc, const float *dy, SfPlaneStrides dy_at, const float *inp, int n, int C,
+                                     int OC, int H, int W)
+{
+  const Kernels *k = kernels ();
+  g_return_if_fail (k != NULL);
+  gsize hw = (gsize) H * W;
+  for (int img = 0; img < n; img++)
+    for (int c = 0; c < C; c++)
+      (W % LANES != 0 ? weights_plain : k->weights) (dacc, dy + img * dy_at.image, dy_at.channel,
+                                                      inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
+}
+
+void
 sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at, const float *inp,
                                 int n, int C, int OC, int H, int W)
 {
@@ -635,9 +648,7 @@ sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPl
   if (sf_conv_direct_bf16_weights_run ())
     sf_conv_direct_bf16_weights (dacc, dy, dy_at, inp, n, C, OC, H, W);
   else
-    for (int img = 0; img < n; img++)
-      for (int c = 0; c < C; c++)
-        (W % LANES != 0 ? weights_plain : k->weights) (dacc, dy + img * dy_at.image, dy_at.channel, inp + ((gsize) img * C + c) * hw, C, OC, H, W, c);
+    sf_conv_direct_backward_weight_fp32 (dacc, dy, dy_at, inp, n, C, OC, H, W);
   if (dbias == NULL)
     return;
   for (int o = 0; o < OC; o++)

@@ -62,6 +62,11 @@ void     sf_conv_direct_backward_input  (float *dinp, const float *dy, SfPlaneSt
 void     sf_conv_direct_backward_weight (float *dacc, float *dbias, const float *dy, SfPlaneStrides dy_at,
                                          const float *inp, int n, int C, int OC, int H, int W);
 
+/* The same in fp32 whatever the precision, in 16 partial sums (8 with the
+ * AVX2 kernels) per weight, without the bias. */
+void     sf_conv_direct_backward_weight_fp32 (float *dacc, const float *dy, SfPlaneStrides dy_at, const float *inp,
+                                              int n, int C, int OC, int H, int W);
+
 /* The partial sums per weight in dacc now: 16, or 1 in bf16. At most 16:
  * size dacc for 16. */
 int      sf_conv_direct_dacc_lanes      (void);

@@ -178,16 +178,18 @@ sf_first_block_backward (SfFirstBlockSums *sums, const SfConv *conv, SfAct act, 
       for (int t = 0; t < 9; t++)
         shifted_plane (full + (gsize) (OC + t) * hw, image, s->H, s->W, t / 3 - 1, t % 3 - 1);
       /* partial[plane, tap, lane] = Σ plane·(image shifted by the tap), then each
-       * image's sums go to doubles, lanes in order. */
-      int lanes = sf_conv_direct_dacc_lanes ();
-      memset (partial, 0, sizeof (float) * planes * 9 * lanes);
-      sf_conv_direct_backward_weight (partial, NULL, full, at, image, 1, 1, planes, s->H, s->W);
+       * image's sums go to doubles, lanes in order. In fp32 whatever the
+       * precision: the weight gradient is these sums less the batch norm's
+       * corrections, a small difference of large terms that bf16's 8 bits
+       * would swamp (docs/PERFORMANCE.md, "bf16 direct convolution"). */
+      memset (partial, 0, sizeof (float) * planes * 9 * 16);
+      sf_conv_direct_backward_weight_fp32 (partial, full, at, image, 1, 1, planes, s->H, s->W);
       for (int p = 0; p < planes; p++)
         for (int t = 0; t < 9; t++)
           {
             double sum = 0;
-            for (int lane = 0; lane < lanes; lane++)
-              sum += partial[((gsize) p * 9 + t) * lanes + lane];
+            for (int lane = 0; lane < 16; lane++)
+              sum += partial[((gsize) p * 9 + t) * 16 + lane];
             if (p < OC)
               sums->dsparse[p * 9 + t] += sum;
             else if (p < OC + 9)

@@ -14,16 +14,17 @@ typedef enum {
   SF_PRECISION_AUTO,  /* the best the CPU has: today the same as BF16 */
 } SfPrecision;
 
-/* The precision when nothing sets one: fp32. bf16 took 10-25 % off the
- * article network's CPU time on a (loaded) Zen 5, but the default preset's
- * products are too small to leave OpenBLAS, so it gains nothing there, and
- * the article's own 100-epoch accuracy in bf16 is not yet measured
- * (docs/PERFORMANCE.md, "bf16"): asked for, not assumed. */
+/* The precision when nothing sets one: fp32, so that the engine's results
+ * (evaluation, galleries, exports, the tests' gradient checks) are the same
+ * bits on every CPU. The command line's train and bench ask for auto, where
+ * bf16 takes 25-35 % off the compact preset's epoch with its accuracy over
+ * seeds unchanged (docs/PERFORMANCE.md, "bf16 direct convolution"). */
 #define SF_PRECISION_DEFAULT SF_PRECISION_FP32
 
-/* Sets the precision of every later sf_gemm() in the process (the default
- * is SF_PRECISION_DEFAULT). Set it before training starts, not while
- * products run. */
+/* Sets the precision of every later sf_gemm() and direct convolution in the
+ * process (the default is SF_PRECISION_DEFAULT). Set it before a model is
+ * made: the plan gives planes of 8×8 and 4×4 the direct path only where
+ * bf16 runs. Not while products run. */
 void        sf_gemm_set_precision (SfPrecision precision);
 
 /* Parses "fp32", "bf16" or "auto"; FALSE on anything else. */

@@ -29,8 +29,7 @@ append_lowering (GString *out, const ConvStage *cs)
     case SF_CONV_DIRECT:
       /* conv-direct.c's kernels: AVX-512 or AVX2, and where bf16 runs, which passes. */
       if (cs->first_block)
-        g_string_append_printf (out, "fused first block (direct %s%s)", sf_conv_direct_kernels (),
-                                sf_conv_direct_bf16_weights_run () ? ", weight gradient in bf16" : "");
+        g_string_append_printf (out, "fused first block (direct %s)", sf_conv_direct_kernels ());
       else
         g_string_append_printf (out, "direct %s%s", sf_conv_direct_kernels (),
                                 sf_conv_direct_bf16_runs (conv->shape.C) ? " bf16" : "");
