@@ -46,6 +46,14 @@ typedef struct _CliSettingsOptions CliSettingsOptions;
 CliSettingsOptions *cli_settings_options_new     (void);
 /* Its entries, not NULL-terminated; g_free. */
 GOptionEntry       *cli_settings_options_entries (CliSettingsOptions *options, int *n_entries);
+
+/* --precision of the commands that train: sets the engine's precision
+ * (auto when name is NULL); FALSE, with a message, on a name it does not
+ * know. */
+gboolean            cli_apply_precision          (const char *command, const char *name);
+#define CLI_PRECISION_OPTION_ENTRY(name) \
+  { "precision", 0, 0, G_OPTION_ARG_STRING, &(name), "Matrix products and direct convolutions in auto (the default: bf16 where the CPU has AVX512_BF16, else fp32), fp32 (always), or bf16 (fp32 sums; CPUs with AVX512_BF16, else fp32)", "auto|fp32|bf16" }
+
 gboolean            cli_settings_options_apply   (CliSettingsOptions *options, SfTrainSettings *settings,
                                                   GError **error);
 void                cli_settings_options_free    (CliSettingsOptions *options);

@@ -129,14 +129,14 @@ write_text_atomically (const char *path, const char *text, GError **error)
 /* An integer option not given: 0 is a value the settings check refuses. */
 #define OPTION_UNSET G_MININT
 
-/* --precision of train and bench: the engine's matrix products and direct
+/* --precision of train, bench and sweep: the engine's matrix products and direct
  * convolutions, process-wide, set before the model is planned. Without it,
  * auto: bf16 where the CPU has AVX512_BF16 (the default preset's accuracy
  * over seeds and the article's are unchanged, docs/PERFORMANCE.md), fp32
  * elsewhere. The engine's own default, for everything else (eval, gallery,
  * export), stays fp32. FALSE, with a message, on a name it does not know. */
-static gboolean
-apply_precision (const char *command, const char *name)
+gboolean
+cli_apply_precision (const char *command, const char *name)
 {
   SfPrecision precision = SF_PRECISION_AUTO;
   if (name != NULL && !sf_gemm_precision_parse (name, &precision))
@@ -147,9 +147,6 @@ apply_precision (const char *command, const char *name)
   sf_gemm_set_precision (precision);
   return TRUE;
 }
-
-#define PRECISION_OPTION_ENTRY(name) \
-  { "precision", 0, 0, G_OPTION_ARG_STRING, &(name), "Matrix products and direct convolutions in auto (the default: bf16 where the CPU has AVX512_BF16, else fp32), fp32 (always), or bf16 (fp32 sums; CPUs with AVX512_BF16, else fp32)", "auto|fp32|bf16" }
 
 /* Options shared by train and bench that shape the settings. */
 typedef struct {
@@ -435,7 +432,7 @@ cli_run_train (int argc, char **argv)
   g_auto (CliRunOptions) run_options = { 0 };
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
-    PRECISION_OPTION_ENTRY (precision),
+    CLI_PRECISION_OPTION_ENTRY (precision),
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, "Start from this model file's weights (fine-tuning); its spec and image size, unless --spec or --preset say otherwise, which must then match it", "MODEL" },
     { "freeze", 0, 0, G_OPTION_ARG_INT, &freeze, "With --init: keep the first N layers (spec tokens, numbered from 1 as the Model view shows) as they are", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the model here (.safetensors)", "MODEL" },
@@ -446,7 +443,7 @@ cli_run_train (int argc, char **argv)
   };
   int status = 1;
   if (!cli_parse_options ("train", "[DATASET] -o MODEL", entries, &argc, &argv)
-      || !apply_precision ("train", precision))
+      || !cli_apply_precision ("train", precision))
     {
       settings_options_clear (&o);
       return 2;
@@ -822,11 +819,11 @@ cli_run_bench (int argc, char **argv)
   g_autofree char *precision = NULL;
   GOptionEntry entries[] = {
     SETTINGS_OPTION_ENTRIES (o),
-    PRECISION_OPTION_ENTRY (precision),
+    CLI_PRECISION_OPTION_ENTRY (precision),
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL },
     { NULL }
   };
-  if (!cli_parse_options ("bench", "[DATASET]", entries, &argc, &argv) || !apply_precision ("bench", precision))
+  if (!cli_parse_options ("bench", "[DATASET]", entries, &argc, &argv) || !cli_apply_precision ("bench", precision))
     {
       settings_options_clear (&o);
       return 2;

@@ -342,6 +342,7 @@ cli_run_sweep (int argc, char **argv)
   g_autofree char *metric_name = NULL;
   g_autofree char *summary_path = NULL;
   g_autofree char *runs_dir = NULL;
+  g_autofree char *precision = NULL;
   int n_random = 0;
   gint64 random_seed = 0;
   CliSettingsOptions *settings_options = cli_settings_options_new ();
@@ -356,6 +357,7 @@ cli_run_sweep (int argc, char **argv)
     { "metric", 0, 0, G_OPTION_ARG_STRING, &metric_name, "Sort the summary by eer (default), accuracy, auc, tar_far_1 or rank1", "NAME" },
     { "runs", 0, 0, G_OPTION_ARG_FILENAME, &runs_dir, "The run store (default: the user's)", "DIR" },
     { "summary", 0, 0, G_OPTION_ARG_FILENAME, &summary_path, "Also write the summary here (.json: JSON, else CSV)", "FILE" },
+    CLI_PRECISION_OPTION_ENTRY (precision),
   };
   g_autofree GOptionEntry *entries = g_new0 (GOptionEntry, G_N_ELEMENTS (own) + n_settings_entries + 1);
   memcpy (entries, own, sizeof own);
@@ -368,7 +370,7 @@ cli_run_sweep (int argc, char **argv)
   g_autoptr (GArray) planned = NULL;
   SfRunResult metric = SF_RUN_RESULT_EER;
   int n_combinations = 0;
-  if (!cli_parse_options ("sweep", "[DATASET]", entries, &argc, &argv))
+  if (!cli_parse_options ("sweep", "[DATASET]", entries, &argc, &argv) || !cli_apply_precision ("sweep", precision))
     goto out;
   if (metric_name != NULL && (!sf_run_result_parse (metric_name, &metric) || metric == SF_RUN_RESULT_SECONDS))
     {
