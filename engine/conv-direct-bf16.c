@@ -471,42 +471,52 @@ sf_conv_direct_bf16_pass (float *out, SfPlaneStrides out_at, const float *bias, 
     run_small_pass (&p, in, in_at, IC, n);
 }
 
+/* Images per call of the weight kernels: enough pixel pairs (512) that its
+ * sums, added into dacc once a call, cost little, and no more, so that the
+ * rounded copies stay small (70 KB for a 32×32 layer of 16 channels). */
+#define WEIGHT_PIXELS 1024
+
 void
 sf_conv_direct_bf16_weights (float *dacc, const float *dy, SfPlaneStrides dy_at, const float *inp, int n, int C,
                              int OC, int H, int W)
 {
   g_return_if_fail (sf_conv_direct_bf16_available () && ((gsize) H * W) % LANES == 0);
-  gsize hw = (gsize) H * W, pairs_per_block = (gsize) n * hw / 2;
+  gsize hw = (gsize) H * W;
+  int group = (int) CLAMP ((WEIGHT_PIXELS + hw - 1) / hw, 1, (gsize) n);
   int blocks = (OC + LANES - 1) / LANES, PW = W + 2;
-  gsize padded_plane = (gsize) (H + 2) * PW;
-  gsize pairs_bytes = sizeof (guint32) * LANES * pairs_per_block * blocks;
-  gsize padded_bytes = sizeof (guint16) * padded_plane * n * C + 64;
-  guint8 *buffer = scratch (pairs_bytes + padded_bytes);
+  gsize padded_plane = (gsize) (H + 2) * PW, most_pairs = (gsize) group * hw / 2;
+  gsize pairs_bytes = sizeof (guint32) * LANES * most_pairs * blocks;
+  guint8 *buffer = scratch (pairs_bytes + sizeof (guint16) * padded_plane * group * C);
   guint32 *dy_pairs = (guint32 *) buffer;
   guint16 *padded = (guint16 *) (buffer + pairs_bytes);
-  for (int b = 0; b < blocks; b++)
-    for (int img = 0; img < n; img++)
-      sf_gemm_pack_pairs (dy_pairs + ((gsize) b * pairs_per_block + img * hw / 2) * LANES, LANES,
-                          dy + (gsize) b * LANES * dy_at.channel + img * dy_at.image, dy_at.channel, (int) hw,
-                          MIN (LANES, OC - b * LANES));
-  memset (padded, 0, padded_bytes);
-  for (int c = 0; c < C; c++)
-    for (int img = 0; img < n; img++)
-      {
-        guint16 *plane = padded + ((gsize) c * n + img) * padded_plane + PW + 1;
-        const float *src = inp + ((gsize) img * C + c) * hw;
-        for (int y = 0; y < H; y++)
-          round_row (plane + y * PW, src + (gsize) y * W, W);
-      }
-  for (int c = 0; c < C; c++)
+  for (int i0 = 0; i0 < n; i0 += group)
     {
-      int b = 0;
-      for (; b + 3 <= blocks; b += 3)
-        weight_kernel_3 (dacc, dy_pairs, pairs_per_block, padded, n, C, OC, H, W, b, c);
-      if (blocks - b == 2)
-        weight_kernel_2 (dacc, dy_pairs, pairs_per_block, padded, n, C, OC, H, W, b, c);
-      else if (blocks - b == 1)
-        weight_kernel_1 (dacc, dy_pairs, pairs_per_block, padded, n, C, OC, H, W, b, c);
+      int m = MIN (group, n - i0);
+      gsize pairs_per_block = (gsize) m * hw / 2;
+      for (int b = 0; b < blocks; b++)
+        for (int img = 0; img < m; img++)
+          sf_gemm_pack_pairs (dy_pairs + ((gsize) b * pairs_per_block + img * hw / 2) * LANES, LANES,
+                              dy + (gsize) b * LANES * dy_at.channel + (i0 + img) * dy_at.image, dy_at.channel,
+                              (int) hw, MIN (LANES, OC - b * LANES));
+      memset (padded, 0, sizeof (guint16) * padded_plane * m * C);
+      for (int c = 0; c < C; c++)
+        for (int img = 0; img < m; img++)
+          {
+            guint16 *plane = padded + ((gsize) c * m + img) * padded_plane + PW + 1;
+            const float *src = inp + ((gsize) (i0 + img) * C + c) * hw;
+            for (int y = 0; y < H; y++)
+              round_row (plane + y * PW, src + (gsize) y * W, W);
+          }
+      for (int c = 0; c < C; c++)
+        {
+          int b = 0;
+          for (; b + 3 <= blocks; b += 3)
+            weight_kernel_3 (dacc, dy_pairs, pairs_per_block, padded, m, C, OC, H, W, b, c);
+          if (blocks - b == 2)
+            weight_kernel_2 (dacc, dy_pairs, pairs_per_block, padded, m, C, OC, H, W, b, c);
+          else if (blocks - b == 1)
+            weight_kernel_1 (dacc, dy_pairs, pairs_per_block, padded, m, C, OC, H, W, b, c);
+        }
     }
 }
 

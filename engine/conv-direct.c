@@ -99,6 +99,12 @@ sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
    * of output channels reads its weights at fixed offsets from one pointer
    * per input channel, which spares the 16 general registers. */
   gsize size = (gsize) OC * C * 9;
+  if (sf_conv_direct_bf16_available ())
+    sf_conv_direct_bf16_prepare ((guint32 *) (cache + 4 * size), weight, OC, C);
+  /* Where both passes run in bf16 the fp32 layouts are never read: left
+   * untouched, they take no memory. */
+  if (sf_conv_direct_bf16_runs (C) && sf_conv_direct_bf16_runs (OC))
+    return;
   float *wt = cache, *wt_flipped = cache + size, *wt2 = cache + 2 * size, *wt2_flipped = cache + 3 * size;
   for (int o = 0; o < OC; o++)
     for (int c = 0; c < C; c++)
@@ -110,8 +116,6 @@ sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
           wt2[((gsize) c * OC + o) * 9 + t] = w;
           wt2_flipped[((gsize) o * C + c) * 9 + (8 - t)] = w;
         }
-  if (sf_conv_direct_bf16_available ())
-    sf_conv_direct_bf16_prepare ((guint32 *) (cache + 4 * size), weight, OC, C);
 }
 
 int

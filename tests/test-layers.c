@@ -546,6 +546,8 @@ test_conv_direct_bf16_matches_reference (void)
     { 5, 1, 16, 3, 3 }, { 7, 6, 16, 21, 3 }, { 4, 3, 128, 2, 3 }, { 2, 4, 48, 3, 3 }, { 16, 32, 32, 16, 3 },
     /* Planes narrower than 16: several rows, or a whole plane, per vector. */
     { 6, 8, 8, 5, 3 }, { 3, 4, 4, 7, 3 }, { 2, 8, 2, 3, 3 }, { 32, 8, 8, 64, 3 }, { 17, 4, 4, 33, 3 },
+    /* Two images per call of the weight kernels, then one. */
+    { 3, 16, 32, 5, 3 },
   };
   sf_gemm_set_precision (SF_PRECISION_BF16);
   g_assert_true (sf_conv_direct_bf16_runs (2) && !sf_conv_direct_bf16_runs (1) && sf_conv_direct_bf16_weights_run ());
