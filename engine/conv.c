@@ -154,7 +154,7 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
       /* In bf16, planes of 8×8 and 4×4 (the last layers of the compact
        * tower) run faster direct than in Winograd's F(4×4) and F(2×2), whose
        * transforms cost more than their GEMMs there (docs/PERFORMANCE.md,
-       * "bf16 direct convolution"). */
+       * "The direct convolution in bf16"). */
       if (algo == SF_CONV_AUTO && sf_conv_direct_bf16_runs (MIN (shape->C, shape->OC)))
         algo = SF_CONV_DIRECT;
     }

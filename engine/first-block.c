@@ -181,7 +181,7 @@ sf_first_block_backward (SfFirstBlockSums *sums, const SfConv *conv, SfAct act, 
        * image's sums go to doubles, lanes in order. In fp32 whatever the
        * precision: the weight gradient is these sums less the batch norm's
        * corrections, a small difference of large terms that bf16's 8 bits
-       * would swamp (docs/PERFORMANCE.md, "bf16 direct convolution"). */
+       * would swamp (docs/PERFORMANCE.md, "The direct convolution in bf16"). */
       memset (partial, 0, sizeof (float) * planes * 9 * 16);
       sf_conv_direct_backward_weight_fp32 (partial, full, at, image, 1, 1, planes, s->H, s->W);
       for (int p = 0; p < planes; p++)

@@ -18,7 +18,7 @@ typedef enum {
  * (evaluation, galleries, exports, the tests' gradient checks) are the same
  * bits on every CPU. The command line's train and bench ask for auto, where
  * bf16 takes 25-35 % off the compact preset's epoch with its accuracy over
- * seeds unchanged (docs/PERFORMANCE.md, "bf16 direct convolution"). */
+ * seeds unchanged (docs/PERFORMANCE.md, "The direct convolution in bf16"). */
 #define SF_PRECISION_DEFAULT SF_PRECISION_FP32
 
 /* Sets the precision of every later sf_gemm() and direct convolution in the
