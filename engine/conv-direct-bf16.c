@@ -78,7 +78,7 @@ sf_conv_direct_bf16_prepare (guint32 *cache, const float *weight, int OC, int C)
 typedef struct {
   gpointer data;
   gsize size;
-  /* The small pass's, of the last plane size (plane_masks). */
+  /* The small pass's masks, for planes of plane_h × plane_w (plane_masks). */
   __mmask16 *plane_masks;
   int plane_h, plane_w;
 } Scratch;
@@ -118,7 +118,6 @@ scratch (gsize bytes)
     }
   return s->data;
 }
-
 
 /* 16 dwords: bf16 of lo in the low halves, of hi in the high. */
 BF16_TARGET static inline __m512i
@@ -256,7 +255,7 @@ run_pass (const Pass *p, const float *in, SfPlaneStrides in_at, int IC, int n)
 /* Out[o0 .. o0+OB] at vectors v0 .. v0+XB of a chunk's planes, for planes
  * narrower than 16 (8×8, 4×4: a vector holds several rows, or a whole
  * plane): vector v is pixels 16·(v mod per_image) … of image v / per_image,
- * and masks (tap_masks16) zero the lanes whose shifted pixel lies outside
+ * and masks (plane_masks) zero the lanes whose shifted pixel lies outside
  * its plane. Consecutive vectors may be different images: a block still
  * shares each weight among XB vectors. */
 #define DEFINE_VEC_KERNEL(OB, XB)                                                                                   \
@@ -323,31 +322,9 @@ static const VecKernel vec_kernels[3][5] = {
   { vec_kernel_1x4, vec_kernel_2x4, vec_kernel_4x4, NULL, NULL },
 };
 
-/* For `vectors` vectors of `lanes` pixels (16 or 32) over H × W planes laid
- * one after another, the lanes of each tap whose pixel is one of the first
- * `total` and whose shifted pixel lies inside the same plane. */
-static void
-fill_tap_masks (guint32 *masks, gsize vectors, int lanes, gsize total, int H, int W)
-{
-  gsize hw = (gsize) H * W;
-  for (gsize v = 0; v < vectors; v++)
-    for (int t = 0; t < 9; t++)
-      {
-        int dy = t / 3 - 1, dx = t % 3 - 1;
-        guint32 m = 0;
-        for (int lane = 0; lane < lanes; lane++)
-          {
-            gsize pixel = (v * lanes + lane) % hw;
-            int y = (int) (pixel / W) + dy, x = (int) (pixel % W) + dx;
-            if (v * lanes + lane < total && y >= 0 && y < H && x >= 0 && x < W)
-              m |= 1u << lane;
-          }
-        masks[v * 9 + t] = m;
-      }
-}
-
-/* The small pass's masks for the vectors of 16 of one H × W plane, kept per
- * thread for the next call of the same shape. */
+/* The small pass's masks: for each vector of 16 pixels of an H × W plane
+ * and each tap, the lanes whose shifted pixel lies inside the plane. Kept
+ * per thread for the next call of the same shape. */
 static const __mmask16 *
 plane_masks (int H, int W)
 {
@@ -355,14 +332,22 @@ plane_masks (int H, int W)
   if (s->plane_masks == NULL || s->plane_h != H || s->plane_w != W)
     {
       gsize vectors = (gsize) H * W / LANES;
-      guint32 *wide = g_new (guint32, 9 * vectors);
-      fill_tap_masks (wide, vectors, LANES, (gsize) H * W, H, W);
       g_free (s->plane_masks);
       s->plane_masks = g_new (__mmask16, 9 * vectors);
-      for (gsize i = 0; i < 9 * vectors; i++)
-        s->plane_masks[i] = (__mmask16) wide[i];
       s->plane_h = H, s->plane_w = W;
-      g_free (wide);
+      for (gsize v = 0; v < vectors; v++)
+        for (int t = 0; t < 9; t++)
+          {
+            int dy = t / 3 - 1, dx = t % 3 - 1;
+            unsigned int m = 0;
+            for (int lane = 0; lane < LANES; lane++)
+              {
+                int y = (int) ((v * LANES + lane) / W) + dy, x = (int) ((v * LANES + lane) % W) + dx;
+                if (y >= 0 && y < H && x >= 0 && x < W)
+                  m |= 1u << lane;
+              }
+            s->plane_masks[v * 9 + t] = (__mmask16) m;
+          }
     }
   return s->plane_masks;
 }

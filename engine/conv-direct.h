@@ -1,8 +1,9 @@
 /* Direct 3×3 convolution (same padding, stride 1) with AVX-512, or with
  * AVX2+FMA on the CPUs without it, for planes whose width is a multiple of
- * 16, and in bf16 for smaller planes too (sf_conv_direct_small_supported). The input is [n, C, H, W]; the output and its gradient are planes at
- * the strides given: [OC, n, H, W] as conv.h's other paths, or
- * [n, OC, H, W] straight into the next layer's input. */
+ * 16, and in bf16 for smaller planes too (sf_conv_direct_small_supported).
+ * The input is [n, C, H, W]; the output and its gradient are planes at the
+ * strides given: [OC, n, H, W] as conv.h's other paths, or [n, OC, H, W]
+ * straight into the next layer's input. */
 #pragma once
 
 #include <glib.h>
@@ -17,8 +18,8 @@ typedef struct {
 /* TRUE when this CPU and a K×K kernel over planes W wide can use the direct path. */
 gboolean sf_conv_direct_supported       (int K, int W);
 
-/* TRUE when a K×K kernel over H × W planes narrower than 16 (H·W a multiple
- * of 16: 8×8, 4×4) can take the direct path: bf16 kernels exist for them on
+/* TRUE when a K×K kernel over H × W planes narrower than 16 (W even, H·W a
+ * multiple of 16: 8×8, 4×4) can take the direct path: bf16 kernels exist for them on
  * this CPU (conv-direct-bf16.h). Where bf16 does not run they take plain
  * loops, correct but slow: give them the direct path only where it does. */
 gboolean sf_conv_direct_small_supported (int K, int H, int W);
