@@ -148,14 +148,16 @@ sf_conv_init (SfConv *conv, const SfConvShape *shape, SfConvAlgo algo)
   gboolean direct_fits = sf_conv_direct_supported (shape->K, shape->W);
   if (algo == SF_CONV_AUTO && direct_fits && (double) shape->C * shape->OC / (shape->C + shape->OC) < DIRECT_BELOW)
     algo = SF_CONV_DIRECT;
-  if (sf_conv_direct_small_supported (shape->K, shape->H, shape->W))
+  if (sf_conv_direct_small_supported (shape->K, shape->H, shape->W)
+      && sf_conv_direct_bf16_runs (MIN (shape->C, shape->OC)))
     {
-      direct_fits = TRUE;
       /* In bf16, planes of 8×8 and 4×4 (the last layers of the compact
        * tower) run faster direct than in Winograd's F(4×4) and F(2×2), whose
        * transforms cost more than their GEMMs there (docs/PERFORMANCE.md,
-       * "The direct convolution in bf16"). */
-      if (algo == SF_CONV_AUTO && sf_conv_direct_bf16_runs (MIN (shape->C, shape->OC)))
+       * "The direct convolution in bf16"). In fp32 they have no direct
+       * kernels but plain loops: not even asked for, they take another path. */
+      direct_fits = TRUE;
+      if (algo == SF_CONV_AUTO)
         algo = SF_CONV_DIRECT;
     }
   if (algo == SF_CONV_AUTO || (algo == SF_CONV_DIRECT && !direct_fits))
