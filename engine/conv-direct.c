@@ -99,10 +99,10 @@ sf_conv_direct_prepare (float *cache, const float *weight, int OC, int C)
    * of output channels reads its weights at fixed offsets from one pointer
    * per input channel, which spares the 16 general registers. */
   gsize size = (gsize) OC * C * 9;
-  if (sf_conv_direct_bf16_available ())
+  /* Each layout only where a pass reads it: in fp32 the bf16 pairs are left
+   * untouched, as the fp32 layouts are where both passes run in bf16. */
+  if (sf_conv_direct_bf16_runs (C) || sf_conv_direct_bf16_runs (OC))
     sf_conv_direct_bf16_prepare ((guint32 *) (cache + 4 * size), weight, OC, C);
-  /* Where both passes run in bf16 the fp32 layouts are never read: left
-   * untouched, they take no memory. */
   if (sf_conv_direct_bf16_runs (C) && sf_conv_direct_bf16_runs (OC))
     return;
   float *wt = cache, *wt_flipped = cache + size, *wt2 = cache + 2 * size, *wt2_flipped = cache + 3 * size;
