@@ -100,6 +100,7 @@ expect_failure "l2norm on an image" "l2norm needs a flat input" train --spec "co
 expect_failure "zero epochs" "epochs must be 1 to 100000" train --epochs 0 -o "$work/never.safetensors"
 expect_failure "unknown precision" "--precision fp16: expected fp32, bf16 or auto" train --precision fp16 -o "$work/never.safetensors"
 expect_failure "unknown precision in bench" "--precision fp16: expected fp32, bf16 or auto" bench --precision fp16 --epochs 1
+expect_failure "unknown precision in sweep" "--precision fp16: expected fp32, bf16 or auto" sweep --precision fp16 --grid lr=1e-3 --runs "$work/never-runs"
 expect_failure "zero batch" "batch size must be 1 to 4096" train --batch 0 -o "$work/never.safetensors"
 expect_failure "export without outputs" "--images" export
 
